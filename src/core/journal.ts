@@ -1,0 +1,46 @@
+// Deterministic: the vocabulary of the journal. Every entry is a past-tense fact about a run.
+
+/** Kinds of journal entries, in the order a run usually writes them. */
+export type EntryType =
+  | "run_started"
+  | "run_recovered"
+  | "run_resumed"
+  | "run_suspended"
+  | "step_attempt_started"
+  | "step_attempt_failed"
+  | "step_verification_failed"
+  | "step_succeeded"
+  | "step_failed"
+  | "value_recorded"
+  | "sleep_started"
+  | "sleep_completed"
+  | "run_completed"
+  | "run_failed"
+  | "run_cancelled"
+  | "run_paused";
+
+/** One fact in a run's journal, as the store returns it. */
+export interface JournalEntry {
+  /** Store-wide, increasing id; the order of a run's entries. */
+  readonly id: number;
+  readonly runId: string;
+  readonly type: EntryType;
+  /** When the fact happened, in milliseconds since the epoch (engine clock). */
+  readonly at: number;
+  /** Position of the operation in the workflow's call order, when the entry belongs to one. */
+  readonly position: number | null;
+  /** Name of the operation, with its occurrence (`enrich#3`), when it belongs to one. */
+  readonly key: string | null;
+  /** Encoded details (see `serialize.ts`), or null. */
+  readonly data: string | null;
+}
+
+/** An entry before the store has given it an id. */
+export type NewEntry = Omit<JournalEntry, "id" | "runId">;
+
+/** Entries that settle an operation: replay hands them to the code in journal order. */
+export const SETTLING_TYPES: ReadonlySet<EntryType> = new Set<EntryType>([
+  "step_succeeded",
+  "step_failed",
+  "sleep_completed",
+]);

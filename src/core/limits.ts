@@ -1,0 +1,83 @@
+// Deterministic: every limit endure enforces, with its unit and reason, in one place.
+
+/** Largest serialized payload (step result, input, output) in bytes: 2 MiB. A journal is
+ * read back whole on replay, so one huge value slows every recovery of its run. */
+export const PAYLOAD_BYTES_MAX_DEFAULT = 2 * 1024 * 1024;
+
+/** Payload size in bytes above which a warning is logged: 256 KiB. Large step results are
+ * usually documents that belong in a blob store, with only their key in the journal. */
+export const PAYLOAD_BYTES_WARN_DEFAULT = 256 * 1024;
+
+/** Deepest nesting the serializer accepts: 256 levels. Deeper values are refused instead of
+ * overflowing the stack. */
+export const PAYLOAD_DEPTH_MAX = 256;
+
+/** Retries of a failed step attempt when the step gives none: 3 (so 4 attempts). */
+export const STEP_RETRIES_DEFAULT = 3;
+
+/** Most retries a step may ask for: 1,000. Beyond that a step is better modelled as a loop
+ * with a durable sleep. */
+export const STEP_RETRIES_MAX = 1_000;
+
+/** First retry delay in milliseconds when a step gives no `backoff`: 1 s. */
+export const BACKOFF_INITIAL_MS_DEFAULT = 1_000;
+
+/** Longest retry delay in milliseconds when a step gives no `backoff`: 1 min. */
+export const BACKOFF_MAX_MS_DEFAULT = 60_000;
+
+/** Growth of the retry delay from one attempt to the next. */
+export const BACKOFF_FACTOR_DEFAULT = 2;
+
+/** Longest name (workflow or step) in characters: 200. Names are keys in the journal. */
+export const NAME_LENGTH_MAX = 200;
+
+/** Longest run id in characters: 256 (room for a caller's idempotency key). */
+export const RUN_ID_LENGTH_MAX = 256;
+
+/** Most journal entries one run may write: 100,000. A run that hits it is almost always a
+ * loop that never ends; it fails with `journal_too_long` instead of filling the disk. */
+export const JOURNAL_ENTRIES_MAX_DEFAULT = 100_000;
+
+/** Longest duration accepted anywhere, in milliseconds: 10 years. */
+export const DURATION_MS_MAX = 10 * 365 * 24 * 60 * 60 * 1000;
+
+/** How long a worker's claim on a run lasts without a heartbeat, in milliseconds: 30 s. */
+export const LEASE_MS_DEFAULT = 30_000;
+
+/** Shortest lease accepted, in milliseconds: 1 s (heartbeats run at a third of it). */
+export const LEASE_MS_MIN = 1_000;
+
+/** A wait (sleep, retry delay) longer than this, in milliseconds, evicts the run from memory
+ * and resumes it by replay: 5 s. Shorter waits stay in memory and resume at once. */
+export const IN_MEMORY_WAIT_MS_DEFAULT = 5_000;
+
+/** Crashes in a row while recovering one run, with no progress in between, before the run is
+ * paused as poison: 5. */
+export const POISON_RECOVERIES_MAX_DEFAULT = 5;
+
+/** Runs one worker keeps executing in memory at once: 2,000. Waiting runs are evicted and do
+ * not count. */
+export const WORKER_RUNS_MAX_DEFAULT = 2_000;
+
+/** How often an idle worker looks for runnable runs in the store, in milliseconds: 200. Runs
+ * started, woken or cancelled through the same engine are seen at once; this interval only
+ * bounds how late work from other processes is noticed. */
+export const POLL_INTERVAL_MS_DEFAULT = 200;
+
+/** How often `handle.result()` looks at a run that another process executes, at the most,
+ * in milliseconds: 1 s (it starts at 10 ms and backs off). */
+export const RESULT_POLL_MS_MAX = 1_000;
+
+/** Runs returned by one `listRuns` page when none is asked for: 100. */
+export const LIST_RUNS_LIMIT_DEFAULT = 100;
+
+/** Most runs one `listRuns` page may return: 1,000. */
+export const LIST_RUNS_LIMIT_MAX = 1_000;
+
+/** Most journal entries written in one group commit: 20,000. Larger batches are split so one
+ * transaction never holds the write lock for long. */
+export const COMMIT_BATCH_ENTRIES_MAX = 20_000;
+
+/** How long `engine.close()` lets running step bodies finish before aborting them, in
+ * milliseconds: 10 s. */
+export const CLOSE_GRACE_MS_DEFAULT = 10_000;

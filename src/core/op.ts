@@ -1,0 +1,35 @@
+// Deterministic: an operation the workflow code asked for, and what executing one needs.
+import type { NewEntry } from "./journal.js";
+import type { RunPort } from "./run-port.js";
+
+/** An operation the code has asked for and not yet seen settled. */
+export interface Op {
+  readonly position: number;
+  readonly kind: "step" | "sleep" | "value";
+  readonly key: string;
+  /** Where the code asked for it (`file:line:column`), on first execution. */
+  readonly site: string | null;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** What the run context offers the code that executes an operation. */
+export interface OpHost {
+  readonly runId: string;
+  readonly port: RunPort;
+  /** True once the run has an outcome or was halted: stop and write nothing. */
+  readonly halted: boolean;
+  append(entry: NewEntry): void;
+  countCommitted(entries: number): void;
+  /** Hands a result to the code after earlier ones; `first` puts it ahead of held ones. */
+  settleLive(op: Op, settle: () => void, first?: boolean): void;
+  /** Holds back live settlements (during a transactional step) until the returned release. */
+  holdSettlements(): () => void;
+  /** Runs `work` after any earlier `serially` work of this run has finished. */
+  serially<T>(work: () => Promise<T>): Promise<T>;
+  /** True once the host asked the run to stop starting step bodies (a graceful close). */
+  readonly draining: boolean;
+  busy<T>(work: () => Promise<T>): Promise<T>;
+  controller(): { controller: AbortController; release: () => void };
+  waitUntil(position: number, wakeAt: number): Promise<void>;
+}

@@ -1,0 +1,64 @@
+// Deterministic: when to retry a failed step attempt and how long to wait.
+import { parseDuration } from "./duration.js";
+import { InvalidArgumentError, isEndureError } from "./errors.js";
+import {
+  BACKOFF_FACTOR_DEFAULT,
+  BACKOFF_INITIAL_MS_DEFAULT,
+  BACKOFF_MAX_MS_DEFAULT,
+  STEP_RETRIES_DEFAULT,
+  STEP_RETRIES_MAX,
+} from "./limits.js";
+import type { StepOptions } from "./types.js";
+
+/** A step's retry settings in milliseconds, checked once when the step is called. */
+export interface RetryPolicy {
+  readonly retries: number;
+  readonly initialMs: number;
+  readonly maxMs: number;
+  readonly factor: number;
+  readonly timeoutMs: number | null;
+}
+
+/** Checks a step's options and turns them into a {@link RetryPolicy}. */
+export function retryPolicyOf(options: StepOptions<unknown>, stepName: string): RetryPolicy {
+  const retries = options.retries ?? STEP_RETRIES_DEFAULT;
+  if (!Number.isInteger(retries) || retries < 0 || retries > STEP_RETRIES_MAX) {
+    throw new InvalidArgumentError(
+      `step '${stepName}' retries must be a whole number from 0 to ${STEP_RETRIES_MAX}, got ${String(retries)}`,
+    );
+  }
+  const b = options.backoff ?? {};
+  const initialMs = b.initial === undefined ? BACKOFF_INITIAL_MS_DEFAULT : parseDuration(b.initial, `step '${stepName}' backoff.initial`);
+  const maxMs = b.max === undefined ? Math.max(BACKOFF_MAX_MS_DEFAULT, initialMs) : parseDuration(b.max, `step '${stepName}' backoff.max`);
+  const factor = b.factor ?? BACKOFF_FACTOR_DEFAULT;
+  if (!(factor >= 1 && factor <= 100)) {
+    throw new InvalidArgumentError(`step '${stepName}' backoff.factor must be from 1 to 100, got ${String(factor)}`);
+  }
+  if (maxMs < initialMs) {
+    throw new InvalidArgumentError(`step '${stepName}' backoff.max (${maxMs} ms) is shorter than backoff.initial (${initialMs} ms)`);
+  }
+  const timeoutMs = options.timeout === undefined ? null : parseDuration(options.timeout, `step '${stepName}' timeout`);
+  if (timeoutMs === 0) throw new InvalidArgumentError(`step '${stepName}' timeout must be longer than 0`);
+  return { retries, initialMs, maxMs, factor, timeoutMs };
+}
+
+/**
+ * Delay before the attempt after `failedAttempt` (1-based): exponential growth capped at
+ * `maxMs`, with "equal jitter" (between half and all of it) so that many runs failing together
+ * do not retry in lockstep. `unit` is a random number in [0, 1).
+ */
+export function backoffDelayMs(policy: RetryPolicy, failedAttempt: number, unit: number): number {
+  const base = Math.min(policy.maxMs, policy.initialMs * policy.factor ** (failedAttempt - 1));
+  return Math.round(base / 2 + (base / 2) * unit);
+}
+
+/** Errors that end a step at once, whatever retries remain. */
+export function isTerminalStepError(error: unknown): boolean {
+  return (
+    isEndureError(error, "non_retriable") ||
+    isEndureError(error, "value_not_serializable") ||
+    isEndureError(error, "payload_too_large") ||
+    isEndureError(error, "step_interrupted") ||
+    isEndureError(error, "journal_too_long")
+  );
+}

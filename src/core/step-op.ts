@@ -1,0 +1,274 @@
+// Deterministic: executes one step: attempts, timeout, verification, retries with backoff.
+// Step bodies do I/O; this file only calls them and journals what happened.
+import { parseDuration } from "./duration.js";
+import {
+  ensureError,
+  isEndureError,
+  RetryAfterError,
+  StepInterruptedError,
+  StepTimeoutError,
+  VerificationFailedError,
+} from "./errors.js";
+import type { JournalEntry, NewEntry } from "./journal.js";
+import type { Op, OpHost } from "./op.js";
+import { backoffDelayMs, isTerminalStepError, retryPolicyOf, type RetryPolicy } from "./retry-policy.js";
+import { checkPayloadSize, decodeValue, encodeValue } from "./serialize.js";
+import type { SqlTransaction, StepContext, StepOptions } from "./types.js";
+
+type Body = (step: StepContext & { tx?: SqlTransaction }) => unknown;
+
+/** Where a step stands according to its journal entries (none on a first execution). */
+interface Progress {
+  lastAttempt: number;
+  failures: number;
+  retryAt: number | null;
+  /** The last attempt started and never ended: a crash interrupted it. */
+  interrupted: boolean;
+}
+
+type AttemptResult =
+  | { ok: true; encoded: string }
+  | { ok: "settled" }
+  | { ok: false; error: Error; verification: boolean }
+  | { ok: "halted" };
+
+/** Executes step `op` until it succeeds, fails for good, or the run halts. */
+export async function runStep(
+  host: OpHost,
+  op: Op,
+  body: Body,
+  options: StepOptions<unknown>,
+  prior: readonly JournalEntry[] | undefined,
+): Promise<void> {
+  const name = op.key.slice(0, op.key.lastIndexOf("#"));
+  let policy: RetryPolicy;
+  try {
+    policy = retryPolicyOf(options, name);
+  } catch (e) {
+    settleFailure(host, op, ensureError(e), 0);
+    return;
+  }
+  const progress = progressOf(prior);
+  if (progress.interrupted && options.atMostOnce === true) {
+    const error = new StepInterruptedError(
+      `step '${op.key}' of run ${host.runId} was interrupted by a crash during attempt ` +
+        `${progress.lastAttempt}; it is atMostOnce, so it is not run again. Check whether its ` +
+        "effect happened, then handle this error in the workflow",
+    );
+    settleFailure(host, op, error, progress.lastAttempt);
+    return;
+  }
+  let { lastAttempt: attempt, failures, retryAt } = progress;
+  for (;;) {
+    if (retryAt !== null) await host.waitUntil(op.position, retryAt);
+    attempt++;
+    const result = await host.busy(() => runAttempt(host, op, body, options, policy, attempt));
+    if (result.ok === "halted" || result.ok === "settled" || host.halted) return;
+    if (result.ok) {
+      settleSuccess(host, op, result.encoded, attempt);
+      return;
+    }
+    failures++;
+    if (isTerminalStepError(result.error) || failures > policy.retries) {
+      settleFailure(host, op, result.error, attempt);
+      return;
+    }
+    const delayMs = retryDelayMs(result.error, policy, failures, host.port.entropy());
+    retryAt = host.port.clock.now() + delayMs;
+    host.append({
+      type: result.verification ? "step_verification_failed" : "step_attempt_failed",
+      at: host.port.clock.now(),
+      position: op.position,
+      key: op.key,
+      data: `{"attempt":${attempt},"retryAt":${retryAt},"delayMs":${delayMs},"error":${encodeError(result.error)}}`,
+    });
+    // A failure is durable before the wait, so a crash never resets the attempt count.
+    await host.port.durable();
+    if (host.halted) return;
+  }
+}
+
+async function runAttempt(
+  host: OpHost,
+  op: Op,
+  body: Body,
+  options: StepOptions<unknown>,
+  policy: RetryPolicy,
+  attempt: number,
+): Promise<AttemptResult> {
+  // Write-ahead: nothing a step does may precede the commit of what came before it.
+  await host.port.durable();
+  if (host.halted || host.draining) return { ok: "halted" };
+  const started = startedEntry(host, op, attempt);
+  if (options.transactional === true) return runTransactional(host, op, body, options, policy, attempt, started);
+  host.append(started);
+  if (options.atMostOnce === true) {
+    await host.port.durable();
+    if (host.halted) return { ok: "halted" };
+  }
+  try {
+    const encoded = await callBody(host, op, body, options, policy, attempt, undefined);
+    return { ok: true, encoded };
+  } catch (e) {
+    return { ok: false, error: ensureError(e), verification: isEndureError(e, "verification_failed") };
+  }
+}
+
+async function runTransactional(
+  host: OpHost,
+  op: Op,
+  body: Body,
+  options: StepOptions<unknown>,
+  policy: RetryPolicy,
+  attempt: number,
+  started: NewEntry,
+): Promise<AttemptResult> {
+  // One transactional step at a time per run, and no other result reaches the code while it
+  // is open: its entries commit after everything queued before it, so the code must see it
+  // before anything settled during it, to match the journal's order on replay.
+  return host.serially(async () => {
+    const release = host.holdSettlements();
+    let encoded = "";
+    try {
+      await host.port.transaction(async (tx) => {
+        encoded = await callBody(host, op, body, options, policy, attempt, tx);
+        if (host.halted) throw new Error("run halted during a transactional step");
+        return [started, succeededEntry(host, op, encoded, attempt)];
+      });
+      host.countCommitted(2);
+      const value = decodeValue(encoded);
+      host.settleLive(op, () => op.resolve(value), true);
+      return { ok: "settled" } as const;
+    } catch (e) {
+      if (host.halted) return { ok: "halted" } as const;
+      // The transaction rolled back: record that the attempt started, then that it failed.
+      host.append(started);
+      return { ok: false, error: ensureError(e), verification: isEndureError(e, "verification_failed") } as const;
+    } finally {
+      release();
+    }
+  });
+}
+
+/** Runs the body once with its timeout, serializes and verifies its result. */
+async function callBody(
+  host: OpHost,
+  op: Op,
+  body: Body,
+  options: StepOptions<unknown>,
+  policy: RetryPolicy,
+  attempt: number,
+  tx: SqlTransaction | undefined,
+): Promise<string> {
+  const { controller, release } = host.controller();
+  const ctx: StepContext & { tx?: SqlTransaction } = {
+    idempotencyKey: `${host.runId}/${op.key}`,
+    attempt,
+    signal: controller.signal,
+    runId: host.runId,
+    stepKey: op.key,
+  };
+  if (tx !== undefined) ctx.tx = tx;
+  let timer: { cancel(): void } | null = null;
+  try {
+    let result = Promise.resolve().then(() => body(ctx));
+    if (policy.timeoutMs !== null) {
+      const ms = policy.timeoutMs;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = host.port.clock.setTimer(ms, () => {
+          const error = new StepTimeoutError(`step '${op.key}' attempt ${attempt} ran past its timeout of ${ms} ms`);
+          controller.abort(error);
+          reject(error);
+        });
+      });
+      result = Promise.race([result, timedOut]);
+    }
+    const value = await result;
+    const what = `step '${op.key}' result`;
+    const encoded = encodeValue(value, what);
+    const bytes = checkPayloadSize(encoded, host.port.limits.payloadBytesMax, what);
+    if (bytes > host.port.limits.payloadBytesWarn) {
+      host.port.warn(`${what} of run ${host.runId} is ${bytes} bytes; consider journaling a reference instead`);
+    }
+    if (options.verify !== undefined) await verify(options.verify, decodeValue(encoded), op, attempt);
+    return encoded;
+  } finally {
+    (timer as { cancel(): void } | null)?.cancel();
+    release();
+  }
+}
+
+async function verify(check: NonNullable<StepOptions<unknown>["verify"]>, value: unknown, op: Op, attempt: number): Promise<void> {
+  let verdict: boolean | string | void;
+  try {
+    verdict = await check(value);
+  } catch (e) {
+    throw new VerificationFailedError(`step '${op.key}' attempt ${attempt} failed verification: ${ensureError(e).message}`, { cause: e });
+  }
+  if (verdict === false || typeof verdict === "string") {
+    const reason = typeof verdict === "string" ? verdict : "verify returned false";
+    throw new VerificationFailedError(`step '${op.key}' attempt ${attempt} failed verification: ${reason}`);
+  }
+}
+
+function retryDelayMs(error: Error, policy: RetryPolicy, failures: number, unit: number): number {
+  if (isEndureError(error, "retry_after")) {
+    try {
+      return parseDuration((error as RetryAfterError).delay, "RetryAfterError delay");
+    } catch {
+      // An unusable delay falls back to the step's backoff.
+    }
+  }
+  return backoffDelayMs(policy, failures, unit);
+}
+
+function progressOf(prior: readonly JournalEntry[] | undefined): Progress {
+  const progress: Progress = { lastAttempt: 0, failures: 0, retryAt: null, interrupted: false };
+  for (const entry of prior ?? []) {
+    const data = entry.data === null ? {} : (decodeValue(entry.data) as { attempt?: number; retryAt?: number });
+    if (typeof data.attempt === "number") progress.lastAttempt = Math.max(progress.lastAttempt, data.attempt);
+    if (entry.type === "step_attempt_started") {
+      progress.interrupted = true;
+      progress.retryAt = null;
+    } else if (entry.type === "step_attempt_failed" || entry.type === "step_verification_failed") {
+      progress.failures++;
+      progress.interrupted = false;
+      progress.retryAt = data.retryAt ?? null;
+    }
+  }
+  return progress;
+}
+
+function startedEntry(host: OpHost, op: Op, attempt: number): NewEntry {
+  const site = op.site === null || attempt > 1 ? "" : `,"site":${JSON.stringify(op.site)}`;
+  return { type: "step_attempt_started", at: host.port.clock.now(), position: op.position, key: op.key, data: `{"attempt":${attempt}${site}}` };
+}
+
+function succeededEntry(host: OpHost, op: Op, encoded: string, attempt: number): NewEntry {
+  return { type: "step_succeeded", at: host.port.clock.now(), position: op.position, key: op.key, data: `{"attempt":${attempt},"result":${encoded}}` };
+}
+
+function settleSuccess(host: OpHost, op: Op, encoded: string, attempt: number): void {
+  host.append(succeededEntry(host, op, encoded, attempt));
+  const value = decodeValue(encoded);
+  host.settleLive(op, () => op.resolve(value));
+}
+
+function settleFailure(host: OpHost, op: Op, error: Error, attempts: number): void {
+  const encoded = encodeError(error);
+  host.append({ type: "step_failed", at: host.port.clock.now(), position: op.position, key: op.key, data: `{"attempts":${attempts},"error":${encoded}}` });
+  // The code sees the error as the journal holds it, on the first run as on replay.
+  const decoded = decodeValue(encoded);
+  host.settleLive(op, () => op.reject(decoded));
+}
+
+function encodeError(error: Error): string {
+  try {
+    return encodeValue(error, "step error");
+  } catch {
+    const plain = new Error(error.message);
+    plain.name = error.name;
+    if (error.stack !== undefined) plain.stack = error.stack;
+    return encodeValue(plain, "step error");
+  }
+}

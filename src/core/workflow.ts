@@ -1,0 +1,65 @@
+// Deterministic: defines workflows.
+import { InvalidArgumentError } from "./errors.js";
+import { NAME_LENGTH_MAX } from "./limits.js";
+import type { StandardSchemaV1 } from "./schema.js";
+import type { WorkflowContext } from "./types.js";
+
+/** Options of a workflow. */
+export interface WorkflowOptions<I, O> {
+  /** Validates (and may transform) the input on `engine.start`. Any Standard Schema. */
+  input?: StandardSchemaV1<unknown, I>;
+  /** Validates the output before the run completes. */
+  output?: StandardSchemaV1<unknown, O>;
+  /** Recorded in each run's journal; bump it when the code changes shape. */
+  version?: string;
+}
+
+/** A workflow definition: register it on an engine and start runs of it. */
+export interface Workflow<I = unknown, O = unknown> {
+  readonly name: string;
+  readonly fn: (ctx: WorkflowContext, input: I) => Promise<O>;
+  readonly options: WorkflowOptions<I, O>;
+}
+
+/**
+ * Defines a workflow: a named async function whose steps are journaled.
+ *
+ * @example
+ * ```ts
+ * const greet = workflow("greet", async (ctx, input: { name: string }) => {
+ *   const text = await ctx.step("compose", () => `Hello, ${input.name}`);
+ *   return text;
+ * });
+ * ```
+ */
+export function workflow<I, O>(
+  name: string,
+  fn: (ctx: WorkflowContext, input: I) => Promise<O>,
+  options: WorkflowOptions<I, O> = {},
+): Workflow<I, O> {
+  checkName(name, "workflow name");
+  if (typeof fn !== "function") {
+    throw new InvalidArgumentError(`workflow '${name}' needs a function (ctx, input) => Promise<output>`);
+  }
+  return Object.freeze({ name, fn, options });
+}
+
+/** Refuses a name that is not a non-empty string of at most {@link NAME_LENGTH_MAX} chars. */
+export function checkName(name: unknown, what: string): asserts name is string {
+  if (typeof name !== "string" || name.length === 0) {
+    throw new InvalidArgumentError(`${what} must be a non-empty string, got ${describe(name)}`);
+  }
+  if (name.length > NAME_LENGTH_MAX) {
+    throw new InvalidArgumentError(
+      `${what} is ${name.length} characters long; the limit is ${NAME_LENGTH_MAX}`,
+    );
+  }
+  if (name.includes("#")) {
+    throw new InvalidArgumentError(`${what} '${name}' must not contain '#', which marks occurrences`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return "an empty string";
+  return value === null ? "null" : typeof value;
+}

@@ -1,0 +1,337 @@
+// The engine: the composition root users hold. It registers workflows, starts runs, reads
+// them back, and owns the worker that executes them.
+import type { Clock } from "../core/clock.js";
+import {
+  DuplicateWorkflowError,
+  EngineClosedError,
+  InputValidationError,
+  InvalidArgumentError,
+  RunCancelledError,
+  RunIdConflictError,
+  RunNotFoundError,
+  WorkflowNotFoundError,
+} from "../core/errors.js";
+import type { NewEntry } from "../core/journal.js";
+import { LIST_RUNS_LIMIT_DEFAULT, LIST_RUNS_LIMIT_MAX, RESULT_POLL_MS_MAX, RUN_ID_LENGTH_MAX } from "../core/limits.js";
+import type { RunLimits } from "../core/run-port.js";
+import { validate } from "../core/schema.js";
+import { checkPayloadSize, encodeValue } from "../core/serialize.js";
+import { TERMINAL_STATUSES, type RunStatus } from "../core/types.js";
+import type { Workflow } from "../core/workflow.js";
+import type { RunRecord, Store } from "../store/store.js";
+import { Committer } from "../worker/committer.js";
+import { newRunId } from "../worker/ids.js";
+import type { RunExit } from "../worker/run-host.js";
+import { systemClock } from "../worker/system-clock.js";
+import { Worker } from "../worker/worker.js";
+import { runLimitsOf, workerSettingsOf, type AnyWorkflow, type EngineOptions, type Logger } from "./options.js";
+import { toJournalRecord, toRunInfo, outcomeOf, type JournalRecord, type RunInfo } from "./views.js";
+
+/** Options of `engine.start`. */
+export interface StartOptions {
+  /** The run's id: an idempotency key. A second start with the same id returns the same run. */
+  id?: string;
+}
+
+/** A started run. */
+export interface RunHandle<O> {
+  readonly id: string;
+  /** False when a run with this id existed already and was returned instead. */
+  readonly created: boolean;
+  /** Waits for the run to end: its output, or its error thrown (`RunCancelledError` if cancelled). */
+  result(): Promise<O>;
+  /** The run as stored now. */
+  info(): Promise<RunInfo<O>>;
+  /** Cancels the run. */
+  cancel(reason?: string): Promise<RunInfo<O>>;
+}
+
+/** Filter of `engine.listRuns`. */
+export interface ListRunsOptions {
+  workflow?: string;
+  status?: RunStatus;
+  /** Page size, default 100, at most 1,000. */
+  limit?: number;
+  /** `next` of the previous page. */
+  cursor?: string;
+}
+
+const defaultLogger: Logger = { warn: (message) => console.warn(`[endure] ${message}`) };
+
+/**
+ * Opens the store, runs its migrations, and (unless `worker: false`) starts a worker that
+ * recovers unfinished runs and executes new ones.
+ *
+ * @example
+ * ```ts
+ * const engine = await createEngine({ store: sqliteStore("./endure.db"), workflows: [greet] });
+ * const run = await engine.start(greet, { name: "Ada" }, { id: "greet-ada" });
+ * console.log(await run.result());
+ * await engine.close();
+ * ```
+ */
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const engine = new Engine(options);
+  await engine.open();
+  return engine;
+}
+
+/** A durable execution engine over one store. Create it with {@link createEngine}. */
+export class Engine {
+  readonly store: Store;
+  readonly clock: Clock;
+  private readonly workflows = new Map<string, AnyWorkflow>();
+  private readonly limits: RunLimits;
+  private readonly logger: Logger;
+  private readonly worker: Worker | null;
+  private readonly committer: Committer;
+  private readonly exitWaiters = new Map<string, Set<(exit: RunExit) => void>>();
+  private closed = false;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? defaultLogger;
+    this.limits = runLimitsOf(options.limits);
+    for (const wf of options.workflows ?? []) {
+      if (this.workflows.has(wf.name)) {
+        throw new DuplicateWorkflowError(`two workflows are registered under the name '${wf.name}'; workflow names must be unique`);
+      }
+      this.workflows.set(wf.name, wf);
+    }
+    const settings = workerSettingsOf(options.worker);
+    this.worker =
+      settings === null
+        ? null
+        : new Worker(this.store, this.workflows as Map<string, Workflow<unknown, unknown>>, this.clock, this.limits, settings, {
+            exited: (runId, exit) => this.notifyExit(runId, exit),
+            warn: (m) => this.logger.warn(m),
+          });
+    this.committer = this.worker?.committer ?? new Committer(this.store, this.clock, { fenced: () => {}, failed: () => {} });
+  }
+
+  /** Opens the store and starts the worker. Called by {@link createEngine}. */
+  async open(): Promise<void> {
+    await this.store.open();
+    this.worker?.start();
+  }
+
+  /** This engine's worker id, or null for a client engine. */
+  get workerId(): string | null {
+    return this.worker?.settings.workerId ?? null;
+  }
+
+  /**
+   * Starts a run of `workflow` (a definition or a registered name) with `input`. Idempotent on
+   * `options.id`: starting an existing id returns that run (`created: false`).
+   */
+  async start<I, O>(workflow: Workflow<I, O> | string, input: I, options: StartOptions = {}): Promise<RunHandle<O>> {
+    this.checkOpen();
+    const wf = this.resolve(workflow) as Workflow<unknown, O>;
+    const id = options.id ?? newRunId(this.clock.now());
+    if (typeof id !== "string" || id.length === 0 || id.length > RUN_ID_LENGTH_MAX) {
+      throw new InvalidArgumentError(`run id must be a non-empty string of at most ${RUN_ID_LENGTH_MAX} characters`);
+    }
+    let value: unknown = input;
+    if (wf.options.input !== undefined) {
+      const checked = await validate(wf.options.input, input);
+      if (!checked.ok) throw new InputValidationError(`input of workflow '${wf.name}' fails its schema: ${checked.issues}; nothing was started`);
+      value = checked.value;
+    }
+    const what = `input of workflow '${wf.name}'`;
+    const encoded = encodeValue(value, what);
+    checkPayloadSize(encoded, this.limits.payloadBytesMax, what);
+    const started: NewEntry = {
+      type: "run_started",
+      at: this.clock.now(),
+      position: null,
+      key: null,
+      data: JSON.stringify({ workflow: wf.name, version: wf.options.version ?? null }),
+    };
+    const canRun = this.worker !== null && this.worker.capacity > 0 && this.workflows.get(wf.name) === wf;
+    const claim = canRun && this.worker !== null ? { workerId: this.worker.settings.workerId, leaseMs: this.worker.settings.leaseMs } : null;
+    const result = await this.committer.create({ id, workflow: wf.name, version: wf.options.version ?? null, input: encoded, started, claim });
+    if (!result.created && result.run.workflow !== wf.name) {
+      throw new RunIdConflictError(`run id '${id}' already belongs to a run of workflow '${result.run.workflow}', not '${wf.name}'; choose another id`);
+    }
+    if (result.created && claim !== null) this.worker?.adoptNew(result.run, started);
+    else if (result.created) this.worker?.kick();
+    return this.handleOf<O>(id, result.created);
+  }
+
+  /** A handle on an existing run, by id. */
+  handle<O = unknown>(runId: string): RunHandle<O> {
+    return this.handleOf<O>(runId, false);
+  }
+
+  /** The run as stored, or null when no run has this id. */
+  async getRun<O = unknown>(runId: string): Promise<RunInfo<O> | null> {
+    const run = await this.store.getRun(runId);
+    return run === null ? null : toRunInfo<O>(run);
+  }
+
+  /** Runs, newest first, optionally of one workflow or status; page with `cursor`. */
+  async listRuns(options: ListRunsOptions = {}): Promise<{ runs: RunInfo[]; next: string | null }> {
+    const limit = options.limit ?? LIST_RUNS_LIMIT_DEFAULT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > LIST_RUNS_LIMIT_MAX) {
+      throw new InvalidArgumentError(`listRuns limit must be a whole number from 1 to ${LIST_RUNS_LIMIT_MAX}, got ${String(limit)}`);
+    }
+    const page = await this.store.listRuns({
+      limit,
+      ...(options.workflow !== undefined ? { workflow: options.workflow } : {}),
+      ...(options.status !== undefined ? { status: options.status } : {}),
+      ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
+    });
+    return { runs: page.runs.map((r) => toRunInfo(r)), next: page.next };
+  }
+
+  /** The run's journal: every fact it recorded, in order, with decoded details. */
+  async journal(runId: string): Promise<JournalRecord[]> {
+    const entries = await this.store.readJournal(runId);
+    if (entries.length === 0 && (await this.store.getRun(runId)) === null) {
+      throw new RunNotFoundError(`no run has the id '${runId}'`);
+    }
+    return entries.map(toJournalRecord);
+  }
+
+  /** Cancels a run that has not ended. A run that already ended is returned unchanged. */
+  async cancel(runId: string, reason = "cancelled by request"): Promise<RunInfo> {
+    this.checkOpen();
+    const error = encodeValue(new RunCancelledError(`run ${runId} was cancelled: ${reason}`), "cancel error");
+    const entry: NewEntry = { type: "run_cancelled", at: this.clock.now(), position: null, key: null, data: JSON.stringify({ reason }) };
+    const result = await this.store.cancel(runId, { entry, error }, this.clock.now());
+    if (result.kind === "not_found") throw new RunNotFoundError(`cannot cancel: no run has the id '${runId}'`);
+    if (result.kind === "cancelled") {
+      this.worker?.cancelLocal(runId, reason);
+      this.notifyExit(runId, { kind: "left" });
+    }
+    return toRunInfo(result.run);
+  }
+
+  /** Makes a paused run (non-determinism, crash loop) runnable again. */
+  async resume(runId: string): Promise<RunInfo> {
+    this.checkOpen();
+    const entry: NewEntry = { type: "run_resumed", at: this.clock.now(), position: null, key: null, data: JSON.stringify({ by: "request" }) };
+    const result = await this.store.resume(runId, entry, this.clock.now());
+    if (result.kind === "not_found") throw new RunNotFoundError(`cannot resume: no run has the id '${runId}'`);
+    if (result.kind === "not_paused") {
+      throw new InvalidArgumentError(`run ${runId} is ${result.run.status}, not paused; only paused runs can be resumed`);
+    }
+    this.worker?.kick();
+    return toRunInfo(result.run);
+  }
+
+  /** Stops the worker gracefully (running steps finish, runs are handed back) and closes the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.worker?.close();
+    await this.committer.flushAll();
+    for (const waiters of this.exitWaiters.values()) for (const w of waiters) w({ kind: "left" });
+    await this.store.close();
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private resolve(workflow: AnyWorkflow | string): AnyWorkflow {
+    if (typeof workflow === "string") {
+      const wf = this.workflows.get(workflow);
+      if (wf === undefined) throw new WorkflowNotFoundError(this.unknownMessage(workflow));
+      return wf;
+    }
+    if (typeof workflow !== "object" || workflow === null || typeof workflow.name !== "string") {
+      throw new InvalidArgumentError("start needs a workflow (made with workflow()) or a registered workflow name");
+    }
+    if (this.worker !== null && this.workflows.get(workflow.name) !== workflow) {
+      throw new WorkflowNotFoundError(this.unknownMessage(workflow.name));
+    }
+    return workflow;
+  }
+
+  private unknownMessage(name: string): string {
+    const known = [...this.workflows.keys()].map((n) => `'${n}'`).join(", ") || "none";
+    return `no workflow '${name}' is registered on this engine (registered: ${known}); pass it in createEngine({ workflows: [...] })`;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new EngineClosedError("this engine is closed; create a new one with createEngine");
+  }
+
+  private handleOf<O>(id: string, created: boolean): RunHandle<O> {
+    return {
+      id,
+      created,
+      result: () => this.result<O>(id),
+      info: async () => {
+        const info = await this.getRun<O>(id);
+        if (info === null) throw new RunNotFoundError(`no run has the id '${id}'`);
+        return info;
+      },
+      cancel: (reason?: string) => this.cancel(id, reason) as Promise<RunInfo<O>>,
+    };
+  }
+
+  private async result<O>(runId: string): Promise<O> {
+    let delayMs = 10;
+    for (;;) {
+      if (this.closed) throw new EngineClosedError(`the engine closed while waiting for run ${runId}`);
+      const exit = this.nextExit(runId);
+      let run: RunRecord | null;
+      try {
+        run = await this.store.getRun(runId);
+      } catch (e) {
+        exit.cancel();
+        throw e;
+      }
+      if (run === null) {
+        exit.cancel();
+        throw new RunNotFoundError(`no run has the id '${runId}'`);
+      }
+      if (TERMINAL_STATUSES.has(run.status)) {
+        exit.cancel();
+        return outcomeOf<O>(run.status, run.output, run.error);
+      }
+      const local = this.worker?.holds(runId) ?? false;
+      const got = await exit.wait(local ? RESULT_POLL_MS_MAX : delayMs);
+      if (got?.kind === "ended") return outcomeOf<O>(got.status, got.output, got.error);
+      if (got === null) delayMs = Math.min(delayMs * 2, RESULT_POLL_MS_MAX);
+    }
+  }
+
+  private nextExit(runId: string): { wait: (ms: number) => Promise<RunExit | null>; cancel: () => void } {
+    let set = this.exitWaiters.get(runId);
+    if (set === undefined) this.exitWaiters.set(runId, (set = new Set()));
+    const waiters = set;
+    let resolve: (exit: RunExit | null) => void = () => {};
+    let got: RunExit | null | undefined;
+    const listener = (exit: RunExit): void => {
+      got = exit;
+      resolve(exit);
+    };
+    waiters.add(listener);
+    const cancel = (): void => {
+      waiters.delete(listener);
+      if (waiters.size === 0 && this.exitWaiters.get(runId) === waiters) this.exitWaiters.delete(runId);
+    };
+    const wait = (ms: number): Promise<RunExit | null> => {
+      if (got !== undefined) {
+        cancel();
+        return Promise.resolve(got);
+      }
+      return new Promise((r) => {
+        const timer = setTimeout(() => r(null), ms);
+        resolve = (exit) => {
+          clearTimeout(timer);
+          r(exit);
+        };
+      }).finally(cancel) as Promise<RunExit | null>;
+    };
+    return { wait, cancel };
+  }
+
+  private notifyExit(runId: string, exit: RunExit): void {
+    const waiters = this.exitWaiters.get(runId);
+    if (waiters === undefined) return;
+    for (const w of [...waiters]) w(exit);
+  }
+}

@@ -1,0 +1,104 @@
+// The options of createEngine, checked once and turned into settings with units.
+import type { Clock } from "../core/clock.js";
+import { parseDuration, type Duration } from "../core/duration.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import {
+  CLOSE_GRACE_MS_DEFAULT,
+  IN_MEMORY_WAIT_MS_DEFAULT,
+  JOURNAL_ENTRIES_MAX_DEFAULT,
+  LEASE_MS_DEFAULT,
+  LEASE_MS_MIN,
+  PAYLOAD_BYTES_MAX_DEFAULT,
+  PAYLOAD_BYTES_WARN_DEFAULT,
+  POISON_RECOVERIES_MAX_DEFAULT,
+  POLL_INTERVAL_MS_DEFAULT,
+  WORKER_RUNS_MAX_DEFAULT,
+} from "../core/limits.js";
+import type { RunLimits } from "../core/run-port.js";
+import type { Workflow } from "../core/workflow.js";
+import type { Store } from "../store/store.js";
+import { newWorkerId } from "../worker/ids.js";
+import type { WorkerSettings } from "../worker/worker.js";
+
+/** Where the engine writes warnings (large payloads, paused runs, store trouble). */
+export interface Logger {
+  warn(message: string): void;
+}
+
+/** Limits enforced inside runs; defaults in `core/limits.ts`. */
+export interface EngineLimits {
+  /** Largest serialized input, output or step result, in bytes. Default 2 MiB. */
+  payloadBytesMax?: number;
+  /** Payload size that logs a warning, in bytes. Default 256 KiB. */
+  payloadBytesWarn?: number;
+  /** Most journal entries per run. Default 100,000. */
+  journalEntriesMax?: number;
+}
+
+/** Options of the worker an engine runs. */
+export interface WorkerOptions {
+  /** This worker's identity. A worker restarted with the same id reclaims its runs at once. */
+  workerId?: string;
+  /** Runs executing in memory at once. Default 2,000. */
+  concurrency?: number;
+  /** Lease on a claimed run, renewed at a third of it. Default `"30s"`. */
+  lease?: Duration;
+  /** How often an idle worker polls the store. Default 200 ms. */
+  pollInterval?: Duration;
+  /** Waits up to this long stay in memory; longer ones evict the run. Default `"5s"`. */
+  inMemoryWait?: Duration;
+  /** Crashes in a row, without progress, before a run is paused as poison. Default 5. */
+  poisonRecoveries?: number;
+  /** How long `close()` lets running step bodies finish. Default `"10s"`. */
+  closeGrace?: Duration;
+}
+
+/** Options of {@link createEngine}. */
+export interface EngineOptions {
+  /** Where runs live: `sqliteStore(path)` or `postgresStore(url)`. */
+  store: Store;
+  /** Workflows this engine can start by name and execute. */
+  workflows?: ReadonlyArray<AnyWorkflow>;
+  /** Run a worker (default true); `false` makes a client that only starts and reads runs. */
+  worker?: boolean | WorkerOptions;
+  /** Source of time; tests pass a virtual clock from `endure/testing`. */
+  clock?: Clock;
+  limits?: EngineLimits;
+  logger?: Logger;
+}
+
+/** A workflow of any input and output type. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- inputs are contravariant; any admits every workflow
+export type AnyWorkflow = Workflow<any, any>;
+
+/** Checks the run limits. */
+export function runLimitsOf(limits: EngineLimits = {}): RunLimits {
+  const payloadBytesMax = positiveInt(limits.payloadBytesMax ?? PAYLOAD_BYTES_MAX_DEFAULT, "limits.payloadBytesMax");
+  return {
+    payloadBytesMax,
+    payloadBytesWarn: Math.min(payloadBytesMax, positiveInt(limits.payloadBytesWarn ?? PAYLOAD_BYTES_WARN_DEFAULT, "limits.payloadBytesWarn")),
+    journalEntriesMax: positiveInt(limits.journalEntriesMax ?? JOURNAL_ENTRIES_MAX_DEFAULT, "limits.journalEntriesMax"),
+  };
+}
+
+/** Checks the worker options; null when the engine runs no worker. */
+export function workerSettingsOf(option: boolean | WorkerOptions | undefined): WorkerSettings | null {
+  if (option === false) return null;
+  const o = option === true || option === undefined ? {} : option;
+  const leaseMs = o.lease === undefined ? LEASE_MS_DEFAULT : parseDuration(o.lease, "worker.lease");
+  if (leaseMs < LEASE_MS_MIN) throw new InvalidArgumentError(`worker.lease must be at least ${LEASE_MS_MIN} ms, got ${leaseMs} ms`);
+  return {
+    workerId: o.workerId ?? newWorkerId(),
+    runsMax: positiveInt(o.concurrency ?? WORKER_RUNS_MAX_DEFAULT, "worker.concurrency"),
+    leaseMs,
+    pollIntervalMs: Math.max(1, o.pollInterval === undefined ? POLL_INTERVAL_MS_DEFAULT : parseDuration(o.pollInterval, "worker.pollInterval")),
+    inMemoryWaitMs: o.inMemoryWait === undefined ? IN_MEMORY_WAIT_MS_DEFAULT : parseDuration(o.inMemoryWait, "worker.inMemoryWait"),
+    poisonRecoveriesMax: positiveInt(o.poisonRecoveries ?? POISON_RECOVERIES_MAX_DEFAULT, "worker.poisonRecoveries"),
+    closeGraceMs: o.closeGrace === undefined ? CLOSE_GRACE_MS_DEFAULT : parseDuration(o.closeGrace, "worker.closeGrace"),
+  };
+}
+
+function positiveInt(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`${what} must be a whole number of at least 1, got ${String(value)}`);
+  return value;
+}

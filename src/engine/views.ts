@@ -1,0 +1,78 @@
+// What users see of runs and journals: decoded values and Dates instead of store rows.
+import { RunCancelledError } from "../core/errors.js";
+import type { EntryType, JournalEntry } from "../core/journal.js";
+import { decodeValue } from "../core/serialize.js";
+import type { RunStatus } from "../core/types.js";
+import type { RunRecord } from "../store/store.js";
+
+/** A run as users see it. */
+export interface RunInfo<O = unknown> {
+  readonly id: string;
+  readonly workflow: string;
+  readonly version: string | null;
+  readonly status: RunStatus;
+  readonly input: unknown;
+  /** The output, once completed. */
+  readonly output: O | undefined;
+  /** The error, once failed or cancelled. */
+  readonly error: Error | undefined;
+  /** Why the run is paused (`non_determinism`, `crash_loop`), if it is. */
+  readonly pausedReason: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly endedAt: Date | null;
+  /** When a waiting run's timer wakes it. */
+  readonly wakeAt: Date | null;
+}
+
+/** One journal entry as users see it. */
+export interface JournalRecord {
+  readonly id: number;
+  readonly type: EntryType;
+  readonly at: Date;
+  /** Position of the operation in the workflow's call order, if the entry belongs to one. */
+  readonly position: number | null;
+  /** The operation's name and occurrence, such as `enrich#3`. */
+  readonly key: string | null;
+  /** Decoded details: a step's result or error, its attempt, a sleep's wake-up time, ... */
+  readonly data: unknown;
+}
+
+const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+/** Decodes a stored run. */
+export function toRunInfo<O = unknown>(run: RunRecord): RunInfo<O> {
+  return {
+    id: run.id,
+    workflow: run.workflow,
+    version: run.version,
+    status: run.status,
+    input: decodeValue(run.input),
+    output: run.output === null ? undefined : (decodeValue(run.output) as O),
+    error: run.error === null ? undefined : (decodeValue(run.error) as Error),
+    pausedReason: run.pausedReason,
+    createdAt: new Date(run.createdAt),
+    updatedAt: new Date(run.updatedAt),
+    endedAt: date(run.endedAt),
+    wakeAt: date(run.wakeAt),
+  };
+}
+
+/** Decodes a journal entry. */
+export function toJournalRecord(entry: JournalEntry): JournalRecord {
+  return {
+    id: entry.id,
+    type: entry.type,
+    at: new Date(entry.at),
+    position: entry.position,
+    key: entry.key,
+    data: entry.data === null ? null : decodeValue(entry.data),
+  };
+}
+
+/** The output of an ended run, or its error thrown. */
+export function outcomeOf<O>(status: RunStatus, output: string | null, error: string | null): O {
+  if (status === "completed") return (output === null ? undefined : decodeValue(output)) as O;
+  if (error !== null) throw decodeValue(error) as Error;
+  throw new RunCancelledError(`the run ended as ${status}`);
+}

@@ -1,0 +1,51 @@
+// endure: durable execution for AI agents and long workflows.
+
+export { createEngine, Engine } from "./engine/engine.js";
+export type { ListRunsOptions, RunHandle, StartOptions } from "./engine/engine.js";
+export type { EngineLimits, EngineOptions, Logger, WorkerOptions } from "./engine/options.js";
+export type { JournalRecord, RunInfo } from "./engine/views.js";
+export { workflow } from "./core/workflow.js";
+export type { Workflow, WorkflowOptions } from "./core/workflow.js";
+export type {
+  BackoffOptions,
+  RunStatus,
+  SqlTransaction,
+  StepContext,
+  StepOptions,
+  TransactionalStepContext,
+  WorkflowContext,
+} from "./core/types.js";
+export type { Duration } from "./core/duration.js";
+export type { Clock, TimerHandle } from "./core/clock.js";
+export type { EntryType } from "./core/journal.js";
+export type { Store } from "./store/store.js";
+export {
+  DuplicateWorkflowError,
+  EndureError,
+  EngineClosedError,
+  InputValidationError,
+  InvalidArgumentError,
+  isEndureError,
+  JournalLimitError,
+  LeaseLostError,
+  NonDeterminismError,
+  NonRetriableError,
+  OutputValidationError,
+  PayloadTooLargeError,
+  RetryAfterError,
+  RunCancelledError,
+  RunIdConflictError,
+  RunNotFoundError,
+  RunPausedError,
+  SerializationError,
+  StepInterruptedError,
+  StepTimeoutError,
+  StoreCorruptError,
+  StoreNotEndureError,
+  StoreReadOnlyError,
+  StoreTooNewError,
+  StoreUnavailableError,
+  VerificationFailedError,
+  WorkflowNotFoundError,
+} from "./core/errors.js";
+export * as limits from "./core/limits.js";

@@ -1,0 +1,76 @@
+// Opens a SQLite file as an endure store: recognizes foreign and newer files, sets WAL and
+// the durability level, and applies migrations in one write transaction.
+import Database from "better-sqlite3";
+import { StoreNotEndureError, StoreTooNewError } from "../../core/errors.js";
+import { storeError } from "./errors.js";
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
+
+interface OpenOptions {
+  durability: "fsync" | "process";
+  busyTimeoutMs: number;
+}
+
+/** Opens (creating if needed) and migrates the store at `path`; returns two connections. */
+export function openDatabase(path: string, options: OpenOptions): { writer: Database.Database; reader: Database.Database } {
+  let writer: Database.Database | undefined;
+  try {
+    writer = new Database(path);
+    configure(writer, options);
+    checkIdentity(writer, path);
+    migrate(writer, path);
+    const reader = new Database(path);
+    configure(reader, options);
+    return { writer, reader };
+  } catch (e) {
+    writer?.close();
+    if (e instanceof StoreNotEndureError || e instanceof StoreTooNewError) throw e;
+    throw storeError(e, path, "opening it");
+  }
+}
+
+function configure(db: Database.Database, options: OpenOptions): void {
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+  db.pragma("journal_mode = WAL");
+  // In WAL mode FULL syncs the log on every commit (safe against power loss); NORMAL writes
+  // it without syncing (safe against a crash of the process, not of the machine).
+  db.pragma(`synchronous = ${options.durability === "fsync" ? "FULL" : "NORMAL"}`);
+}
+
+function checkIdentity(db: Database.Database, path: string): void {
+  const appId = db.pragma("application_id", { simple: true }) as number;
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (appId === 0) {
+    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+    if (tables.n > 0) {
+      throw new StoreNotEndureError(
+        `${path} is a SQLite database of another application (it has tables but is not marked as ` +
+          "an endure store); give sqliteStore a new file path",
+      );
+    }
+    return;
+  }
+  if (appId !== APPLICATION_ID) {
+    throw new StoreNotEndureError(
+      `${path} is a SQLite database of another application (application_id ${appId}); give sqliteStore a new file path`,
+    );
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new StoreTooNewError(
+      `${path} has schema version ${version}, newer than the ${SCHEMA_VERSION} this endure understands; ` +
+        "upgrade endure (nothing was changed in the file)",
+    );
+  }
+}
+
+function migrate(db: Database.Database, path: string): void {
+  db.transaction(() => {
+    // Another process may have migrated since we looked: decide inside the write lock.
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new StoreTooNewError(`${path} has schema version ${version}, newer than ${SCHEMA_VERSION}; upgrade endure`);
+    }
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] ?? "");
+    if (version === 0) db.pragma(`application_id = ${APPLICATION_ID}`);
+    if (version !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}

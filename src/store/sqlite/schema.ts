@@ -1,0 +1,48 @@
+// SQLite schema and its versioned migrations. Each migration runs once, in order, inside
+// one write transaction; `user_version` records how far a file has come.
+
+/** Marks a SQLite file as an endure store (`PRAGMA application_id`): "endu" in ASCII. */
+export const APPLICATION_ID = 0x656e6475;
+
+/** Migrations, index + 1 = the schema version they bring a file to. Never edit a released
+ * one: add a new one. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    workflow TEXT NOT NULL,
+    version TEXT,
+    status TEXT NOT NULL,
+    input TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    paused_reason TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    wake_at INTEGER,
+    owner TEXT,
+    owner_pid INTEGER,
+    epoch INTEGER NOT NULL DEFAULT 0,
+    lease_expires_at INTEGER,
+    recoveries INTEGER NOT NULL DEFAULT 0,
+    progress_mark INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX runs_by_status ON runs (status, wake_at);
+  CREATE INDEX runs_by_created ON runs (created_at, id);
+  CREATE INDEX runs_by_workflow ON runs (workflow, created_at, id);
+  CREATE TABLE journal (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    position INTEGER,
+    key TEXT,
+    data TEXT
+  );
+  CREATE INDEX journal_by_run ON journal (run_id, id);
+  `,
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;

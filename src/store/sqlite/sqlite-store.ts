@@ -1,0 +1,396 @@
+// The embedded store: one SQLite file in WAL mode, written through one connection.
+import Database from "better-sqlite3";
+import type { JournalEntry, NewEntry } from "../../core/journal.js";
+import { TERMINAL_STATUSES, type RunStatus, type SqlTransaction } from "../../core/types.js";
+import type {
+  CancelResult,
+  ClaimedRun,
+  ClaimRequest,
+  CommitBatch,
+  CommitResult,
+  CreateResult,
+  ResumeResult,
+  RunFilter,
+  RunPage,
+  RunRecord,
+  RunWrite,
+  Store,
+  WriteResult,
+} from "../store.js";
+import { storeError } from "./errors.js";
+import { openDatabase } from "./open.js";
+import { forgetWorker, ownerAlive, rememberWorker } from "./owner-liveness.js";
+import { createStatements, type Statements } from "./statements.js";
+import { createSqlTransaction } from "./sql-transaction.js";
+
+/** How durable a commit is once it returns. */
+export type SqliteDurability = "fsync" | "process";
+
+/** Options of {@link sqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * `"fsync"` (default): every commit is on disk before the engine goes on, safe against
+   * power loss. `"process"`: commits survive a crash of the process but not of the machine;
+   * much faster per commit.
+   */
+  durability?: SqliteDurability;
+  /**
+   * Take over a run at once when the process holding its lease is gone (default true).
+   * Turn off when processes in different pid namespaces (containers) share the file.
+   */
+  pidTakeover?: boolean;
+  /** How long a statement waits for another process's write lock, in ms. Default 5,000. */
+  busyTimeoutMs?: number;
+}
+
+interface RunRow {
+  id: string;
+  workflow: string;
+  version: string | null;
+  status: RunStatus;
+  input: string;
+  output: string | null;
+  error: string | null;
+  paused_reason: string | null;
+  created_at: number;
+  updated_at: number;
+  ended_at: number | null;
+  wake_at: number | null;
+  owner: string | null;
+  epoch: number;
+  recoveries: number;
+}
+
+interface EntryRow {
+  id: number;
+  run_id: string;
+  type: JournalEntry["type"];
+  at: number;
+  position: number | null;
+  key: string | null;
+  data: string | null;
+}
+
+/** The SQLite implementation of {@link Store}. Create it with {@link sqliteStore}. */
+export class SqliteStore implements Store {
+  readonly dialect = "sqlite" as const;
+  readonly description: string;
+  private db: Database.Database | null = null;
+  private reader: Database.Database | null = null;
+  private st!: Statements;
+  private readonly options: Required<SqliteStoreOptions>;
+  private lock: Promise<void> = Promise.resolve();
+  private locked = false;
+  private readonly workers = new Set<string>();
+
+  constructor(readonly path: string, options: SqliteStoreOptions = {}) {
+    this.description = `sqlite:${path}`;
+    this.options = {
+      durability: options.durability ?? "fsync",
+      pidTakeover: options.pidTakeover ?? true,
+      busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
+    };
+  }
+
+  open(): Promise<void> {
+    if (this.db !== null) return Promise.resolve();
+    const { writer, reader } = openDatabase(this.path, this.options);
+    this.db = writer;
+    this.reader = reader;
+    const pidTakeover = this.options.pidTakeover;
+    writer.function("endure_owner_alive", { deterministic: false }, (owner: unknown, pid: unknown) =>
+      !pidTakeover || ownerAlive(owner as string | null, pid as number | null) ? 1 : 0,
+    );
+    this.st = createStatements(writer, reader);
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    await this.exclusive(() => undefined);
+    for (const w of this.workers) forgetWorker(w);
+    this.workers.clear();
+    this.reader?.close();
+    this.db?.close();
+    this.db = null;
+    this.reader = null;
+  }
+
+  commit(batch: CommitBatch): Promise<CommitResult> {
+    return this.exclusive(() => this.writeTx("committing", () => this.commitSync(batch)));
+  }
+
+  transaction(
+    runId: string,
+    epoch: number,
+    now: number,
+    before: readonly NewEntry[],
+    body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>,
+  ): Promise<WriteResult> {
+    return this.exclusive(async () => {
+      const db = this.database();
+      this.run("starting a transactional step", () => db.exec("BEGIN IMMEDIATE"));
+      const { tx, end } = createSqlTransaction(db);
+      try {
+        if (!this.fenceHolds(runId, epoch)) {
+          end();
+          db.exec("ROLLBACK");
+          return { kind: "fenced" } as const;
+        }
+        for (const entry of before) this.insertEntry(runId, entry);
+        const entries = await body(tx);
+        end();
+        for (const entry of entries) this.insertEntry(runId, entry);
+        this.st.touch.run(now, runId);
+        this.run("committing a transactional step", () => db.exec("COMMIT"));
+        return { kind: "committed" } as const;
+      } catch (e) {
+        end();
+        if (db.inTransaction) db.exec("ROLLBACK");
+        throw e;
+      }
+    });
+  }
+
+  claim(request: ClaimRequest): Promise<ClaimedRun[]> {
+    for (const w of [request.workerId]) {
+      if (!this.workers.has(w)) {
+        this.workers.add(w);
+        rememberWorker(w);
+      }
+    }
+    return this.exclusive(() => this.writeTx("claiming runs", () => this.claimSync(request)));
+  }
+
+  heartbeat(workerId: string, held: readonly { runId: string; epoch: number }[], leaseMs: number, now: number): Promise<string[]> {
+    return this.exclusive(() =>
+      this.writeTx("renewing leases", () => {
+        const lost: string[] = [];
+        for (const h of held) {
+          if (this.st.renewLease.run(now + leaseMs, h.runId, workerId, h.epoch).changes === 0) lost.push(h.runId);
+        }
+        return lost;
+      }),
+    );
+  }
+
+  getRun(runId: string): Promise<RunRecord | null> {
+    const row = this.read("reading a run", () => this.st.getRunRead.get(runId) as RunRow | undefined);
+    return Promise.resolve(row === undefined ? null : toRecord(row));
+  }
+
+  listRuns(filter: RunFilter): Promise<RunPage> {
+    const [createdBefore, idBefore] = parseCursor(filter.cursor);
+    const rows = this.read("listing runs", () =>
+      this.st.listRuns.all({
+        workflow: filter.workflow ?? null,
+        status: filter.status ?? null,
+        createdBefore,
+        idBefore,
+        limit: filter.limit + 1,
+      }) as RunRow[],
+    );
+    const more = rows.length > filter.limit;
+    const page = rows.slice(0, filter.limit).map(toRecord);
+    const last = page[page.length - 1];
+    return Promise.resolve({ runs: page, next: more && last !== undefined ? `${last.createdAt}:${last.id}` : null });
+  }
+
+  readJournal(runId: string): Promise<JournalEntry[]> {
+    const rows = this.read("reading a journal", () => this.st.journal.all(runId) as EntryRow[]);
+    return Promise.resolve(rows.map(toEntry));
+  }
+
+  cancel(runId: string, cancellation: { entry: NewEntry; error: string }, now: number): Promise<CancelResult> {
+    return this.exclusive(() =>
+      this.writeTx("cancelling a run", (): CancelResult => {
+        const row = this.st.getRun.get(runId) as RunRow | undefined;
+        if (row === undefined) return { kind: "not_found" };
+        if (TERMINAL_STATUSES.has(row.status)) return { kind: "finished", run: toRecord(row) };
+        this.st.cancelRun.run({ error: cancellation.error, now, id: runId });
+        this.insertEntry(runId, cancellation.entry);
+        return { kind: "cancelled", run: toRecord(this.st.getRun.get(runId) as RunRow) };
+      }),
+    );
+  }
+
+  resume(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
+    return this.exclusive(() =>
+      this.writeTx("resuming a run", (): ResumeResult => {
+        const row = this.st.getRun.get(runId) as RunRow | undefined;
+        if (row === undefined) return { kind: "not_found" };
+        if (row.status !== "paused") return { kind: "not_paused", run: toRecord(row) };
+        this.st.resumeRun.run(now, runId);
+        this.insertEntry(runId, entry);
+        return { kind: "resumed", run: toRecord(this.st.getRun.get(runId) as RunRow) };
+      }),
+    );
+  }
+
+  nextWakeAt(): Promise<number | null> {
+    const row = this.read("reading timers", () => this.st.nextWake.get() as { at: number | null });
+    return Promise.resolve(row.at);
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private commitSync(batch: CommitBatch): CommitResult {
+    const creates: CreateResult[] = [];
+    for (const c of batch.creates) {
+      const existing = this.st.getRun.get(c.id) as RunRow | undefined;
+      if (existing !== undefined) {
+        creates.push({ created: false, run: toRecord(existing) });
+        continue;
+      }
+      const claimed = c.claim !== null;
+      const row: RunRow = {
+        id: c.id, workflow: c.workflow, version: c.version, status: claimed ? "running" : "pending",
+        input: c.input, output: null, error: null, paused_reason: null, created_at: batch.now,
+        updated_at: batch.now, ended_at: null, wake_at: null, owner: c.claim?.workerId ?? null,
+        epoch: claimed ? 1 : 0, recoveries: 0,
+      };
+      this.st.insertRun.run({ ...row, owner_pid: claimed ? process.pid : null, lease_expires_at: claimed ? batch.now + (c.claim?.leaseMs ?? 0) : null });
+      this.insertEntry(c.id, c.started);
+      creates.push({ created: true, run: toRecord(row) });
+    }
+    const writes = batch.writes.map((w) => this.applyWrite(w, batch.now));
+    return { creates, writes };
+  }
+
+  private applyWrite(w: RunWrite, now: number): WriteResult {
+    if (!this.fenceHolds(w.runId, w.epoch)) return { kind: "fenced" };
+    for (const entry of w.entries) this.insertEntry(w.runId, entry);
+    const u = w.update;
+    if (u === null) return { kind: "committed" };
+    switch (u.status) {
+      case "completed":
+        this.st.finishRun.run({ status: "completed", output: u.output, error: null, now, id: w.runId });
+        break;
+      case "failed":
+        this.st.finishRun.run({ status: "failed", output: null, error: u.error, now, id: w.runId });
+        break;
+      case "paused":
+        this.st.pauseRun.run(u.reason, now, w.runId);
+        break;
+      case "waiting":
+        this.st.releaseRun.run("waiting", u.wakeAt, now, w.runId);
+        break;
+      case "pending":
+        this.st.releaseRun.run("pending", null, now, w.runId);
+        break;
+    }
+    return { kind: "committed" };
+  }
+
+  private claimSync(r: ClaimRequest): ClaimedRun[] {
+    const workflows = JSON.stringify(r.workflows);
+    const seen = new Set<string>();
+    const found: Array<{ id: string; takeover: boolean; status: RunStatus }> = [];
+    const take = (rows: Array<{ id: string; status: RunStatus }>, takeover: boolean): void => {
+      for (const row of rows) {
+        if (found.length >= r.limit || seen.has(row.id)) continue;
+        seen.add(row.id);
+        found.push({ id: row.id, takeover, status: row.status });
+      }
+    };
+    const args = { workflows, me: r.workerId, now: r.now, limit: r.limit };
+    if (r.recovering) take(this.st.claimOwn.all(args) as RunRow[], true);
+    take(this.st.claimOrphaned.all(args) as RunRow[], true);
+    if (found.length < r.limit) take(this.st.claimPending.all(args) as RunRow[], false);
+    if (found.length < r.limit) take(this.st.claimDue.all(args) as RunRow[], false);
+    if (r.recovering && found.length < r.limit) take(this.st.claimDiverged.all(args) as RunRow[], false);
+    const lease = r.now + r.leaseMs;
+    return found.map(({ id, takeover }) => {
+      let recoveries = 0;
+      let mark = (this.st.runRow.get(id) as { progress_mark: number; recoveries: number }) ?? { progress_mark: 0, recoveries: 0 };
+      if (takeover) {
+        const progress = (this.st.progress.get(id) as { p: number | null }).p ?? 0;
+        recoveries = progress > mark.progress_mark ? 1 : mark.recoveries + 1;
+        mark = { progress_mark: progress, recoveries };
+      }
+      const row = this.st.claimRun.get({ id, me: r.workerId, pid: process.pid, lease, now: r.now, recoveries, mark: mark.progress_mark }) as RunRow;
+      return { run: toRecord(row), takeover };
+    });
+  }
+
+  private fenceHolds(runId: string, epoch: number): boolean {
+    const row = this.st.fence.get(runId) as { epoch: number; status: string } | undefined;
+    return row !== undefined && row.epoch === epoch && row.status === "running";
+  }
+
+  private insertEntry(runId: string, e: NewEntry): void {
+    this.st.insertEntry.run(runId, e.type, e.at, e.position, e.key, e.data);
+  }
+
+  private database(): Database.Database {
+    if (this.db === null) throw storeError(new Error("the store is not open (call open() first, or it was closed)"), this.path, "working");
+    return this.db;
+  }
+
+  /** Runs `fn` in an IMMEDIATE transaction, mapping SQLite errors to typed ones. */
+  private writeTx<T>(doing: string, fn: () => T): T {
+    const db = this.database();
+    return this.run(doing, () => db.transaction(fn).immediate());
+  }
+
+  private read<T>(doing: string, fn: () => T): T {
+    if (this.reader === null) throw storeError(new Error("the store is not open"), this.path, doing);
+    return this.run(doing, fn);
+  }
+
+  private run<T>(doing: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === "string" && code.startsWith("SQLITE_")) {
+        throw storeError(e, this.path, doing);
+      }
+      throw e;
+    }
+  }
+
+  /** Serializes use of the write connection; an open transactional step holds it. */
+  private exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
+    if (!this.locked) {
+      // Fast path: synchronous work runs at once, without waiting a turn.
+      this.locked = true;
+      let result: T | Promise<T>;
+      try {
+        result = fn();
+      } catch (e) {
+        this.locked = false;
+        return Promise.reject(e);
+      }
+      if (!(result instanceof Promise)) {
+        this.locked = false;
+        return Promise.resolve(result);
+      }
+      const done = result.finally(() => (this.locked = false));
+      this.lock = done.then(() => undefined, () => undefined);
+      return done;
+    }
+    const next = this.lock.then(() => this.exclusive(fn));
+    this.lock = next.then(() => undefined, () => undefined);
+    return next;
+  }
+}
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id, workflow: row.workflow, version: row.version, status: row.status, input: row.input,
+    output: row.output, error: row.error, pausedReason: row.paused_reason, createdAt: row.created_at,
+    updatedAt: row.updated_at, endedAt: row.ended_at, wakeAt: row.wake_at, owner: row.owner,
+    epoch: row.epoch, recoveries: row.recoveries,
+  };
+}
+
+function toEntry(row: EntryRow): JournalEntry {
+  return { id: row.id, runId: row.run_id, type: row.type, at: row.at, position: row.position, key: row.key, data: row.data };
+}
+
+function parseCursor(cursor: string | undefined): [number | null, string | null] {
+  if (cursor === undefined) return [null, null];
+  const i = cursor.indexOf(":");
+  const at = Number(cursor.slice(0, i));
+  return i > 0 && Number.isFinite(at) ? [at, cursor.slice(i + 1)] : [null, null];
+}

@@ -1,0 +1,80 @@
+// Every SQL statement the SQLite store runs, prepared once per connection.
+import type Database from "better-sqlite3";
+
+/** Prepared statements of the write connection (and a few of the read connection). */
+export type Statements = ReturnType<typeof createStatements>;
+
+const RUN_COLUMNS =
+  "id, workflow, version, status, input, output, error, paused_reason, created_at, updated_at, " +
+  "ended_at, wake_at, owner, epoch, recoveries";
+
+const IN_WORKFLOWS = "workflow IN (SELECT value FROM json_each(@workflows))";
+
+/** Prepares the statements; `reader` serves reads that need no lock. */
+export function createStatements(db: Database.Database, reader: Database.Database) {
+  return {
+    insertRun: db.prepare(
+      `INSERT INTO runs (id, workflow, version, status, input, created_at, updated_at, owner, owner_pid, epoch, lease_expires_at)
+       VALUES (@id, @workflow, @version, @status, @input, @created_at, @updated_at, @owner, @owner_pid, @epoch, @lease_expires_at)`,
+    ),
+    insertEntry: db.prepare("INSERT INTO journal (run_id, type, at, position, key, data) VALUES (?, ?, ?, ?, ?, ?)"),
+    fence: db.prepare("SELECT epoch, status, owner FROM runs WHERE id = ?"),
+    getRun: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
+    getRunRead: reader.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
+    runRow: db.prepare("SELECT progress_mark, recoveries FROM runs WHERE id = ?"),
+    touch: db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?"),
+    finishRun: db.prepare(
+      `UPDATE runs SET status = @status, output = @output, error = @error, updated_at = @now, ended_at = @now,
+         owner = NULL, owner_pid = NULL, lease_expires_at = NULL, wake_at = NULL WHERE id = @id`,
+    ),
+    pauseRun: db.prepare(
+      `UPDATE runs SET status = 'paused', paused_reason = ?, updated_at = ?,
+         owner = NULL, owner_pid = NULL, lease_expires_at = NULL, wake_at = NULL WHERE id = ?`,
+    ),
+    releaseRun: db.prepare(
+      `UPDATE runs SET status = ?, wake_at = ?, updated_at = ?,
+         owner = NULL, owner_pid = NULL, lease_expires_at = NULL WHERE id = ?`,
+    ),
+    cancelRun: db.prepare(
+      `UPDATE runs SET status = 'cancelled', error = @error, updated_at = @now, ended_at = @now, epoch = epoch + 1,
+         owner = NULL, owner_pid = NULL, lease_expires_at = NULL, wake_at = NULL WHERE id = @id`,
+    ),
+    resumeRun: db.prepare(
+      `UPDATE runs SET status = 'pending', paused_reason = NULL, recoveries = 0, updated_at = ? WHERE id = ?`,
+    ),
+    renewLease: db.prepare(
+      "UPDATE runs SET lease_expires_at = ? WHERE id = ? AND owner = ? AND epoch = ? AND status = 'running'",
+    ),
+    claimPending: db.prepare(`SELECT id, status FROM runs WHERE status = 'pending' AND ${IN_WORKFLOWS} LIMIT @limit`),
+    claimDue: db.prepare(
+      `SELECT id, status FROM runs WHERE status = 'waiting' AND wake_at <= @now AND ${IN_WORKFLOWS}
+       ORDER BY wake_at LIMIT @limit`,
+    ),
+    claimOrphaned: db.prepare(
+      `SELECT id, status FROM runs WHERE status = 'running' AND owner IS NOT @me AND ${IN_WORKFLOWS}
+         AND (lease_expires_at <= @now OR endure_owner_alive(owner, owner_pid) = 0) LIMIT @limit`,
+    ),
+    claimOwn: db.prepare(`SELECT id, status FROM runs WHERE status = 'running' AND owner = @me AND ${IN_WORKFLOWS} LIMIT @limit`),
+    claimDiverged: db.prepare(
+      `SELECT id, status FROM runs WHERE status = 'paused' AND paused_reason = 'non_determinism' AND ${IN_WORKFLOWS} LIMIT @limit`,
+    ),
+    progress: db.prepare(
+      `SELECT max(id) AS p FROM journal WHERE run_id = ?
+         AND type NOT IN ('run_recovered', 'run_resumed', 'step_attempt_started')`,
+    ),
+    claimRun: db.prepare(
+      `UPDATE runs SET status = 'running', owner = @me, owner_pid = @pid, epoch = epoch + 1,
+         lease_expires_at = @lease, wake_at = NULL, paused_reason = NULL, updated_at = @now,
+         recoveries = @recoveries, progress_mark = @mark
+       WHERE id = @id RETURNING ${RUN_COLUMNS}`,
+    ),
+    journal: reader.prepare("SELECT id, run_id, type, at, position, key, data FROM journal WHERE run_id = ? ORDER BY id"),
+    listRuns: reader.prepare(
+      `SELECT ${RUN_COLUMNS} FROM runs
+       WHERE (@workflow IS NULL OR workflow = @workflow) AND (@status IS NULL OR status = @status)
+         AND (@createdBefore IS NULL OR created_at < @createdBefore OR (created_at = @createdBefore AND id < @idBefore))
+       ORDER BY created_at DESC, id DESC LIMIT @limit`,
+    ),
+    nextWake: reader.prepare("SELECT min(wake_at) AS at FROM runs WHERE status = 'waiting'"),
+  };
+}

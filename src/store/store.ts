@@ -1,0 +1,181 @@
+// The Store contract: everything the engine needs from a database, and nothing about SQL.
+// Every store passes the shared conformance suite (see ./conformance.ts).
+import type { JournalEntry, NewEntry } from "../core/journal.js";
+import type { RunStatus, SqlTransaction } from "../core/types.js";
+
+/** A run as the store keeps it. Payload fields hold encoded values (see `core/serialize`). */
+export interface RunRecord {
+  readonly id: string;
+  readonly workflow: string;
+  readonly version: string | null;
+  readonly status: RunStatus;
+  readonly input: string;
+  readonly output: string | null;
+  readonly error: string | null;
+  /** Why a paused run is paused: `non_determinism`, `crash_loop`, ... */
+  readonly pausedReason: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly endedAt: number | null;
+  /** When a waiting run becomes runnable again, if a timer wakes it. */
+  readonly wakeAt: number | null;
+  /** The worker holding the run's lease, while it runs. */
+  readonly owner: string | null;
+  /** Fencing token: increases on every claim; a write carrying an older one is refused. */
+  readonly epoch: number;
+  /** Takeovers after a crash in a row without progress (poison detection). */
+  readonly recoveries: number;
+}
+
+/** A claim to take with a new run, so that the starting worker runs it without a round trip. */
+export interface ClaimAtCreate {
+  readonly workerId: string;
+  readonly leaseMs: number;
+}
+
+/** A run to create, with its first journal entry. */
+export interface RunCreate {
+  readonly id: string;
+  readonly workflow: string;
+  readonly version: string | null;
+  readonly input: string;
+  readonly started: NewEntry;
+  readonly claim: ClaimAtCreate | null;
+}
+
+/** The outcome of a create: a new run, or the existing run with the same id. */
+export interface CreateResult {
+  readonly created: boolean;
+  readonly run: RunRecord;
+}
+
+/** A change of a run's status written together with its entries. */
+export type RunUpdate =
+  | { readonly status: "completed"; readonly output: string }
+  | { readonly status: "failed"; readonly error: string }
+  | { readonly status: "paused"; readonly reason: string }
+  /** Evicted: the lease is released and a timer (or, later, an event) wakes it. */
+  | { readonly status: "waiting"; readonly wakeAt: number | null }
+  /** Handed back: runnable by any worker at once. */
+  | { readonly status: "pending" };
+
+/** Entries (and maybe a status change) for one run, fenced by the writer's epoch. */
+export interface RunWrite {
+  readonly runId: string;
+  readonly epoch: number;
+  readonly entries: readonly NewEntry[];
+  readonly update: RunUpdate | null;
+}
+
+/** Whether a fenced write landed. `fenced` means the run's epoch moved on (or it ended). */
+export type WriteResult = { readonly kind: "committed" } | { readonly kind: "fenced" };
+
+/** One group commit: creates and writes of many runs, in one transaction. */
+export interface CommitBatch {
+  readonly creates: readonly RunCreate[];
+  readonly writes: readonly RunWrite[];
+  /** Engine clock, epoch milliseconds. */
+  readonly now: number;
+}
+
+/** Results of a {@link CommitBatch}, index for index. */
+export interface CommitResult {
+  readonly creates: readonly CreateResult[];
+  readonly writes: readonly WriteResult[];
+}
+
+/** Which runs a worker may claim. */
+export interface ClaimRequest {
+  readonly workerId: string;
+  /** Workflows this worker can execute. */
+  readonly workflows: readonly string[];
+  readonly limit: number;
+  readonly leaseMs: number;
+  readonly now: number;
+  /**
+   * At a worker's start: also take runs this worker id still owns (it restarted), and runs
+   * paused by non-determinism (the code may have been fixed).
+   */
+  readonly recovering: boolean;
+}
+
+/** A run handed to a worker by {@link Store.claim}. */
+export interface ClaimedRun {
+  readonly run: RunRecord;
+  /** The previous owner died or its lease expired: this is a recovery after a crash. */
+  readonly takeover: boolean;
+}
+
+/** Filter and page of {@link Store.listRuns}. */
+export interface RunFilter {
+  readonly workflow?: string;
+  readonly status?: RunStatus;
+  readonly limit: number;
+  /** Return runs created before this cursor (from a previous page's `next`). */
+  readonly cursor?: string;
+}
+
+/** One page of runs, newest first. */
+export interface RunPage {
+  readonly runs: readonly RunRecord[];
+  readonly next: string | null;
+}
+
+/** The outcome of a cancel request. */
+export type CancelResult =
+  | { readonly kind: "cancelled"; readonly run: RunRecord }
+  | { readonly kind: "finished"; readonly run: RunRecord }
+  | { readonly kind: "not_found" };
+
+/** The outcome of a resume request for a paused run. */
+export type ResumeResult =
+  | { readonly kind: "resumed"; readonly run: RunRecord }
+  | { readonly kind: "not_paused"; readonly run: RunRecord }
+  | { readonly kind: "not_found" };
+
+/**
+ * Where journals, runs and timers live. A store serializes group commits and fences every
+ * write by epoch; the engine above it knows nothing of its database.
+ */
+export interface Store {
+  /** Which SQL dialect transactional steps get. */
+  readonly dialect: SqlTransaction["dialect"];
+  /** A short description for logs and errors (a file path, a redacted URL). */
+  readonly description: string;
+  /** Opens the database and applies migrations. Typed errors for foreign or newer stores. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** Commits a batch atomically. Fenced writes are skipped, reported, and do not abort it. */
+  commit(batch: CommitBatch): Promise<CommitResult>;
+  /**
+   * Runs `body` in a transaction fenced by (runId, epoch): appends `before` (the run's entries
+   * queued until now), runs `body`, and appends the entries it returns, all in that one
+   * transaction. Returns `fenced` (and writes nothing) if the epoch moved on; a throw from
+   * `body` rolls everything back and is rethrown.
+   */
+  transaction(
+    runId: string,
+    epoch: number,
+    now: number,
+    before: readonly NewEntry[],
+    body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>,
+  ): Promise<WriteResult>;
+  /** Claims runnable runs under a lease, raising their epoch. */
+  claim(request: ClaimRequest): Promise<ClaimedRun[]>;
+  /** Extends the leases this worker holds; returns the ids of runs it no longer holds. */
+  heartbeat(
+    workerId: string,
+    held: readonly { runId: string; epoch: number }[],
+    leaseMs: number,
+    now: number,
+  ): Promise<string[]>;
+  getRun(runId: string): Promise<RunRecord | null>;
+  listRuns(filter: RunFilter): Promise<RunPage>;
+  readJournal(runId: string): Promise<JournalEntry[]>;
+  /** Cancels a run that has not ended: status, a raised epoch, and a `run_cancelled` entry. */
+  cancel(runId: string, cancellation: { entry: NewEntry; error: string }, now: number): Promise<CancelResult>;
+  /** Makes a paused run runnable again, appending `entry` (a `run_resumed`). */
+  resume(runId: string, entry: NewEntry, now: number): Promise<ResumeResult>;
+  /** The earliest wake-up time of a waiting run, or null. */
+  nextWakeAt(): Promise<number | null>;
+}

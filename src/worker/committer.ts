@@ -1,0 +1,188 @@
+// Group commit: entries of many runs queue in memory and are written in one transaction, so
+// one fsync serves every run that asked for durability in the same turn of the event loop.
+import type { Clock } from "../core/clock.js";
+import type { NewEntry } from "../core/journal.js";
+import type { SqlTransaction } from "../core/types.js";
+import { COMMIT_BATCH_ENTRIES_MAX } from "../core/limits.js";
+import type { CreateResult, RunCreate, RunUpdate, RunWrite, Store, WriteResult } from "../store/store.js";
+
+/** What the committer tells its worker about runs whose writes did not land. */
+export interface CommitterEvents {
+  /** A write was refused: the run's epoch moved on (cancelled, or taken by another worker). */
+  fenced(runId: string): void;
+  /** The store failed while committing the run's entries. */
+  failed(runId: string, error: Error): void;
+}
+
+interface RunQueue {
+  epoch: number;
+  entries: NewEntry[];
+  update: RunUpdate | null;
+  /** Callers of durable(): resolved once these entries are committed. */
+  waiters: Array<() => void>;
+  /** The caller that asked for `update`, told how its write went. */
+  updated: { resolve: (r: WriteResult) => void; reject: (e: Error) => void } | null;
+}
+
+interface PendingCreate {
+  create: RunCreate;
+  resolve: (r: CreateResult) => void;
+  reject: (e: Error) => void;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** Batches run creations and journal writes into group commits. */
+export class Committer {
+  private queues = new Map<string, RunQueue>();
+  private creates: PendingCreate[] = [];
+  private readonly inflight = new Map<string, Promise<void>>();
+  private scheduled = false;
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly events: CommitterEvents,
+  ) {}
+
+  /** Queues an entry; it is written with the next group commit (none is asked for). */
+  append(runId: string, epoch: number, entry: NewEntry): void {
+    this.queue(runId, epoch).entries.push(entry);
+  }
+
+  /** Resolves once every entry queued for the run so far is committed. */
+  durable(runId: string): Promise<void> {
+    const q = this.queues.get(runId);
+    if (q !== undefined && (q.entries.length > 0 || q.update !== null)) {
+      return new Promise((resolve) => {
+        q.waiters.push(resolve);
+        this.schedule();
+      });
+    }
+    return this.inflight.get(runId) ?? RESOLVED;
+  }
+
+  /** Writes entries and a status change for a run; resolves with whether it landed. */
+  update(runId: string, epoch: number, entries: readonly NewEntry[], update: RunUpdate): Promise<WriteResult> {
+    const q = this.queue(runId, epoch);
+    q.entries.push(...entries);
+    return new Promise((resolve, reject) => {
+      q.update = update;
+      q.updated = { resolve, reject };
+      this.schedule();
+    });
+  }
+
+  /** Creates a run in the next group commit. */
+  create(create: RunCreate): Promise<CreateResult> {
+    return new Promise((resolve, reject) => {
+      this.creates.push({ create, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Runs a transactional step's `body`, committing the run's queued entries first, all in one
+   * store transaction. On a throw the queued entries go back to the front of the queue.
+   */
+  async transaction(runId: string, epoch: number, body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>): Promise<WriteResult> {
+    const q = this.queues.get(runId);
+    const before = q?.entries ?? [];
+    const waiters = q?.waiters ?? [];
+    if (q !== undefined) {
+      q.entries = [];
+      q.waiters = [];
+    }
+    try {
+      const result = await this.store.transaction(runId, epoch, this.clock.now(), before, body);
+      if (result.kind === "committed") for (const w of waiters) w();
+      return result;
+    } catch (e) {
+      const back = this.queue(runId, epoch);
+      back.entries.unshift(...before);
+      back.waiters.unshift(...waiters);
+      throw e;
+    }
+  }
+
+  /** Resolves when everything queued so far has been committed (or has failed). */
+  async flushAll(): Promise<void> {
+    while (this.queues.size > 0 || this.creates.length > 0 || this.flushing !== null) {
+      await (this.flushing ?? this.flush());
+    }
+  }
+
+  /** Drops a run's queued entries (the run is gone from this worker). */
+  forget(runId: string): void {
+    const q = this.queues.get(runId);
+    if (q !== undefined && q.updated === null) this.queues.delete(runId);
+  }
+
+  private queue(runId: string, epoch: number): RunQueue {
+    let q = this.queues.get(runId);
+    if (q === undefined) {
+      q = { epoch, entries: [], update: null, waiters: [], updated: null };
+      this.queues.set(runId, q);
+    }
+    return q;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.flushing === null) void this.flush();
+    });
+  }
+
+  private flush(): Promise<void> {
+    const run = async (): Promise<void> => {
+      while (this.queues.size > 0 || this.creates.length > 0) await this.commitOne();
+    };
+    this.flushing = run().finally(() => (this.flushing = null));
+    return this.flushing;
+  }
+
+  private async commitOne(): Promise<void> {
+    const creates = this.creates;
+    this.creates = [];
+    const writes: RunWrite[] = [];
+    const queues: RunQueue[] = [];
+    let size = creates.length;
+    for (const [runId, q] of this.queues) {
+      if (size > 0 && size + q.entries.length > COMMIT_BATCH_ENTRIES_MAX) break;
+      this.queues.delete(runId);
+      writes.push({ runId, epoch: q.epoch, entries: q.entries, update: q.update });
+      queues.push(q);
+      size += q.entries.length;
+    }
+    const done = this.store.commit({ creates: creates.map((c) => c.create), writes, now: this.clock.now() });
+    const settled = done.then(() => undefined, () => undefined);
+    for (const w of writes) this.inflight.set(w.runId, settled);
+    try {
+      const result = await done;
+      creates.forEach((c, i) => c.resolve(result.creates[i] as CreateResult));
+      writes.forEach((w, i) => this.settleWrite(w.runId, queues[i] as RunQueue, result.writes[i] as WriteResult));
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      for (const c of creates) c.reject(error);
+      writes.forEach((w, i) => {
+        queues[i]?.updated?.reject(error);
+        this.events.failed(w.runId, error);
+      });
+    } finally {
+      for (const w of writes) if (this.inflight.get(w.runId) === settled) this.inflight.delete(w.runId);
+    }
+  }
+
+  private settleWrite(runId: string, q: RunQueue, result: WriteResult): void {
+    q.updated?.resolve(result);
+    if (result.kind === "committed") {
+      for (const w of q.waiters) w();
+    } else {
+      this.events.fenced(runId);
+    }
+  }
+}

@@ -1,0 +1,232 @@
+// The worker: claims runnable runs from the store under a lease, hosts them in memory,
+// renews its leases, wakes evicted runs when their timers are due, and hands runs back on close.
+import type { Clock, TimerHandle } from "../core/clock.js";
+import { LeaseLostError, RunCancelledError } from "../core/errors.js";
+import type { JournalEntry, NewEntry } from "../core/journal.js";
+import type { RunLimits } from "../core/run-port.js";
+import { decodeValue } from "../core/serialize.js";
+import type { Workflow } from "../core/workflow.js";
+import type { ClaimedRun, RunRecord, Store } from "../store/store.js";
+import { Committer } from "./committer.js";
+import { RunHost, type RunExit } from "./run-host.js";
+
+/** Most runs claimed in one query. */
+const CLAIM_BATCH_RUNS_MAX = 256;
+
+/** Settings of a worker, all with defaults in `core/limits.ts`. */
+export interface WorkerSettings {
+  readonly workerId: string;
+  readonly runsMax: number;
+  readonly leaseMs: number;
+  readonly pollIntervalMs: number;
+  readonly inMemoryWaitMs: number;
+  readonly poisonRecoveriesMax: number;
+  readonly closeGraceMs: number;
+}
+
+/** How a worker reports what happens to runs, and logs. */
+export interface WorkerEvents {
+  exited(runId: string, exit: RunExit): void;
+  warn(message: string): void;
+}
+
+/** Claims and executes runs of the registered workflows. */
+export class Worker {
+  readonly committer: Committer;
+  private readonly hosts = new Map<string, RunHost>();
+  private closing = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wake: (() => void) | null = null;
+  private kicked = false;
+  private wakeTimer: { at: number; handle: TimerHandle } | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly workflows: ReadonlyMap<string, Workflow<unknown, unknown>>,
+    private readonly clock: Clock,
+    private readonly limits: RunLimits,
+    readonly settings: WorkerSettings,
+    private readonly events: WorkerEvents,
+  ) {
+    this.committer = new Committer(store, clock, {
+      fenced: (runId) => this.hosts.get(runId)?.lose(new LeaseLostError(`run ${runId} was taken over or cancelled; this worker stops executing it`)),
+      failed: (runId, error) => {
+        events.warn(`run ${runId}: commit failed (${error.message}); the run stops here and will be recovered`);
+        this.hosts.get(runId)?.lose(error);
+      },
+    });
+  }
+
+  /** Starts claiming: first recovers runs left unfinished, then polls and listens for wake-ups. */
+  start(): void {
+    this.loopDone = this.loop();
+    const beat = Math.max(250, Math.floor(this.settings.leaseMs / 3));
+    this.heartbeat = setInterval(() => void this.renewLeases(), beat);
+    this.heartbeat.unref();
+  }
+
+  /** Free places for runs in memory. */
+  get capacity(): number {
+    return this.closing ? 0 : this.settings.runsMax - this.hosts.size;
+  }
+
+  /** Whether this worker executes the run right now. */
+  holds(runId: string): boolean {
+    return this.hosts.has(runId);
+  }
+
+  /** Asks the loop to look for work now (a run was started or woken). */
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  /** Hosts a run this worker created already claimed (no claim round trip). */
+  adoptNew(run: RunRecord, started: NewEntry): void {
+    this.host(run, [{ ...started, id: 0, runId: run.id }]);
+  }
+
+  /** Stops a run this worker executes because it was cancelled. */
+  cancelLocal(runId: string, reason: string): void {
+    this.hosts.get(runId)?.lose(new RunCancelledError(`run ${runId} was cancelled: ${reason}`));
+  }
+
+  /** Tells the worker an evicted run wakes at `wakeAt`. */
+  noteWake(wakeAt: number): void {
+    if (this.wakeTimer !== null && this.wakeTimer.at <= wakeAt) return;
+    this.wakeTimer?.handle.cancel();
+    const handle = this.clock.setTimer(Math.max(0, wakeAt - this.clock.now()), () => {
+      this.wakeTimer = null;
+      this.kick();
+    });
+    this.wakeTimer = { at: wakeAt, handle };
+  }
+
+  /** Graceful stop: no new claims, running bodies finish (within the grace), runs handed back. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.kick();
+    await this.loopDone;
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    this.wakeTimer?.handle.cancel();
+    await Promise.all([...this.hosts.values()].map((h) => h.handBack(this.settings.closeGraceMs)));
+    await this.committer.flushAll();
+  }
+
+  private async loop(): Promise<void> {
+    let recovering = true;
+    while (!this.closing) {
+      let full = false;
+      try {
+        full = await this.claimOnce(recovering);
+        recovering = false;
+        const next = await this.store.nextWakeAt();
+        if (next !== null) this.noteWake(next);
+      } catch (e) {
+        this.events.warn(`worker ${this.settings.workerId}: claiming failed (${(e as Error).message}); retrying`);
+      }
+      if (!full) await this.idle();
+    }
+  }
+
+  /** Claims up to a batch of runs; true when the batch was full (more may be waiting). */
+  private async claimOnce(recovering: boolean): Promise<boolean> {
+    const limit = Math.min(this.capacity, CLAIM_BATCH_RUNS_MAX);
+    if (limit <= 0) return false;
+    const claimed = await this.store.claim({
+      workerId: this.settings.workerId,
+      workflows: [...this.workflows.keys()],
+      limit,
+      leaseMs: this.settings.leaseMs,
+      now: this.clock.now(),
+      recovering,
+    });
+    await Promise.all(claimed.map((c) => this.adopt(c)));
+    return claimed.length === limit;
+  }
+
+  private idle(): Promise<void> {
+    if (this.kicked || this.closing) {
+      this.kicked = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.settings.pollIntervalMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        this.kicked = false;
+        done();
+      };
+    });
+  }
+
+  private async adopt(claimed: ClaimedRun): Promise<void> {
+    const run = claimed.run;
+    const now = this.clock.now();
+    if (claimed.takeover && run.recoveries >= this.settings.poisonRecoveriesMax) {
+      const reason =
+        `run ${run.id} was paused after ${run.recoveries} crashes in a row while it ran, with no ` +
+        "progress in between: something in it (a step, the input) kills the process. Fix the cause, " +
+        "then resume it with engine.resume(runId)";
+      const entry: NewEntry = { type: "run_paused", at: now, position: null, key: null, data: JSON.stringify({ reason: "crash_loop", message: reason }) };
+      await this.committer.update(run.id, run.epoch, [entry], { status: "paused", reason: "crash_loop" }).catch(() => undefined);
+      this.events.warn(reason);
+      this.events.exited(run.id, { kind: "paused", reason });
+      return;
+    }
+    const journal = await this.store.readJournal(run.id);
+    const host = this.host(run, journal);
+    if (host === null) return;
+    if (claimed.takeover) {
+      const data = JSON.stringify({ worker: this.settings.workerId, recoveries: run.recoveries });
+      host.append({ type: "run_recovered", at: now, position: null, key: null, data });
+    } else if (journal.some((e) => e.type === "run_suspended" || e.type === "run_paused")) {
+      host.append({ type: "run_resumed", at: now, position: null, key: null, data: null });
+    }
+  }
+
+  private host(run: RunRecord, journal: readonly JournalEntry[]): RunHost | null {
+    const workflow = this.workflows.get(run.workflow);
+    if (workflow === undefined || this.hosts.has(run.id)) return null;
+    const host = new RunHost(
+      {
+        clock: this.clock,
+        limits: this.limits,
+        committer: this.committer,
+        inMemoryWaitMs: this.settings.inMemoryWaitMs,
+        warn: (m) => this.events.warn(m),
+        exited: (runId, exit) => {
+          if (this.hosts.get(runId) === host) this.hosts.delete(runId);
+          this.events.exited(runId, exit);
+          if (exit.kind !== "left" || !this.closing) this.kick();
+        },
+        evicted: (_runId, wakeAt) => this.noteWake(wakeAt),
+      },
+      workflow,
+      run,
+      decodeValue(run.input),
+      journal,
+    );
+    this.hosts.set(run.id, host);
+    return host;
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.hosts.size === 0 || this.closing) return;
+    const held = [...this.hosts.values()].map((h) => ({ runId: h.runId, epoch: h.epoch }));
+    try {
+      const lost = await this.store.heartbeat(this.settings.workerId, held, this.settings.leaseMs, this.clock.now());
+      for (const runId of lost) {
+        this.hosts.get(runId)?.lose(new LeaseLostError(`worker ${this.settings.workerId} lost its lease on run ${runId}`));
+      }
+    } catch (e) {
+      this.events.warn(`worker ${this.settings.workerId}: renewing leases failed (${(e as Error).message})`);
+    }
+  }
+}
