@@ -51,7 +51,10 @@ export class InvalidArgumentError extends define("invalid_argument", "InvalidArg
 /** No workflow with this name is registered on the engine. */
 export class WorkflowNotFoundError extends define("workflow_not_found", "WorkflowNotFoundError") {}
 /** Two workflows were registered under one name. */
-export class DuplicateWorkflowError extends define("workflow_duplicate", "DuplicateWorkflowError") {}
+export class DuplicateWorkflowError extends define(
+  "workflow_duplicate",
+  "DuplicateWorkflowError",
+) {}
 /** A run id is already taken by a run of another workflow. */
 export class RunIdConflictError extends define("run_id_conflict", "RunIdConflictError") {}
 /** No run with this id exists in the store. */
@@ -69,7 +72,10 @@ export class JournalLimitError extends define("journal_too_long", "JournalLimitE
 /** A step's attempt ran past its `timeout`. */
 export class StepTimeoutError extends define("step_timeout", "StepTimeoutError") {}
 /** A step's `verify` check refused its result. */
-export class VerificationFailedError extends define("verification_failed", "VerificationFailedError") {}
+export class VerificationFailedError extends define(
+  "verification_failed",
+  "VerificationFailedError",
+) {}
 /** An `atMostOnce` step was interrupted by a crash; it is not run again. */
 export class StepInterruptedError extends define("step_interrupted", "StepInterruptedError") {}
 /** The run was cancelled; awaiting its result raises this. */
@@ -131,7 +137,13 @@ export class NonDeterminismError extends EndureError {
   readonly position: number;
   readonly recorded: string;
   readonly requested: string;
-  constructor(fields: { runId: string; position: number; recorded: string; requested: string; hint?: string }) {
+  constructor(fields: {
+    runId: string;
+    position: number;
+    recorded: string;
+    requested: string;
+    hint?: string;
+  }) {
     super(
       "non_determinism",
       `run ${fields.runId} diverged from its journal at position ${fields.position}: ` +
@@ -149,20 +161,45 @@ export class NonDeterminismError extends EndureError {
 }
 
 const errorClasses: Record<string, new (message: string) => Error> = {
-  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
 };
 for (const cls of [
-  InvalidArgumentError, WorkflowNotFoundError, DuplicateWorkflowError, RunIdConflictError,
-  RunNotFoundError, InputValidationError, OutputValidationError, SerializationError,
-  PayloadTooLargeError, JournalLimitError, StepTimeoutError, VerificationFailedError,
-  StepInterruptedError, RunCancelledError, RunPausedError, LeaseLostError, EngineClosedError,
-  StoreNotEndureError, StoreTooNewError, StoreReadOnlyError, StoreCorruptError,
-  StoreUnavailableError, NonRetriableError,
+  InvalidArgumentError,
+  WorkflowNotFoundError,
+  DuplicateWorkflowError,
+  RunIdConflictError,
+  RunNotFoundError,
+  InputValidationError,
+  OutputValidationError,
+  SerializationError,
+  PayloadTooLargeError,
+  JournalLimitError,
+  StepTimeoutError,
+  VerificationFailedError,
+  StepInterruptedError,
+  RunCancelledError,
+  RunPausedError,
+  LeaseLostError,
+  EngineClosedError,
+  StoreNotEndureError,
+  StoreTooNewError,
+  StoreReadOnlyError,
+  StoreCorruptError,
+  StoreUnavailableError,
+  NonRetriableError,
 ]) {
   errorClasses[cls.name] = cls;
 }
-errorClasses["RetryAfterError"] = RetryAfterError as unknown as new (message: string) => Error;
-errorClasses["NonDeterminismError"] = NonDeterminismError as unknown as new (message: string) => Error;
+errorClasses["RetryAfterError"] = RetryAfterError;
+errorClasses["NonDeterminismError"] = NonDeterminismError as unknown as new (
+  message: string,
+) => Error;
 errorClasses["EndureError"] = EndureError as unknown as new (message: string) => Error;
 
 /** The class to restore a journaled error with, by its `name`; `Error` when unknown. */
@@ -174,7 +211,7 @@ export function errorClassFor(name: string): new (message: string) => Error {
 export function ensureError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
   if (typeof thrown === "object" && thrown !== null && "message" in thrown) {
-    const e = new Error(String((thrown as { message: unknown }).message));
+    const e = new Error(String(thrown.message));
     Object.assign(e, thrown);
     return e;
   }

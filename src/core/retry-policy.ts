@@ -28,17 +28,31 @@ export function retryPolicyOf(options: StepOptions<unknown>, stepName: string): 
     );
   }
   const b = options.backoff ?? {};
-  const initialMs = b.initial === undefined ? BACKOFF_INITIAL_MS_DEFAULT : parseDuration(b.initial, `step '${stepName}' backoff.initial`);
-  const maxMs = b.max === undefined ? Math.max(BACKOFF_MAX_MS_DEFAULT, initialMs) : parseDuration(b.max, `step '${stepName}' backoff.max`);
+  const initialMs =
+    b.initial === undefined
+      ? BACKOFF_INITIAL_MS_DEFAULT
+      : parseDuration(b.initial, `step '${stepName}' backoff.initial`);
+  const maxMs =
+    b.max === undefined
+      ? Math.max(BACKOFF_MAX_MS_DEFAULT, initialMs)
+      : parseDuration(b.max, `step '${stepName}' backoff.max`);
   const factor = b.factor ?? BACKOFF_FACTOR_DEFAULT;
   if (!(factor >= 1 && factor <= 100)) {
-    throw new InvalidArgumentError(`step '${stepName}' backoff.factor must be from 1 to 100, got ${String(factor)}`);
+    throw new InvalidArgumentError(
+      `step '${stepName}' backoff.factor must be from 1 to 100, got ${String(factor)}`,
+    );
   }
   if (maxMs < initialMs) {
-    throw new InvalidArgumentError(`step '${stepName}' backoff.max (${maxMs} ms) is shorter than backoff.initial (${initialMs} ms)`);
+    throw new InvalidArgumentError(
+      `step '${stepName}' backoff.max (${maxMs} ms) is shorter than backoff.initial (${initialMs} ms)`,
+    );
   }
-  const timeoutMs = options.timeout === undefined ? null : parseDuration(options.timeout, `step '${stepName}' timeout`);
-  if (timeoutMs === 0) throw new InvalidArgumentError(`step '${stepName}' timeout must be longer than 0`);
+  const timeoutMs =
+    options.timeout === undefined
+      ? null
+      : parseDuration(options.timeout, `step '${stepName}' timeout`);
+  if (timeoutMs === 0)
+    throw new InvalidArgumentError(`step '${stepName}' timeout must be longer than 0`);
   return { retries, initialMs, maxMs, factor, timeoutMs };
 }
 

@@ -17,7 +17,12 @@ import { validate } from "./schema.js";
 import { checkPayloadSize, decodeValue, encodeValue } from "./serialize.js";
 import type { Op, OpHost } from "./op.js";
 import { runStep } from "./step-op.js";
-import type { StepContext, StepOptions, TransactionalStepContext, WorkflowContext } from "./types.js";
+import type {
+  StepContext,
+  StepOptions,
+  TransactionalStepContext,
+  WorkflowContext,
+} from "./types.js";
 import { checkName, type Workflow } from "./workflow.js";
 
 /** Macrotask turns a replay waits for the code to ask for a recorded operation before it
@@ -26,7 +31,6 @@ import { checkName, type Workflow } from "./workflow.js";
 const REPLAY_STALL_TURNS = 20;
 
 type OpKind = "step" | "sleep" | "value";
-
 
 interface Wait {
   readonly wakeAt: number;
@@ -79,6 +83,8 @@ export class RunContext implements WorkflowContext, OpHost {
     this.entryCount = spec.journal.length;
     this.outcome = new Promise((resolve) => (this.settleOutcome = resolve));
     void this.main(workflow, spec.input);
+    // On replay, watch from the start that the code asks for what the journal recorded.
+    if (this.replaying) this.pump();
   }
 
   /** True while journaled settlements remain to be handed to the code. */
@@ -114,12 +120,15 @@ export class RunContext implements WorkflowContext, OpHost {
 
   step<T>(
     name: string,
-    fn: ((step: StepContext) => T | Promise<T>) | ((step: TransactionalStepContext) => T | Promise<T>),
+    fn:
+      | ((step: StepContext) => T | Promise<T>)
+      | ((step: TransactionalStepContext) => T | Promise<T>),
     options: StepOptions<T> = {},
   ): Promise<T> {
     try {
       checkName(name, "step name");
-      if (typeof fn !== "function") throw new InvalidArgumentError(`step '${name}' needs a function`);
+      if (typeof fn !== "function")
+        throw new InvalidArgumentError(`step '${name}' needs a function`);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -144,7 +153,9 @@ export class RunContext implements WorkflowContext, OpHost {
     try {
       checkName(name, "sleep name");
       if (typeof at !== "number" || !Number.isFinite(at)) {
-        throw new InvalidArgumentError(`sleepUntil '${name}' needs a valid Date or epoch milliseconds`);
+        throw new InvalidArgumentError(
+          `sleepUntil '${name}' needs a valid Date or epoch milliseconds`,
+        );
       }
     } catch (e) {
       return Promise.reject(e);
@@ -209,7 +220,10 @@ export class RunContext implements WorkflowContext, OpHost {
 
   serially<T>(work: () => Promise<T>): Promise<T> {
     const run = this.serialTail.then(work);
-    this.serialTail = run.then(() => undefined, () => undefined);
+    this.serialTail = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -220,7 +234,8 @@ export class RunContext implements WorkflowContext, OpHost {
   /** Stops starting step bodies; resolves once none is running. Used by a graceful close. */
   async drain(): Promise<void> {
     this.drainRequested = true;
-    while (this.activeBodies > 0 && !this.finished) await new Promise<void>((r) => (this.quietWaiter = r));
+    while (this.activeBodies > 0 && !this.finished)
+      await new Promise<void>((r) => (this.quietWaiter = r));
   }
 
   /** Tracks `work` as a step body in flight (a run with bodies in flight is never idle). */
@@ -277,13 +292,25 @@ export class RunContext implements WorkflowContext, OpHost {
       if (schema !== undefined) {
         const checked = await validate(schema, output);
         if (!checked.ok) {
-          throw new OutputValidationError(`workflow '${this.workflowName}' returned an output that fails its schema: ${checked.issues}`);
+          throw new OutputValidationError(
+            `workflow '${this.workflowName}' returned an output that fails its schema: ${checked.issues}`,
+          );
         }
         output = checked.value;
       }
       const encoded = encodeValue(output, `workflow '${this.workflowName}' output`);
-      checkPayloadSize(encoded, this.port.limits.payloadBytesMax, `workflow '${this.workflowName}' output`);
-      const entry: NewEntry = { type: "run_completed", at: this.port.clock.now(), position: null, key: null, data: `{"output":${encoded}}` };
+      checkPayloadSize(
+        encoded,
+        this.port.limits.payloadBytesMax,
+        `workflow '${this.workflowName}' output`,
+      );
+      const entry: NewEntry = {
+        type: "run_completed",
+        at: this.port.clock.now(),
+        position: null,
+        key: null,
+        data: `{"output":${encoded}}`,
+      };
       this.finish({ kind: "completed", entry, output: encoded });
     } catch (e) {
       if (!this.finished) this.failRun(ensureError(e));
@@ -313,7 +340,13 @@ export class RunContext implements WorkflowContext, OpHost {
       if (error.stack !== undefined) plain.stack = error.stack;
       encoded = encodeValue(plain, "run error");
     }
-    const entry: NewEntry = { type: "run_failed", at: this.port.clock.now(), position: null, key: null, data: `{"error":${encoded}}` };
+    const entry: NewEntry = {
+      type: "run_failed",
+      at: this.port.clock.now(),
+      position: null,
+      key: null,
+      data: `{"error":${encoded}}`,
+    };
     this.finish({ kind: "failed", entry, error: encoded });
   }
 
@@ -327,13 +360,24 @@ export class RunContext implements WorkflowContext, OpHost {
     this.settleOutcome(outcome);
   }
 
-  private diverge(position: number, recorded: JournalEntry | undefined, requested: string, site: string | null): void {
+  private diverge(
+    position: number,
+    recorded: JournalEntry | undefined,
+    requested: string,
+    site: string | null,
+  ): void {
     const recordedText = recorded === undefined ? "nothing" : describeEntry(recorded);
     const recordedSite = recorded === undefined ? null : siteOf(recorded);
     const hint =
       (recordedSite !== null ? `The journal's call was made at ${recordedSite}. ` : "") +
       (site !== null ? `This call is at ${site}. ` : "");
-    const error = new NonDeterminismError({ runId: this.runId, position, recorded: recordedText, requested, hint });
+    const error = new NonDeterminismError({
+      runId: this.runId,
+      position,
+      recorded: recordedText,
+      requested,
+      hint,
+    });
     const entry: NewEntry = {
       type: "run_paused",
       at: this.port.clock.now(),
@@ -345,7 +389,15 @@ export class RunContext implements WorkflowContext, OpHost {
   }
 
   /** Assigns the next position to an operation and checks it against the journal. */
-  private claim(kind: OpKind, name: string): { position: number; key: string; prior: readonly JournalEntry[] | undefined; site: string | null } | null {
+  private claim(
+    kind: OpKind,
+    name: string,
+  ): {
+    position: number;
+    key: string;
+    prior: readonly JournalEntry[] | undefined;
+    site: string | null;
+  } | null {
     const position = ++this.position;
     this.calls++;
     let key = name;
@@ -373,7 +425,14 @@ export class RunContext implements WorkflowContext, OpHost {
     const claimed = this.claim(kind, name);
     if (claimed === null) return new Promise<T>(() => {});
     return new Promise<T>((resolve, reject) => {
-      const op: Op = { position: claimed.position, kind, key: claimed.key, site: claimed.site, resolve: resolve as (v: unknown) => void, reject };
+      const op: Op = {
+        position: claimed.position,
+        kind,
+        key: claimed.key,
+        site: claimed.site,
+        resolve: resolve,
+        reject,
+      };
       this.ops.set(op.position, op);
       const settled = claimed.prior?.some((e) => SETTLING_TYPES.has(e.type)) ?? false;
       if (settled) this.pump();
@@ -390,24 +449,50 @@ export class RunContext implements WorkflowContext, OpHost {
       } else {
         wakeAt = wakeAtFrom(this.port.clock.now());
         const site = op.site === null ? "" : `,"site":${JSON.stringify(op.site)}`;
-        this.append({ type: "sleep_started", at: this.port.clock.now(), position: op.position, key: op.key, data: `{"wakeAt":${wakeAt}${site}}` });
+        this.append({
+          type: "sleep_started",
+          at: this.port.clock.now(),
+          position: op.position,
+          key: op.key,
+          data: `{"wakeAt":${wakeAt}${site}}`,
+        });
       }
       await this.waitUntil(op.position, wakeAt);
-      this.append({ type: "sleep_completed", at: this.port.clock.now(), position: op.position, key: op.key, data: null });
+      this.append({
+        type: "sleep_completed",
+        at: this.port.clock.now(),
+        position: op.position,
+        key: op.key,
+        data: null,
+      });
       this.settleLive(op, () => op.resolve(undefined));
     });
   }
 
-  private recordValue(kind: "now" | "random" | "uuid", make: () => number | string): number | string {
+  private recordValue(
+    kind: "now" | "random" | "uuid",
+    make: () => number | string,
+  ): number | string {
     if (this.finished) return make();
     const claimed = this.claim("value", kind);
     if (claimed === null) {
-      throw new NonDeterminismError({ runId: this.runId, position: this.position, recorded: "another operation", requested: `ctx.${kind}()` });
+      throw new NonDeterminismError({
+        runId: this.runId,
+        position: this.position,
+        recorded: "another operation",
+        requested: `ctx.${kind}()`,
+      });
     }
     const recorded = claimed.prior?.[0];
     if (recorded !== undefined) return decodeValue(recorded.data ?? "null") as number | string;
     const value = make();
-    this.append({ type: "value_recorded", at: this.port.clock.now(), position: claimed.position, key: claimed.key, data: JSON.stringify(value) });
+    this.append({
+      type: "value_recorded",
+      at: this.port.clock.now(),
+      position: claimed.position,
+      key: claimed.key,
+      data: JSON.stringify(value),
+    });
     return value;
   }
 
@@ -461,7 +546,12 @@ export class RunContext implements WorkflowContext, OpHost {
       const entry = this.history.settlements[cursor];
       if (entry?.position === undefined || entry.position === null) return;
       const recorded = this.history.byPosition.get(entry.position)?.[0];
-      this.diverge(entry.position, recorded, "nothing: the code is waiting on something else and never asked for it", null);
+      this.diverge(
+        entry.position,
+        recorded,
+        "nothing: the code is waiting on something else and never asked for it",
+        null,
+      );
     })();
   }
 }

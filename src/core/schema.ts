@@ -7,7 +7,10 @@ export type { StandardSchemaV1 };
 export type Validated<T> = { ok: true; value: T } | { ok: false; issues: string };
 
 /** Validates `value` with `schema`; issues are joined into one readable line. */
-export async function validate<T>(schema: StandardSchemaV1<unknown, T>, value: unknown): Promise<Validated<T>> {
+export async function validate<T>(
+  schema: StandardSchemaV1<unknown, T>,
+  value: unknown,
+): Promise<Validated<T>> {
   let result = schema["~standard"].validate(value);
   if (result instanceof Promise) result = await result;
   if (result.issues === undefined) return { ok: true, value: result.value };

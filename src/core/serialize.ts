@@ -63,7 +63,13 @@ function fail(what: string, path: string, problem: string): never {
   );
 }
 
-function toJson(value: unknown, what: string, path: string, depth: number, seen: Set<object>): Json {
+function toJson(
+  value: unknown,
+  what: string,
+  path: string,
+  depth: number,
+  seen: Set<object>,
+): Json {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -84,7 +90,8 @@ function toJson(value: unknown, what: string, path: string, depth: number, seen:
   }
   if (value === null) return null;
   const obj = value as object;
-  if (depth >= PAYLOAD_DEPTH_MAX) fail(what, path, `nesting deeper than ${PAYLOAD_DEPTH_MAX} levels`);
+  if (depth >= PAYLOAD_DEPTH_MAX)
+    fail(what, path, `nesting deeper than ${PAYLOAD_DEPTH_MAX} levels`);
   if (seen.has(obj)) fail(what, path, "a cycle (the value contains itself)");
   seen.add(obj);
   try {
@@ -94,20 +101,32 @@ function toJson(value: unknown, what: string, path: string, depth: number, seen:
   }
 }
 
-function objectToJson(obj: object, what: string, path: string, depth: number, seen: Set<object>): Json {
+function objectToJson(
+  obj: object,
+  what: string,
+  path: string,
+  depth: number,
+  seen: Set<object>,
+): Json {
   if (Array.isArray(obj)) {
     const out: Json[] = new Array<Json>(obj.length);
-    for (let i = 0; i < obj.length; i++) out[i] = toJson(obj[i], what, `${path}[${i}]`, depth, seen);
+    for (let i = 0; i < obj.length; i++)
+      out[i] = toJson(obj[i], what, `${path}[${i}]`, depth, seen);
     return out;
   }
   const proto: unknown = Object.getPrototypeOf(obj);
-  if (proto === Object.prototype || proto === null) return plainToJson(obj, what, path, depth, seen);
-  if (obj instanceof Date) return { [TAG]: "date", v: Number.isNaN(obj.getTime()) ? null : obj.toISOString() };
+  if (proto === Object.prototype || proto === null)
+    return plainToJson(obj, what, path, depth, seen);
+  if (obj instanceof Date)
+    return { [TAG]: "date", v: Number.isNaN(obj.getTime()) ? null : obj.toISOString() };
   if (obj instanceof Map) {
     const entries: Json[] = [];
     let i = 0;
     for (const [k, v] of obj) {
-      entries.push([toJson(k, what, `${path}.keys[${i}]`, depth, seen), toJson(v, what, `${path}.get(${i})`, depth, seen)]);
+      entries.push([
+        toJson(k, what, `${path}.keys[${i}]`, depth, seen),
+        toJson(v, what, `${path}.get(${i})`, depth, seen),
+      ]);
       i++;
     }
     return { [TAG]: "map", v: entries };
@@ -120,12 +139,22 @@ function objectToJson(obj: object, what: string, path: string, depth: number, se
   }
   if (obj instanceof Error) return errorToJson(obj, what, path, depth, seen);
   if (obj instanceof RegExp) return { [TAG]: "regexp", v: obj.source, flags: obj.flags };
-  if (obj instanceof Uint8Array) return { [TAG]: "bytes", v: Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength).toString("base64") };
+  if (obj instanceof Uint8Array)
+    return {
+      [TAG]: "bytes",
+      v: Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength).toString("base64"),
+    };
   const ctor = (proto as { constructor?: { name?: string } }).constructor?.name ?? "unknown";
   return fail(what, path, `an instance of class ${ctor}, which cannot be restored on replay`);
 }
 
-function plainToJson(obj: object, what: string, path: string, depth: number, seen: Set<object>): Json {
+function plainToJson(
+  obj: object,
+  what: string,
+  path: string,
+  depth: number,
+  seen: Set<object>,
+): Json {
   const out: { [key: string]: Json } = {};
   const rec = obj as Record<string, unknown>;
   for (const key in rec) {
@@ -139,7 +168,13 @@ function plainToJson(obj: object, what: string, path: string, depth: number, see
   return TAG in out ? { [TAG]: "object", v: out } : out;
 }
 
-function errorToJson(err: Error, what: string, path: string, depth: number, seen: Set<object>): Json {
+function errorToJson(
+  err: Error,
+  what: string,
+  path: string,
+  depth: number,
+  seen: Set<object>,
+): Json {
   const out: { [key: string]: Json } = { [TAG]: "error", name: err.name, message: err.message };
   if (err.stack !== undefined) out["stack"] = err.stack;
   const props: { [key: string]: Json } = {};
@@ -194,7 +229,9 @@ function fromTagged(tag: Json, json: { [key: string]: Json }): unknown {
       return out;
     }
     default:
-      throw new SerializationError(`journal value has an unknown tag ${JSON.stringify(tag)}; it was written by a newer endure`);
+      throw new SerializationError(
+        `journal value has an unknown tag ${JSON.stringify(tag)}; it was written by a newer endure`,
+      );
   }
 }
 
@@ -203,13 +240,19 @@ function errorFromJson(json: { [key: string]: Json }): Error {
   const cls = errorClassFor(name);
   const err = Object.create(cls.prototype as object) as Error;
   const define = (key: string, value: unknown) =>
-    Object.defineProperty(err, key, { value, writable: true, configurable: true, enumerable: false });
+    Object.defineProperty(err, key, {
+      value,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
   define("message", json["message"]);
   if (json["stack"] !== undefined) define("stack", json["stack"]);
   if (err.name !== name) define("name", name);
   const props = json["props"];
   if (props !== undefined && props !== null && typeof props === "object" && !Array.isArray(props)) {
-    for (const key in props) (err as unknown as Record<string, unknown>)[key] = fromJson(props[key] as Json);
+    for (const key in props)
+      (err as unknown as Record<string, unknown>)[key] = fromJson(props[key] as Json);
   }
   if (json["cause"] !== undefined) define("cause", fromJson(json["cause"]));
   return err;

@@ -11,7 +11,12 @@ import {
 } from "./errors.js";
 import type { JournalEntry, NewEntry } from "./journal.js";
 import type { Op, OpHost } from "./op.js";
-import { backoffDelayMs, isTerminalStepError, retryPolicyOf, type RetryPolicy } from "./retry-policy.js";
+import {
+  backoffDelayMs,
+  isTerminalStepError,
+  retryPolicyOf,
+  type RetryPolicy,
+} from "./retry-policy.js";
 import { checkPayloadSize, decodeValue, encodeValue } from "./serialize.js";
 import type { SqlTransaction, StepContext, StepOptions } from "./types.js";
 
@@ -100,7 +105,8 @@ async function runAttempt(
   await host.port.durable();
   if (host.halted || host.draining) return { ok: "halted" };
   const started = startedEntry(host, op, attempt);
-  if (options.transactional === true) return runTransactional(host, op, body, options, policy, attempt, started);
+  if (options.transactional === true)
+    return runTransactional(host, op, body, options, policy, attempt, started);
   host.append(started);
   if (options.atMostOnce === true) {
     await host.port.durable();
@@ -110,7 +116,11 @@ async function runAttempt(
     const encoded = await callBody(host, op, body, options, policy, attempt, undefined);
     return { ok: true, encoded };
   } catch (e) {
-    return { ok: false, error: ensureError(e), verification: isEndureError(e, "verification_failed") };
+    return {
+      ok: false,
+      error: ensureError(e),
+      verification: isEndureError(e, "verification_failed"),
+    };
   }
 }
 
@@ -143,7 +153,11 @@ async function runTransactional(
       if (host.halted) return { ok: "halted" } as const;
       // The transaction rolled back: record that the attempt started, then that it failed.
       host.append(started);
-      return { ok: false, error: ensureError(e), verification: isEndureError(e, "verification_failed") } as const;
+      return {
+        ok: false,
+        error: ensureError(e),
+        verification: isEndureError(e, "verification_failed"),
+      } as const;
     } finally {
       release();
     }
@@ -176,7 +190,9 @@ async function callBody(
       const ms = policy.timeoutMs;
       const timedOut = new Promise<never>((_, reject) => {
         timer = host.port.clock.setTimer(ms, () => {
-          const error = new StepTimeoutError(`step '${op.key}' attempt ${attempt} ran past its timeout of ${ms} ms`);
+          const error = new StepTimeoutError(
+            `step '${op.key}' attempt ${attempt} ran past its timeout of ${ms} ms`,
+          );
           controller.abort(error);
           reject(error);
         });
@@ -188,9 +204,12 @@ async function callBody(
     const encoded = encodeValue(value, what);
     const bytes = checkPayloadSize(encoded, host.port.limits.payloadBytesMax, what);
     if (bytes > host.port.limits.payloadBytesWarn) {
-      host.port.warn(`${what} of run ${host.runId} is ${bytes} bytes; consider journaling a reference instead`);
+      host.port.warn(
+        `${what} of run ${host.runId} is ${bytes} bytes; consider journaling a reference instead`,
+      );
     }
-    if (options.verify !== undefined) await verify(options.verify, decodeValue(encoded), op, attempt);
+    if (options.verify !== undefined)
+      await verify(options.verify, decodeValue(encoded), op, attempt);
     return encoded;
   } finally {
     (timer as { cancel(): void } | null)?.cancel();
@@ -198,16 +217,26 @@ async function callBody(
   }
 }
 
-async function verify(check: NonNullable<StepOptions<unknown>["verify"]>, value: unknown, op: Op, attempt: number): Promise<void> {
+async function verify(
+  check: NonNullable<StepOptions<unknown>["verify"]>,
+  value: unknown,
+  op: Op,
+  attempt: number,
+): Promise<void> {
   let verdict: boolean | string | void;
   try {
     verdict = await check(value);
   } catch (e) {
-    throw new VerificationFailedError(`step '${op.key}' attempt ${attempt} failed verification: ${ensureError(e).message}`, { cause: e });
+    throw new VerificationFailedError(
+      `step '${op.key}' attempt ${attempt} failed verification: ${ensureError(e).message}`,
+      { cause: e },
+    );
   }
   if (verdict === false || typeof verdict === "string") {
     const reason = typeof verdict === "string" ? verdict : "verify returned false";
-    throw new VerificationFailedError(`step '${op.key}' attempt ${attempt} failed verification: ${reason}`);
+    throw new VerificationFailedError(
+      `step '${op.key}' attempt ${attempt} failed verification: ${reason}`,
+    );
   }
 }
 
@@ -225,8 +254,12 @@ function retryDelayMs(error: Error, policy: RetryPolicy, failures: number, unit:
 function progressOf(prior: readonly JournalEntry[] | undefined): Progress {
   const progress: Progress = { lastAttempt: 0, failures: 0, retryAt: null, interrupted: false };
   for (const entry of prior ?? []) {
-    const data = entry.data === null ? {} : (decodeValue(entry.data) as { attempt?: number; retryAt?: number });
-    if (typeof data.attempt === "number") progress.lastAttempt = Math.max(progress.lastAttempt, data.attempt);
+    const data =
+      entry.data === null
+        ? {}
+        : (decodeValue(entry.data) as { attempt?: number; retryAt?: number });
+    if (typeof data.attempt === "number")
+      progress.lastAttempt = Math.max(progress.lastAttempt, data.attempt);
     if (entry.type === "step_attempt_started") {
       progress.interrupted = true;
       progress.retryAt = null;
@@ -241,11 +274,23 @@ function progressOf(prior: readonly JournalEntry[] | undefined): Progress {
 
 function startedEntry(host: OpHost, op: Op, attempt: number): NewEntry {
   const site = op.site === null || attempt > 1 ? "" : `,"site":${JSON.stringify(op.site)}`;
-  return { type: "step_attempt_started", at: host.port.clock.now(), position: op.position, key: op.key, data: `{"attempt":${attempt}${site}}` };
+  return {
+    type: "step_attempt_started",
+    at: host.port.clock.now(),
+    position: op.position,
+    key: op.key,
+    data: `{"attempt":${attempt}${site}}`,
+  };
 }
 
 function succeededEntry(host: OpHost, op: Op, encoded: string, attempt: number): NewEntry {
-  return { type: "step_succeeded", at: host.port.clock.now(), position: op.position, key: op.key, data: `{"attempt":${attempt},"result":${encoded}}` };
+  return {
+    type: "step_succeeded",
+    at: host.port.clock.now(),
+    position: op.position,
+    key: op.key,
+    data: `{"attempt":${attempt},"result":${encoded}}`,
+  };
 }
 
 function settleSuccess(host: OpHost, op: Op, encoded: string, attempt: number): void {
@@ -256,7 +301,13 @@ function settleSuccess(host: OpHost, op: Op, encoded: string, attempt: number): 
 
 function settleFailure(host: OpHost, op: Op, error: Error, attempts: number): void {
   const encoded = encodeError(error);
-  host.append({ type: "step_failed", at: host.port.clock.now(), position: op.position, key: op.key, data: `{"attempts":${attempts},"error":${encoded}}` });
+  host.append({
+    type: "step_failed",
+    at: host.port.clock.now(),
+    position: op.position,
+    key: op.key,
+    data: `{"attempts":${attempts},"error":${encoded}}`,
+  });
   // The code sees the error as the journal holds it, on the first run as on replay.
   const decoded = decodeValue(encoded);
   host.settleLive(op, () => op.reject(decoded));

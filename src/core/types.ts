@@ -110,13 +110,7 @@ export interface WorkflowContext {
 
 /** Where a run is in its life. */
 export type RunStatus =
-  | "pending"
-  | "running"
-  | "waiting"
-  | "paused"
-  | "completed"
-  | "failed"
-  | "cancelled";
+  "pending" | "running" | "waiting" | "paused" | "completed" | "failed" | "cancelled";
 
 /** Statuses a run never leaves. */
 export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>([

@@ -39,7 +39,9 @@ export function workflow<I, O>(
 ): Workflow<I, O> {
   checkName(name, "workflow name");
   if (typeof fn !== "function") {
-    throw new InvalidArgumentError(`workflow '${name}' needs a function (ctx, input) => Promise<output>`);
+    throw new InvalidArgumentError(
+      `workflow '${name}' needs a function (ctx, input) => Promise<output>`,
+    );
   }
   return Object.freeze({ name, fn, options });
 }
@@ -55,7 +57,9 @@ export function checkName(name: unknown, what: string): asserts name is string {
     );
   }
   if (name.includes("#")) {
-    throw new InvalidArgumentError(`${what} '${name}' must not contain '#', which marks occurrences`);
+    throw new InvalidArgumentError(
+      `${what} '${name}' must not contain '#', which marks occurrences`,
+    );
   }
 }
 

@@ -12,7 +12,12 @@ import {
   WorkflowNotFoundError,
 } from "../core/errors.js";
 import type { NewEntry } from "../core/journal.js";
-import { LIST_RUNS_LIMIT_DEFAULT, LIST_RUNS_LIMIT_MAX, RESULT_POLL_MS_MAX, RUN_ID_LENGTH_MAX } from "../core/limits.js";
+import {
+  LIST_RUNS_LIMIT_DEFAULT,
+  LIST_RUNS_LIMIT_MAX,
+  RESULT_POLL_MS_MAX,
+  RUN_ID_LENGTH_MAX,
+} from "../core/limits.js";
 import type { RunLimits } from "../core/run-port.js";
 import { validate } from "../core/schema.js";
 import { checkPayloadSize, encodeValue } from "../core/serialize.js";
@@ -24,8 +29,20 @@ import { newRunId } from "../worker/ids.js";
 import type { RunExit } from "../worker/run-host.js";
 import { systemClock } from "../worker/system-clock.js";
 import { Worker } from "../worker/worker.js";
-import { runLimitsOf, workerSettingsOf, type AnyWorkflow, type EngineOptions, type Logger } from "./options.js";
-import { toJournalRecord, toRunInfo, outcomeOf, type JournalRecord, type RunInfo } from "./views.js";
+import {
+  runLimitsOf,
+  workerSettingsOf,
+  type AnyWorkflow,
+  type EngineOptions,
+  type Logger,
+} from "./options.js";
+import {
+  toJournalRecord,
+  toRunInfo,
+  outcomeOf,
+  type JournalRecord,
+  type RunInfo,
+} from "./views.js";
 
 /** Options of `engine.start`. */
 export interface StartOptions {
@@ -95,7 +112,9 @@ export class Engine {
     this.limits = runLimitsOf(options.limits);
     for (const wf of options.workflows ?? []) {
       if (this.workflows.has(wf.name)) {
-        throw new DuplicateWorkflowError(`two workflows are registered under the name '${wf.name}'; workflow names must be unique`);
+        throw new DuplicateWorkflowError(
+          `two workflows are registered under the name '${wf.name}'; workflow names must be unique`,
+        );
       }
       this.workflows.set(wf.name, wf);
     }
@@ -103,11 +122,20 @@ export class Engine {
     this.worker =
       settings === null
         ? null
-        : new Worker(this.store, this.workflows as Map<string, Workflow<unknown, unknown>>, this.clock, this.limits, settings, {
-            exited: (runId, exit) => this.notifyExit(runId, exit),
-            warn: (m) => this.logger.warn(m),
-          });
-    this.committer = this.worker?.committer ?? new Committer(this.store, this.clock, { fenced: () => {}, failed: () => {} });
+        : new Worker(
+            this.store,
+            this.workflows as Map<string, Workflow<unknown, unknown>>,
+            this.clock,
+            this.limits,
+            settings,
+            {
+              exited: (runId, exit) => this.notifyExit(runId, exit),
+              warn: (m) => this.logger.warn(m),
+            },
+          );
+    this.committer =
+      this.worker?.committer ??
+      new Committer(this.store, this.clock, { fenced: () => {}, failed: () => {} });
   }
 
   /** Opens the store and starts the worker. Called by {@link createEngine}. */
@@ -125,17 +153,26 @@ export class Engine {
    * Starts a run of `workflow` (a definition or a registered name) with `input`. Idempotent on
    * `options.id`: starting an existing id returns that run (`created: false`).
    */
-  async start<I, O>(workflow: Workflow<I, O> | string, input: I, options: StartOptions = {}): Promise<RunHandle<O>> {
+  async start<I, O>(
+    workflow: Workflow<I, O> | string,
+    input: I,
+    options: StartOptions = {},
+  ): Promise<RunHandle<O>> {
     this.checkOpen();
     const wf = this.resolve(workflow) as Workflow<unknown, O>;
     const id = options.id ?? newRunId(this.clock.now());
     if (typeof id !== "string" || id.length === 0 || id.length > RUN_ID_LENGTH_MAX) {
-      throw new InvalidArgumentError(`run id must be a non-empty string of at most ${RUN_ID_LENGTH_MAX} characters`);
+      throw new InvalidArgumentError(
+        `run id must be a non-empty string of at most ${RUN_ID_LENGTH_MAX} characters`,
+      );
     }
     let value: unknown = input;
     if (wf.options.input !== undefined) {
       const checked = await validate(wf.options.input, input);
-      if (!checked.ok) throw new InputValidationError(`input of workflow '${wf.name}' fails its schema: ${checked.issues}; nothing was started`);
+      if (!checked.ok)
+        throw new InputValidationError(
+          `input of workflow '${wf.name}' fails its schema: ${checked.issues}; nothing was started`,
+        );
       value = checked.value;
     }
     const what = `input of workflow '${wf.name}'`;
@@ -148,11 +185,24 @@ export class Engine {
       key: null,
       data: JSON.stringify({ workflow: wf.name, version: wf.options.version ?? null }),
     };
-    const canRun = this.worker !== null && this.worker.capacity > 0 && this.workflows.get(wf.name) === wf;
-    const claim = canRun && this.worker !== null ? { workerId: this.worker.settings.workerId, leaseMs: this.worker.settings.leaseMs } : null;
-    const result = await this.committer.create({ id, workflow: wf.name, version: wf.options.version ?? null, input: encoded, started, claim });
+    const canRun =
+      this.worker !== null && this.worker.capacity > 0 && this.workflows.get(wf.name) === wf;
+    const claim =
+      canRun && this.worker !== null
+        ? { workerId: this.worker.settings.workerId, leaseMs: this.worker.settings.leaseMs }
+        : null;
+    const result = await this.committer.create({
+      id,
+      workflow: wf.name,
+      version: wf.options.version ?? null,
+      input: encoded,
+      started,
+      claim,
+    });
     if (!result.created && result.run.workflow !== wf.name) {
-      throw new RunIdConflictError(`run id '${id}' already belongs to a run of workflow '${result.run.workflow}', not '${wf.name}'; choose another id`);
+      throw new RunIdConflictError(
+        `run id '${id}' already belongs to a run of workflow '${result.run.workflow}', not '${wf.name}'; choose another id`,
+      );
     }
     if (result.created && claim !== null) this.worker?.adoptNew(result.run, started);
     else if (result.created) this.worker?.kick();
@@ -174,7 +224,9 @@ export class Engine {
   async listRuns(options: ListRunsOptions = {}): Promise<{ runs: RunInfo[]; next: string | null }> {
     const limit = options.limit ?? LIST_RUNS_LIMIT_DEFAULT;
     if (!Number.isInteger(limit) || limit < 1 || limit > LIST_RUNS_LIMIT_MAX) {
-      throw new InvalidArgumentError(`listRuns limit must be a whole number from 1 to ${LIST_RUNS_LIMIT_MAX}, got ${String(limit)}`);
+      throw new InvalidArgumentError(
+        `listRuns limit must be a whole number from 1 to ${LIST_RUNS_LIMIT_MAX}, got ${String(limit)}`,
+      );
     }
     const page = await this.store.listRuns({
       limit,
@@ -197,10 +249,20 @@ export class Engine {
   /** Cancels a run that has not ended. A run that already ended is returned unchanged. */
   async cancel(runId: string, reason = "cancelled by request"): Promise<RunInfo> {
     this.checkOpen();
-    const error = encodeValue(new RunCancelledError(`run ${runId} was cancelled: ${reason}`), "cancel error");
-    const entry: NewEntry = { type: "run_cancelled", at: this.clock.now(), position: null, key: null, data: JSON.stringify({ reason }) };
+    const error = encodeValue(
+      new RunCancelledError(`run ${runId} was cancelled: ${reason}`),
+      "cancel error",
+    );
+    const entry: NewEntry = {
+      type: "run_cancelled",
+      at: this.clock.now(),
+      position: null,
+      key: null,
+      data: JSON.stringify({ reason }),
+    };
     const result = await this.store.cancel(runId, { entry, error }, this.clock.now());
-    if (result.kind === "not_found") throw new RunNotFoundError(`cannot cancel: no run has the id '${runId}'`);
+    if (result.kind === "not_found")
+      throw new RunNotFoundError(`cannot cancel: no run has the id '${runId}'`);
     if (result.kind === "cancelled") {
       this.worker?.cancelLocal(runId, reason);
       this.notifyExit(runId, { kind: "left" });
@@ -211,11 +273,20 @@ export class Engine {
   /** Makes a paused run (non-determinism, crash loop) runnable again. */
   async resume(runId: string): Promise<RunInfo> {
     this.checkOpen();
-    const entry: NewEntry = { type: "run_resumed", at: this.clock.now(), position: null, key: null, data: JSON.stringify({ by: "request" }) };
+    const entry: NewEntry = {
+      type: "run_resumed",
+      at: this.clock.now(),
+      position: null,
+      key: null,
+      data: JSON.stringify({ by: "request" }),
+    };
     const result = await this.store.resume(runId, entry, this.clock.now());
-    if (result.kind === "not_found") throw new RunNotFoundError(`cannot resume: no run has the id '${runId}'`);
+    if (result.kind === "not_found")
+      throw new RunNotFoundError(`cannot resume: no run has the id '${runId}'`);
     if (result.kind === "not_paused") {
-      throw new InvalidArgumentError(`run ${runId} is ${result.run.status}, not paused; only paused runs can be resumed`);
+      throw new InvalidArgumentError(
+        `run ${runId} is ${result.run.status}, not paused; only paused runs can be resumed`,
+      );
     }
     this.worker?.kick();
     return toRunInfo(result.run);
@@ -240,7 +311,9 @@ export class Engine {
       return wf;
     }
     if (typeof workflow !== "object" || workflow === null || typeof workflow.name !== "string") {
-      throw new InvalidArgumentError("start needs a workflow (made with workflow()) or a registered workflow name");
+      throw new InvalidArgumentError(
+        "start needs a workflow (made with workflow()) or a registered workflow name",
+      );
     }
     if (this.worker !== null && this.workflows.get(workflow.name) !== workflow) {
       throw new WorkflowNotFoundError(this.unknownMessage(workflow.name));
@@ -254,7 +327,8 @@ export class Engine {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new EngineClosedError("this engine is closed; create a new one with createEngine");
+    if (this.closed)
+      throw new EngineClosedError("this engine is closed; create a new one with createEngine");
   }
 
   private handleOf<O>(id: string, created: boolean): RunHandle<O> {
@@ -274,7 +348,8 @@ export class Engine {
   private async result<O>(runId: string): Promise<O> {
     let delayMs = 10;
     for (;;) {
-      if (this.closed) throw new EngineClosedError(`the engine closed while waiting for run ${runId}`);
+      if (this.closed)
+        throw new EngineClosedError(`the engine closed while waiting for run ${runId}`);
       const exit = this.nextExit(runId);
       let run: RunRecord | null;
       try {
@@ -298,7 +373,10 @@ export class Engine {
     }
   }
 
-  private nextExit(runId: string): { wait: (ms: number) => Promise<RunExit | null>; cancel: () => void } {
+  private nextExit(runId: string): {
+    wait: (ms: number) => Promise<RunExit | null>;
+    cancel: () => void;
+  } {
     let set = this.exitWaiters.get(runId);
     if (set === undefined) this.exitWaiters.set(runId, (set = new Set()));
     const waiters = set;
@@ -311,7 +389,8 @@ export class Engine {
     waiters.add(listener);
     const cancel = (): void => {
       waiters.delete(listener);
-      if (waiters.size === 0 && this.exitWaiters.get(runId) === waiters) this.exitWaiters.delete(runId);
+      if (waiters.size === 0 && this.exitWaiters.get(runId) === waiters)
+        this.exitWaiters.delete(runId);
     };
     const wait = (ms: number): Promise<RunExit | null> => {
       if (got !== undefined) {

@@ -73,32 +73,63 @@ export type AnyWorkflow = Workflow<any, any>;
 
 /** Checks the run limits. */
 export function runLimitsOf(limits: EngineLimits = {}): RunLimits {
-  const payloadBytesMax = positiveInt(limits.payloadBytesMax ?? PAYLOAD_BYTES_MAX_DEFAULT, "limits.payloadBytesMax");
+  const payloadBytesMax = positiveInt(
+    limits.payloadBytesMax ?? PAYLOAD_BYTES_MAX_DEFAULT,
+    "limits.payloadBytesMax",
+  );
   return {
     payloadBytesMax,
-    payloadBytesWarn: Math.min(payloadBytesMax, positiveInt(limits.payloadBytesWarn ?? PAYLOAD_BYTES_WARN_DEFAULT, "limits.payloadBytesWarn")),
-    journalEntriesMax: positiveInt(limits.journalEntriesMax ?? JOURNAL_ENTRIES_MAX_DEFAULT, "limits.journalEntriesMax"),
+    payloadBytesWarn: Math.min(
+      payloadBytesMax,
+      positiveInt(limits.payloadBytesWarn ?? PAYLOAD_BYTES_WARN_DEFAULT, "limits.payloadBytesWarn"),
+    ),
+    journalEntriesMax: positiveInt(
+      limits.journalEntriesMax ?? JOURNAL_ENTRIES_MAX_DEFAULT,
+      "limits.journalEntriesMax",
+    ),
   };
 }
 
 /** Checks the worker options; null when the engine runs no worker. */
-export function workerSettingsOf(option: boolean | WorkerOptions | undefined): WorkerSettings | null {
+export function workerSettingsOf(
+  option: boolean | WorkerOptions | undefined,
+): WorkerSettings | null {
   if (option === false) return null;
   const o = option === true || option === undefined ? {} : option;
   const leaseMs = o.lease === undefined ? LEASE_MS_DEFAULT : parseDuration(o.lease, "worker.lease");
-  if (leaseMs < LEASE_MS_MIN) throw new InvalidArgumentError(`worker.lease must be at least ${LEASE_MS_MIN} ms, got ${leaseMs} ms`);
+  if (leaseMs < LEASE_MS_MIN)
+    throw new InvalidArgumentError(
+      `worker.lease must be at least ${LEASE_MS_MIN} ms, got ${leaseMs} ms`,
+    );
   return {
     workerId: o.workerId ?? newWorkerId(),
     runsMax: positiveInt(o.concurrency ?? WORKER_RUNS_MAX_DEFAULT, "worker.concurrency"),
     leaseMs,
-    pollIntervalMs: Math.max(1, o.pollInterval === undefined ? POLL_INTERVAL_MS_DEFAULT : parseDuration(o.pollInterval, "worker.pollInterval")),
-    inMemoryWaitMs: o.inMemoryWait === undefined ? IN_MEMORY_WAIT_MS_DEFAULT : parseDuration(o.inMemoryWait, "worker.inMemoryWait"),
-    poisonRecoveriesMax: positiveInt(o.poisonRecoveries ?? POISON_RECOVERIES_MAX_DEFAULT, "worker.poisonRecoveries"),
-    closeGraceMs: o.closeGrace === undefined ? CLOSE_GRACE_MS_DEFAULT : parseDuration(o.closeGrace, "worker.closeGrace"),
+    pollIntervalMs: Math.max(
+      1,
+      o.pollInterval === undefined
+        ? POLL_INTERVAL_MS_DEFAULT
+        : parseDuration(o.pollInterval, "worker.pollInterval"),
+    ),
+    inMemoryWaitMs:
+      o.inMemoryWait === undefined
+        ? IN_MEMORY_WAIT_MS_DEFAULT
+        : parseDuration(o.inMemoryWait, "worker.inMemoryWait"),
+    poisonRecoveriesMax: positiveInt(
+      o.poisonRecoveries ?? POISON_RECOVERIES_MAX_DEFAULT,
+      "worker.poisonRecoveries",
+    ),
+    closeGraceMs:
+      o.closeGrace === undefined
+        ? CLOSE_GRACE_MS_DEFAULT
+        : parseDuration(o.closeGrace, "worker.closeGrace"),
   };
 }
 
 function positiveInt(value: number, what: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`${what} must be a whole number of at least 1, got ${String(value)}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new InvalidArgumentError(
+      `${what} must be a whole number of at least 1, got ${String(value)}`,
+    );
   return value;
 }

@@ -173,7 +173,11 @@ export interface Store {
   listRuns(filter: RunFilter): Promise<RunPage>;
   readJournal(runId: string): Promise<JournalEntry[]>;
   /** Cancels a run that has not ended: status, a raised epoch, and a `run_cancelled` entry. */
-  cancel(runId: string, cancellation: { entry: NewEntry; error: string }, now: number): Promise<CancelResult>;
+  cancel(
+    runId: string,
+    cancellation: { entry: NewEntry; error: string },
+    now: number,
+  ): Promise<CancelResult>;
   /** Makes a paused run runnable again, appending `entry` (a `run_resumed`). */
   resume(runId: string, entry: NewEntry, now: number): Promise<ResumeResult>;
   /** The earliest wake-up time of a waiting run, or null. */

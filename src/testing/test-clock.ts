@@ -38,7 +38,11 @@ export function createTestClock(startMs = Date.UTC(2026, 0, 1)): TestClock {
   const earliest = (until: number): Timer | null => {
     let best: Timer | null = null;
     for (const t of timers) {
-      if (t.due <= until && (best === null || t.due < best.due || (t.due === best.due && t.seq < best.seq))) best = t;
+      if (
+        t.due <= until &&
+        (best === null || t.due < best.due || (t.due === best.due && t.seq < best.seq))
+      )
+        best = t;
     }
     return best;
   };
@@ -47,9 +51,10 @@ export function createTestClock(startMs = Date.UTC(2026, 0, 1)): TestClock {
     setTimer(delayMs: number, fn: () => void): TimerHandle {
       const timer: Timer = { due: now + Math.max(0, delayMs), seq: seq++, fn };
       timers.add(timer);
-      if (delayMs <= 0) setImmediate(() => {
-        if (timers.delete(timer)) fn();
-      });
+      if (delayMs <= 0)
+        setImmediate(() => {
+          if (timers.delete(timer)) fn();
+        });
       return { cancel: () => void timers.delete(timer) };
     },
     async advance(duration: Duration): Promise<void> {

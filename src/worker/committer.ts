@@ -4,7 +4,14 @@ import type { Clock } from "../core/clock.js";
 import type { NewEntry } from "../core/journal.js";
 import type { SqlTransaction } from "../core/types.js";
 import { COMMIT_BATCH_ENTRIES_MAX } from "../core/limits.js";
-import type { CreateResult, RunCreate, RunUpdate, RunWrite, Store, WriteResult } from "../store/store.js";
+import type {
+  CreateResult,
+  RunCreate,
+  RunUpdate,
+  RunWrite,
+  Store,
+  WriteResult,
+} from "../store/store.js";
 
 /** What the committer tells its worker about runs whose writes did not land. */
 export interface CommitterEvents {
@@ -64,7 +71,12 @@ export class Committer {
   }
 
   /** Writes entries and a status change for a run; resolves with whether it landed. */
-  update(runId: string, epoch: number, entries: readonly NewEntry[], update: RunUpdate): Promise<WriteResult> {
+  update(
+    runId: string,
+    epoch: number,
+    entries: readonly NewEntry[],
+    update: RunUpdate,
+  ): Promise<WriteResult> {
     const q = this.queue(runId, epoch);
     q.entries.push(...entries);
     return new Promise((resolve, reject) => {
@@ -86,7 +98,11 @@ export class Committer {
    * Runs a transactional step's `body`, committing the run's queued entries first, all in one
    * store transaction. On a throw the queued entries go back to the front of the queue.
    */
-  async transaction(runId: string, epoch: number, body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>): Promise<WriteResult> {
+  async transaction(
+    runId: string,
+    epoch: number,
+    body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>,
+  ): Promise<WriteResult> {
     const q = this.queues.get(runId);
     const before = q?.entries ?? [];
     const waiters = q?.waiters ?? [];
@@ -158,13 +174,22 @@ export class Committer {
       queues.push(q);
       size += q.entries.length;
     }
-    const done = this.store.commit({ creates: creates.map((c) => c.create), writes, now: this.clock.now() });
-    const settled = done.then(() => undefined, () => undefined);
+    const done = this.store.commit({
+      creates: creates.map((c) => c.create),
+      writes,
+      now: this.clock.now(),
+    });
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
     for (const w of writes) this.inflight.set(w.runId, settled);
     try {
       const result = await done;
       creates.forEach((c, i) => c.resolve(result.creates[i] as CreateResult));
-      writes.forEach((w, i) => this.settleWrite(w.runId, queues[i] as RunQueue, result.writes[i] as WriteResult));
+      writes.forEach((w, i) =>
+        this.settleWrite(w.runId, queues[i] as RunQueue, result.writes[i] as WriteResult),
+      );
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       for (const c of creates) c.reject(error);
@@ -173,7 +198,8 @@ export class Committer {
         this.events.failed(w.runId, error);
       });
     } finally {
-      for (const w of writes) if (this.inflight.get(w.runId) === settled) this.inflight.delete(w.runId);
+      for (const w of writes)
+        if (this.inflight.get(w.runId) === settled) this.inflight.delete(w.runId);
     }
   }
 

@@ -13,7 +13,12 @@ import type { Committer } from "./committer.js";
 
 /** How a hosted run left memory, for whoever waits on it. */
 export type RunExit =
-  | { readonly kind: "ended"; readonly status: "completed" | "failed"; readonly output: string | null; readonly error: string | null }
+  | {
+      readonly kind: "ended";
+      readonly status: "completed" | "failed";
+      readonly output: string | null;
+      readonly error: string | null;
+    }
   | { readonly kind: "paused"; readonly reason: string }
   | { readonly kind: "left" };
 
@@ -116,7 +121,10 @@ export class RunHost implements RunPort {
   async handBack(graceMs: number): Promise<void> {
     if (this.gone) return;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.ctx.drain(), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+    await Promise.race([
+      this.ctx.drain(),
+      new Promise<void>((r) => (timer = setTimeout(r, graceMs))),
+    ]);
     clearTimeout(timer);
     if (this.gone) return;
     this.gone = true;
@@ -128,10 +136,21 @@ export class RunHost implements RunPort {
   private checkIdle(): void {
     if (this.gone) return;
     const wakeAt = this.ctx.idleUntil();
-    if (wakeAt === null || wakeAt - this.clock.now() <= this.services.inMemoryWaitMs) return;
+    if (wakeAt === null) return;
+    if (wakeAt - this.clock.now() <= this.services.inMemoryWaitMs) {
+      // Waiting in memory: make what the run did so far (and the wait itself) visible now.
+      void this.durable();
+      return;
+    }
     this.gone = true;
     this.ctx.halt(null);
-    const entry: NewEntry = { type: "run_suspended", at: this.clock.now(), position: null, key: null, data: `{"wakeAt":${wakeAt}}` };
+    const entry: NewEntry = {
+      type: "run_suspended",
+      at: this.clock.now(),
+      position: null,
+      key: null,
+      data: `{"wakeAt":${wakeAt}}`,
+    };
     void this.write([entry], { status: "waiting", wakeAt }).then((r) => {
       if (r?.kind === "committed") this.services.evicted(this.runId, wakeAt);
       this.services.exited(this.runId, { kind: "left" });
@@ -154,7 +173,10 @@ export class RunHost implements RunPort {
       this.services.warn(outcome.reason);
       this.services.exited(this.runId, { kind: "paused", reason: outcome.reason });
     } else {
-      const ended = outcome.kind === "completed" ? { output: outcome.output, error: null } : { output: null, error: outcome.error };
+      const ended =
+        outcome.kind === "completed"
+          ? { output: outcome.output, error: null }
+          : { output: null, error: outcome.error };
       this.services.exited(this.runId, { kind: "ended", status: outcome.kind, ...ended });
     }
   }
@@ -163,7 +185,9 @@ export class RunHost implements RunPort {
     try {
       return await this.services.committer.update(this.runId, this.epoch, entries, update);
     } catch (e) {
-      this.services.warn(`run ${this.runId}: could not record its state (${(e as Error).message}); it will be recovered`);
+      this.services.warn(
+        `run ${this.runId}: could not record its state (${(e as Error).message}); it will be recovered`,
+      );
       return null;
     }
   }

@@ -11,11 +11,14 @@ export const systemClock: Clock = {
     const due = Date.now() + delayMs;
     let timer: NodeJS.Timeout;
     const arm = (ms: number): void => {
-      timer = setTimeout(() => {
-        const left = due - Date.now();
-        if (left > 0) arm(left);
-        else fn();
-      }, Math.min(Math.max(0, ms), TIMER_DELAY_MS_MAX));
+      timer = setTimeout(
+        () => {
+          const left = due - Date.now();
+          if (left > 0) arm(left);
+          else fn();
+        },
+        Math.min(Math.max(0, ms), TIMER_DELAY_MS_MAX),
+      );
       timer.unref();
     };
     arm(delayMs);

@@ -50,9 +50,18 @@ export class Worker {
     private readonly events: WorkerEvents,
   ) {
     this.committer = new Committer(store, clock, {
-      fenced: (runId) => this.hosts.get(runId)?.lose(new LeaseLostError(`run ${runId} was taken over or cancelled; this worker stops executing it`)),
+      fenced: (runId) =>
+        this.hosts
+          .get(runId)
+          ?.lose(
+            new LeaseLostError(
+              `run ${runId} was taken over or cancelled; this worker stops executing it`,
+            ),
+          ),
       failed: (runId, error) => {
-        events.warn(`run ${runId}: commit failed (${error.message}); the run stops here and will be recovered`);
+        events.warn(
+          `run ${runId}: commit failed (${error.message}); the run stops here and will be recovered`,
+        );
         this.hosts.get(runId)?.lose(error);
       },
     });
@@ -125,7 +134,9 @@ export class Worker {
         const next = await this.store.nextWakeAt();
         if (next !== null) this.noteWake(next);
       } catch (e) {
-        this.events.warn(`worker ${this.settings.workerId}: claiming failed (${(e as Error).message}); retrying`);
+        this.events.warn(
+          `worker ${this.settings.workerId}: claiming failed (${(e as Error).message}); retrying`,
+        );
       }
       if (!full) await this.idle();
     }
@@ -174,8 +185,16 @@ export class Worker {
         `run ${run.id} was paused after ${run.recoveries} crashes in a row while it ran, with no ` +
         "progress in between: something in it (a step, the input) kills the process. Fix the cause, " +
         "then resume it with engine.resume(runId)";
-      const entry: NewEntry = { type: "run_paused", at: now, position: null, key: null, data: JSON.stringify({ reason: "crash_loop", message: reason }) };
-      await this.committer.update(run.id, run.epoch, [entry], { status: "paused", reason: "crash_loop" }).catch(() => undefined);
+      const entry: NewEntry = {
+        type: "run_paused",
+        at: now,
+        position: null,
+        key: null,
+        data: JSON.stringify({ reason: "crash_loop", message: reason }),
+      };
+      await this.committer
+        .update(run.id, run.epoch, [entry], { status: "paused", reason: "crash_loop" })
+        .catch(() => undefined);
       this.events.warn(reason);
       this.events.exited(run.id, { kind: "paused", reason });
       return;
@@ -221,12 +240,23 @@ export class Worker {
     if (this.hosts.size === 0 || this.closing) return;
     const held = [...this.hosts.values()].map((h) => ({ runId: h.runId, epoch: h.epoch }));
     try {
-      const lost = await this.store.heartbeat(this.settings.workerId, held, this.settings.leaseMs, this.clock.now());
+      const lost = await this.store.heartbeat(
+        this.settings.workerId,
+        held,
+        this.settings.leaseMs,
+        this.clock.now(),
+      );
       for (const runId of lost) {
-        this.hosts.get(runId)?.lose(new LeaseLostError(`worker ${this.settings.workerId} lost its lease on run ${runId}`));
+        this.hosts
+          .get(runId)
+          ?.lose(
+            new LeaseLostError(`worker ${this.settings.workerId} lost its lease on run ${runId}`),
+          );
       }
     } catch (e) {
-      this.events.warn(`worker ${this.settings.workerId}: renewing leases failed (${(e as Error).message})`);
+      this.events.warn(
+        `worker ${this.settings.workerId}: renewing leases failed (${(e as Error).message})`,
+      );
     }
   }
 }

@@ -13,7 +13,10 @@ export function storeError(error: unknown, path: string, doing: string): Error {
   const options = { cause: error };
   switch (typeof code === "string" ? code : "") {
     case "SQLITE_NOTADB":
-      return new StoreNotEndureError(`${path} is not a SQLite database (${message}); point sqliteStore at a new or existing endure file`, options);
+      return new StoreNotEndureError(
+        `${path} is not a SQLite database (${message}); point sqliteStore at a new or existing endure file`,
+        options,
+      );
     case "SQLITE_READONLY":
     case "SQLITE_READONLY_DIRECTORY":
     case "SQLITE_READONLY_RECOVERY":
@@ -28,10 +31,19 @@ export function storeError(error: unknown, path: string, doing: string): Error {
     case "SQLITE_CORRUPT":
     case "SQLITE_CORRUPT_INDEX":
     case "SQLITE_CORRUPT_VTAB":
-      return new StoreCorruptError(`the endure store ${path} is damaged (${message}); restore it from a backup`, options);
+      return new StoreCorruptError(
+        `the endure store ${path} is damaged (${message}); restore it from a backup`,
+        options,
+      );
     case "SQLITE_FULL":
-      return new StoreUnavailableError(`the disk holding ${path} is full while ${doing}; free space and the engine goes on`, options);
+      return new StoreUnavailableError(
+        `the disk holding ${path} is full while ${doing}; free space and the engine goes on`,
+        options,
+      );
     default:
-      return new StoreUnavailableError(`the endure store ${path} failed while ${doing}: ${message}`, options);
+      return new StoreUnavailableError(
+        `the endure store ${path} failed while ${doing}: ${message}`,
+        options,
+      );
   }
 }

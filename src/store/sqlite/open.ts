@@ -11,7 +11,10 @@ interface OpenOptions {
 }
 
 /** Opens (creating if needed) and migrates the store at `path`; returns two connections. */
-export function openDatabase(path: string, options: OpenOptions): { writer: Database.Database; reader: Database.Database } {
+export function openDatabase(
+  path: string,
+  options: OpenOptions,
+): { writer: Database.Database; reader: Database.Database } {
   let writer: Database.Database | undefined;
   try {
     writer = new Database(path);
@@ -40,7 +43,9 @@ function checkIdentity(db: Database.Database, path: string): void {
   const appId = db.pragma("application_id", { simple: true }) as number;
   const version = db.pragma("user_version", { simple: true }) as number;
   if (appId === 0) {
-    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+    const tables = db
+      .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'")
+      .get() as { n: number };
     if (tables.n > 0) {
       throw new StoreNotEndureError(
         `${path} is a SQLite database of another application (it has tables but is not marked as ` +
@@ -67,7 +72,9 @@ function migrate(db: Database.Database, path: string): void {
     // Another process may have migrated since we looked: decide inside the write lock.
     const version = db.pragma("user_version", { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
-      throw new StoreTooNewError(`${path} has schema version ${version}, newer than ${SCHEMA_VERSION}; upgrade endure`);
+      throw new StoreTooNewError(
+        `${path} has schema version ${version}, newer than ${SCHEMA_VERSION}; upgrade endure`,
+      );
     }
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] ?? "");
     if (version === 0) db.pragma(`application_id = ${APPLICATION_ID}`);

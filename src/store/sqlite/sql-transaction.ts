@@ -8,12 +8,17 @@ import type { SqlTransaction } from "../../core/types.js";
 const PREPARED_STATEMENTS_MAX = 128;
 
 /** A transaction handle, and `end` to make it refuse use after the transaction is over. */
-export function createSqlTransaction(db: Database.Database): { tx: SqlTransaction; end: () => void } {
+export function createSqlTransaction(db: Database.Database): {
+  tx: SqlTransaction;
+  end: () => void;
+} {
   let open = true;
   const prepared = new Map<string, Database.Statement>();
   const statement = (sql: string): Database.Statement => {
     if (!open) {
-      throw new InvalidArgumentError("this transactional step's transaction has ended; use tx only inside the step body, before it returns");
+      throw new InvalidArgumentError(
+        "this transactional step's transaction has ended; use tx only inside the step body, before it returns",
+      );
     }
     let st = prepared.get(sql);
     if (st === undefined) {
@@ -29,14 +34,14 @@ export function createSqlTransaction(db: Database.Database): { tx: SqlTransactio
       try {
         return Promise.resolve(statement(sql).all(...params) as Row[]);
       } catch (e) {
-        return Promise.reject(e as Error);
+        return Promise.reject(e);
       }
     },
     execute: (sql: string, params: readonly unknown[] = []) => {
       try {
         return Promise.resolve({ changes: statement(sql).run(...params).changes });
       } catch (e) {
-        return Promise.reject(e as Error);
+        return Promise.reject(e);
       }
     },
   };

@@ -83,7 +83,10 @@ export class SqliteStore implements Store {
   private locked = false;
   private readonly workers = new Set<string>();
 
-  constructor(readonly path: string, options: SqliteStoreOptions = {}) {
+  constructor(
+    readonly path: string,
+    options: SqliteStoreOptions = {},
+  ) {
     this.description = `sqlite:${path}`;
     this.options = {
       durability: options.durability ?? "fsync",
@@ -98,8 +101,11 @@ export class SqliteStore implements Store {
     this.db = writer;
     this.reader = reader;
     const pidTakeover = this.options.pidTakeover;
-    writer.function("endure_owner_alive", { deterministic: false }, (owner: unknown, pid: unknown) =>
-      !pidTakeover || ownerAlive(owner as string | null, pid as number | null) ? 1 : 0,
+    writer.function(
+      "endure_owner_alive",
+      { deterministic: false },
+      (owner: unknown, pid: unknown) =>
+        !pidTakeover || ownerAlive(owner as string | null, pid as number | null) ? 1 : 0,
     );
     this.st = createStatements(writer, reader);
     return Promise.resolve();
@@ -152,21 +158,23 @@ export class SqliteStore implements Store {
   }
 
   claim(request: ClaimRequest): Promise<ClaimedRun[]> {
-    for (const w of [request.workerId]) {
-      if (!this.workers.has(w)) {
-        this.workers.add(w);
-        rememberWorker(w);
-      }
-    }
+    this.remember(request.workerId);
     return this.exclusive(() => this.writeTx("claiming runs", () => this.claimSync(request)));
   }
 
-  heartbeat(workerId: string, held: readonly { runId: string; epoch: number }[], leaseMs: number, now: number): Promise<string[]> {
+  heartbeat(
+    workerId: string,
+    held: readonly { runId: string; epoch: number }[],
+    leaseMs: number,
+    now: number,
+  ): Promise<string[]> {
+    this.remember(workerId);
     return this.exclusive(() =>
       this.writeTx("renewing leases", () => {
         const lost: string[] = [];
         for (const h of held) {
-          if (this.st.renewLease.run(now + leaseMs, h.runId, workerId, h.epoch).changes === 0) lost.push(h.runId);
+          if (this.st.renewLease.run(now + leaseMs, h.runId, workerId, h.epoch).changes === 0)
+            lost.push(h.runId);
         }
         return lost;
       }),
@@ -174,25 +182,33 @@ export class SqliteStore implements Store {
   }
 
   getRun(runId: string): Promise<RunRecord | null> {
-    const row = this.read("reading a run", () => this.st.getRunRead.get(runId) as RunRow | undefined);
+    const row = this.read(
+      "reading a run",
+      () => this.st.getRunRead.get(runId) as RunRow | undefined,
+    );
     return Promise.resolve(row === undefined ? null : toRecord(row));
   }
 
   listRuns(filter: RunFilter): Promise<RunPage> {
     const [createdBefore, idBefore] = parseCursor(filter.cursor);
-    const rows = this.read("listing runs", () =>
-      this.st.listRuns.all({
-        workflow: filter.workflow ?? null,
-        status: filter.status ?? null,
-        createdBefore,
-        idBefore,
-        limit: filter.limit + 1,
-      }) as RunRow[],
+    const rows = this.read(
+      "listing runs",
+      () =>
+        this.st.listRuns.all({
+          workflow: filter.workflow ?? null,
+          status: filter.status ?? null,
+          createdBefore,
+          idBefore,
+          limit: filter.limit + 1,
+        }) as RunRow[],
     );
     const more = rows.length > filter.limit;
     const page = rows.slice(0, filter.limit).map(toRecord);
     const last = page[page.length - 1];
-    return Promise.resolve({ runs: page, next: more && last !== undefined ? `${last.createdAt}:${last.id}` : null });
+    return Promise.resolve({
+      runs: page,
+      next: more && last !== undefined ? `${last.createdAt}:${last.id}` : null,
+    });
   }
 
   readJournal(runId: string): Promise<JournalEntry[]> {
@@ -200,7 +216,11 @@ export class SqliteStore implements Store {
     return Promise.resolve(rows.map(toEntry));
   }
 
-  cancel(runId: string, cancellation: { entry: NewEntry; error: string }, now: number): Promise<CancelResult> {
+  cancel(
+    runId: string,
+    cancellation: { entry: NewEntry; error: string },
+    now: number,
+  ): Promise<CancelResult> {
     return this.exclusive(() =>
       this.writeTx("cancelling a run", (): CancelResult => {
         const row = this.st.getRun.get(runId) as RunRow | undefined;
@@ -233,9 +253,17 @@ export class SqliteStore implements Store {
 
   // ---- internals ------------------------------------------------------------------------
 
+  /** Marks a worker of this process as alive for pid takeover, until the store closes. */
+  private remember(workerId: string): void {
+    if (this.workers.has(workerId)) return;
+    this.workers.add(workerId);
+    rememberWorker(workerId);
+  }
+
   private commitSync(batch: CommitBatch): CommitResult {
     const creates: CreateResult[] = [];
     for (const c of batch.creates) {
+      if (c.claim !== null) this.remember(c.claim.workerId);
       const existing = this.st.getRun.get(c.id) as RunRow | undefined;
       if (existing !== undefined) {
         creates.push({ created: false, run: toRecord(existing) });
@@ -243,12 +271,27 @@ export class SqliteStore implements Store {
       }
       const claimed = c.claim !== null;
       const row: RunRow = {
-        id: c.id, workflow: c.workflow, version: c.version, status: claimed ? "running" : "pending",
-        input: c.input, output: null, error: null, paused_reason: null, created_at: batch.now,
-        updated_at: batch.now, ended_at: null, wake_at: null, owner: c.claim?.workerId ?? null,
-        epoch: claimed ? 1 : 0, recoveries: 0,
+        id: c.id,
+        workflow: c.workflow,
+        version: c.version,
+        status: claimed ? "running" : "pending",
+        input: c.input,
+        output: null,
+        error: null,
+        paused_reason: null,
+        created_at: batch.now,
+        updated_at: batch.now,
+        ended_at: null,
+        wake_at: null,
+        owner: c.claim?.workerId ?? null,
+        epoch: claimed ? 1 : 0,
+        recoveries: 0,
       };
-      this.st.insertRun.run({ ...row, owner_pid: claimed ? process.pid : null, lease_expires_at: claimed ? batch.now + (c.claim?.leaseMs ?? 0) : null });
+      this.st.insertRun.run({
+        ...row,
+        owner_pid: claimed ? process.pid : null,
+        lease_expires_at: claimed ? batch.now + (c.claim?.leaseMs ?? 0) : null,
+      });
       this.insertEntry(c.id, c.started);
       creates.push({ created: true, run: toRecord(row) });
     }
@@ -263,7 +306,13 @@ export class SqliteStore implements Store {
     if (u === null) return { kind: "committed" };
     switch (u.status) {
       case "completed":
-        this.st.finishRun.run({ status: "completed", output: u.output, error: null, now, id: w.runId });
+        this.st.finishRun.run({
+          status: "completed",
+          output: u.output,
+          error: null,
+          now,
+          id: w.runId,
+        });
         break;
       case "failed":
         this.st.finishRun.run({ status: "failed", output: null, error: u.error, now, id: w.runId });
@@ -297,17 +346,29 @@ export class SqliteStore implements Store {
     take(this.st.claimOrphaned.all(args) as RunRow[], true);
     if (found.length < r.limit) take(this.st.claimPending.all(args) as RunRow[], false);
     if (found.length < r.limit) take(this.st.claimDue.all(args) as RunRow[], false);
-    if (r.recovering && found.length < r.limit) take(this.st.claimDiverged.all(args) as RunRow[], false);
+    if (r.recovering && found.length < r.limit)
+      take(this.st.claimDiverged.all(args) as RunRow[], false);
     const lease = r.now + r.leaseMs;
     return found.map(({ id, takeover }) => {
       let recoveries = 0;
-      let mark = (this.st.runRow.get(id) as { progress_mark: number; recoveries: number }) ?? { progress_mark: 0, recoveries: 0 };
+      let mark = (this.st.runRow.get(id) as { progress_mark: number; recoveries: number }) ?? {
+        progress_mark: 0,
+        recoveries: 0,
+      };
       if (takeover) {
         const progress = (this.st.progress.get(id) as { p: number | null }).p ?? 0;
         recoveries = progress > mark.progress_mark ? 1 : mark.recoveries + 1;
         mark = { progress_mark: progress, recoveries };
       }
-      const row = this.st.claimRun.get({ id, me: r.workerId, pid: process.pid, lease, now: r.now, recoveries, mark: mark.progress_mark }) as RunRow;
+      const row = this.st.claimRun.get({
+        id,
+        me: r.workerId,
+        pid: process.pid,
+        lease,
+        now: r.now,
+        recoveries,
+        mark: mark.progress_mark,
+      }) as RunRow;
       return { run: toRecord(row), takeover };
     });
   }
@@ -322,7 +383,12 @@ export class SqliteStore implements Store {
   }
 
   private database(): Database.Database {
-    if (this.db === null) throw storeError(new Error("the store is not open (call open() first, or it was closed)"), this.path, "working");
+    if (this.db === null)
+      throw storeError(
+        new Error("the store is not open (call open() first, or it was closed)"),
+        this.path,
+        "working",
+      );
     return this.db;
   }
 
@@ -333,7 +399,8 @@ export class SqliteStore implements Store {
   }
 
   private read<T>(doing: string, fn: () => T): T {
-    if (this.reader === null) throw storeError(new Error("the store is not open"), this.path, doing);
+    if (this.reader === null)
+      throw storeError(new Error("the store is not open"), this.path, doing);
     return this.run(doing, fn);
   }
 
@@ -366,26 +433,51 @@ export class SqliteStore implements Store {
         return Promise.resolve(result);
       }
       const done = result.finally(() => (this.locked = false));
-      this.lock = done.then(() => undefined, () => undefined);
+      this.lock = done.then(
+        () => undefined,
+        () => undefined,
+      );
       return done;
     }
     const next = this.lock.then(() => this.exclusive(fn));
-    this.lock = next.then(() => undefined, () => undefined);
+    this.lock = next.then(
+      () => undefined,
+      () => undefined,
+    );
     return next;
   }
 }
 
 function toRecord(row: RunRow): RunRecord {
   return {
-    id: row.id, workflow: row.workflow, version: row.version, status: row.status, input: row.input,
-    output: row.output, error: row.error, pausedReason: row.paused_reason, createdAt: row.created_at,
-    updatedAt: row.updated_at, endedAt: row.ended_at, wakeAt: row.wake_at, owner: row.owner,
-    epoch: row.epoch, recoveries: row.recoveries,
+    id: row.id,
+    workflow: row.workflow,
+    version: row.version,
+    status: row.status,
+    input: row.input,
+    output: row.output,
+    error: row.error,
+    pausedReason: row.paused_reason,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    endedAt: row.ended_at,
+    wakeAt: row.wake_at,
+    owner: row.owner,
+    epoch: row.epoch,
+    recoveries: row.recoveries,
   };
 }
 
 function toEntry(row: EntryRow): JournalEntry {
-  return { id: row.id, runId: row.run_id, type: row.type, at: row.at, position: row.position, key: row.key, data: row.data };
+  return {
+    id: row.id,
+    runId: row.run_id,
+    type: row.type,
+    at: row.at,
+    position: row.position,
+    key: row.key,
+    data: row.data,
+  };
 }
 
 function parseCursor(cursor: string | undefined): [number | null, string | null] {

@@ -2,7 +2,32 @@
 import type Database from "better-sqlite3";
 
 /** Prepared statements of the write connection (and a few of the read connection). */
-export type Statements = ReturnType<typeof createStatements>;
+export type Statements = Readonly<Record<StatementName, Database.Statement>>;
+
+type StatementName =
+  | "insertRun"
+  | "insertEntry"
+  | "fence"
+  | "getRun"
+  | "getRunRead"
+  | "runRow"
+  | "touch"
+  | "finishRun"
+  | "pauseRun"
+  | "releaseRun"
+  | "cancelRun"
+  | "resumeRun"
+  | "renewLease"
+  | "claimPending"
+  | "claimDue"
+  | "claimOrphaned"
+  | "claimOwn"
+  | "claimDiverged"
+  | "progress"
+  | "claimRun"
+  | "journal"
+  | "listRuns"
+  | "nextWake";
 
 const RUN_COLUMNS =
   "id, workflow, version, status, input, output, error, paused_reason, created_at, updated_at, " +
@@ -11,13 +36,15 @@ const RUN_COLUMNS =
 const IN_WORKFLOWS = "workflow IN (SELECT value FROM json_each(@workflows))";
 
 /** Prepares the statements; `reader` serves reads that need no lock. */
-export function createStatements(db: Database.Database, reader: Database.Database) {
+export function createStatements(db: Database.Database, reader: Database.Database): Statements {
   return {
     insertRun: db.prepare(
       `INSERT INTO runs (id, workflow, version, status, input, created_at, updated_at, owner, owner_pid, epoch, lease_expires_at)
        VALUES (@id, @workflow, @version, @status, @input, @created_at, @updated_at, @owner, @owner_pid, @epoch, @lease_expires_at)`,
     ),
-    insertEntry: db.prepare("INSERT INTO journal (run_id, type, at, position, key, data) VALUES (?, ?, ?, ?, ?, ?)"),
+    insertEntry: db.prepare(
+      "INSERT INTO journal (run_id, type, at, position, key, data) VALUES (?, ?, ?, ?, ?, ?)",
+    ),
     fence: db.prepare("SELECT epoch, status, owner FROM runs WHERE id = ?"),
     getRun: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
     getRunRead: reader.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
@@ -45,7 +72,9 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     renewLease: db.prepare(
       "UPDATE runs SET lease_expires_at = ? WHERE id = ? AND owner = ? AND epoch = ? AND status = 'running'",
     ),
-    claimPending: db.prepare(`SELECT id, status FROM runs WHERE status = 'pending' AND ${IN_WORKFLOWS} LIMIT @limit`),
+    claimPending: db.prepare(
+      `SELECT id, status FROM runs WHERE status = 'pending' AND ${IN_WORKFLOWS} LIMIT @limit`,
+    ),
     claimDue: db.prepare(
       `SELECT id, status FROM runs WHERE status = 'waiting' AND wake_at <= @now AND ${IN_WORKFLOWS}
        ORDER BY wake_at LIMIT @limit`,
@@ -54,7 +83,9 @@ export function createStatements(db: Database.Database, reader: Database.Databas
       `SELECT id, status FROM runs WHERE status = 'running' AND owner IS NOT @me AND ${IN_WORKFLOWS}
          AND (lease_expires_at <= @now OR endure_owner_alive(owner, owner_pid) = 0) LIMIT @limit`,
     ),
-    claimOwn: db.prepare(`SELECT id, status FROM runs WHERE status = 'running' AND owner = @me AND ${IN_WORKFLOWS} LIMIT @limit`),
+    claimOwn: db.prepare(
+      `SELECT id, status FROM runs WHERE status = 'running' AND owner = @me AND ${IN_WORKFLOWS} LIMIT @limit`,
+    ),
     claimDiverged: db.prepare(
       `SELECT id, status FROM runs WHERE status = 'paused' AND paused_reason = 'non_determinism' AND ${IN_WORKFLOWS} LIMIT @limit`,
     ),
@@ -68,7 +99,9 @@ export function createStatements(db: Database.Database, reader: Database.Databas
          recoveries = @recoveries, progress_mark = @mark
        WHERE id = @id RETURNING ${RUN_COLUMNS}`,
     ),
-    journal: reader.prepare("SELECT id, run_id, type, at, position, key, data FROM journal WHERE run_id = ? ORDER BY id"),
+    journal: reader.prepare(
+      "SELECT id, run_id, type, at, position, key, data FROM journal WHERE run_id = ? ORDER BY id",
+    ),
     listRuns: reader.prepare(
       `SELECT ${RUN_COLUMNS} FROM runs
        WHERE (@workflow IS NULL OR workflow = @workflow) AND (@status IS NULL OR status = @status)
