@@ -2,19 +2,32 @@
 
 const ownDir = new URL("..", import.meta.url).pathname;
 
+/** Frames captured: endure's own frames come first, then the caller's. */
+const FRAMES_MAX = 8;
+
+type Frames = NodeJS.CallSite[];
+
+function structured(_error: Error, frames: Frames): Frames {
+  return frames;
+}
+
 /** The first stack frame outside endure's own files, as `file:line:column`, or null. */
 export function callSite(): string | null {
-  const holder: { stack?: string } = {};
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 12;
+  const holder: { stack?: Frames } = {};
+  const stackTraceLimit = Error.stackTraceLimit;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- saved to be put back as it was
+  const prepareStackTrace = Error.prepareStackTrace;
+  Error.stackTraceLimit = FRAMES_MAX;
+  // Structured frames skip formatting the whole stack as text: this runs on every new step.
+  Error.prepareStackTrace = structured;
   Error.captureStackTrace(holder, callSite);
-  Error.stackTraceLimit = limit;
-  const lines = (holder.stack ?? "").split("\n");
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] ?? "";
-    if (line.includes(ownDir) || line.includes("node:internal")) continue;
-    const m = /\(?((?:file:\/\/)?[^\s()]+:\d+:\d+)\)?\s*$/.exec(line);
-    if (m?.[1] !== undefined) return m[1].replace(/^file:\/\//, "");
+  const frames = holder.stack ?? [];
+  Error.stackTraceLimit = stackTraceLimit;
+  Error.prepareStackTrace = prepareStackTrace;
+  for (const frame of frames) {
+    const file = frame.getFileName() ?? "";
+    if (file === "" || file.includes(ownDir) || file.startsWith("node:")) continue;
+    return `${file.replace(/^file:\/\//, "")}:${frame.getLineNumber() ?? 0}:${frame.getColumnNumber() ?? 0}`;
   }
   return null;
 }

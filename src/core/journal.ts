@@ -21,8 +21,8 @@ export type EntryType =
 
 /** One fact in a run's journal, as the store returns it. */
 export interface JournalEntry {
-  /** Store-wide, increasing id; the order of a run's entries. */
-  readonly id: number;
+  /** Position in the run's journal: 1, 2, 3, ... in the order the entries were written. */
+  readonly seq: number;
   readonly runId: string;
   readonly type: EntryType;
   /** When the fact happened, in milliseconds since the epoch (engine clock). */
@@ -36,7 +36,7 @@ export interface JournalEntry {
 }
 
 /** An entry before the store has given it an id. */
-export type NewEntry = Omit<JournalEntry, "id" | "runId">;
+export type NewEntry = Omit<JournalEntry, "seq" | "runId">;
 
 /** Entries that settle an operation: replay hands them to the code in journal order. */
 export const SETTLING_TYPES: ReadonlySet<EntryType> = new Set<EntryType>([

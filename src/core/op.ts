@@ -29,7 +29,13 @@ export interface OpHost {
   serially<T>(work: () => Promise<T>): Promise<T>;
   /** True once the host asked the run to stop starting step bodies (a graceful close). */
   readonly draining: boolean;
-  busy<T>(work: () => Promise<T>): Promise<T>;
+  /** A step body (or its wait for durability) starts: a run with one in flight is never idle. */
+  bodyStarted(): void;
+  /** ... and ends. */
+  bodyEnded(): void;
+  /** The run's signal, aborted when it is cancelled or lost: for bodies without a timeout. */
+  readonly runSignal: AbortSignal;
+  /** A controller of its own for a body with a timeout, also aborted when the run is. */
   controller(): { controller: AbortController; release: () => void };
   waitUntil(position: number, wakeAt: number): Promise<void>;
 }

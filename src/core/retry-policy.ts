@@ -19,8 +19,23 @@ export interface RetryPolicy {
   readonly timeoutMs: number | null;
 }
 
+const DEFAULT_POLICY: RetryPolicy = Object.freeze({
+  retries: STEP_RETRIES_DEFAULT,
+  initialMs: BACKOFF_INITIAL_MS_DEFAULT,
+  maxMs: BACKOFF_MAX_MS_DEFAULT,
+  factor: BACKOFF_FACTOR_DEFAULT,
+  timeoutMs: null,
+});
+
 /** Checks a step's options and turns them into a {@link RetryPolicy}. */
 export function retryPolicyOf(options: StepOptions<unknown>, stepName: string): RetryPolicy {
+  if (
+    options.retries === undefined &&
+    options.backoff === undefined &&
+    options.timeout === undefined
+  ) {
+    return DEFAULT_POLICY;
+  }
   const retries = options.retries ?? STEP_RETRIES_DEFAULT;
   if (!Number.isInteger(retries) || retries < 0 || retries > STEP_RETRIES_MAX) {
     throw new InvalidArgumentError(

@@ -69,6 +69,7 @@ export class RunContext implements WorkflowContext, OpHost {
   private entryCount: number;
   private readonly waits = new Map<number, Wait>();
   private readonly controllers = new Set<AbortController>();
+  private runController: AbortController | null = null;
   private settleOutcome!: (outcome: RunOutcome) => void;
   private holds = 0;
   private serialTail: Promise<void> = Promise.resolve();
@@ -113,6 +114,7 @@ export class RunContext implements WorkflowContext, OpHost {
   halt(reason: unknown): void {
     if (this.finished) return;
     this.finish({ kind: "halted" });
+    this.runController?.abort(reason);
     for (const c of this.controllers) c.abort(reason);
   }
 
@@ -238,19 +240,23 @@ export class RunContext implements WorkflowContext, OpHost {
       await new Promise<void>((r) => (this.quietWaiter = r));
   }
 
-  /** Tracks `work` as a step body in flight (a run with bodies in flight is never idle). */
-  async busy<T>(work: () => Promise<T>): Promise<T> {
+  bodyStarted(): void {
     this.activeBodies++;
-    try {
-      return await work();
-    } finally {
-      this.activeBodies--;
-      if (this.activeBodies === 0 && this.quietWaiter !== null) {
-        this.quietWaiter();
-        this.quietWaiter = null;
-      }
-      this.port.changed();
+  }
+
+  bodyEnded(): void {
+    this.activeBodies--;
+    if (this.activeBodies === 0 && this.quietWaiter !== null) {
+      this.quietWaiter();
+      this.quietWaiter = null;
     }
+    // Only a run with timed waits can become idle enough to evict.
+    if (this.waits.size > 0) this.port.changed();
+  }
+
+  get runSignal(): AbortSignal {
+    this.runController ??= new AbortController();
+    return this.runController.signal;
   }
 
   /** An abort controller that {@link halt} aborts. */
@@ -367,7 +373,7 @@ export class RunContext implements WorkflowContext, OpHost {
     site: string | null,
   ): void {
     const recordedText = recorded === undefined ? "nothing" : describeEntry(recorded);
-    const recordedSite = recorded === undefined ? null : siteOf(recorded);
+    const recordedSite = recorded === undefined ? null : this.siteOf(recorded);
     const hint =
       (recordedSite !== null ? `The journal's call was made at ${recordedSite}. ` : "") +
       (site !== null ? `This call is at ${site}. ` : "");
@@ -388,6 +394,17 @@ export class RunContext implements WorkflowContext, OpHost {
     this.finish({ kind: "paused", entry, reason: error.message });
   }
 
+  /** Where the journaled call was made: on its entry, or on its name's first occurrence. */
+  private siteOf(recorded: JournalEntry): string | null {
+    const own = siteIn(recorded);
+    if (own !== null || recorded.key === null) return own;
+    const first = `${recorded.key.slice(0, recorded.key.lastIndexOf("#"))}#1`;
+    for (const entries of this.history.byPosition.values()) {
+      if (entries[0]?.key === first) return siteIn(entries.find((e) => siteIn(e) !== null));
+    }
+    return null;
+  }
+
   /** Assigns the next position to an operation and checks it against the journal. */
   private claim(
     kind: OpKind,
@@ -401,14 +418,17 @@ export class RunContext implements WorkflowContext, OpHost {
     const position = ++this.position;
     this.calls++;
     let key = name;
+    let occurrence = 0;
     if (kind !== "value") {
-      const n = (this.occurrences.get(name) ?? 0) + 1;
-      this.occurrences.set(name, n);
-      key = `${name}#${n}`;
+      occurrence = (this.occurrences.get(name) ?? 0) + 1;
+      this.occurrences.set(name, occurrence);
+      key = `${name}#${occurrence}`;
     }
     const prior = this.history.byPosition.get(position);
     const recorded = prior?.[0];
-    const site = prior === undefined && kind !== "value" ? callSite() : null;
+    // Where the code made the call, journaled with its first occurrence (a loop's later
+    // occurrences come from the same line, and capturing a stack is not free).
+    const site = prior === undefined && occurrence === 1 ? callSite() : null;
     if (recorded !== undefined && (opKindOf(recorded.type) !== kind || recorded.key !== key)) {
       this.diverge(position, recorded, describeOp(kind, key), callSite());
       return null;
@@ -512,7 +532,7 @@ export class RunContext implements WorkflowContext, OpHost {
       await this.port.nextTurn();
     }
     this.pumping = false;
-    if (!this.finished) this.port.changed();
+    if (!this.finished && this.waits.size > 0) this.port.changed();
   }
 
   private nextSettlement(): (() => void) | null {
@@ -575,8 +595,9 @@ function describeEntry(entry: JournalEntry): string {
   return kind === null ? entry.type : describeOp(kind, entry.key ?? "?");
 }
 
-function siteOf(entry: JournalEntry): string | null {
-  if (entry.data === null || !entry.data.includes('"site"')) return null;
+function siteIn(entry: JournalEntry | undefined): string | null {
+  if (entry?.data === null || entry?.data === undefined || !entry.data.includes('"site"'))
+    return null;
   const data = decodeValue(entry.data) as { site?: unknown };
   return typeof data.site === "string" ? data.site : null;
 }

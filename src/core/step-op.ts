@@ -20,7 +20,27 @@ import {
 import { checkPayloadSize, decodeValue, encodeValue } from "./serialize.js";
 import type { SqlTransaction, StepContext, StepOptions } from "./types.js";
 
-type Body = (step: StepContext & { tx?: SqlTransaction }) => unknown;
+type Body = (step: StepContext & { tx?: SqlTransaction | undefined }) => unknown;
+
+/** What a step body receives; the run's signal is only made if the body asks for it. */
+class BodyContext implements StepContext {
+  readonly idempotencyKey: string;
+  readonly runId: string;
+  constructor(
+    private readonly host: OpHost,
+    readonly stepKey: string,
+    readonly attempt: number,
+    private readonly own: AbortController | null,
+    readonly tx: SqlTransaction | undefined,
+  ) {
+    this.runId = host.runId;
+    this.idempotencyKey = `${host.runId}/${stepKey}`;
+  }
+
+  get signal(): AbortSignal {
+    return this.own?.signal ?? this.host.runSignal;
+  }
+}
 
 /** Where a step stands according to its journal entries (none on a first execution). */
 interface Progress {
@@ -67,7 +87,13 @@ export async function runStep(
   for (;;) {
     if (retryAt !== null) await host.waitUntil(op.position, retryAt);
     attempt++;
-    const result = await host.busy(() => runAttempt(host, op, body, options, policy, attempt));
+    host.bodyStarted();
+    let result: AttemptResult;
+    try {
+      result = await runAttempt(host, op, body, options, policy, attempt);
+    } finally {
+      host.bodyEnded();
+    }
     if (result.ok === "halted" || result.ok === "settled" || host.halted) return;
     if (result.ok) {
       settleSuccess(host, op, result.encoded, attempt);
@@ -174,26 +200,20 @@ async function callBody(
   attempt: number,
   tx: SqlTransaction | undefined,
 ): Promise<string> {
-  const { controller, release } = host.controller();
-  const ctx: StepContext & { tx?: SqlTransaction } = {
-    idempotencyKey: `${host.runId}/${op.key}`,
-    attempt,
-    signal: controller.signal,
-    runId: host.runId,
-    stepKey: op.key,
-  };
-  if (tx !== undefined) ctx.tx = tx;
+  // Only a body with a timeout needs a signal of its own; the others share the run's.
+  const own = policy.timeoutMs === null ? null : host.controller();
+  const ctx = new BodyContext(host, op.key, attempt, own?.controller ?? null, tx);
   let timer: { cancel(): void } | null = null;
   try {
-    let result = Promise.resolve().then(() => body(ctx));
-    if (policy.timeoutMs !== null) {
+    let result: unknown = body(ctx);
+    if (policy.timeoutMs !== null && own !== null) {
       const ms = policy.timeoutMs;
       const timedOut = new Promise<never>((_, reject) => {
         timer = host.port.clock.setTimer(ms, () => {
           const error = new StepTimeoutError(
             `step '${op.key}' attempt ${attempt} ran past its timeout of ${ms} ms`,
           );
-          controller.abort(error);
+          own.controller.abort(error);
           reject(error);
         });
       });
@@ -213,7 +233,7 @@ async function callBody(
     return encoded;
   } finally {
     (timer as { cancel(): void } | null)?.cancel();
-    release();
+    own?.release();
   }
 }
 
@@ -295,7 +315,7 @@ function succeededEntry(host: OpHost, op: Op, encoded: string, attempt: number):
 
 function settleSuccess(host: OpHost, op: Op, encoded: string, attempt: number): void {
   host.append(succeededEntry(host, op, encoded, attempt));
-  const value = decodeValue(encoded);
+  const value = decodeResult(encoded);
   host.settleLive(op, () => op.resolve(value));
 }
 
@@ -311,6 +331,19 @@ function settleFailure(host: OpHost, op: Op, error: Error, attempts: number): vo
   // The code sees the error as the journal holds it, on the first run as on replay.
   const decoded = decodeValue(encoded);
   host.settleLive(op, () => op.reject(decoded));
+}
+
+/** Decodes a result as replay will; plain numbers and `true`/`false`/`null` skip the parser. */
+function decodeResult(encoded: string): unknown {
+  const c = encoded.charCodeAt(0);
+  if ((c >= 48 && c <= 57) || c === 45) {
+    const n = Number(encoded);
+    if (Number.isFinite(n) && !Object.is(n, -0)) return n;
+  }
+  if (encoded === "true") return true;
+  if (encoded === "false") return false;
+  if (encoded === "null") return null;
+  return decodeValue(encoded);
 }
 
 function encodeError(error: Error): string {

@@ -351,6 +351,12 @@ export class Engine {
       if (this.closed)
         throw new EngineClosedError(`the engine closed while waiting for run ${runId}`);
       const exit = this.nextExit(runId);
+      if (this.worker?.holds(runId) === true) {
+        // Executing here: its exit will be announced, no need to read the store first.
+        const got = await exit.wait(RESULT_POLL_MS_MAX);
+        if (got?.kind === "ended") return outcomeOf<O>(got.status, got.output, got.error);
+        continue;
+      }
       let run: RunRecord | null;
       try {
         run = await this.store.getRun(runId);

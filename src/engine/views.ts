@@ -27,7 +27,8 @@ export interface RunInfo<O = unknown> {
 
 /** One journal entry as users see it. */
 export interface JournalRecord {
-  readonly id: number;
+  /** Position in the run's journal, from 1. */
+  readonly seq: number;
   readonly type: EntryType;
   readonly at: Date;
   /** Position of the operation in the workflow's call order, if the entry belongs to one. */
@@ -61,7 +62,7 @@ export function toRunInfo<O = unknown>(run: RunRecord): RunInfo<O> {
 /** Decodes a journal entry. */
 export function toJournalRecord(entry: JournalEntry): JournalRecord {
   return {
-    id: entry.id,
+    seq: entry.seq,
     type: entry.type,
     at: new Date(entry.at),
     position: entry.position,

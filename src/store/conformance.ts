@@ -109,7 +109,11 @@ export const conformanceCases: readonly ConformanceCase[] = [
         a.map((e) => e.type),
         ["run_started", "step_attempt_started", "step_succeeded"],
       );
-      assert.ok((a[1]?.id ?? 0) < (a[2]?.id ?? 0), "ids increase in journal order");
+      assert.deepEqual(
+        a.map((e) => e.seq),
+        [1, 2, 3],
+        "entries are numbered in journal order",
+      );
       assert.equal(a[2]?.data, '{"result":1}');
       assert.equal(a[2]?.position, 1);
       assert.equal(a[2]?.key, "s#1");

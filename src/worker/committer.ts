@@ -45,6 +45,8 @@ export class Committer {
   private creates: PendingCreate[] = [];
   private readonly inflight = new Map<string, Promise<void>>();
   private scheduled = false;
+  /** Someone waits for a commit: only then is one made (queued entries ride along free). */
+  private requested = false;
   private flushing: Promise<void> | null = null;
 
   constructor(
@@ -125,6 +127,7 @@ export class Committer {
   /** Resolves when everything queued so far has been committed (or has failed). */
   async flushAll(): Promise<void> {
     while (this.queues.size > 0 || this.creates.length > 0 || this.flushing !== null) {
+      this.requested = true;
       await (this.flushing ?? this.flush());
     }
   }
@@ -145,6 +148,7 @@ export class Committer {
   }
 
   private schedule(): void {
+    this.requested = true;
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
@@ -155,20 +159,24 @@ export class Committer {
 
   private flush(): Promise<void> {
     const run = async (): Promise<void> => {
-      while (this.queues.size > 0 || this.creates.length > 0) await this.commitOne();
+      while (this.requested) await this.commitOne();
     };
     this.flushing = run().finally(() => (this.flushing = null));
     return this.flushing;
   }
 
   private async commitOne(): Promise<void> {
+    this.requested = false;
     const creates = this.creates;
     this.creates = [];
     const writes: RunWrite[] = [];
     const queues: RunQueue[] = [];
     let size = creates.length;
     for (const [runId, q] of this.queues) {
-      if (size > 0 && size + q.entries.length > COMMIT_BATCH_ENTRIES_MAX) break;
+      if (size > 0 && size + q.entries.length > COMMIT_BATCH_ENTRIES_MAX) {
+        this.requested = true;
+        break;
+      }
       this.queues.delete(runId);
       writes.push({ runId, epoch: q.epoch, entries: q.entries, update: q.update });
       queues.push(q);

@@ -36,7 +36,18 @@ export interface HostServices {
   evicted(runId: string, wakeAt: number): void;
 }
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+let sharedTurn: Promise<void> | null = null;
+
+/** The next turn of the event loop, one timer shared by every run that asks in this turn. */
+function nextTurn(): Promise<void> {
+  sharedTurn ??= new Promise((resolve) =>
+    setImmediate(() => {
+      sharedTurn = null;
+      resolve();
+    }),
+  );
+  return sharedTurn;
+}
 
 /** One run executing in this worker. */
 export class RunHost implements RunPort {

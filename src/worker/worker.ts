@@ -40,6 +40,8 @@ export class Worker {
   private kicked = false;
   private wakeTimer: { at: number; handle: TimerHandle } | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
+  /** Runs dropped after a failed commit, with their epoch: handed back once the store works. */
+  private readonly orphans = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -60,9 +62,12 @@ export class Worker {
           ),
       failed: (runId, error) => {
         events.warn(
-          `run ${runId}: commit failed (${error.message}); the run stops here and will be recovered`,
+          `run ${runId}: commit failed (${error.message}); it stops here and is handed back`,
         );
-        this.hosts.get(runId)?.lose(error);
+        const host = this.hosts.get(runId);
+        if (host === undefined) return;
+        this.orphans.set(runId, host.epoch);
+        host.lose(error);
       },
     });
   }
@@ -93,7 +98,7 @@ export class Worker {
 
   /** Hosts a run this worker created already claimed (no claim round trip). */
   adoptNew(run: RunRecord, started: NewEntry): void {
-    this.host(run, [{ ...started, id: 0, runId: run.id }]);
+    this.host(run, [{ ...started, seq: 1, runId: run.id }]);
   }
 
   /** Stops a run this worker executes because it was cancelled. */
@@ -129,6 +134,7 @@ export class Worker {
     while (!this.closing) {
       let full = false;
       try {
+        await this.handBackOrphans();
         full = await this.claimOnce(recovering);
         recovering = false;
         const next = await this.store.nextWakeAt();
@@ -139,6 +145,14 @@ export class Worker {
         );
       }
       if (!full) await this.idle();
+    }
+  }
+
+  /** Makes runs dropped after a failed commit runnable again (by any worker, this one too). */
+  private async handBackOrphans(): Promise<void> {
+    for (const [runId, epoch] of this.orphans) {
+      await this.committer.update(runId, epoch, [], { status: "pending" });
+      this.orphans.delete(runId);
     }
   }
 
@@ -221,9 +235,11 @@ export class Worker {
         inMemoryWaitMs: this.settings.inMemoryWaitMs,
         warn: (m) => this.events.warn(m),
         exited: (runId, exit) => {
+          // A run leaving a full worker frees a place: look for waiting work at once.
+          const wasFull = this.hosts.size >= this.settings.runsMax;
           if (this.hosts.get(runId) === host) this.hosts.delete(runId);
           this.events.exited(runId, exit);
-          if (exit.kind !== "left" || !this.closing) this.kick();
+          if (wasFull && !this.closing) this.kick();
         },
         evicted: (_runId, wakeAt) => this.noteWake(wakeAt),
       },

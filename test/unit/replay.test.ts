@@ -59,7 +59,7 @@ class MemoryPort implements RunPort {
 }
 
 function asJournal(entries: readonly NewEntry[]): JournalEntry[] {
-  return entries.map((e, i) => ({ ...e, id: i + 1, runId: "r" }));
+  return entries.map((e, i) => ({ ...e, seq: i + 1, runId: "r" }));
 }
 
 async function execute(
@@ -73,7 +73,7 @@ async function execute(
   port.commit();
   return {
     outcome,
-    entries: [...journal.map(({ id: _i, runId: _r, ...e }) => e), ...port.committed],
+    entries: [...journal.map(({ seq: _s, runId: _r, ...e }) => e), ...port.committed],
   };
 }
 
@@ -236,7 +236,7 @@ describe("replay core", () => {
     Object.assign(port.limits, { journalEntriesMax: 5 });
     // run_started (1, from the journal) + 2 steps x 2 entries = 5 entries: exactly at the limit.
     const started: JournalEntry = {
-      id: 1,
+      seq: 1,
       runId: "r",
       type: "run_started",
       at: 0,

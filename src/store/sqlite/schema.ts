@@ -32,15 +32,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_by_created ON runs (created_at, id);
   CREATE INDEX runs_by_workflow ON runs (workflow, created_at, id);
   CREATE TABLE journal (
-    id INTEGER PRIMARY KEY,
     run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
     type TEXT NOT NULL,
     at INTEGER NOT NULL,
     position INTEGER,
     key TEXT,
-    data TEXT
-  );
-  CREATE INDEX journal_by_run ON journal (run_id, id);
+    data TEXT,
+    started_at INTEGER,
+    started_data TEXT,
+    PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
   `,
 ];
 

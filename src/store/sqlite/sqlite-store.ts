@@ -62,7 +62,9 @@ interface RunRow {
 }
 
 interface EntryRow {
-  id: number;
+  seq: number;
+  started_at: number | null;
+  started_data: string | null;
   run_id: string;
   type: JournalEntry["type"];
   at: number;
@@ -78,10 +80,17 @@ export class SqliteStore implements Store {
   private db: Database.Database | null = null;
   private reader: Database.Database | null = null;
   private st!: Statements;
+  /** Runs a function inside a transaction; prepared once, since wrapping is not free. */
+  private inTransaction!: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly options: Required<SqliteStoreOptions>;
   private lock: Promise<void> = Promise.resolve();
   private locked = false;
   private readonly workers = new Set<string>();
+  /**
+   * Last journal sequence number of runs this store writes under a lease, with the epoch it
+   * holds: while that epoch holds, no one else appends to the run, so no lookup is needed.
+   */
+  private readonly lastSeqs = new Map<string, { epoch: number; seq: number }>();
 
   constructor(
     readonly path: string,
@@ -108,6 +117,7 @@ export class SqliteStore implements Store {
         !pidTakeover || ownerAlive(owner as string | null, pid as number | null) ? 1 : 0,
     );
     this.st = createStatements(writer, reader);
+    this.inTransaction = writer.transaction((fn: () => unknown) => fn());
     return Promise.resolve();
   }
 
@@ -122,7 +132,15 @@ export class SqliteStore implements Store {
   }
 
   commit(batch: CommitBatch): Promise<CommitResult> {
-    return this.exclusive(() => this.writeTx("committing", () => this.commitSync(batch)));
+    return this.exclusive(() => {
+      try {
+        return this.writeTx("committing", () => this.commitSync(batch));
+      } catch (e) {
+        // Rolled back: the cached sequence numbers may be ahead of the file.
+        this.lastSeqs.clear();
+        throw e;
+      }
+    });
   }
 
   transaction(
@@ -142,16 +160,17 @@ export class SqliteStore implements Store {
           db.exec("ROLLBACK");
           return { kind: "fenced" } as const;
         }
-        for (const entry of before) this.insertEntry(runId, entry);
+        this.insertEntries(runId, before, epoch);
         const entries = await body(tx);
         end();
-        for (const entry of entries) this.insertEntry(runId, entry);
+        this.insertEntries(runId, entries, epoch);
         this.st.touch.run(now, runId);
         this.run("committing a transactional step", () => db.exec("COMMIT"));
         return { kind: "committed" } as const;
       } catch (e) {
         end();
         if (db.inTransaction) db.exec("ROLLBACK");
+        this.lastSeqs.delete(runId);
         throw e;
       }
     });
@@ -213,7 +232,30 @@ export class SqliteStore implements Store {
 
   readJournal(runId: string): Promise<JournalEntry[]> {
     const rows = this.read("reading a journal", () => this.st.journal.all(runId) as EntryRow[]);
-    return Promise.resolve(rows.map(toEntry));
+    const entries: JournalEntry[] = [];
+    for (const row of rows) {
+      if (row.started_at !== null) {
+        entries.push({
+          seq: entries.length + 1,
+          runId,
+          type: "step_attempt_started",
+          at: row.started_at,
+          position: row.position,
+          key: row.key,
+          data: row.started_data,
+        });
+      }
+      entries.push({
+        seq: entries.length + 1,
+        runId,
+        type: row.type,
+        at: row.at,
+        position: row.position,
+        key: row.key,
+        data: row.data,
+      });
+    }
+    return Promise.resolve(entries);
   }
 
   cancel(
@@ -227,7 +269,7 @@ export class SqliteStore implements Store {
         if (row === undefined) return { kind: "not_found" };
         if (TERMINAL_STATUSES.has(row.status)) return { kind: "finished", run: toRecord(row) };
         this.st.cancelRun.run({ error: cancellation.error, now, id: runId });
-        this.insertEntry(runId, cancellation.entry);
+        this.insertEntries(runId, [cancellation.entry]);
         return { kind: "cancelled", run: toRecord(this.st.getRun.get(runId) as RunRow) };
       }),
     );
@@ -240,7 +282,7 @@ export class SqliteStore implements Store {
         if (row === undefined) return { kind: "not_found" };
         if (row.status !== "paused") return { kind: "not_paused", run: toRecord(row) };
         this.st.resumeRun.run(now, runId);
-        this.insertEntry(runId, entry);
+        this.insertEntries(runId, [entry]);
         return { kind: "resumed", run: toRecord(this.st.getRun.get(runId) as RunRow) };
       }),
     );
@@ -292,18 +334,42 @@ export class SqliteStore implements Store {
         owner_pid: claimed ? process.pid : null,
         lease_expires_at: claimed ? batch.now + (c.claim?.leaseMs ?? 0) : null,
       });
-      this.insertEntry(c.id, c.started);
+      this.insertEntries(c.id, [c.started]);
       creates.push({ created: true, run: toRecord(row) });
     }
-    const writes = batch.writes.map((w) => this.applyWrite(w, batch.now));
+    const holding = this.holdingEpochs(batch.writes);
+    const writes = batch.writes.map((w) =>
+      this.applyWrite(w, batch.now, holding.get(w.runId) === w.epoch),
+    );
     return { creates, writes };
   }
 
-  private applyWrite(w: RunWrite, now: number): WriteResult {
-    if (!this.fenceHolds(w.runId, w.epoch)) return { kind: "fenced" };
-    for (const entry of w.entries) this.insertEntry(w.runId, entry);
+  /** Epochs of the written runs that are running, in one query for the whole batch. */
+  private holdingEpochs(writes: readonly RunWrite[]): Map<string, number> {
+    const epochs = new Map<string, number>();
+    if (writes.length === 0) return epochs;
+    if (writes.length === 1) {
+      const w = writes[0] as RunWrite;
+      if (this.fenceHolds(w.runId, w.epoch)) epochs.set(w.runId, w.epoch);
+      return epochs;
+    }
+    const rows = this.st.fenceMany.all(JSON.stringify(writes.map((w) => w.runId))) as Array<{
+      id: string;
+      epoch: number;
+    }>;
+    for (const row of rows) epochs.set(row.id, row.epoch);
+    return epochs;
+  }
+
+  private applyWrite(w: RunWrite, now: number, holds: boolean): WriteResult {
+    if (!holds) {
+      this.lastSeqs.delete(w.runId);
+      return { kind: "fenced" };
+    }
+    this.insertEntries(w.runId, w.entries, w.epoch);
     const u = w.update;
     if (u === null) return { kind: "committed" };
+    this.lastSeqs.delete(w.runId);
     switch (u.status) {
       case "completed":
         this.st.finishRun.run({
@@ -378,8 +444,40 @@ export class SqliteStore implements Store {
     return row !== undefined && row.epoch === epoch && row.status === "running";
   }
 
-  private insertEntry(runId: string, e: NewEntry): void {
-    this.st.insertEntry.run(runId, e.type, e.at, e.position, e.key, e.data);
+  /** Appends entries to a run's journal, numbering them after its last one. */
+  private insertEntries(runId: string, entries: readonly NewEntry[], epoch?: number): void {
+    if (entries.length === 0) return;
+    const cached = epoch === undefined ? undefined : this.lastSeqs.get(runId);
+    let seq =
+      cached?.epoch === epoch && cached !== undefined
+        ? cached.seq
+        : (this.st.lastSeq.get(runId) as { s: number }).s;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as NewEntry;
+      const next = entries[i + 1];
+      if (
+        e.type === "step_attempt_started" &&
+        next?.type === "step_succeeded" &&
+        next.position === e.position
+      ) {
+        // A step's start and its result, committed together, share one row: half the b-tree
+        // inserts of a group commit. readJournal gives back both entries.
+        this.st.insertStep.run(
+          runId,
+          ++seq,
+          next.at,
+          next.position,
+          next.key,
+          next.data,
+          e.at,
+          e.data,
+        );
+        i++;
+      } else {
+        this.st.insertEntry.run(runId, ++seq, e.type, e.at, e.position, e.key, e.data);
+      }
+    }
+    if (epoch !== undefined) this.lastSeqs.set(runId, { epoch, seq });
   }
 
   private database(): Database.Database {
@@ -394,8 +492,8 @@ export class SqliteStore implements Store {
 
   /** Runs `fn` in an IMMEDIATE transaction, mapping SQLite errors to typed ones. */
   private writeTx<T>(doing: string, fn: () => T): T {
-    const db = this.database();
-    return this.run(doing, () => db.transaction(fn).immediate());
+    this.database();
+    return this.run(doing, () => this.inTransaction.immediate(fn) as T);
   }
 
   private read<T>(doing: string, fn: () => T): T {
@@ -465,18 +563,6 @@ function toRecord(row: RunRow): RunRecord {
     owner: row.owner,
     epoch: row.epoch,
     recoveries: row.recoveries,
-  };
-}
-
-function toEntry(row: EntryRow): JournalEntry {
-  return {
-    id: row.id,
-    runId: row.run_id,
-    type: row.type,
-    at: row.at,
-    position: row.position,
-    key: row.key,
-    data: row.data,
   };
 }
 

@@ -7,6 +7,9 @@ export type Statements = Readonly<Record<StatementName, Database.Statement>>;
 type StatementName =
   | "insertRun"
   | "insertEntry"
+  | "fenceMany"
+  | "insertStep"
+  | "lastSeq"
   | "fence"
   | "getRun"
   | "getRunRead"
@@ -43,11 +46,19 @@ export function createStatements(db: Database.Database, reader: Database.Databas
        VALUES (@id, @workflow, @version, @status, @input, @created_at, @updated_at, @owner, @owner_pid, @epoch, @lease_expires_at)`,
     ),
     insertEntry: db.prepare(
-      "INSERT INTO journal (run_id, type, at, position, key, data) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO journal (run_id, seq, type, at, position, key, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ),
     fence: db.prepare("SELECT epoch, status, owner FROM runs WHERE id = ?"),
+    fenceMany: db.prepare(
+      "SELECT id, epoch FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND status = 'running'",
+    ),
     getRun: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
     getRunRead: reader.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
+    insertStep: db.prepare(
+      `INSERT INTO journal (run_id, seq, type, at, position, key, data, started_at, started_data)
+       VALUES (?, ?, 'step_succeeded', ?, ?, ?, ?, ?, ?)`,
+    ),
+    lastSeq: db.prepare("SELECT coalesce(max(seq), 0) AS s FROM journal WHERE run_id = ?"),
     runRow: db.prepare("SELECT progress_mark, recoveries FROM runs WHERE id = ?"),
     touch: db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?"),
     finishRun: db.prepare(
@@ -90,7 +101,7 @@ export function createStatements(db: Database.Database, reader: Database.Databas
       `SELECT id, status FROM runs WHERE status = 'paused' AND paused_reason = 'non_determinism' AND ${IN_WORKFLOWS} LIMIT @limit`,
     ),
     progress: db.prepare(
-      `SELECT max(id) AS p FROM journal WHERE run_id = ?
+      `SELECT max(seq) AS p FROM journal WHERE run_id = ?
          AND type NOT IN ('run_recovered', 'run_resumed', 'step_attempt_started')`,
     ),
     claimRun: db.prepare(
@@ -100,7 +111,7 @@ export function createStatements(db: Database.Database, reader: Database.Databas
        WHERE id = @id RETURNING ${RUN_COLUMNS}`,
     ),
     journal: reader.prepare(
-      "SELECT id, run_id, type, at, position, key, data FROM journal WHERE run_id = ? ORDER BY id",
+      "SELECT seq, run_id, type, at, position, key, data, started_at, started_data FROM journal WHERE run_id = ? ORDER BY seq",
     ),
     listRuns: reader.prepare(
       `SELECT ${RUN_COLUMNS} FROM runs
