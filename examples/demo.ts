@@ -6,7 +6,8 @@ import { createEngine, workflow, type JournalRecord } from "endure";
 import { sqliteStore } from "endure/sqlite";
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const fast = process.argv.includes("--fast");
+/** `--fast` (and tests) skip the pauses that make the demo watchable. */
+let fast = process.argv.includes("--fast");
 const work = (ms: number) => pause(fast ? 1 : ms);
 
 export const research = workflow("research-lead", async (ctx, input: { company: string }) => {
@@ -45,29 +46,32 @@ function describe(e: JournalRecord): string {
 }
 
 /** Runs the demo; returns the run's result. */
-export async function main(path = ".endure/demo.db"): Promise<unknown> {
-  mkdirSync(".endure", { recursive: true });
+export async function main(
+  options: { path?: string; fast?: boolean; log?: (line: string) => void } = {},
+): Promise<unknown> {
+  const path = options.path ?? ".endure/demo.db";
+  const log = options.log ?? ((line: string) => console.log(line));
+  fast = options.fast ?? fast;
+  if (options.path === undefined) mkdirSync(".endure", { recursive: true });
   const engine = await createEngine({ store: sqliteStore(path), workflows: [research] });
   const run = await engine.start(
     research,
     { company: "Acme Freight" },
     { id: "demo-acme-freight" },
   );
-  console.log(
-    run.created ? `started run ${run.id}` : `run ${run.id} exists: resuming or reading it`,
-  );
+  log(run.created ? `started run ${run.id}` : `run ${run.id} exists: resuming or reading it`);
   let shown = 0;
   const follow = setInterval(() => {
     void engine.journal(run.id).then((journal) => {
-      for (const e of journal.slice(shown)) console.log(describe(e));
+      for (const e of journal.slice(shown)) log(describe(e));
       shown = Math.max(shown, journal.length);
     });
   }, 50);
   const result = await run.result();
   clearInterval(follow);
-  for (const e of (await engine.journal(run.id)).slice(shown)) console.log(describe(e));
-  console.log("result:", result);
-  console.log(`journal in ${path}; delete it to start over`);
+  for (const e of (await engine.journal(run.id)).slice(shown)) log(describe(e));
+  log(`result: ${JSON.stringify(result, null, 2)}`);
+  log(`journal in ${path}; delete it to start over`);
   await engine.close();
   return result;
 }

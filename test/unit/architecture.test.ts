@@ -1,0 +1,129 @@
+// Proves the code keeps its shape: the dependency rules between folders hold, there are no
+// import cycles, and files marked deterministic use no clock, randomness, timers or I/O.
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = resolve(new URL("../../src", import.meta.url).pathname);
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+    const path = join(dir, d.name);
+    if (d.isDirectory()) return sourceFiles(path);
+    return d.name.endsWith(".ts") && !d.name.endsWith(".test.ts") ? [path] : [];
+  });
+}
+
+const files = sourceFiles(root);
+const imports = new Map<string, { local: string[]; external: string[] }>();
+for (const file of files) {
+  const text = readFileSync(file, "utf8");
+  const specs = [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']/gm)].map(
+    (m) => m[1] ?? "",
+  );
+  const local = specs
+    .filter((s) => s.startsWith("."))
+    .map((s) => relative(root, resolve(dirname(file), s.replace(/\.js$/, ".ts"))));
+  imports.set(relative(root, file), { local, external: specs.filter((s) => !s.startsWith(".")) });
+}
+
+const folderOf = (path: string) =>
+  path
+    .split("/")
+    .slice(0, path.startsWith("store/sqlite") || path.startsWith("store/postgres") ? 2 : 1)
+    .join("/");
+
+describe("architecture", () => {
+  it("keeps core free of everything but its own files", () => {
+    for (const [file, { local, external }] of imports) {
+      if (!file.startsWith("core/")) continue;
+      for (const dep of local) expect(dep.startsWith("core/"), `${file} imports ${dep}`).toBe(true);
+      for (const dep of external)
+        expect(["@standard-schema/spec"], `${file} imports ${dep}`).toContain(dep);
+    }
+  });
+
+  it("lets stores see the contract but never the worker or the engine", () => {
+    for (const [file, { local }] of imports) {
+      if (!file.startsWith("store/")) continue;
+      for (const dep of local) {
+        expect(
+          dep.startsWith("worker/") || dep.startsWith("engine/"),
+          `${file} imports ${dep}`,
+        ).toBe(false);
+        if (file.startsWith("store/sqlite/"))
+          expect(dep.startsWith("store/postgres/"), `${file} imports ${dep}`).toBe(false);
+      }
+    }
+  });
+
+  it("lets the worker see core and the store contract, never a concrete store", () => {
+    for (const [file, { local, external }] of imports) {
+      if (!file.startsWith("worker/")) continue;
+      for (const dep of local) {
+        const ok = dep.startsWith("core/") || dep.startsWith("worker/") || dep === "store/store.ts";
+        expect(ok, `${file} imports ${dep}`).toBe(true);
+      }
+      for (const dep of external)
+        expect(dep.startsWith("node:"), `${file} imports ${dep}`).toBe(true);
+    }
+  });
+
+  it("has no import cycles", () => {
+    const state = new Map<string, "visiting" | "done">();
+    const visit = (file: string, path: string[]): void => {
+      if (state.get(file) === "done") return;
+      expect(state.get(file), `cycle: ${[...path, file].join(" -> ")}`).not.toBe("visiting");
+      state.set(file, "visiting");
+      for (const dep of imports.get(file)?.local ?? []) visit(dep, [...path, file]);
+      state.set(file, "done");
+    };
+    for (const file of imports.keys()) visit(file, []);
+    expect(state.size).toBeGreaterThan(20);
+  });
+
+  it("keeps files marked deterministic free of clocks, randomness, timers, process and I/O", () => {
+    const banned = [
+      /\bDate\.now\(/,
+      /\bnew Date\(\)/,
+      /\bMath\.random\(/,
+      /\bsetTimeout\(/,
+      /\bsetInterval\(/,
+      /\bsetImmediate\(/,
+      /\bprocess\./,
+      /from "node:/,
+      /\bfetch\(/,
+      /\bperformance\.now\(/,
+    ];
+    const deterministic = files.filter((f) =>
+      readFileSync(f, "utf8").startsWith("// Deterministic:"),
+    );
+    expect(deterministic.length).toBeGreaterThan(10);
+    for (const file of deterministic) {
+      const code = readFileSync(file, "utf8")
+        .split("\n")
+        .filter((line) => !line.trim().startsWith("//") && !line.trim().startsWith("*"))
+        .join("\n");
+      for (const pattern of banned)
+        expect(pattern.test(code), `${relative(root, file)} uses ${pattern}`).toBe(false);
+    }
+  });
+});
+
+describe("error documentation", () => {
+  it("has a page for every error code endure raises", () => {
+    const errors = readFileSync(join(root, "core/errors.ts"), "utf8");
+    const codes = new Set(
+      [
+        ...errors.matchAll(/define\("([a-z_]+)"/g),
+        ...errors.matchAll(/super\("([a-z_]+)"/g),
+        ...errors.matchAll(/"(non_determinism)"/g),
+      ].map((m) => m[1] ?? ""),
+    );
+    expect(codes.size).toBeGreaterThan(20);
+    const pages = new Set(
+      readdirSync(resolve(root, "../docs/errors")).map((f) => f.replace(/\.md$/, "")),
+    );
+    for (const code of codes) expect(pages.has(code), `docs/errors/${code}.md`).toBe(true);
+  });
+});

@@ -1,0 +1,53 @@
+// Proves the public API infers what it promises. The assertions are checked by the type
+// checker (npm run typecheck compiles this file); @ts-expect-error lines must stay errors.
+import { describe, expectTypeOf, it } from "vitest";
+import { z } from "zod";
+import {
+  workflow,
+  type Engine,
+  type RunHandle,
+  type StepContext,
+  type TransactionalStepContext,
+} from "endure";
+
+describe("public types", () => {
+  it("infers a workflow's input from its schema and its output from its function", () => {
+    const wf = workflow(
+      "typed",
+      async (ctx, input) => {
+        expectTypeOf(input).toEqualTypeOf<{ email: string; seats: number }>();
+        const n = await ctx.step("count", () => input.seats * 2);
+        expectTypeOf(n).toEqualTypeOf<number>();
+        return { ok: true as const, n };
+      },
+      { input: z.object({ email: z.string(), seats: z.number() }) },
+    );
+    type Start = Engine["start"];
+    expectTypeOf<Parameters<Start>>().toMatchTypeOf<[unknown, unknown, ...unknown[]]>();
+    const start = (engine: Engine) => engine.start(wf, { email: "a@b.co", seats: 2 });
+    expectTypeOf(start).returns.resolves.toEqualTypeOf<RunHandle<{ ok: true; n: number }>>();
+    // @ts-expect-error -- the input must match the schema's type
+    const wrong = (engine: Engine) => engine.start(wf, { email: 42 });
+    void wrong;
+  });
+
+  it("gives transactional bodies a transaction and others a plain step context", () => {
+    workflow("tx", async (ctx) => {
+      await ctx.step("plain", (s) => {
+        expectTypeOf(s).toEqualTypeOf<StepContext>();
+        expectTypeOf(s.signal).toEqualTypeOf<AbortSignal>();
+      });
+      await ctx.step(
+        "ledger",
+        (s) => {
+          expectTypeOf(s).toEqualTypeOf<TransactionalStepContext>();
+          expectTypeOf(s.tx.dialect).toEqualTypeOf<"sqlite" | "postgres">();
+        },
+        { transactional: true },
+      );
+      // @ts-expect-error -- verify checks the step's own result type
+      await ctx.step("v", () => 1, { verify: (r: string) => r.length > 0 });
+      return null;
+    });
+  });
+});
