@@ -27,12 +27,6 @@ for (const file of files) {
   imports.set(relative(root, file), { local, external: specs.filter((s) => !s.startsWith(".")) });
 }
 
-const folderOf = (path: string) =>
-  path
-    .split("/")
-    .slice(0, path.startsWith("store/sqlite") || path.startsWith("store/postgres") ? 2 : 1)
-    .join("/");
-
 describe("architecture", () => {
   it("keeps core free of everything but its own files", () => {
     for (const [file, { local, external }] of imports) {
