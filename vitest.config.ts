@@ -8,6 +8,7 @@ export default defineConfig({
     alias: [
       { find: /^endure$/, replacement: src("index.ts") },
       { find: /^endure\/sqlite$/, replacement: src("store/sqlite/index.ts") },
+      { find: /^endure\/postgres$/, replacement: src("store/postgres/index.ts") },
       { find: /^endure\/testing$/, replacement: src("testing/index.ts") },
     ],
   },
@@ -16,5 +17,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    globalSetup: ["test/support/global-setup.ts"],
   },
 });

@@ -96,6 +96,10 @@ export class StoreReadOnlyError extends define("store_read_only", "StoreReadOnly
 export class StoreCorruptError extends define("store_corrupt", "StoreCorruptError") {}
 /** The store cannot be reached or failed an operation. */
 export class StoreUnavailableError extends define("store_unavailable", "StoreUnavailableError") {}
+/** The store did not answer in time (a statement timeout, a lock held too long). */
+export class StoreTimeoutError extends define("store_timeout", "StoreTimeoutError") {}
+/** The store's schema is older than this code and migrations were not to be applied on open. */
+export class StoreOutdatedError extends define("store_outdated", "StoreOutdatedError") {}
 
 /**
  * Thrown by a step body to stop retrying: the step fails at once with this error.
@@ -192,6 +196,8 @@ for (const cls of [
   StoreReadOnlyError,
   StoreCorruptError,
   StoreUnavailableError,
+  StoreTimeoutError,
+  StoreOutdatedError,
   NonRetriableError,
 ]) {
   errorClasses[cls.name] = cls;

@@ -81,3 +81,31 @@ export const COMMIT_BATCH_ENTRIES_MAX = 20_000;
 /** How long `engine.close()` lets running step bodies finish before aborting them, in
  * milliseconds: 10 s. */
 export const CLOSE_GRACE_MS_DEFAULT = 10_000;
+
+/** Highest run priority: 1,000. Runs with a higher priority are claimed first. */
+export const PRIORITY_MAX = 1_000;
+
+/** Lowest run priority: -1,000. */
+export const PRIORITY_MIN = -1_000;
+
+/** Priority of a run when neither its workflow nor its start gives one. */
+export const PRIORITY_DEFAULT = 0;
+
+/** Largest concurrency limit: 100,000 runs at once. A limit above it limits nothing. */
+export const CONCURRENCY_LIMIT_MAX = 100_000;
+
+/** Longest concurrency key, in characters: 256. Keys are stored with each run. */
+export const CONCURRENCY_KEY_LENGTH_MAX = 256;
+
+/** Longest rate-limit key, in characters: 256. */
+export const RATE_LIMIT_KEY_LENGTH_MAX = 256;
+
+/** Shortest rate-limit period, in milliseconds: 1 s. Providers count per second at the finest;
+ * shorter periods only measure the workers' round trips. */
+export const RATE_LIMIT_PERIOD_MS_MIN = 1_000;
+
+/** Longest rate-limit period, in milliseconds: 31 days (monthly quotas are budgets, not rates). */
+export const RATE_LIMIT_PERIOD_MS_MAX = 31 * 24 * 60 * 60 * 1000;
+
+/** Largest rate limit in units per period: 1e12 (a trillion tokens). */
+export const RATE_LIMIT_UNITS_MAX = 1e12;

@@ -1,5 +1,6 @@
 // Deterministic: what the replay core needs from its host (a worker), and what it returns.
 import type { Clock } from "./clock.js";
+import type { RateLimit } from "./flow-control.js";
 import type { NewEntry } from "./journal.js";
 import type { SqlTransaction } from "./types.js";
 
@@ -29,6 +30,11 @@ export interface RunPort {
    * returns commit in that same transaction. A throw rolls everything back.
    */
   transaction(body: (tx: SqlTransaction) => Promise<NewEntry[]>): Promise<void>;
+  /**
+   * Resolves once `units` of the rate limit may be used (after waiting their turn). If the
+   * store fails instead, the host halts the run and this never resolves.
+   */
+  acquireRate(limit: RateLimit): Promise<void>;
   /** Resolves on the next turn of the event loop, once pending microtasks have run. */
   nextTurn(): Promise<void>;
   /** A random number in [0, 1). Whatever the run sees of it is journaled. */

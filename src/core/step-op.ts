@@ -10,6 +10,7 @@ import {
   VerificationFailedError,
 } from "./errors.js";
 import type { JournalEntry, NewEntry } from "./journal.js";
+import { rateLimitOf, type RateLimit } from "./flow-control.js";
 import type { Op, OpHost } from "./op.js";
 import {
   backoffDelayMs,
@@ -67,8 +68,10 @@ export async function runStep(
 ): Promise<void> {
   const name = op.key.slice(0, op.key.lastIndexOf("#"));
   let policy: RetryPolicy;
+  let rate: RateLimit | null;
   try {
     policy = retryPolicyOf(options, name);
+    rate = rateLimitOf(options.rateLimit, name);
   } catch (e) {
     settleFailure(host, op, ensureError(e), 0);
     return;
@@ -90,7 +93,7 @@ export async function runStep(
     host.bodyStarted();
     let result: AttemptResult;
     try {
-      result = await runAttempt(host, op, body, options, policy, attempt);
+      result = await runAttempt(host, op, body, options, policy, attempt, rate);
     } finally {
       host.bodyEnded();
     }
@@ -126,10 +129,15 @@ async function runAttempt(
   options: StepOptions<unknown>,
   policy: RetryPolicy,
   attempt: number,
+  rate: RateLimit | null,
 ): Promise<AttemptResult> {
   // Write-ahead: nothing a step does may precede the commit of what came before it.
   await host.port.durable();
   if (host.halted || host.draining) return { ok: "halted" };
+  if (rate !== null) {
+    await host.port.acquireRate(rate);
+    if (host.halted || host.draining) return { ok: "halted" };
+  }
   const started = startedEntry(host, op, attempt);
   if (options.transactional === true)
     return runTransactional(host, op, body, options, policy, attempt, started);

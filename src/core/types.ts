@@ -1,5 +1,6 @@
 // Deterministic: the types users write workflows against.
 import type { Duration } from "./duration.js";
+import type { RateLimitOptions } from "./flow-control.js";
 
 /**
  * A handle on the engine's own database, given to a transactional step. Its writes commit
@@ -65,6 +66,18 @@ export interface StepOptions<T> {
   atMostOnce?: boolean;
   /** Give the body a transaction on the engine's database (see {@link SqlTransaction}). */
   transactional?: boolean;
+  /**
+   * Wait for room in a rate limit shared by every worker before each attempt, such as a model
+   * provider's requests or tokens per minute.
+   *
+   * @example
+   * ```ts
+   * await ctx.step("summarize", () => model.complete(prompt), {
+   *   rateLimit: { key: "openai", limit: 90_000, period: "1m", units: estimateTokens(prompt) },
+   * });
+   * ```
+   */
+  rateLimit?: RateLimitOptions;
 }
 
 /**

@@ -1,5 +1,6 @@
 // Deterministic: defines workflows.
 import { InvalidArgumentError } from "./errors.js";
+import { checkConcurrency, priorityOf, type ConcurrencyOptions } from "./flow-control.js";
 import { NAME_LENGTH_MAX } from "./limits.js";
 import type { StandardSchemaV1 } from "./schema.js";
 import type { WorkflowContext } from "./types.js";
@@ -12,6 +13,18 @@ export interface WorkflowOptions<I, O> {
   output?: StandardSchemaV1<unknown, O>;
   /** Recorded in each run's journal; bump it when the code changes shape. */
   version?: string;
+  /**
+   * At most `limit` runs of this workflow execute at once across every worker; with `key`, at
+   * most `limit` per key.
+   *
+   * @example
+   * ```ts
+   * workflow("sync-tenant", syncTenant, { concurrency: { limit: 1, key: (input) => input.tenantId } });
+   * ```
+   */
+  concurrency?: ConcurrencyOptions<I>;
+  /** Priority of its runs (from -1,000 to 1,000; higher first). Default 0; `start` may override. */
+  priority?: number;
 }
 
 /** A workflow definition: register it on an engine and start runs of it. */
@@ -43,6 +56,8 @@ export function workflow<I, O>(
       `workflow '${name}' needs a function (ctx, input) => Promise<output>`,
     );
   }
+  checkConcurrency(options.concurrency, name);
+  priorityOf(options.priority, 0, `workflow '${name}' priority`);
   return Object.freeze({ name, fn, options });
 }
 

@@ -11,10 +11,12 @@ import {
   RunNotFoundError,
   WorkflowNotFoundError,
 } from "../core/errors.js";
+import { concurrencyKeyOf, priorityOf } from "../core/flow-control.js";
 import type { NewEntry } from "../core/journal.js";
 import {
   LIST_RUNS_LIMIT_DEFAULT,
   LIST_RUNS_LIMIT_MAX,
+  PRIORITY_DEFAULT,
   RESULT_POLL_MS_MAX,
   RUN_ID_LENGTH_MAX,
 } from "../core/limits.js";
@@ -48,6 +50,8 @@ import {
 export interface StartOptions {
   /** The run's id: an idempotency key. A second start with the same id returns the same run. */
   id?: string;
+  /** Claimed before runs of lower priority (from -1,000 to 1,000). Default: the workflow's, else 0. */
+  priority?: number;
 }
 
 /** A started run. */
@@ -175,6 +179,12 @@ export class Engine {
         );
       value = checked.value;
     }
+    const priority = priorityOf(
+      options.priority,
+      wf.options.priority ?? PRIORITY_DEFAULT,
+      "start priority",
+    );
+    const concurrencyKey = concurrencyKeyOf(wf.options.concurrency, value, wf.name);
     const what = `input of workflow '${wf.name}'`;
     const encoded = encodeValue(value, what);
     checkPayloadSize(encoded, this.limits.payloadBytesMax, what);
@@ -185,8 +195,12 @@ export class Engine {
       key: null,
       data: JSON.stringify({ workflow: wf.name, version: wf.options.version ?? null }),
     };
+    // A limited run is claimed like any other, so that its limit is counted across workers.
     const canRun =
-      this.worker !== null && this.worker.capacity > 0 && this.workflows.get(wf.name) === wf;
+      this.worker !== null &&
+      this.worker.capacity > 0 &&
+      this.workflows.get(wf.name) === wf &&
+      concurrencyKey === null;
     const claim =
       canRun && this.worker !== null
         ? { workerId: this.worker.settings.workerId, leaseMs: this.worker.settings.leaseMs }
@@ -198,6 +212,8 @@ export class Engine {
       input: encoded,
       started,
       claim,
+      priority,
+      concurrencyKey,
     });
     if (!result.created && result.run.workflow !== wf.name) {
       throw new RunIdConflictError(

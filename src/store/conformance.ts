@@ -2,7 +2,7 @@
 // runner can register. A store is done when every case passes against a real database.
 import assert from "node:assert/strict";
 import type { NewEntry } from "../core/journal.js";
-import type { RunCreate, Store } from "./store.js";
+import type { ClaimRequest, RunCreate, Store } from "./store.js";
 
 /** One conformance case: `run` gets a fresh, opened store and throws on failure. */
 export interface ConformanceCase {
@@ -12,6 +12,17 @@ export interface ConformanceCase {
 
 const T0 = 1_700_000_000_000;
 const LEASE = 30_000;
+/**
+ * A lease short enough to wait out. Stores measure leases on their own clock: SQLite on the
+ * engine's (the `now` passed in), PostgreSQL on the database's. Cases that let a lease lapse
+ * therefore both wait in real time and move `now` past it.
+ */
+const SHORT = 300;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until a lease of {@link SHORT} ms taken now has lapsed on any clock. */
+const lapse = () => sleep(SHORT + 100);
 
 function entry(
   type: NewEntry["type"],
@@ -23,7 +34,12 @@ function entry(
   return { type, at, position, key, data };
 }
 
-function create(id: string, workflow = "wf", claim: RunCreate["claim"] = null): RunCreate {
+function create(
+  id: string,
+  workflow = "wf",
+  claim: RunCreate["claim"] = null,
+  more: Partial<RunCreate> = {},
+): RunCreate {
   return {
     id,
     workflow,
@@ -31,6 +47,9 @@ function create(id: string, workflow = "wf", claim: RunCreate["claim"] = null): 
     input: '{"n":1}',
     started: entry("run_started", T0, null, null, '{"workflow":"wf"}'),
     claim,
+    priority: 0,
+    concurrencyKey: null,
+    ...more,
   };
 }
 
@@ -39,8 +58,23 @@ async function createRuns(store: Store, ...creates: RunCreate[]) {
   return result.creates;
 }
 
-async function claimOne(store: Store, workerId: string, now = T0, recovering = false) {
-  return store.claim({ workerId, workflows: ["wf"], limit: 10, leaseMs: LEASE, now, recovering });
+async function claimOne(
+  store: Store,
+  workerId: string,
+  now = T0,
+  recovering = false,
+  more: Partial<ClaimRequest> = {},
+) {
+  return store.claim({
+    workerId,
+    workflows: ["wf"],
+    limit: 10,
+    leaseMs: LEASE,
+    now,
+    recovering,
+    concurrency: {},
+    ...more,
+  });
 }
 
 function placeholder(store: Store, n: number): string {
@@ -73,6 +107,13 @@ export const conformanceCases: readonly ConformanceCase[] = [
       assert.equal(r?.run.status, "running");
       assert.equal(r?.run.owner, "w1");
       assert.equal(r?.run.epoch, 1);
+      const [p] = await createRuns(
+        store,
+        create("r2", "wf", null, { priority: 7, concurrencyKey: "k" }),
+      );
+      assert.equal(p?.run.priority, 7);
+      assert.equal(p?.run.concurrencyKey, "k");
+      assert.equal((await store.getRun("r2"))?.concurrencyKey, "k");
     },
   },
   {
@@ -197,6 +238,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
         leaseMs: LEASE,
         now: T0,
         recovering: false,
+        concurrency: {},
       });
       assert.equal(claimed.length, 1);
       assert.equal(claimed[0]?.run.status, "running");
@@ -238,26 +280,31 @@ export const conformanceCases: readonly ConformanceCase[] = [
   {
     name: "an expired lease is taken over; crashes without progress count up, progress resets",
     async run(store) {
-      await createRuns(store, create("x", "wf", { workerId: "dead", leaseMs: LEASE }));
-      const first = await claimOne(store, "w2", T0 + LEASE + 1);
+      await createRuns(store, create("x", "wf", { workerId: "dead", leaseMs: SHORT }));
+      assert.equal((await claimOne(store, "w2", T0 + 1)).length, 0, "the lease still holds");
+      await lapse();
+      const short = { leaseMs: SHORT };
+      const first = await claimOne(store, "w2", T0 + SHORT + 1, false, short);
       assert.equal(first[0]?.takeover, true);
       assert.equal(first[0]?.run.recoveries, 1);
-      const epoch = first[0]?.run.epoch ?? 0;
-      const second = await claimOne(store, "w3", T0 + 2 * LEASE + 2);
+      await lapse();
+      const second = await claimOne(store, "w3", T0 + 2 * SHORT + 2, false, short);
       assert.equal(second[0]?.run.recoveries, 2, "no progress since the last takeover");
+      const epoch = second[0]?.run.epoch ?? 0;
       await store.commit({
         creates: [],
         writes: [
           {
             runId: "x",
-            epoch: epoch + 1,
+            epoch,
             entries: [entry("step_succeeded", T0, 1, "s#1")],
             update: null,
           },
         ],
         now: T0,
       });
-      const third = await claimOne(store, "w4", T0 + 3 * LEASE + 3);
+      await lapse();
+      const third = await claimOne(store, "w4", T0 + 3 * SHORT + 3, false, short);
       assert.equal(third[0]?.run.recoveries, 1, "a step settled since: the count starts again");
     },
   },
@@ -291,8 +338,8 @@ export const conformanceCases: readonly ConformanceCase[] = [
     async run(store) {
       await createRuns(
         store,
-        create("h1", "wf", { workerId: "w1", leaseMs: LEASE }),
-        create("h2", "wf", { workerId: "w1", leaseMs: LEASE }),
+        create("h1", "wf", { workerId: "w1", leaseMs: SHORT }),
+        create("h2", "wf", { workerId: "w1", leaseMs: SHORT }),
       );
       const lost = await store.heartbeat(
         "w1",
@@ -301,13 +348,19 @@ export const conformanceCases: readonly ConformanceCase[] = [
           { runId: "h2", epoch: 5 },
         ],
         LEASE,
-        T0 + LEASE - 1,
+        T0 + SHORT - 1,
       );
       assert.deepEqual(lost, ["h2"]);
-      assert.equal(
-        (await claimOne(store, "w2", T0 + LEASE + 1)).length,
-        1,
+      await lapse();
+      assert.deepEqual(
+        (await claimOne(store, "w2", T0 + SHORT + 1)).map((c) => c.run.id),
+        ["h2"],
         "only h2's lease lapsed",
+      );
+      assert.deepEqual(
+        await store.heartbeat("w2", [], LEASE, T0),
+        [],
+        "nothing held, nothing lost",
       );
     },
   },
@@ -456,6 +509,156 @@ export const conformanceCases: readonly ConformanceCase[] = [
         ["l4", "l2", "l0"],
       );
       assert.deepEqual((await store.listRuns({ limit: 10, status: "completed" })).runs, []);
+    },
+  },
+  {
+    name: "runs are claimed by priority, then in the order they became runnable",
+    async run(store) {
+      const at = (id: string, now: number, priority: number) =>
+        store.commit({ creates: [create(id, "wf", null, { priority })], writes: [], now });
+      await at("low", T0, -5);
+      await at("mid1", T0 + 1, 0);
+      await at("high", T0 + 2, 10);
+      await at("mid2", T0 + 3, 0);
+      await createRuns(
+        store,
+        create("timer", "wf", { workerId: "w0", leaseMs: LEASE }, { priority: 5 }),
+      );
+      await store.commit({
+        creates: [],
+        writes: [
+          { runId: "timer", epoch: 1, entries: [], update: { status: "waiting", wakeAt: T0 + 10 } },
+        ],
+        now: T0,
+      });
+      const ids = async (limit: number) =>
+        (await claimOne(store, "w1", T0 + 10, false, { limit })).map((c) => c.run.id);
+      assert.deepEqual(await ids(2), ["high", "timer"]);
+      assert.deepEqual(await ids(2), ["mid1", "mid2"]);
+      assert.deepEqual(await ids(2), ["low"]);
+    },
+  },
+  {
+    name: "a concurrency limit holds per key across claims and frees places as runs leave",
+    async run(store) {
+      const limited = (id: string, key: string, now: number) =>
+        store.commit({
+          creates: [create(id, "wf", null, { concurrencyKey: key })],
+          writes: [],
+          now,
+        });
+      for (let i = 1; i <= 4; i++) await limited(`a${i}`, "a", T0 + i);
+      await limited("b1", "b", T0 + 10);
+      await store.commit({ creates: [create("free", "wf")], writes: [], now: T0 + 11 });
+      const limits = { concurrency: { wf: 1 } };
+      const first = await claimOne(store, "w1", T0 + 20, false, { ...limits, limit: 1 });
+      assert.deepEqual(
+        first.map((c) => c.run.id),
+        ["a1"],
+      );
+      const second = await claimOne(store, "w2", T0 + 20, false, { ...limits, limit: 1 });
+      assert.deepEqual(
+        second.map((c) => c.run.id),
+        ["b1"],
+        "a full key does not block others",
+      );
+      const rest = await claimOne(store, "w3", T0 + 20, false, limits);
+      assert.deepEqual(
+        rest.map((c) => c.run.id),
+        ["free"],
+        "unlimited runs are not held back",
+      );
+      await store.commit({
+        creates: [],
+        writes: [
+          {
+            runId: "a1",
+            epoch: first[0]?.run.epoch ?? 0,
+            entries: [entry("run_completed")],
+            update: { status: "completed", output: "1" },
+          },
+        ],
+        now: T0 + 30,
+      });
+      const next = await claimOne(store, "w3", T0 + 31, false, limits);
+      assert.deepEqual(
+        next.map((c) => c.run.id),
+        ["a2"],
+        "a finished run frees its place",
+      );
+      const two = await claimOne(store, "w4", T0 + 32, false, { concurrency: { wf: 2 } });
+      assert.deepEqual(
+        two.map((c) => c.run.id),
+        ["a3"],
+        "a limit of 2 allows one more",
+      );
+      assert.equal(
+        (await claimOne(store, "w4", T0 + 33, false, { concurrency: { wf: 2 } })).length,
+        0,
+      );
+    },
+  },
+  {
+    name: "a run taken over keeps its place in its concurrency limit",
+    async run(store) {
+      await createRuns(
+        store,
+        create("k1", "wf", null, { concurrencyKey: "" }),
+        create("k2", "wf", null, { concurrencyKey: "" }),
+      );
+      const limits = { concurrency: { wf: 1 }, leaseMs: SHORT };
+      const [first] = await claimOne(store, "gone", T0, false, limits);
+      assert.equal(first?.run.id, "k1");
+      await lapse();
+      const again = await claimOne(store, "w2", T0 + SHORT + 1, false, limits);
+      assert.deepEqual(
+        again.map((c) => [c.run.id, c.takeover]),
+        [["k1", true]],
+        "the expired run is taken over; k2 still waits for the place",
+      );
+    },
+  },
+  {
+    name: "rate limits reserve units from a shared token bucket and queue what does not fit",
+    async run(store) {
+      const started = Date.now();
+      const reserve = async (key: string, units: number) =>
+        (
+          await store.acquireRate({
+            key,
+            units,
+            limit: 2,
+            periodMs: 400,
+            now: T0 + Date.now() - started,
+          })
+        ).waitMs;
+      assert.equal(await reserve("model", 1), 0);
+      assert.equal(await reserve("model", 1), 0, "a full bucket allows its limit at once");
+      const third = await reserve("model", 1);
+      assert.ok(
+        third > 100 && third <= 200,
+        `the third unit waits a refill (~200 ms), got ${third}`,
+      );
+      const fourth = await reserve("model", 2);
+      assert.ok(
+        fourth > 500 && fourth <= 600,
+        `two more units queue after the third (~600 ms), got ${fourth}`,
+      );
+      assert.equal(await reserve("other", 2), 0, "buckets are per key");
+      await sleep(1_100);
+      assert.equal(await reserve("model", 2), 0, "an idle bucket refills");
+    },
+  },
+  {
+    name: "concurrent claims never hand out a run twice",
+    async run(store) {
+      for (let i = 0; i < 20; i++) await createRuns(store, create(`c${i}`));
+      const rounds = await Promise.all(
+        ["w1", "w2", "w3", "w4"].map((w) => claimOne(store, w, T0, false, { limit: 8 })),
+      );
+      const ids = rounds.flat().map((c) => c.run.id);
+      assert.equal(new Set(ids).size, ids.length, "no run claimed twice");
+      assert.equal(ids.length, 20);
     },
   },
   {

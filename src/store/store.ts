@@ -25,6 +25,13 @@ export interface RunRecord {
   readonly epoch: number;
   /** Takeovers after a crash in a row without progress (poison detection). */
   readonly recoveries: number;
+  /** Higher runs are claimed first. */
+  readonly priority: number;
+  /**
+   * The run's concurrency key, when its workflow has a concurrency limit: `""` for a limit
+   * on the whole workflow, else the key its input gave. Null when unlimited.
+   */
+  readonly concurrencyKey: string | null;
 }
 
 /** A claim to take with a new run, so that the starting worker runs it without a round trip. */
@@ -40,7 +47,10 @@ export interface RunCreate {
   readonly version: string | null;
   readonly input: string;
   readonly started: NewEntry;
+  /** Null to leave the run pending for any worker. Never set for a concurrency-limited run. */
   readonly claim: ClaimAtCreate | null;
+  readonly priority: number;
+  readonly concurrencyKey: string | null;
 }
 
 /** The outcome of a create: a new run, or the existing run with the same id. */
@@ -97,6 +107,11 @@ export interface ClaimRequest {
    * paused by non-determinism (the code may have been fixed).
    */
   readonly recovering: boolean;
+  /**
+   * Concurrency limits by workflow name: at most this many runs with one concurrency key hold
+   * a lease at once, across every worker. A run taken over keeps its place.
+   */
+  readonly concurrency: Readonly<Record<string, number>>;
 }
 
 /** A run handed to a worker by {@link Store.claim}. */
@@ -104,6 +119,30 @@ export interface ClaimedRun {
   readonly run: RunRecord;
   /** The previous owner died or its lease expired: this is a recovery after a crash. */
   readonly takeover: boolean;
+}
+
+/** A request for `units` of the rate limit `key`: at most `limit` units per `periodMs`. */
+export interface RateRequest {
+  readonly key: string;
+  readonly units: number;
+  readonly limit: number;
+  readonly periodMs: number;
+  /** Engine clock, epoch milliseconds (stores shared by machines use their own clock). */
+  readonly now: number;
+}
+
+/** The units are reserved; use them after `waitMs` (0: at once). */
+export interface RateGrant {
+  readonly waitMs: number;
+}
+
+/**
+ * A hint that runs may have become runnable elsewhere: a run created or handed back
+ * (`workflows` null when any may be concerned), or a timer set for `wakeAt` (engine clock).
+ */
+export interface StoreWake {
+  readonly workflows: readonly string[] | null;
+  readonly wakeAt: number | null;
 }
 
 /** Filter and page of {@link Store.listRuns}. */
@@ -182,4 +221,14 @@ export interface Store {
   resume(runId: string, entry: NewEntry, now: number): Promise<ResumeResult>;
   /** The earliest wake-up time of a waiting run, or null. */
   nextWakeAt(): Promise<number | null>;
+  /**
+   * Reserves units of a rate limit shared by every worker: a token bucket of `limit` units,
+   * refilled at `limit` per `periodMs`. Reservations queue: the grant says how long to wait.
+   */
+  acquireRate(request: RateRequest): Promise<RateGrant>;
+  /**
+   * Optional push wake-ups (PostgreSQL: LISTEN/NOTIFY): calls `onWake` when another process
+   * made runs runnable. Returns a function that stops listening. Stores without it are polled.
+   */
+  watch?(onWake: (wake: StoreWake) => void): () => void;
 }

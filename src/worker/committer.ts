@@ -39,11 +39,17 @@ interface PendingCreate {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/** How a transactional step's store transaction went. `failed`: the store failed (not the
+ * body); the outcome of its commit is unknown and the run must be recovered from the store. */
+export type TransactionResult = WriteResult | { readonly kind: "failed" };
+
 /** Batches run creations and journal writes into group commits. */
 export class Committer {
   private queues = new Map<string, RunQueue>();
   private creates: PendingCreate[] = [];
   private readonly inflight = new Map<string, Promise<void>>();
+  /** Runs with a transactional step's transaction open (their entries wait), and its end. */
+  private readonly transacting = new Map<string, Promise<void>>();
   private scheduled = false;
   /** Someone waits for a commit: only then is one made (queued entries ride along free). */
   private requested = false;
@@ -98,13 +104,18 @@ export class Committer {
 
   /**
    * Runs a transactional step's `body`, committing the run's queued entries first, all in one
-   * store transaction. On a throw the queued entries go back to the front of the queue.
+   * store transaction. The run's other entries wait until it ends, so that its journal is
+   * written in one order. A throw of `body` rolls back and is rethrown, with the queued
+   * entries back at the front of the queue; a failure of the store is reported as `failed`.
    */
   async transaction(
     runId: string,
     epoch: number,
     body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>,
-  ): Promise<WriteResult> {
+  ): Promise<TransactionResult> {
+    let ended: () => void = () => {};
+    this.transacting.set(runId, new Promise((r) => (ended = r)));
+    await this.inflight.get(runId);
     const q = this.queues.get(runId);
     const before = q?.entries ?? [];
     const waiters = q?.waiters ?? [];
@@ -112,23 +123,49 @@ export class Committer {
       q.entries = [];
       q.waiters = [];
     }
+    let thrown: { error: unknown } | null = null;
+    const guarded = async (tx: SqlTransaction): Promise<readonly NewEntry[]> => {
+      try {
+        return await body(tx);
+      } catch (e) {
+        thrown = { error: e };
+        throw e;
+      }
+    };
     try {
-      const result = await this.store.transaction(runId, epoch, this.clock.now(), before, body);
+      const result = await this.store.transaction(runId, epoch, this.clock.now(), before, guarded);
       if (result.kind === "committed") for (const w of waiters) w();
       return result;
     } catch (e) {
+      if (thrown === null) {
+        this.events.failed(runId, e instanceof Error ? e : new Error(String(e)));
+        return { kind: "failed" };
+      }
       const back = this.queue(runId, epoch);
       back.entries.unshift(...before);
       back.waiters.unshift(...waiters);
-      throw e;
+      throw (thrown as { error: unknown }).error;
+    } finally {
+      this.transacting.delete(runId);
+      ended();
+      const left = this.queues.get(runId);
+      if (left !== undefined && (left.waiters.length > 0 || left.updated !== null)) this.schedule();
     }
   }
 
   /** Resolves when everything queued so far has been committed (or has failed). */
   async flushAll(): Promise<void> {
-    while (this.queues.size > 0 || this.creates.length > 0 || this.flushing !== null) {
-      this.requested = true;
-      await (this.flushing ?? this.flush());
+    for (;;) {
+      const queued =
+        this.creates.length > 0 || [...this.queues.keys()].some((id) => !this.transacting.has(id));
+      if (queued || this.flushing !== null) {
+        this.requested = true;
+        await (this.flushing ?? this.flush());
+      } else if (this.transacting.size > 0) {
+        await Promise.all(this.transacting.values());
+      } else {
+        return;
+      }
     }
   }
 
@@ -173,6 +210,7 @@ export class Committer {
     const queues: RunQueue[] = [];
     let size = creates.length;
     for (const [runId, q] of this.queues) {
+      if (this.transacting.has(runId)) continue;
       if (size > 0 && size + q.entries.length > COMMIT_BATCH_ENTRIES_MAX) {
         this.requested = true;
         break;
@@ -182,6 +220,7 @@ export class Committer {
       queues.push(q);
       size += q.entries.length;
     }
+    if (creates.length === 0 && writes.length === 0) return;
     const done = this.store.commit({
       creates: creates.map((c) => c.create),
       writes,

@@ -2,13 +2,14 @@
 // evicts the run when it only waits for something far off, and records how it ended.
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../core/clock.js";
+import type { RateLimit } from "../core/flow-control.js";
 import { EngineClosedError } from "../core/errors.js";
 import type { JournalEntry, NewEntry } from "../core/journal.js";
 import { RunContext } from "../core/run-context.js";
 import type { RunLimits, RunOutcome, RunPort } from "../core/run-port.js";
 import type { SqlTransaction } from "../core/types.js";
 import type { Workflow } from "../core/workflow.js";
-import type { RunRecord, RunUpdate, WriteResult } from "../store/store.js";
+import type { RateGrant, RunRecord, RunUpdate, WriteResult } from "../store/store.js";
 import type { Committer } from "./committer.js";
 
 /** How a hosted run left memory, for whoever waits on it. */
@@ -34,6 +35,10 @@ export interface HostServices {
   exited(runId: string, exit: RunExit): void;
   /** The run was evicted until `wakeAt`. */
   evicted(runId: string, wakeAt: number): void;
+  /** Reserves units of a rate limit in the store. */
+  reserve(limit: RateLimit): Promise<RateGrant>;
+  /** The store failed for this run outside a commit: it is lost here and handed back. */
+  storeFailed(runId: string, error: Error): void;
 }
 
 let sharedTurn: Promise<void> | null = null;
@@ -86,9 +91,23 @@ export class RunHost implements RunPort {
 
   async transaction(body: (tx: SqlTransaction) => Promise<NewEntry[]>): Promise<void> {
     const result = await this.services.committer.transaction(this.runId, this.epoch, body);
-    if (result.kind === "fenced") {
+    if (result.kind !== "committed") {
       this.lose();
       await new Promise<never>(() => {});
+    }
+  }
+
+  async acquireRate(limit: RateLimit): Promise<void> {
+    let grant: RateGrant;
+    try {
+      grant = await this.services.reserve(limit);
+    } catch (e) {
+      this.services.storeFailed(this.runId, e instanceof Error ? e : new Error(String(e)));
+      return new Promise<never>(() => {});
+    }
+    const waitMs = grant.waitMs;
+    if (waitMs > 0 && !this.gone) {
+      await new Promise<void>((resolve) => this.clock.setTimer(waitMs, resolve));
     }
   }
 

@@ -6,12 +6,16 @@ import type { JournalEntry, NewEntry } from "../core/journal.js";
 import type { RunLimits } from "../core/run-port.js";
 import { decodeValue } from "../core/serialize.js";
 import type { Workflow } from "../core/workflow.js";
-import type { ClaimedRun, RunRecord, Store } from "../store/store.js";
+import type { ClaimedRun, RunRecord, Store, StoreWake } from "../store/store.js";
 import { Committer } from "./committer.js";
 import { RunHost, type RunExit } from "./run-host.js";
 
 /** Most runs claimed in one query. */
 const CLAIM_BATCH_RUNS_MAX = 256;
+
+/** Longest pause between claim attempts while the store fails, in ms: 5 s. The pause starts
+ * at twice the poll interval and doubles with each failure in a row. */
+export const STORE_BACKOFF_MS_MAX = 5_000;
 
 /** Settings of a worker, all with defaults in `core/limits.ts`. */
 export interface WorkerSettings {
@@ -42,6 +46,11 @@ export class Worker {
   private heartbeat: NodeJS.Timeout | null = null;
   /** Runs dropped after a failed commit, with their epoch: handed back once the store works. */
   private readonly orphans = new Map<string, number>();
+  /** Concurrency limits of the registered workflows, by name. */
+  private readonly concurrency: Record<string, number> = {};
+  private unwatch: (() => void) | null = null;
+  /** Store failures in a row in the claim loop, for backoff. */
+  private failuresInRow = 0;
 
   constructor(
     private readonly store: Store,
@@ -60,20 +69,17 @@ export class Worker {
               `run ${runId} was taken over or cancelled; this worker stops executing it`,
             ),
           ),
-      failed: (runId, error) => {
-        events.warn(
-          `run ${runId}: commit failed (${error.message}); it stops here and is handed back`,
-        );
-        const host = this.hosts.get(runId);
-        if (host === undefined) return;
-        this.orphans.set(runId, host.epoch);
-        host.lose(error);
-      },
+      failed: (runId, error) => this.storeFailed(runId, error),
     });
+    for (const [name, wf] of workflows) {
+      const limit = wf.options.concurrency?.limit;
+      if (limit !== undefined) this.concurrency[name] = limit;
+    }
   }
 
   /** Starts claiming: first recovers runs left unfinished, then polls and listens for wake-ups. */
   start(): void {
+    this.unwatch = this.store.watch?.((wake) => this.onWake(wake)) ?? null;
     this.loopDone = this.loop();
     const beat = Math.max(250, Math.floor(this.settings.leaseMs / 3));
     this.heartbeat = setInterval(() => void this.renewLeases(), beat);
@@ -121,6 +127,7 @@ export class Worker {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.unwatch?.();
     this.kick();
     await this.loopDone;
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
@@ -139,13 +146,53 @@ export class Worker {
         recovering = false;
         const next = await this.store.nextWakeAt();
         if (next !== null) this.noteWake(next);
+        if (this.failuresInRow > 0) {
+          this.events.warn(`worker ${this.settings.workerId}: the store works again`);
+        }
+        this.failuresInRow = 0;
       } catch (e) {
-        this.events.warn(
-          `worker ${this.settings.workerId}: claiming failed (${(e as Error).message}); retrying`,
+        // Back off while the store fails (one warning per outage), up to STORE_BACKOFF_MS_MAX.
+        if (this.failuresInRow === 0) {
+          this.events.warn(
+            `worker ${this.settings.workerId}: claiming failed (${(e as Error).message}); retrying with backoff`,
+          );
+        }
+        this.failuresInRow++;
+        await this.pause(
+          Math.min(STORE_BACKOFF_MS_MAX, this.settings.pollIntervalMs * 2 ** this.failuresInRow),
         );
+        continue;
       }
       if (!full) await this.idle();
     }
+  }
+
+  /** A run's commit or a store call for it failed: stop it here and hand it back later. */
+  private storeFailed(runId: string, error: Error): void {
+    this.events.warn(
+      `run ${runId}: the store failed (${error.message}); it stops here and is handed back`,
+    );
+    const host = this.hosts.get(runId);
+    if (host === undefined) return;
+    this.orphans.set(runId, host.epoch);
+    host.lose(error);
+  }
+
+  private onWake(wake: StoreWake): void {
+    if (wake.wakeAt !== null) this.noteWake(wake.wakeAt);
+    if (wake.workflows === null || wake.workflows.some((w) => this.workflows.has(w))) this.kick();
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        this.wake = null;
+        clearTimeout(timer);
+        resolve();
+      };
+      if (this.closing) this.wake();
+    });
   }
 
   /** Makes runs dropped after a failed commit runnable again (by any worker, this one too). */
@@ -167,6 +214,7 @@ export class Worker {
       leaseMs: this.settings.leaseMs,
       now: this.clock.now(),
       recovering,
+      concurrency: this.concurrency,
     });
     await Promise.all(claimed.map((c) => this.adopt(c)));
     return claimed.length === limit;
@@ -242,6 +290,8 @@ export class Worker {
           if (wasFull && !this.closing) this.kick();
         },
         evicted: (_runId, wakeAt) => this.noteWake(wakeAt),
+        reserve: (limit) => this.store.acquireRate({ ...limit, now: this.clock.now() }),
+        storeFailed: (runId, error) => this.storeFailed(runId, error),
       },
       workflow,
       run,

@@ -118,6 +118,8 @@ describe("SQLite store files", () => {
           input: "null",
           started: { type: "run_started", at: 0, position: null, key: null, data: null },
           claim: { workerId: "ghost", leaseMs: 3_600_000 },
+          priority: 0,
+          concurrencyKey: null,
         },
       ],
       writes: [],
@@ -136,6 +138,7 @@ describe("SQLite store files", () => {
       leaseMs: 30_000,
       now: 2_000,
       recovering: false,
+      concurrency: {},
     });
     expect(claimed.map((c) => [c.run.id, c.takeover])).toEqual([["orphan", true]]);
     await store.close();

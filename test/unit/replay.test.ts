@@ -44,6 +44,9 @@ class MemoryPort implements RunPort {
     });
     this.committed.push(...entries);
   }
+  acquireRate(): Promise<void> {
+    return Promise.resolve();
+  }
   nextTurn(): Promise<void> {
     return new Promise((r) => setImmediate(r));
   }

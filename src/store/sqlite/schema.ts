@@ -44,6 +44,18 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, seq)
   ) WITHOUT ROWID;
   `,
+  // Flow control: priorities, concurrency keys, and the token buckets of rate limits.
+  `
+  ALTER TABLE runs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN concurrency_key TEXT;
+  CREATE INDEX runs_pending ON runs (priority DESC, created_at) WHERE status = 'pending';
+  CREATE INDEX runs_limited ON runs (workflow, concurrency_key)
+    WHERE status = 'running' AND concurrency_key IS NOT NULL;
+  CREATE TABLE rate_limits (
+    key TEXT PRIMARY KEY,
+    tat_ms REAL NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -9,6 +9,8 @@ import type {
   CommitBatch,
   CommitResult,
   CreateResult,
+  RateGrant,
+  RateRequest,
   ResumeResult,
   RunFilter,
   RunPage,
@@ -17,6 +19,13 @@ import type {
   Store,
   WriteResult,
 } from "../store.js";
+import {
+  fullSlots,
+  pickWithinLimits,
+  reserveUnits,
+  slotOf,
+  type ClaimCandidate,
+} from "../flow-control.js";
 import { storeError } from "./errors.js";
 import { openDatabase } from "./open.js";
 import { forgetWorker, ownerAlive, rememberWorker } from "./owner-liveness.js";
@@ -59,6 +68,8 @@ interface RunRow {
   owner: string | null;
   epoch: number;
   recoveries: number;
+  priority: number;
+  concurrency_key: string | null;
 }
 
 interface EntryRow {
@@ -288,6 +299,17 @@ export class SqliteStore implements Store {
     );
   }
 
+  acquireRate(r: RateRequest): Promise<RateGrant> {
+    return this.exclusive(() =>
+      this.writeTx("reserving rate-limit units", () => {
+        const row = this.st.rateState.get(r.key) as { tat_ms: number } | undefined;
+        const next = reserveUnits(row?.tat_ms ?? null, r.now, r.units, r.limit, r.periodMs);
+        this.st.rateSave.run(r.key, next.tatMs);
+        return { waitMs: Math.max(0, Math.ceil(next.grantedAtMs - r.now)) };
+      }),
+    );
+  }
+
   nextWakeAt(): Promise<number | null> {
     const row = this.read("reading timers", () => this.st.nextWake.get() as { at: number | null });
     return Promise.resolve(row.at);
@@ -328,6 +350,8 @@ export class SqliteStore implements Store {
         owner: c.claim?.workerId ?? null,
         epoch: claimed ? 1 : 0,
         recoveries: 0,
+        priority: c.priority,
+        concurrency_key: c.concurrencyKey,
       };
       this.st.insertRun.run({
         ...row,
@@ -397,23 +421,36 @@ export class SqliteStore implements Store {
   }
 
   private claimSync(r: ClaimRequest): ClaimedRun[] {
-    const workflows = JSON.stringify(r.workflows);
-    const seen = new Set<string>();
-    const found: Array<{ id: string; takeover: boolean; status: RunStatus }> = [];
-    const take = (rows: Array<{ id: string; status: RunStatus }>, takeover: boolean): void => {
-      for (const row of rows) {
-        if (found.length >= r.limit || seen.has(row.id)) continue;
-        seen.add(row.id);
-        found.push({ id: row.id, takeover, status: row.status });
-      }
+    const running = new Map<string, number>();
+    const limited = r.workflows.filter((w) => r.concurrency[w] !== undefined);
+    if (limited.length > 0) {
+      const counts = this.st.runningByKey.all(JSON.stringify(limited)) as Array<{
+        workflow: string;
+        key: string;
+        n: number;
+      }>;
+      for (const c of counts) running.set(slotOf(c.workflow, c.key), c.n);
+    }
+    const args = {
+      workflows: JSON.stringify(r.workflows),
+      me: r.workerId,
+      now: r.now,
+      limit: r.limit,
+      full: JSON.stringify(fullSlots(running, r)),
     };
-    const args = { workflows, me: r.workerId, now: r.now, limit: r.limit };
-    if (r.recovering) take(this.st.claimOwn.all(args) as RunRow[], true);
-    take(this.st.claimOrphaned.all(args) as RunRow[], true);
-    if (found.length < r.limit) take(this.st.claimPending.all(args) as RunRow[], false);
-    if (found.length < r.limit) take(this.st.claimDue.all(args) as RunRow[], false);
-    if (r.recovering && found.length < r.limit)
-      take(this.st.claimDiverged.all(args) as RunRow[], false);
+    type Row = Omit<ClaimCandidate, "takeover"> & { priority?: number; ord?: number };
+    const all = (st: Database.Statement, takeover: boolean): Array<Row & ClaimCandidate> =>
+      (st.all(args) as Row[]).map((row) => ({ ...row, takeover }));
+    const runnable = [...all(this.st.claimPending, false), ...all(this.st.claimDue, false)].sort(
+      (a, b) => (b.priority ?? 0) - (a.priority ?? 0) || (a.ord ?? 0) - (b.ord ?? 0),
+    );
+    const candidates = [
+      ...(r.recovering ? all(this.st.claimOwn, true) : []),
+      ...all(this.st.claimOrphaned, true),
+      ...runnable,
+      ...(r.recovering ? all(this.st.claimDiverged, false) : []),
+    ];
+    const found = pickWithinLimits(candidates, r, running);
     const lease = r.now + r.leaseMs;
     return found.map(({ id, takeover }) => {
       let recoveries = 0;
@@ -563,6 +600,8 @@ function toRecord(row: RunRow): RunRecord {
     owner: row.owner,
     epoch: row.epoch,
     recoveries: row.recoveries,
+    priority: row.priority,
+    concurrencyKey: row.concurrency_key,
   };
 }
 

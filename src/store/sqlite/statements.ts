@@ -30,20 +30,32 @@ type StatementName =
   | "claimRun"
   | "journal"
   | "listRuns"
-  | "nextWake";
+  | "nextWake"
+  | "runningByKey"
+  | "rateState"
+  | "rateSave";
 
 const RUN_COLUMNS =
   "id, workflow, version, status, input, output, error, paused_reason, created_at, updated_at, " +
-  "ended_at, wake_at, owner, epoch, recoveries";
+  "ended_at, wake_at, owner, epoch, recoveries, priority, concurrency_key";
 
 const IN_WORKFLOWS = "workflow IN (SELECT value FROM json_each(@workflows))";
+
+/** What a claim needs of a candidate run. */
+const CANDIDATE = "id, workflow, concurrency_key AS concurrencyKey";
+
+/** Runs whose concurrency key is at its limit (`@full`: a JSON array of [workflow, key]). */
+const NOT_FULL = `NOT EXISTS (SELECT 1 FROM json_each(@full) AS f
+  WHERE json_extract(f.value, '$[0]') = workflow AND json_extract(f.value, '$[1]') = concurrency_key)`;
 
 /** Prepares the statements; `reader` serves reads that need no lock. */
 export function createStatements(db: Database.Database, reader: Database.Database): Statements {
   return {
     insertRun: db.prepare(
-      `INSERT INTO runs (id, workflow, version, status, input, created_at, updated_at, owner, owner_pid, epoch, lease_expires_at)
-       VALUES (@id, @workflow, @version, @status, @input, @created_at, @updated_at, @owner, @owner_pid, @epoch, @lease_expires_at)`,
+      `INSERT INTO runs (id, workflow, version, status, input, created_at, updated_at, owner, owner_pid, epoch,
+         lease_expires_at, priority, concurrency_key)
+       VALUES (@id, @workflow, @version, @status, @input, @created_at, @updated_at, @owner, @owner_pid, @epoch,
+         @lease_expires_at, @priority, @concurrency_key)`,
     ),
     insertEntry: db.prepare(
       "INSERT INTO journal (run_id, seq, type, at, position, key, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -84,21 +96,24 @@ export function createStatements(db: Database.Database, reader: Database.Databas
       "UPDATE runs SET lease_expires_at = ? WHERE id = ? AND owner = ? AND epoch = ? AND status = 'running'",
     ),
     claimPending: db.prepare(
-      `SELECT id, status FROM runs WHERE status = 'pending' AND ${IN_WORKFLOWS} LIMIT @limit`,
+      `SELECT ${CANDIDATE}, priority, created_at AS ord FROM runs
+       WHERE status = 'pending' AND ${IN_WORKFLOWS} AND ${NOT_FULL}
+       ORDER BY priority DESC, created_at LIMIT @limit`,
     ),
     claimDue: db.prepare(
-      `SELECT id, status FROM runs WHERE status = 'waiting' AND wake_at <= @now AND ${IN_WORKFLOWS}
+      `SELECT ${CANDIDATE}, priority, wake_at AS ord FROM runs
+       WHERE status = 'waiting' AND wake_at <= @now AND ${IN_WORKFLOWS} AND ${NOT_FULL}
        ORDER BY wake_at LIMIT @limit`,
     ),
     claimOrphaned: db.prepare(
-      `SELECT id, status FROM runs WHERE status = 'running' AND owner IS NOT @me AND ${IN_WORKFLOWS}
+      `SELECT ${CANDIDATE} FROM runs WHERE status = 'running' AND owner IS NOT @me AND ${IN_WORKFLOWS}
          AND (lease_expires_at <= @now OR endure_owner_alive(owner, owner_pid) = 0) LIMIT @limit`,
     ),
     claimOwn: db.prepare(
-      `SELECT id, status FROM runs WHERE status = 'running' AND owner = @me AND ${IN_WORKFLOWS} LIMIT @limit`,
+      `SELECT ${CANDIDATE} FROM runs WHERE status = 'running' AND owner = @me AND ${IN_WORKFLOWS} LIMIT @limit`,
     ),
     claimDiverged: db.prepare(
-      `SELECT id, status FROM runs WHERE status = 'paused' AND paused_reason = 'non_determinism' AND ${IN_WORKFLOWS} LIMIT @limit`,
+      `SELECT ${CANDIDATE} FROM runs WHERE status = 'paused' AND paused_reason = 'non_determinism' AND ${IN_WORKFLOWS} LIMIT @limit`,
     ),
     progress: db.prepare(
       `SELECT max(seq) AS p FROM journal WHERE run_id = ?
@@ -120,5 +135,15 @@ export function createStatements(db: Database.Database, reader: Database.Databas
        ORDER BY created_at DESC, id DESC LIMIT @limit`,
     ),
     nextWake: reader.prepare("SELECT min(wake_at) AS at FROM runs WHERE status = 'waiting'"),
+    runningByKey: db.prepare(
+      `SELECT workflow, concurrency_key AS key, count(*) AS n FROM runs
+       WHERE status = 'running' AND concurrency_key IS NOT NULL
+         AND workflow IN (SELECT value FROM json_each(?))
+       GROUP BY workflow, concurrency_key`,
+    ),
+    rateState: db.prepare("SELECT tat_ms FROM rate_limits WHERE key = ?"),
+    rateSave: db.prepare(
+      "INSERT INTO rate_limits (key, tat_ms) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET tat_ms = excluded.tat_ms",
+    ),
   };
 }

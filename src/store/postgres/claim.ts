@@ -1,0 +1,129 @@
+// Claiming on PostgreSQL: candidates are locked FOR UPDATE SKIP LOCKED, so workers claiming
+// at once never wait for each other nor take the same run; leases expire on the database's
+// clock. Concurrency limits are counted from the runs that hold a lease, under one advisory
+// lock, so every worker sees the others' claims.
+import type pg from "pg";
+import { fullSlots, pickWithinLimits, slotOf } from "../flow-control.js";
+import type { ClaimedRun, ClaimRequest } from "../store.js";
+import { query } from "./connection.js";
+import { quoteIdent } from "./schema.js";
+import { RUN_COLUMNS, toRecord, type RunRow } from "./rows.js";
+
+interface Candidate {
+  id: string;
+  workflow: string;
+  concurrencyKey: string | null;
+  takeover: boolean;
+}
+
+/** Entry types that are not progress: a run that only gathers these is crash-looping. */
+const NOT_PROGRESS = "('run_recovered', 'run_resumed', 'step_attempt_started')";
+
+function candidatesSql(S: string): string {
+  const cols = "id, workflow, concurrency_key";
+  const notFull = `NOT EXISTS (SELECT 1 FROM unnest($6::text[], $7::text[]) AS f(w, k)
+                                WHERE f.w = workflow AND f.k = concurrency_key)`;
+  return `
+WITH own AS (
+  SELECT ${cols}, true AS takeover, 0 AS cls, 0 AS priority, 0::bigint AS ord FROM ${S}.runs
+  WHERE $3 AND status = 'running' AND owner = $1 AND workflow = ANY($2::text[])
+  LIMIT $4 FOR UPDATE SKIP LOCKED
+), orphaned AS (
+  SELECT ${cols}, true, 1, 0, 0::bigint FROM ${S}.runs
+  WHERE status = 'running' AND lease_expires_at <= clock_timestamp() AND owner <> $1
+    AND workflow = ANY($2::text[])
+  ORDER BY lease_expires_at LIMIT $4 FOR UPDATE SKIP LOCKED
+), pending AS (
+  SELECT ${cols}, false, 2, priority, created_at FROM ${S}.runs
+  WHERE status = 'pending' AND workflow = ANY($2::text[]) AND ${notFull}
+  ORDER BY priority DESC, created_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
+), due AS (
+  SELECT ${cols}, false, 2, priority, wake_at FROM ${S}.runs
+  WHERE status = 'waiting' AND wake_at <= $5 AND workflow = ANY($2::text[]) AND ${notFull}
+  ORDER BY wake_at LIMIT $4 FOR UPDATE SKIP LOCKED
+), diverged AS (
+  SELECT ${cols}, false, 3, priority, created_at FROM ${S}.runs
+  WHERE $3 AND status = 'paused' AND paused_reason = 'non_determinism'
+    AND workflow = ANY($2::text[])
+  LIMIT $4 FOR UPDATE SKIP LOCKED
+)
+SELECT id, workflow, concurrency_key AS "concurrencyKey", takeover FROM (
+  SELECT * FROM own UNION ALL SELECT * FROM orphaned UNION ALL SELECT * FROM pending
+  UNION ALL SELECT * FROM due UNION ALL SELECT * FROM diverged
+) c ORDER BY cls, priority DESC, ord`;
+}
+
+function takeSql(S: string): string {
+  return `
+UPDATE ${S}.runs r SET status = 'running', owner = $1, epoch = r.epoch + 1,
+  lease_expires_at = clock_timestamp() + $2 * interval '1 millisecond',
+  wake_at = NULL, paused_reason = NULL, updated_at = $3,
+  recoveries = CASE WHEN NOT c.takeover THEN 0
+                    WHEN p.progress > r.progress_mark THEN 1 ELSE r.recoveries + 1 END,
+  progress_mark = CASE WHEN c.takeover THEN p.progress ELSE r.progress_mark END
+FROM unnest($4::text[], $5::bool[]) AS c(id, takeover)
+CROSS JOIN LATERAL (
+  SELECT coalesce(max(j.seq), 0) AS progress FROM ${S}.journal j
+  WHERE c.takeover AND j.run_id = c.id AND j.type NOT IN ${NOT_PROGRESS}
+) p
+WHERE r.id = c.id
+RETURNING ${RUN_COLUMNS.split(", ")
+    .map((col) => `r.${col}`)
+    .join(", ")}, c.takeover`;
+}
+
+/** Claims runs for `r` on `client`, in one transaction. */
+export async function claimRuns(
+  client: pg.ClientBase,
+  schema: string,
+  r: ClaimRequest,
+): Promise<ClaimedRun[]> {
+  const S = quoteIdent(schema);
+  const limited = r.workflows.filter((w) => r.concurrency[w] !== undefined);
+  await client.query("BEGIN");
+  try {
+    const running = new Map<string, number>();
+    if (limited.length > 0) {
+      // One lock for every limited claim: counts read after it include all earlier claims.
+      await query(client, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
+        `endure-limits:${schema}`,
+      ]);
+      const counts = await query<{ workflow: string; key: string; n: number }>(
+        client,
+        `SELECT workflow, concurrency_key AS key, count(*)::int AS n FROM ${S}.runs
+         WHERE status = 'running' AND concurrency_key IS NOT NULL AND workflow = ANY($1::text[])
+         GROUP BY workflow, concurrency_key`,
+        [limited],
+      );
+      for (const c of counts) running.set(slotOf(c.workflow, c.key), c.n);
+    }
+    const full = fullSlots(running, r);
+    const candidates = await query<Candidate>(client, candidatesSql(S), [
+      r.workerId,
+      r.workflows,
+      r.recovering,
+      r.limit,
+      r.now,
+      full.map(([w]) => w),
+      full.map(([, k]) => k),
+    ]);
+    const chosen = pickWithinLimits(candidates, r, running);
+    const rows =
+      chosen.length === 0
+        ? []
+        : await query<RunRow & { takeover: boolean }>(client, takeSql(S), [
+            r.workerId,
+            r.leaseMs,
+            r.now,
+            chosen.map((c) => c.id),
+            chosen.map((c) => c.takeover),
+          ]);
+    await client.query("COMMIT");
+    const order = new Map(chosen.map((c, i) => [c.id, i]));
+    rows.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+    return rows.map((row) => ({ run: toRecord(row), takeover: row.takeover }));
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw e;
+  }
+}

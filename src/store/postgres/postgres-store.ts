@@ -1,0 +1,461 @@
+// The PostgreSQL store: many workers on many machines share one database. Group commits are
+// one statement each; claims skip locked rows; leases and rate limits use the database's
+// clock; LISTEN/NOTIFY wakes idle workers.
+import pg from "pg";
+import { EndureError } from "../../core/errors.js";
+import type { JournalEntry, NewEntry } from "../../core/journal.js";
+import { TERMINAL_STATUSES, type SqlTransaction } from "../../core/types.js";
+import type {
+  CancelResult,
+  ClaimedRun,
+  ClaimRequest,
+  CommitBatch,
+  CommitResult,
+  CreateResult,
+  RateGrant,
+  RateRequest,
+  ResumeResult,
+  RunFilter,
+  RunPage,
+  RunRecord,
+  RunWrite,
+  Store,
+  StoreWake,
+  WriteResult,
+} from "../store.js";
+import { claimRuns } from "./claim.js";
+import { commitParams, commitSql, rowCount, type CommitRow } from "./commit.js";
+import { clientConfig, createPool, query, withClient, type RetryPolicy } from "./connection.js";
+import { redactUrl, storeError } from "./errors.js";
+import { Listener } from "./listener.js";
+import { migrate, type MigrationReport } from "./migrate.js";
+import { RUN_COLUMNS, toEntries, toRecord, toRows, type EntryRow, type RunRow } from "./rows.js";
+import { quoteIdent } from "./schema.js";
+import { SEQ_CACHE_RUNS_MAX, settingsOf, type PostgresSettings } from "./settings.js";
+import type { PostgresStoreOptions } from "./settings.js";
+import { createSqlTransaction } from "./sql-transaction.js";
+
+const READ: RetryPolicy = { idempotent: true };
+const WRITE: RetryPolicy = { idempotent: false };
+
+/** The PostgreSQL implementation of {@link Store}. Create it with `postgresStore`. */
+export class PostgresStore implements Store {
+  readonly dialect = "postgres" as const;
+  readonly description: string;
+  readonly settings: PostgresSettings;
+  /** The schema version found when the store opened, and the one it has now. */
+  migration: MigrationReport | null = null;
+  private pool: pg.Pool | null = null;
+  private readonly url: string | null;
+  private readonly givenPool: pg.Pool | null;
+  private listener: Listener | null = null;
+  private readonly S: string;
+  private readonly channel: string;
+  private readonly commitText: string;
+  /** Last journal seq of runs written under an epoch this process holds (no one else appends). */
+  private readonly seqs = new Map<string, { epoch: number; seq: number }>();
+
+  constructor(urlOrPool: string | pg.Pool, options: PostgresStoreOptions = {}) {
+    this.settings = settingsOf(options);
+    this.url = typeof urlOrPool === "string" ? urlOrPool : null;
+    this.givenPool = typeof urlOrPool === "string" ? null : urlOrPool;
+    const where = this.url === null ? "a PostgreSQL pool" : redactUrl(this.url);
+    this.description = `postgres:${where} (schema ${this.settings.schema})`;
+    this.S = quoteIdent(this.settings.schema);
+    this.channel = `endure_wake_${this.settings.schema}`;
+    this.commitText = commitSql(this.settings.schema);
+  }
+
+  async open(): Promise<void> {
+    if (this.pool !== null) return;
+    const pool = this.givenPool ?? createPool(this.url ?? "", this.settings);
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (e) {
+      if (this.givenPool === null) await pool.end().catch(() => undefined);
+      throw storeError(e, this.description, "opening it");
+    }
+    try {
+      this.migration = await migrate(
+        client,
+        this.settings.schema,
+        this.description,
+        this.settings.migrate,
+      );
+      client.release();
+    } catch (e) {
+      client.release(e as Error);
+      if (this.givenPool === null) await pool.end().catch(() => undefined);
+      throw e instanceof EndureError ? e : storeError(e, this.description, "migrating it");
+    }
+    this.pool = pool;
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    await this.listener?.close();
+    this.listener = null;
+    this.seqs.clear();
+    if (pool !== null && this.givenPool === null) await pool.end();
+  }
+
+  async commit(batch: CommitBatch): Promise<CommitResult> {
+    if (batch.creates.length === 0 && batch.writes.length === 0) return { creates: [], writes: [] };
+    const unique = [...new Map(batch.creates.map((c) => [c.id, c])).values()];
+    const params = commitParams(batch, unique, (w) => this.cachedSeq(w), this.channel);
+    let row: CommitRow | undefined;
+    try {
+      [row] = await this.use("committing", WRITE, (c) =>
+        query<CommitRow>(c, this.commitText, params, `endure_commit_${this.settings.schema}`),
+      );
+    } catch (e) {
+      // The outcome is unknown: cached sequence numbers may be ahead of the journal.
+      for (const w of batch.writes) this.seqs.delete(w.runId);
+      throw e;
+    }
+    return {
+      creates: await this.createResults(batch, row),
+      writes: this.writeResults(batch.writes, row),
+    };
+  }
+
+  async transaction(
+    runId: string,
+    epoch: number,
+    now: number,
+    before: readonly NewEntry[],
+    body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>,
+  ): Promise<WriteResult> {
+    let bodyFailed: { error: unknown } | null = null;
+    const result = await this.use("running a transactional step", WRITE, async (client) => {
+      await client.query("BEGIN");
+      let end: (() => void) | null = null;
+      try {
+        const [fence] = await query<{ epoch: number; last: number | null }>(
+          client,
+          `SELECT epoch, (SELECT max(seq) FROM ${this.S}.journal WHERE run_id = $1) AS last
+           FROM ${this.S}.runs WHERE id = $1 AND status = 'running' FOR SHARE`,
+          [runId],
+        );
+        if (fence?.epoch !== epoch) {
+          await client.query("ROLLBACK");
+          this.seqs.delete(runId);
+          return { kind: "fenced" } as const;
+        }
+        const cached = this.seqs.get(runId);
+        let seq = cached?.epoch === epoch ? cached.seq : (fence.last ?? 0);
+        seq = await this.insertRows(client, runId, seq, before);
+        const handle = createSqlTransaction(client);
+        end = handle.end;
+        let entries: readonly NewEntry[];
+        try {
+          entries = await body(handle.tx);
+        } catch (e) {
+          bodyFailed = { error: e };
+          throw e;
+        }
+        handle.end();
+        seq = await this.insertRows(client, runId, seq, entries);
+        await query(client, `UPDATE ${this.S}.runs SET updated_at = $2 WHERE id = $1`, [
+          runId,
+          now,
+        ]);
+        await client.query("COMMIT");
+        this.remember(runId, epoch, seq);
+        return { kind: "committed" } as const;
+      } catch (e) {
+        end?.();
+        this.seqs.delete(runId);
+        await client.query("ROLLBACK").catch(() => undefined);
+        if (bodyFailed !== null) return bodyFailed;
+        throw e;
+      }
+    });
+    if ("error" in result) throw result.error;
+    return result;
+  }
+
+  claim(request: ClaimRequest): Promise<ClaimedRun[]> {
+    return this.use("claiming runs", WRITE, async (c) => {
+      const claimed = await claimRuns(c, this.settings.schema, request);
+      for (const { run } of claimed) this.seqs.delete(run.id);
+      return claimed;
+    });
+  }
+
+  heartbeat(
+    workerId: string,
+    held: readonly { runId: string; epoch: number }[],
+    leaseMs: number,
+    _now: number,
+  ): Promise<string[]> {
+    if (held.length === 0) return Promise.resolve([]);
+    return this.use("renewing leases", READ, async (c) => {
+      const kept = await query<{ id: string }>(
+        c,
+        `UPDATE ${this.S}.runs r SET lease_expires_at = clock_timestamp() + $2 * interval '1 millisecond'
+         FROM unnest($3::text[], $4::bigint[]) AS h(id, epoch)
+         WHERE r.id = h.id AND r.epoch = h.epoch AND r.owner = $1 AND r.status = 'running'
+         RETURNING r.id`,
+        [workerId, leaseMs, held.map((h) => h.runId), held.map((h) => h.epoch)],
+      );
+      const ok = new Set(kept.map((k) => k.id));
+      return held.filter((h) => !ok.has(h.runId)).map((h) => h.runId);
+    });
+  }
+
+  async getRun(runId: string): Promise<RunRecord | null> {
+    const [row] = await this.use("reading a run", READ, (c) =>
+      query<RunRow>(c, `SELECT ${RUN_COLUMNS} FROM ${this.S}.runs WHERE id = $1`, [runId]),
+    );
+    return row === undefined ? null : toRecord(row);
+  }
+
+  async listRuns(filter: RunFilter): Promise<RunPage> {
+    const [createdBefore, idBefore] = parseCursor(filter.cursor);
+    const rows = await this.use("listing runs", READ, (c) =>
+      query<RunRow>(
+        c,
+        `SELECT ${RUN_COLUMNS} FROM ${this.S}.runs
+         WHERE ($1::text IS NULL OR workflow = $1) AND ($2::text IS NULL OR status = $2)
+           AND ($3::bigint IS NULL OR (created_at, id) < ($3, $4::text))
+         ORDER BY created_at DESC, id DESC LIMIT $5`,
+        [filter.workflow ?? null, filter.status ?? null, createdBefore, idBefore, filter.limit + 1],
+      ),
+    );
+    const more = rows.length > filter.limit;
+    const page = rows.slice(0, filter.limit).map(toRecord);
+    const last = page[page.length - 1];
+    return { runs: page, next: more && last !== undefined ? `${last.createdAt}:${last.id}` : null };
+  }
+
+  async readJournal(runId: string): Promise<JournalEntry[]> {
+    const rows = await this.use("reading a journal", READ, (c) =>
+      query<EntryRow>(
+        c,
+        `SELECT seq, type, at, position, key, data, started_at, started_data
+         FROM ${this.S}.journal WHERE run_id = $1 ORDER BY seq`,
+        [runId],
+      ),
+    );
+    return toEntries(runId, rows);
+  }
+
+  cancel(
+    runId: string,
+    cancellation: { entry: NewEntry; error: string },
+    now: number,
+  ): Promise<CancelResult> {
+    return this.inTransaction("cancelling a run", async (c): Promise<CancelResult> => {
+      const row = await this.lockRun(c, runId);
+      if (row === null) return { kind: "not_found" };
+      if (TERMINAL_STATUSES.has(row.status)) return { kind: "finished", run: toRecord(row) };
+      const [updated] = await query<RunRow>(
+        c,
+        `UPDATE ${this.S}.runs SET status = 'cancelled', error = $2, updated_at = $3, ended_at = $3,
+           epoch = epoch + 1, owner = NULL, lease_expires_at = NULL, wake_at = NULL
+         WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
+        [runId, cancellation.error, now],
+      );
+      await this.insertRows(c, runId, await this.lastSeq(c, runId), [cancellation.entry]);
+      this.seqs.delete(runId);
+      return { kind: "cancelled", run: toRecord(updated as RunRow) };
+    });
+  }
+
+  resume(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
+    return this.inTransaction("resuming a run", async (c): Promise<ResumeResult> => {
+      const row = await this.lockRun(c, runId);
+      if (row === null) return { kind: "not_found" };
+      if (row.status !== "paused") return { kind: "not_paused", run: toRecord(row) };
+      const [updated] = await query<RunRow>(
+        c,
+        `UPDATE ${this.S}.runs SET status = 'pending', paused_reason = NULL, recoveries = 0,
+           updated_at = $2 WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
+        [runId, now],
+      );
+      await this.insertRows(c, runId, await this.lastSeq(c, runId), [entry]);
+      const wake: StoreWake = { workflows: [row.workflow], wakeAt: null };
+      await query(c, "SELECT pg_notify($1, $2)", [this.channel, JSON.stringify(wake)]);
+      return { kind: "resumed", run: toRecord(updated as RunRow) };
+    });
+  }
+
+  async nextWakeAt(): Promise<number | null> {
+    const [row] = await this.use("reading timers", READ, (c) =>
+      query<{ at: number | null }>(
+        c,
+        `SELECT min(wake_at) AS at FROM ${this.S}.runs WHERE status = 'waiting'`,
+      ),
+    );
+    return row?.at ?? null;
+  }
+
+  async acquireRate(r: RateRequest): Promise<RateGrant> {
+    // Token bucket on the database's clock (GCRA): a unit costs periodMs / limit of debt, and
+    // the bucket holds at most periodMs of it. A reservation that does not fit waits its turn.
+    const [row] = await this.use("reserving rate-limit units", WRITE, (c) =>
+      query<{ wait_ms: number }>(
+        c,
+        `WITH t AS (SELECT extract(epoch FROM statement_timestamp()) * 1000 AS now_ms)
+         INSERT INTO ${this.S}.rate_limits AS r (key, tat_ms, granted_at_ms)
+         SELECT $1, now_ms + $2::float8, now_ms FROM t
+         ON CONFLICT (key) DO UPDATE SET
+           granted_at_ms = greatest((SELECT now_ms FROM t), r.tat_ms + $2::float8 - $3::float8),
+           tat_ms = greatest(r.tat_ms, (SELECT now_ms FROM t)) + $2::float8
+         RETURNING (granted_at_ms - (SELECT now_ms FROM t))::float8 AS wait_ms`,
+        [r.key, (r.units * r.periodMs) / r.limit, r.periodMs],
+      ),
+    );
+    return { waitMs: Math.max(0, Math.ceil(row?.wait_ms ?? 0)) };
+  }
+
+  watch(onWake: (wake: StoreWake) => void): () => void {
+    if (!this.settings.listen) return () => {};
+    this.listener ??= new Listener(
+      () =>
+        this.url === null
+          ? new pg.Client((this.givenPool as pg.Pool).options)
+          : new pg.Client(clientConfig(this.url, this.settings)),
+      this.channel,
+      () => {},
+    );
+    return this.listener.subscribe(onWake);
+  }
+
+  /** Resolves once wake-ups are being listened for (tests wait for it before notifying). */
+  listening(): Promise<void> {
+    return this.listener?.ready() ?? Promise.resolve();
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private use<T>(doing: string, policy: RetryPolicy, fn: (c: pg.PoolClient) => Promise<T>) {
+    if (this.pool === null) {
+      return Promise.reject(
+        storeError(new Error("the store is not open (call open() first)"), this.description, doing),
+      );
+    }
+    return withClient(this.pool, this.description, doing, policy, fn);
+  }
+
+  private inTransaction<T>(doing: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.use(doing, WRITE, async (c) => {
+      await c.query("BEGIN");
+      try {
+        const result = await fn(c);
+        await c.query("COMMIT");
+        return result;
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  private async lockRun(c: pg.PoolClient, runId: string): Promise<RunRow | null> {
+    const [row] = await query<RunRow>(
+      c,
+      `SELECT ${RUN_COLUMNS} FROM ${this.S}.runs WHERE id = $1 FOR UPDATE`,
+      [runId],
+    );
+    return row ?? null;
+  }
+
+  private async lastSeq(c: pg.PoolClient, runId: string): Promise<number> {
+    const [row] = await query<{ s: number | null }>(
+      c,
+      `SELECT max(seq) AS s FROM ${this.S}.journal WHERE run_id = $1`,
+      [runId],
+    );
+    return row?.s ?? 0;
+  }
+
+  /** Appends entries after `seq`; returns the last seq written. */
+  private async insertRows(
+    c: pg.PoolClient,
+    runId: string,
+    seq: number,
+    entries: readonly NewEntry[],
+  ): Promise<number> {
+    const rows = toRows(entries);
+    if (rows.length === 0) return seq;
+    await query(
+      c,
+      `INSERT INTO ${this.S}.journal (run_id, seq, type, at, position, key, data, started_at, started_data)
+       SELECT $1, $2 + e.n, e.type, e.at, e.pos, e.key, e.data, e.sat, e.sdata
+       FROM unnest($3::text[], $4::bigint[], $5::int[], $6::text[], $7::text[], $8::bigint[], $9::text[])
+         WITH ORDINALITY AS e(type, at, pos, key, data, sat, sdata, n)`,
+      [
+        runId,
+        seq,
+        rows.map((r) => r.type),
+        rows.map((r) => r.at),
+        rows.map((r) => r.position),
+        rows.map((r) => r.key),
+        rows.map((r) => r.data),
+        rows.map((r) => r.started_at),
+        rows.map((r) => r.started_data),
+      ],
+    );
+    return seq + rows.length;
+  }
+
+  private cachedSeq(write: RunWrite): number | null {
+    const cached = this.seqs.get(write.runId);
+    return cached?.epoch === write.epoch ? cached.seq : null;
+  }
+
+  private remember(runId: string, epoch: number, seq: number): void {
+    if (this.seqs.size >= SEQ_CACHE_RUNS_MAX && !this.seqs.has(runId)) this.seqs.clear();
+    this.seqs.set(runId, { epoch, seq });
+  }
+
+  private async createResults(
+    batch: CommitBatch,
+    row: CommitRow | undefined,
+  ): Promise<CreateResult[]> {
+    const created = new Map((row?.created ?? []).map((r) => [r.id, r]));
+    const existing = new Map((row?.existing ?? []).map((r) => [r.id, r]));
+    const seen = new Set<string>();
+    const results: CreateResult[] = [];
+    for (const c of batch.creates) {
+      const mine = created.get(c.id);
+      if (mine !== undefined && !seen.has(c.id)) {
+        seen.add(c.id);
+        if (c.claim !== null) this.remember(c.id, 1, 1);
+        results.push({ created: true, run: toRecord(mine) });
+        continue;
+      }
+      // Created by another session after this statement began: read it now.
+      const other = mine ?? existing.get(c.id);
+      const run = other === undefined ? await this.getRun(c.id) : toRecord(other);
+      if (run === null) throw storeError(new Error(`run ${c.id} vanished`), this.description, "");
+      results.push({ created: false, run });
+    }
+    return results;
+  }
+
+  private writeResults(writes: readonly RunWrite[], row: CommitRow | undefined): WriteResult[] {
+    const written = new Map(row?.written ?? []);
+    return writes.map((w): WriteResult => {
+      const base = written.get(w.runId);
+      if (base === undefined) {
+        this.seqs.delete(w.runId);
+        return { kind: "fenced" };
+      }
+      if (w.update === null) this.remember(w.runId, w.epoch, base + rowCount(w));
+      else this.seqs.delete(w.runId);
+      return { kind: "committed" };
+    });
+  }
+}
+
+function parseCursor(cursor: string | undefined): [number | null, string | null] {
+  if (cursor === undefined) return [null, null];
+  const i = cursor.indexOf(":");
+  const at = Number(cursor.slice(0, i));
+  return i > 0 && Number.isFinite(at) ? [at, cursor.slice(i + 1)] : [null, null];
+}

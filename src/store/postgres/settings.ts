@@ -1,0 +1,87 @@
+// The options of the PostgreSQL store and its limits, each with its unit and reason.
+import { InvalidArgumentError } from "../../core/errors.js";
+
+/** Connections the store's own pool opens at most: 10. One carries group commits, the others
+ * claims, heartbeats, journal reads and transactional steps (each holds one while it runs). */
+export const POOL_CONNECTIONS_DEFAULT = 10;
+
+/** How long a statement may run before PostgreSQL cancels it, in ms: 30 s. Keeps a stuck
+ * query (a lock held by someone else) from stalling a worker forever. */
+export const STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;
+
+/** How long connecting may take, in ms: 10 s. An unreachable server fails fast at start. */
+export const CONNECT_TIMEOUT_MS_DEFAULT = 10_000;
+
+/** How long an operation keeps retrying to get a connection while the server is down or
+ * restarting, in ms: 10 s. Longer outages surface as `store_unavailable` and the worker
+ * goes on retrying at its own pace. */
+export const RECONNECT_MS_MAX = 10_000;
+
+/** First and longest pause between reconnection attempts, in ms. */
+export const RECONNECT_BACKOFF_MS_INITIAL = 50;
+export const RECONNECT_BACKOFF_MS_MAX = 1_000;
+
+/** Runs whose last journal sequence number is cached: 100,000. The cache saves a lookup per
+ * commit; it only holds runs this process writes, and is cleared when it grows past this. */
+export const SEQ_CACHE_RUNS_MAX = 100_000;
+
+/** Longest schema name, in characters: 40 (PostgreSQL allows 63; prepared statement and
+ * channel names are built from it). */
+export const SCHEMA_NAME_LENGTH_MAX = 40;
+
+/** Options of {@link postgresStore}. */
+export interface PostgresStoreOptions {
+  /** The PostgreSQL schema holding endure's tables. Default `"endure"`. Several endure
+   * deployments can share one database under different schemas. */
+  schema?: string;
+  /** Most connections of the store's pool (ignored when a pool is given). Default 10. */
+  poolSize?: number;
+  /** Statement timeout of the store's connections, in ms. Default 30,000. */
+  statementTimeoutMs?: number;
+  /** Connection timeout, in ms. Default 10,000. */
+  connectTimeoutMs?: number;
+  /**
+   * Apply missing migrations when the store opens (default true). With `false`, opening a
+   * database whose schema is behind fails with `store_outdated`: run `endure migrate` first.
+   */
+  migrate?: boolean;
+  /** Listen for wake-ups with LISTEN/NOTIFY (default true); off, workers only poll. */
+  listen?: boolean;
+}
+
+/** Options with their defaults applied. */
+export type PostgresSettings = Required<PostgresStoreOptions>;
+
+/** Checks the options and applies defaults. */
+export function settingsOf(options: PostgresStoreOptions): PostgresSettings {
+  const schema = options.schema ?? "endure";
+  if (!new RegExp(`^[a-z_][a-z0-9_]{0,${SCHEMA_NAME_LENGTH_MAX - 1}}$`).test(schema)) {
+    throw new InvalidArgumentError(
+      `postgresStore schema must be a lower-case identifier of at most ${SCHEMA_NAME_LENGTH_MAX} ` +
+        `characters (letters, digits, _), got ${JSON.stringify(schema)}`,
+    );
+  }
+  return {
+    schema,
+    poolSize: positive(options.poolSize ?? POOL_CONNECTIONS_DEFAULT, "poolSize"),
+    statementTimeoutMs: positive(
+      options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS_DEFAULT,
+      "statementTimeoutMs",
+    ),
+    connectTimeoutMs: positive(
+      options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT,
+      "connectTimeoutMs",
+    ),
+    migrate: options.migrate ?? true,
+    listen: options.listen ?? true,
+  };
+}
+
+function positive(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError(
+      `postgresStore ${what} must be a whole number of at least 1, got ${String(value)}`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,30 @@
+// Proves every store meets the Store contract: the same conformance cases run against a real
+// SQLite file and a real PostgreSQL database, each case on a new file or a new database.
+import { join } from "node:path";
+import { describe, it } from "vitest";
+import { sqliteStore } from "endure/sqlite";
+import { conformanceCases } from "../../src/store/conformance.js";
+import type { Store } from "../../src/store/store.js";
+import { onCleanup, tempDir } from "../helpers.js";
+import { openStore } from "../support/postgres.js";
+
+const stores: Array<[string, () => Promise<Store>]> = [
+  [
+    "SQLite",
+    async () => {
+      const store = sqliteStore(join(tempDir(), "conformance.db"));
+      await store.open();
+      onCleanup(() => store.close());
+      return store;
+    },
+  ],
+  ["PostgreSQL", () => openStore()],
+];
+
+for (const [name, open] of stores) {
+  describe(`${name} store conformance`, () => {
+    for (const c of conformanceCases) {
+      it(c.name, async () => c.run(await open()));
+    }
+  });
+}
