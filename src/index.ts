@@ -1,11 +1,12 @@
 // endure: durable execution for AI agents and long workflows.
 
 export { createEngine, Engine } from "./engine/engine.js";
-export type { ListRunsOptions, RunHandle, StartOptions } from "./engine/engine.js";
+export type { EngineHealth, ListRunsOptions, RunHandle, StartOptions } from "./engine/engine.js";
 export type { EngineLimits, EngineOptions, Logger, WorkerOptions } from "./engine/options.js";
 export type { JournalRecord, RunInfo } from "./engine/views.js";
 export { workflow } from "./core/workflow.js";
 export type { Workflow, WorkflowOptions } from "./core/workflow.js";
+export type { ConcurrencyOptions, RateLimitOptions } from "./core/flow-control.js";
 export type {
   BackoffOptions,
   RunStatus,

@@ -67,6 +67,23 @@ export interface RunHandle<O> {
   cancel(reason?: string): Promise<RunInfo<O>>;
 }
 
+/** What {@link Engine.health} reports. */
+export interface EngineHealth {
+  /** The store answered, the worker's claims are not failing, and the engine is not closing. */
+  readonly ok: boolean;
+  readonly workerId: string | null;
+  readonly runsInMemory: number;
+  readonly closing: boolean;
+  /** Whether a read of the store worked just now, how long it took, and why not. */
+  readonly store: {
+    readonly ok: boolean;
+    readonly latencyMs: number;
+    readonly error: string | null;
+  };
+  /** Claim rounds that failed in a row (the worker is backing off while this is above 0). */
+  readonly storeFailuresInRow: number;
+}
+
 /** Filter of `engine.listRuns`. */
 export interface ListRunsOptions {
   workflow?: string;
@@ -306,6 +323,35 @@ export class Engine {
     }
     this.worker?.kick();
     return toRunInfo(result.run);
+  }
+
+  /**
+   * Checks the engine for a health endpoint: one read of the store, and the worker's state.
+   *
+   * @example
+   * ```ts
+   * const health = await engine.health();
+   * res.writeHead(health.ok ? 200 : 503).end(JSON.stringify(health));
+   * ```
+   */
+  async health(): Promise<EngineHealth> {
+    const started = performance.now();
+    let error: string | null = null;
+    try {
+      await this.store.nextWakeAt();
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    const state = this.worker?.state ?? { storeFailuresInRow: 0, closing: false };
+    const closing = this.closed || state.closing;
+    return {
+      ok: error === null && state.storeFailuresInRow === 0 && !closing,
+      workerId: this.workerId,
+      runsInMemory: this.worker?.runsInMemory ?? 0,
+      closing,
+      store: { ok: error === null, latencyMs: Math.round(performance.now() - started), error },
+      storeFailuresInRow: state.storeFailuresInRow,
+    };
   }
 
   /** Stops the worker gracefully (running steps finish, runs are handed back) and closes the store. */

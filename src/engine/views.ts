@@ -23,6 +23,10 @@ export interface RunInfo<O = unknown> {
   readonly endedAt: Date | null;
   /** When a waiting run's timer wakes it. */
   readonly wakeAt: Date | null;
+  /** Runs of higher priority are claimed first. */
+  readonly priority: number;
+  /** The key its workflow's concurrency limit counts it under (`""`: the whole workflow). */
+  readonly concurrencyKey: string | null;
 }
 
 /** One journal entry as users see it. */
@@ -56,6 +60,8 @@ export function toRunInfo<O = unknown>(run: RunRecord): RunInfo<O> {
     updatedAt: new Date(run.updatedAt),
     endedAt: date(run.endedAt),
     wakeAt: date(run.wakeAt),
+    priority: run.priority,
+    concurrencyKey: run.concurrencyKey,
   };
 }
 

@@ -549,7 +549,9 @@ export const conformanceCases: readonly ConformanceCase[] = [
         });
       for (let i = 1; i <= 4; i++) await limited(`a${i}`, "a", T0 + i);
       await limited("b1", "b", T0 + 10);
-      await store.commit({ creates: [create("free", "wf")], writes: [], now: T0 + 11 });
+      await store.commit({ creates: [create("nokey1", "wf")], writes: [], now: T0 + 11 });
+      await store.commit({ creates: [create("nokey2", "wf")], writes: [], now: T0 + 12 });
+      await store.commit({ creates: [create("other", "free")], writes: [], now: T0 + 13 });
       const limits = { concurrency: { wf: 1 } };
       const first = await claimOne(store, "w1", T0 + 20, false, { ...limits, limit: 1 });
       assert.deepEqual(
@@ -562,11 +564,14 @@ export const conformanceCases: readonly ConformanceCase[] = [
         ["b1"],
         "a full key does not block others",
       );
-      const rest = await claimOne(store, "w3", T0 + 20, false, limits);
+      const rest = await claimOne(store, "w3", T0 + 20, false, {
+        ...limits,
+        workflows: ["wf", "free"],
+      });
       assert.deepEqual(
         rest.map((c) => c.run.id),
-        ["free"],
-        "unlimited runs are not held back",
+        ["nokey1", "other"],
+        "runs without a key share the workflow-wide place; unlimited workflows are not held back",
       );
       await store.commit({
         creates: [],
@@ -589,8 +594,8 @@ export const conformanceCases: readonly ConformanceCase[] = [
       const two = await claimOne(store, "w4", T0 + 32, false, { concurrency: { wf: 2 } });
       assert.deepEqual(
         two.map((c) => c.run.id),
-        ["a3"],
-        "a limit of 2 allows one more",
+        ["a3", "nokey2"],
+        "a limit of 2 allows one more per key",
       );
       assert.equal(
         (await claimOne(store, "w4", T0 + 33, false, { concurrency: { wf: 2 } })).length,

@@ -18,7 +18,8 @@ export function slotOf(workflow: string, concurrencyKey: string): string {
 
 /**
  * The candidates to claim, in order, at most `request.limit`: a run of a limited workflow
- * only while its key has a free place. `running` counts the runs holding a lease per
+ * only while its key has a free place. A run without a key (started by an engine that did
+ * not know the limit) counts under the whole-workflow key `""`, so the limit still holds. `running` counts the runs holding a lease per
  * {@link slotOf} key; it is updated with the places taken.
  */
 export function pickWithinLimits<C extends ClaimCandidate>(
@@ -32,8 +33,8 @@ export function pickWithinLimits<C extends ClaimCandidate>(
     if (chosen.length >= request.limit) break;
     if (seen.has(c.id)) continue;
     const limit = request.concurrency[c.workflow];
-    if (!c.takeover && limit !== undefined && c.concurrencyKey !== null) {
-      const slot = slotOf(c.workflow, c.concurrencyKey);
+    if (!c.takeover && limit !== undefined) {
+      const slot = slotOf(c.workflow, c.concurrencyKey ?? "");
       const n = running.get(slot) ?? 0;
       if (n >= limit) continue;
       running.set(slot, n + 1);

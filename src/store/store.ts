@@ -109,7 +109,8 @@ export interface ClaimRequest {
   readonly recovering: boolean;
   /**
    * Concurrency limits by workflow name: at most this many runs with one concurrency key hold
-   * a lease at once, across every worker. A run taken over keeps its place.
+   * a lease at once, across every worker. A run taken over keeps its place; a run without a
+   * key counts under the key `""` (the whole workflow).
    */
   readonly concurrency: Readonly<Record<string, number>>;
 }

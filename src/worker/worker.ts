@@ -62,13 +62,13 @@ export class Worker {
   ) {
     this.committer = new Committer(store, clock, {
       fenced: (runId) =>
-        this.hosts
-          .get(runId)
-          ?.lose(
-            new LeaseLostError(
-              `run ${runId} was taken over or cancelled; this worker stops executing it`,
-            ),
+        this.leaseLost(
+          runId,
+          new LeaseLostError(
+            `run ${runId} was taken over or cancelled; worker ${settings.workerId} stops ` +
+              "executing it, and its late writes were refused",
           ),
+        ),
       failed: (runId, error) => this.storeFailed(runId, error),
     });
     for (const [name, wf] of workflows) {
@@ -84,6 +84,16 @@ export class Worker {
     const beat = Math.max(250, Math.floor(this.settings.leaseMs / 3));
     this.heartbeat = setInterval(() => void this.renewLeases(), beat);
     this.heartbeat.unref();
+  }
+
+  /** Runs executing in memory now. */
+  get runsInMemory(): number {
+    return this.hosts.size;
+  }
+
+  /** Failed claim rounds in a row (0 while the store works), and whether it is closing. */
+  get state(): { readonly storeFailuresInRow: number; readonly closing: boolean } {
+    return { storeFailuresInRow: this.failuresInRow, closing: this.closing };
   }
 
   /** Free places for runs in memory. */
@@ -175,6 +185,14 @@ export class Worker {
     const host = this.hosts.get(runId);
     if (host === undefined) return;
     this.orphans.set(runId, host.epoch);
+    host.lose(error);
+  }
+
+  /** Another worker took the run (or it was cancelled): stop it here, writing nothing. */
+  private leaseLost(runId: string, error: LeaseLostError): void {
+    const host = this.hosts.get(runId);
+    if (host === undefined) return;
+    this.events.warn(`${error.message} [${error.code}]`);
     host.lose(error);
   }
 
@@ -283,11 +301,12 @@ export class Worker {
         inMemoryWaitMs: this.settings.inMemoryWaitMs,
         warn: (m) => this.events.warn(m),
         exited: (runId, exit) => {
-          // A run leaving a full worker frees a place: look for waiting work at once.
+          // A run leaving a full worker, or its concurrency limit, frees a place: look for
+          // waiting work at once.
           const wasFull = this.hosts.size >= this.settings.runsMax;
           if (this.hosts.get(runId) === host) this.hosts.delete(runId);
           this.events.exited(runId, exit);
-          if (wasFull && !this.closing) this.kick();
+          if ((wasFull || run.concurrencyKey !== null) && !this.closing) this.kick();
         },
         evicted: (_runId, wakeAt) => this.noteWake(wakeAt),
         reserve: (limit) => this.store.acquireRate({ ...limit, now: this.clock.now() }),
@@ -313,11 +332,12 @@ export class Worker {
         this.clock.now(),
       );
       for (const runId of lost) {
-        this.hosts
-          .get(runId)
-          ?.lose(
-            new LeaseLostError(`worker ${this.settings.workerId} lost its lease on run ${runId}`),
-          );
+        this.leaseLost(
+          runId,
+          new LeaseLostError(
+            `worker ${this.settings.workerId} lost its lease on run ${runId}; it stops executing it`,
+          ),
+        );
       }
     } catch (e) {
       this.events.warn(

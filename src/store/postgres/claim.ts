@@ -22,7 +22,7 @@ const NOT_PROGRESS = "('run_recovered', 'run_resumed', 'step_attempt_started')";
 function candidatesSql(S: string): string {
   const cols = "id, workflow, concurrency_key";
   const notFull = `NOT EXISTS (SELECT 1 FROM unnest($6::text[], $7::text[]) AS f(w, k)
-                                WHERE f.w = workflow AND f.k = concurrency_key)`;
+                                WHERE f.w = workflow AND f.k = coalesce(concurrency_key, ''))`;
   return `
 WITH own AS (
   SELECT ${cols}, true AS takeover, 0 AS cls, 0 AS priority, 0::bigint AS ord FROM ${S}.runs
@@ -90,9 +90,9 @@ export async function claimRuns(
       ]);
       const counts = await query<{ workflow: string; key: string; n: number }>(
         client,
-        `SELECT workflow, concurrency_key AS key, count(*)::int AS n FROM ${S}.runs
-         WHERE status = 'running' AND concurrency_key IS NOT NULL AND workflow = ANY($1::text[])
-         GROUP BY workflow, concurrency_key`,
+        `SELECT workflow, coalesce(concurrency_key, '') AS key, count(*)::int AS n FROM ${S}.runs
+         WHERE status = 'running' AND workflow = ANY($1::text[])
+         GROUP BY workflow, coalesce(concurrency_key, '')`,
         [limited],
       );
       for (const c of counts) running.set(slotOf(c.workflow, c.key), c.n);

@@ -64,9 +64,14 @@ WITH c AS (
     AS u(id, status, output, error, reason, wake)
   JOIN ok ON ok.id = u.id
   WHERE r.id = u.id
-  RETURNING r.id
+  RETURNING r.id, r.workflow, r.concurrency_key
 ), notified AS (
   SELECT pg_notify($30, $31) WHERE $31 IS NOT NULL
+  UNION ALL
+  -- A limited run left its place: workers waiting for the place may claim now.
+  SELECT pg_notify($30, json_build_object('workflows', json_agg(DISTINCT workflow),
+                                          'wakeAt', null)::text)
+  FROM updated WHERE concurrency_key IS NOT NULL HAVING count(*) > 0
 )
 SELECT (SELECT json_agg(created) FROM created) AS created,
        (SELECT json_agg(existing) FROM existing) AS existing,

@@ -1,6 +1,7 @@
 // LISTEN/NOTIFY wake-ups: one dedicated connection listens on the store's channel and hands
 // each notification to the subscribers. A lost connection is reopened with backoff; since
-// notifications sent meanwhile are gone, subscribers then get a wake-up for "anything".
+// notifications sent meanwhile are gone, subscribers then get a wake-up for "anything" (as
+// they do once listening starts).
 import pg from "pg";
 import type { StoreWake } from "../store.js";
 import { RECONNECT_BACKOFF_MS_INITIAL, RECONNECT_BACKOFF_MS_MAX } from "./settings.js";
@@ -71,11 +72,10 @@ export class Listener {
       await client.end().catch(() => undefined);
       return;
     }
-    const reconnected = this.backoffMs !== RECONNECT_BACKOFF_MS_INITIAL;
     this.client = client;
     this.backoffMs = RECONNECT_BACKOFF_MS_INITIAL;
-    // Notifications sent while we were away are lost: look for work once.
-    if (reconnected) this.emit(ANY);
+    // Notifications sent before we listened (or while we were away) are lost: look once.
+    this.emit(ANY);
   }
 
   private lost(client: pg.Client): void {

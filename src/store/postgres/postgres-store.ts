@@ -60,7 +60,7 @@ export class PostgresStore implements Store {
     this.url = typeof urlOrPool === "string" ? urlOrPool : null;
     this.givenPool = typeof urlOrPool === "string" ? null : urlOrPool;
     const where = this.url === null ? "a PostgreSQL pool" : redactUrl(this.url);
-    this.description = `postgres:${where} (schema ${this.settings.schema})`;
+    this.description = `${where} (schema ${this.settings.schema})`;
     this.S = quoteIdent(this.settings.schema);
     this.channel = `endure_wake_${this.settings.schema}`;
     this.commitText = commitSql(this.settings.schema);

@@ -36,8 +36,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_pending ON S.runs (priority DESC, created_at, id) WHERE status = 'pending';
   CREATE INDEX runs_due ON S.runs (wake_at) WHERE status = 'waiting';
   CREATE INDEX runs_leased ON S.runs (lease_expires_at) WHERE status = 'running';
-  CREATE INDEX runs_limited ON S.runs (workflow, concurrency_key)
-    WHERE status = 'running' AND concurrency_key IS NOT NULL;
+  CREATE INDEX runs_running ON S.runs (workflow, concurrency_key) WHERE status = 'running';
   -- Listing, newest first, optionally by workflow or status.
   CREATE INDEX runs_created ON S.runs (created_at, id);
   CREATE INDEX runs_workflow ON S.runs (workflow, created_at, id);

@@ -49,8 +49,7 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE runs ADD COLUMN concurrency_key TEXT;
   CREATE INDEX runs_pending ON runs (priority DESC, created_at) WHERE status = 'pending';
-  CREATE INDEX runs_limited ON runs (workflow, concurrency_key)
-    WHERE status = 'running' AND concurrency_key IS NOT NULL;
+  CREATE INDEX runs_running ON runs (workflow, concurrency_key) WHERE status = 'running';
   CREATE TABLE rate_limits (
     key TEXT PRIMARY KEY,
     tat_ms REAL NOT NULL

@@ -46,7 +46,8 @@ const CANDIDATE = "id, workflow, concurrency_key AS concurrencyKey";
 
 /** Runs whose concurrency key is at its limit (`@full`: a JSON array of [workflow, key]). */
 const NOT_FULL = `NOT EXISTS (SELECT 1 FROM json_each(@full) AS f
-  WHERE json_extract(f.value, '$[0]') = workflow AND json_extract(f.value, '$[1]') = concurrency_key)`;
+  WHERE json_extract(f.value, '$[0]') = workflow
+    AND json_extract(f.value, '$[1]') = coalesce(concurrency_key, ''))`;
 
 /** Prepares the statements; `reader` serves reads that need no lock. */
 export function createStatements(db: Database.Database, reader: Database.Database): Statements {
@@ -136,10 +137,9 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     ),
     nextWake: reader.prepare("SELECT min(wake_at) AS at FROM runs WHERE status = 'waiting'"),
     runningByKey: db.prepare(
-      `SELECT workflow, concurrency_key AS key, count(*) AS n FROM runs
-       WHERE status = 'running' AND concurrency_key IS NOT NULL
-         AND workflow IN (SELECT value FROM json_each(?))
-       GROUP BY workflow, concurrency_key`,
+      `SELECT workflow, coalesce(concurrency_key, '') AS key, count(*) AS n FROM runs
+       WHERE status = 'running' AND workflow IN (SELECT value FROM json_each(?))
+       GROUP BY workflow, coalesce(concurrency_key, '')`,
     ),
     rateState: db.prepare("SELECT tat_ms FROM rate_limits WHERE key = ?"),
     rateSave: db.prepare(

@@ -1,0 +1,33 @@
+// The store a command line names: a PostgreSQL URL, or a SQLite file.
+import { InvalidArgumentError } from "../core/errors.js";
+import type { Store } from "../store/store.js";
+import { postgresStore } from "../store/postgres/index.js";
+import { sqliteStore } from "../store/sqlite/index.js";
+
+/** Options of the store a command opens. */
+export interface StoreChoice {
+  /** PostgreSQL schema (ignored for SQLite). */
+  readonly schema?: string;
+  /** Apply migrations on open (default true). */
+  readonly migrate?: boolean;
+}
+
+/**
+ * Opens no connection: returns the store for `url`. `postgres://` and `postgresql://` URLs
+ * give the PostgreSQL store; `sqlite:<path>` or a path gives a SQLite file.
+ */
+export function storeFromUrl(url: string, choice: StoreChoice = {}): Store {
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    return postgresStore(url, {
+      ...(choice.schema !== undefined ? { schema: choice.schema } : {}),
+      ...(choice.migrate !== undefined ? { migrate: choice.migrate } : {}),
+    });
+  }
+  const path = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
+  if (path === "" || /^[a-z]+:\/\//i.test(path)) {
+    throw new InvalidArgumentError(
+      `--store must be a postgres:// URL or a SQLite file path (sqlite:./endure.db), got ${JSON.stringify(url)}`,
+    );
+  }
+  return sqliteStore(path);
+}
