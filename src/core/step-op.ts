@@ -94,7 +94,8 @@ export async function runStep(
     } finally {
       host.bodyEnded();
     }
-    if (result.ok === "halted" || result.ok === "settled" || host.halted) return;
+    if (result.ok === "halted" || result.ok === "settled" || host.halted || !host.isCurrent(op))
+      return;
     if (result.ok) {
       settleSuccess(host, op, result.encoded, attempt);
       return;
@@ -115,7 +116,7 @@ export async function runStep(
     });
     // A failure is durable before the wait, so a crash never resets the attempt count.
     await host.port.durable();
-    if (host.halted) return;
+    if (host.halted || !host.isCurrent(op)) return;
   }
 }
 
@@ -129,7 +130,7 @@ async function runAttempt(
 ): Promise<AttemptResult> {
   // Write-ahead: nothing a step does may precede the commit of what came before it.
   await host.port.durable();
-  if (host.halted || host.draining) return { ok: "halted" };
+  if (host.halted || host.draining || !host.isCurrent(op)) return { ok: "halted" };
   const started = startedEntry(host, op, attempt);
   if (options.transactional === true)
     return runTransactional(host, op, body, options, policy, attempt, started);
@@ -168,7 +169,8 @@ async function runTransactional(
     try {
       await host.port.transaction(async (tx) => {
         encoded = await callBody(host, op, body, options, policy, attempt, tx);
-        if (host.halted) throw new Error("run halted during a transactional step");
+        if (host.halted || !host.isCurrent(op))
+          throw new Error("run halted during a transactional step");
         return [started, succeededEntry(host, op, encoded, attempt)];
       });
       host.countCommitted(2);

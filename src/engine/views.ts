@@ -23,6 +23,13 @@ export interface RunInfo<O = unknown> {
   readonly endedAt: Date | null;
   /** When a waiting run's timer wakes it. */
   readonly wakeAt: Date | null;
+  /** A cancellation asked for and not yet carried out. */
+  readonly cancelRequested: {
+    readonly reason: string;
+    readonly kind: "cancelled" | "timed_out";
+  } | null;
+  /** When the run must end (its workflow's `ttl`), if it has one. */
+  readonly deadlineAt: Date | null;
 }
 
 /** One journal entry as users see it. */
@@ -56,6 +63,8 @@ export function toRunInfo<O = unknown>(run: RunRecord): RunInfo<O> {
     updatedAt: new Date(run.updatedAt),
     endedAt: date(run.endedAt),
     wakeAt: date(run.wakeAt),
+    cancelRequested: run.cancelRequested,
+    deadlineAt: date(run.deadlineAt),
   };
 }
 
