@@ -4,9 +4,27 @@ export { createEngine, Engine } from "./engine/engine.js";
 export type { ListRunsOptions, RunHandle, StartOptions } from "./engine/engine.js";
 export type { EngineLimits, EngineOptions, Logger, WorkerOptions } from "./engine/options.js";
 export type { JournalRecord, RunInfo } from "./engine/views.js";
+export type {
+  DecisionOptions,
+  EventToSend,
+  PendingApproval,
+  SentEvent,
+} from "./engine/messages.js";
+export { defineEvent } from "./core/event-definition.js";
 export { workflow } from "./core/workflow.js";
 export type { Workflow, WorkflowOptions } from "./core/workflow.js";
 export type {
+  ApprovalDecision,
+  ApprovalOptions,
+  ApprovalResult,
+  Cancellation,
+  EventDefinition,
+  ReceivedEvent,
+  ReceivedSignal,
+  WaitForEventOptions,
+  WaitOptions,
+  WaitPolicy,
+  WaitPolicyRung,
   BackoffOptions,
   RunStatus,
   SqlTransaction,
@@ -20,6 +38,11 @@ export type { Clock, TimerHandle } from "./core/clock.js";
 export type { EntryType } from "./core/journal.js";
 export type { Store } from "./store/store.js";
 export {
+  ApprovalDecidedError,
+  ApprovalNotAllowedError,
+  ApprovalNotFoundError,
+  RunFinishedError,
+  RunTimedOutError,
   DuplicateWorkflowError,
   EndureError,
   EngineClosedError,

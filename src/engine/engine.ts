@@ -29,6 +29,7 @@ import { Committer } from "../worker/committer.js";
 import { newRunId } from "../worker/ids.js";
 import type { RunExit } from "../worker/run-host.js";
 import { systemClock } from "../worker/system-clock.js";
+import { cronOf } from "../worker/starters.js";
 import { Worker } from "../worker/worker.js";
 import {
   decide,
@@ -129,6 +130,7 @@ export class Engine {
           `two workflows are registered under the name '${wf.name}'; workflow names must be unique`,
         );
       }
+      cronOf(wf);
       this.workflows.set(wf.name, wf);
     }
     const settings = workerSettingsOf(options.worker, options.waitTimeout);
@@ -161,7 +163,7 @@ export class Engine {
   /** Opens the store and starts the worker. Called by {@link createEngine}. */
   async open(): Promise<void> {
     await this.store.open();
-    this.worker?.start();
+    await this.worker?.start();
   }
 
   /** This engine's worker id, or null for a client engine. */

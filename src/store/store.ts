@@ -328,4 +328,15 @@ export interface Store {
   listApprovals(filter: { limit: number; runId?: string }): Promise<ApprovalRecord[]>;
   /** Ended-but-unjournaled waits and cancellation requests of the given runs. */
   inbox(runIds: readonly string[]): Promise<InboxItem[]>;
+
+  // ---- cursors: how far triggers and schedules have gone ----------------------------------
+
+  /** A named cursor's value, or null when it was never set. */
+  cursor(name: string): Promise<number | null>;
+  /** Moves a cursor forward (never back); creates it at `value` when absent. */
+  setCursor(name: string, value: number): Promise<void>;
+  /** Events named `name` stored after position `afterPos`, in order. */
+  eventsAfter(name: string, afterPos: number, limit: number): Promise<EventRecord[]>;
+  /** Position of the last stored event (0 when none). */
+  lastEventPos(): Promise<number>;
 }

@@ -10,6 +10,7 @@ import type { Cancellation } from "../core/types.js";
 import type { ClaimedRun, RunRecord, Store, WaitRef } from "../store/store.js";
 import { Committer } from "./committer.js";
 import { RunHost, type RunExit } from "./run-host.js";
+import { Starters } from "./starters.js";
 
 /** Most runs claimed in one query. */
 const CLAIM_BATCH_RUNS_MAX = 256;
@@ -35,6 +36,7 @@ export interface WorkerEvents {
 /** Claims and executes runs of the registered workflows. */
 export class Worker {
   readonly committer: Committer;
+  private readonly starters: Starters;
   private readonly hosts = new Map<string, RunHost>();
   private closing = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -73,10 +75,18 @@ export class Worker {
         host.lose(error);
       },
     });
+    this.starters = new Starters(workflows.values(), {
+      store,
+      clock,
+      create: (create) => this.committer.create(create),
+      started: () => this.kick(),
+      warn: (m) => events.warn(m),
+    });
   }
 
   /** Starts claiming: first recovers runs left unfinished, then polls and listens for wake-ups. */
-  start(): void {
+  async start(): Promise<void> {
+    await this.starters.open();
     this.loopDone = this.loop();
     const beat = Math.max(250, Math.floor(this.settings.leaseMs / 3));
     this.heartbeat = setInterval(() => void this.renewLeases(), beat);
@@ -141,6 +151,7 @@ export class Worker {
     await this.loopDone;
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     if (this.inboxTimer !== null) clearInterval(this.inboxTimer);
+    this.starters.close();
     this.wakeTimer?.handle.cancel();
     await Promise.all([...this.hosts.values()].map((h) => h.handBack(this.settings.closeGraceMs)));
     await this.committer.flushAll();
@@ -152,6 +163,7 @@ export class Worker {
       let full = false;
       try {
         await this.handBackOrphans();
+        await this.starters.startTriggered();
         full = await this.claimOnce(recovering);
         recovering = false;
         const next = await this.store.nextWakeAt();

@@ -14,6 +14,7 @@ import type {
   DecideResult,
   DecisionInput,
   EventInput,
+  EventRecord,
   InboxItem,
   SendEventResult,
   SignalResult,
@@ -363,6 +364,49 @@ export class SqliteStore implements Store {
       this.run("listing approvals", () =>
         this.waits.listApprovals(filter.limit, filter.runId ?? null),
       ),
+    );
+  }
+
+  cursor(name: string): Promise<number | null> {
+    const row = this.read(
+      "reading a cursor",
+      () => this.st.cursor.get(name) as { value: number } | undefined,
+    );
+    return Promise.resolve(row?.value ?? null);
+  }
+
+  setCursor(name: string, value: number): Promise<void> {
+    return this.exclusive(() =>
+      this.writeTx("moving a cursor", () => void this.st.setCursor.run({ name, value })),
+    );
+  }
+
+  eventsAfter(name: string, afterPos: number, limit: number): Promise<EventRecord[]> {
+    const rows = this.read(
+      "reading events",
+      () =>
+        this.st.eventsAfter.all(name, afterPos, limit) as Array<{
+          pos: number;
+          id: string;
+          name: string;
+          data: string;
+          received_at: number;
+        }>,
+    );
+    return Promise.resolve(
+      rows.map((r) => ({
+        pos: r.pos,
+        id: r.id,
+        name: r.name,
+        data: r.data,
+        receivedAt: r.received_at,
+      })),
+    );
+  }
+
+  lastEventPos(): Promise<number> {
+    return Promise.resolve(
+      this.read("reading events", () => (this.st.lastEventPos.get() as { p: number }).p),
     );
   }
 

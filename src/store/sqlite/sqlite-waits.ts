@@ -169,25 +169,23 @@ export function createSqliteWaits(db: Database.Database) {
     now: number,
   ): boolean => {
     const paths = JSON.parse(wait.match_paths) as string[];
-    for (const e of st.eventsSince.iterate({
+    let found: EventRow | null = null;
+    const events = st.eventsSince.iterate({
       runId,
       name: wait.target,
-    }) as IterableIterator<EventRow>) {
-      if (
-        matchKeyOf({ id: e.id, name: e.name, data: JSON.parse(e.data) }, paths) !== wait.match_key
-      )
-        continue;
-      st.consume.run(runId, e.pos);
-      end(
-        runId,
-        wait.position,
-        "satisfied",
-        encodeReceivedEvent(e.id, e.name, e.data, e.received_at),
-        now,
-      );
-      return true;
+    }) as IterableIterator<EventRow>;
+    for (const e of events) {
+      const subject = { id: e.id, name: e.name, data: JSON.parse(e.data) as unknown };
+      if (matchKeyOf(subject, paths) !== wait.match_key) continue;
+      found = e;
+      break;
     }
-    return false;
+    // Written after the scan: a connection runs no statement while another iterates.
+    if (found === null) return false;
+    st.consume.run(runId, found.pos);
+    const value = encodeReceivedEvent(found.id, found.name, found.data, found.received_at);
+    end(runId, wait.position, "satisfied", value, now);
+    return true;
   };
 
   const takeSignal = (runId: string, position: number, name: string, now: number): boolean => {

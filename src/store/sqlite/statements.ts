@@ -7,6 +7,10 @@ export type Statements = Readonly<Record<StatementName, Database.Statement>>;
 type StatementName =
   | "insertRun"
   | "insertEntry"
+  | "cursor"
+  | "setCursor"
+  | "eventsAfter"
+  | "lastEventPos"
   | "requestCancel"
   | "fenceMany"
   | "insertStep"
@@ -87,6 +91,14 @@ export function createStatements(db: Database.Database, reader: Database.Databas
          wake_at = CASE status WHEN 'waiting' THEN NULL ELSE wake_at END
        WHERE id = ?`,
     ),
+    cursor: reader.prepare("SELECT value FROM cursors WHERE name = ?"),
+    setCursor: db.prepare(
+      "INSERT INTO cursors (name, value) VALUES (@name, @value) ON CONFLICT (name) DO UPDATE SET value = max(value, @value)",
+    ),
+    eventsAfter: reader.prepare(
+      "SELECT pos, id, name, data, received_at FROM events WHERE name = ? AND pos > ? ORDER BY pos LIMIT ?",
+    ),
+    lastEventPos: reader.prepare("SELECT coalesce(max(pos), 0) AS p FROM events"),
     resumeRun: db.prepare(
       `UPDATE runs SET status = 'pending', paused_reason = NULL, recoveries = 0, updated_at = ? WHERE id = ?`,
     ),
