@@ -33,13 +33,11 @@ export function defineEvent(
     const objectShape = (shape as { shape?: unknown }).shape;
     if (typeof objectShape === "object" && objectShape !== null) fields = Object.keys(objectShape);
   } else if (shape?.fields !== undefined) {
-    if (
-      !Array.isArray(shape.fields) ||
-      shape.fields.some((f) => typeof f !== "string" || f.length === 0)
-    ) {
+    const list: readonly unknown[] = shape.fields;
+    if (!Array.isArray(list) || list.some((f) => typeof f !== "string" || f.length === 0)) {
       throw new InvalidArgumentError(`event '${name}' fields must be a list of field names`);
     }
-    fields = [...shape.fields];
+    fields = list as readonly string[];
   }
   return Object.freeze({ name, fields });
 }
