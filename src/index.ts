@@ -4,6 +4,7 @@ export { createEngine, Engine } from "./engine/engine.js";
 export type { ListRunsOptions, RunHandle, StartOptions } from "./engine/engine.js";
 export type { EngineLimits, EngineOptions, Logger, WorkerOptions } from "./engine/options.js";
 export type { JournalRecord, RunInfo } from "./engine/views.js";
+export type { Explanation, RunState } from "./engine/explain.js";
 export type {
   DecisionOptions,
   EventToSend,

@@ -112,7 +112,7 @@ export async function runStep(
       at: host.port.clock.now(),
       position: op.position,
       key: op.key,
-      data: `{"attempt":${attempt},"retryAt":${retryAt},"delayMs":${delayMs},"error":${encodeError(result.error)}}`,
+      data: `{"attempt":${attempt},"attempts":${policy.retries + 1},"retryAt":${retryAt},"delayMs":${delayMs},"error":${encodeError(result.error)}}`,
     });
     // A failure is durable before the wait, so a crash never resets the attempt count.
     await host.port.durable();

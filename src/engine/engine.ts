@@ -30,6 +30,7 @@ import { newRunId } from "../worker/ids.js";
 import type { RunExit } from "../worker/run-host.js";
 import { systemClock } from "../worker/system-clock.js";
 import { cronOf } from "../worker/starters.js";
+import { explain, type Explanation } from "./explain.js";
 import { Worker } from "../worker/worker.js";
 import {
   decide,
@@ -346,6 +347,20 @@ export class Engine {
   reject(runId: string, name: string, options: DecisionOptions): Promise<"recorded" | "settled"> {
     this.checkOpen();
     return decide(this.messageParts, runId, name, false, options);
+  }
+
+  /**
+   * Where the run is and why: a structured state and one plain sentence, such as
+   * "waiting for approval 'publish' since 2h 3m; times out in 6d 21h".
+   */
+  async explain(runId: string): Promise<Explanation> {
+    const run = await this.store.getRun(runId);
+    if (run === null) throw new RunNotFoundError(`cannot explain: no run has the id '${runId}'`);
+    const [journal, approvals] = await Promise.all([
+      this.store.readJournal(runId),
+      this.store.listApprovals({ limit: LIST_RUNS_LIMIT_MAX, runId }),
+    ]);
+    return explain(run, journal, approvals, this.clock.now());
   }
 
   /** Makes a paused run (non-determinism, crash loop) runnable again. */

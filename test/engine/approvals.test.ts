@@ -97,7 +97,7 @@ describe("approvals", () => {
       "ana",
     ]);
     expect(await engine.approve(run.id, "launch", { by: "cy", comment: "ok" })).toBe("settled");
-    const result = (await run.result());
+    const result = await run.result();
     expect(result).toMatchObject({ approved: true, outcome: "approved", by: "cy" });
     expect(result.decisions.map((d) => [d.by, d.approved])).toEqual([
       ["ana", true],
@@ -188,7 +188,7 @@ describe("approvals", () => {
       "cfo@acme.io",
     ]);
     await clock.advance("4d");
-    const result = (await run.result());
+    const result = await run.result();
     expect(result).toMatchObject({ approved: false, outcome: "resolved", by: null });
     const journal = await rungs();
     expect(journal.map((e) => e.type)).toEqual([
