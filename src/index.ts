@@ -5,6 +5,7 @@ export type { ListRunsOptions, RunHandle, StartOptions } from "./engine/engine.j
 export type { EngineLimits, EngineOptions, Logger, WorkerOptions } from "./engine/options.js";
 export type { JournalRecord, RunInfo } from "./engine/views.js";
 export type { Explanation, RunState } from "./engine/explain.js";
+export type { GcResult } from "./engine/retention.js";
 export type {
   DecisionOptions,
   EventToSend,
