@@ -4,10 +4,30 @@ export { createEngine, Engine } from "./engine/engine.js";
 export type { EngineHealth, ListRunsOptions, RunHandle, StartOptions } from "./engine/engine.js";
 export type { EngineLimits, EngineOptions, Logger, WorkerOptions } from "./engine/options.js";
 export type { JournalRecord, RunInfo } from "./engine/views.js";
+export type { Explanation, RunState } from "./engine/explain.js";
+export type { GcResult } from "./engine/retention.js";
+export type {
+  DecisionOptions,
+  EventToSend,
+  PendingApproval,
+  SentEvent,
+} from "./engine/messages.js";
+export { defineEvent } from "./core/event-definition.js";
 export { workflow } from "./core/workflow.js";
 export type { Workflow, WorkflowOptions } from "./core/workflow.js";
 export type { ConcurrencyOptions, RateLimitOptions } from "./core/flow-control.js";
 export type {
+  ApprovalDecision,
+  ApprovalOptions,
+  ApprovalResult,
+  Cancellation,
+  EventDefinition,
+  ReceivedEvent,
+  ReceivedSignal,
+  WaitForEventOptions,
+  WaitOptions,
+  WaitPolicy,
+  WaitPolicyRung,
   BackoffOptions,
   RunStatus,
   SqlTransaction,
@@ -21,6 +41,11 @@ export type { Clock, TimerHandle } from "./core/clock.js";
 export type { EntryType } from "./core/journal.js";
 export type { Store } from "./store/store.js";
 export {
+  ApprovalDecidedError,
+  ApprovalNotAllowedError,
+  ApprovalNotFoundError,
+  RunFinishedError,
+  RunTimedOutError,
   DuplicateWorkflowError,
   EndureError,
   EngineClosedError,

@@ -12,6 +12,7 @@ import {
 import type { JournalEntry, NewEntry } from "./journal.js";
 import { rateLimitOf, type RateLimit } from "./flow-control.js";
 import type { Op, OpHost } from "./op.js";
+import { encodeError } from "./outcomes.js";
 import {
   backoffDelayMs,
   isTerminalStepError,
@@ -97,7 +98,8 @@ export async function runStep(
     } finally {
       host.bodyEnded();
     }
-    if (result.ok === "halted" || result.ok === "settled" || host.halted) return;
+    if (result.ok === "halted" || result.ok === "settled" || host.halted || !host.isCurrent(op))
+      return;
     if (result.ok) {
       settleSuccess(host, op, result.encoded, attempt);
       return;
@@ -114,11 +116,11 @@ export async function runStep(
       at: host.port.clock.now(),
       position: op.position,
       key: op.key,
-      data: `{"attempt":${attempt},"retryAt":${retryAt},"delayMs":${delayMs},"error":${encodeError(result.error)}}`,
+      data: `{"attempt":${attempt},"attempts":${policy.retries + 1},"retryAt":${retryAt},"delayMs":${delayMs},"error":${encodeError(result.error)}}`,
     });
     // A failure is durable before the wait, so a crash never resets the attempt count.
     await host.port.durable();
-    if (host.halted) return;
+    if (host.halted || !host.isCurrent(op)) return;
   }
 }
 
@@ -133,10 +135,10 @@ async function runAttempt(
 ): Promise<AttemptResult> {
   // Write-ahead: nothing a step does may precede the commit of what came before it.
   await host.port.durable();
-  if (host.halted || host.draining) return { ok: "halted" };
+  if (host.halted || host.draining || !host.isCurrent(op)) return { ok: "halted" };
   if (rate !== null) {
     await host.port.acquireRate(rate);
-    if (host.halted || host.draining) return { ok: "halted" };
+    if (host.halted || host.draining || !host.isCurrent(op)) return { ok: "halted" };
   }
   const started = startedEntry(host, op, attempt);
   if (options.transactional === true)
@@ -176,7 +178,8 @@ async function runTransactional(
     try {
       await host.port.transaction(async (tx) => {
         encoded = await callBody(host, op, body, options, policy, attempt, tx);
-        if (host.halted) throw new Error("run halted during a transactional step");
+        if (host.halted || !host.isCurrent(op))
+          throw new Error("run halted during a transactional step");
         return [started, succeededEntry(host, op, encoded, attempt)];
       });
       host.countCommitted(2);
@@ -352,15 +355,4 @@ function decodeResult(encoded: string): unknown {
   if (encoded === "false") return false;
   if (encoded === "null") return null;
   return decodeValue(encoded);
-}
-
-function encodeError(error: Error): string {
-  try {
-    return encodeValue(error, "step error");
-  } catch {
-    const plain = new Error(error.message);
-    plain.name = error.name;
-    if (error.stack !== undefined) plain.stack = error.stack;
-    return encodeValue(plain, "step error");
-  }
 }

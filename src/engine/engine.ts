@@ -1,6 +1,7 @@
 // The engine: the composition root users hold. It registers workflows, starts runs, reads
 // them back, and owns the worker that executes them.
 import type { Clock } from "../core/clock.js";
+import { parseDuration } from "../core/duration.js";
 import {
   DuplicateWorkflowError,
   EngineClosedError,
@@ -15,6 +16,7 @@ import { concurrencyKeyOf, priorityOf } from "../core/flow-control.js";
 import type { NewEntry } from "../core/journal.js";
 import {
   LIST_RUNS_LIMIT_DEFAULT,
+  RETENTION_MS_DEFAULT,
   LIST_RUNS_LIMIT_MAX,
   PRIORITY_DEFAULT,
   RESULT_POLL_MS_MAX,
@@ -30,7 +32,21 @@ import { Committer } from "../worker/committer.js";
 import { newRunId } from "../worker/ids.js";
 import type { RunExit } from "../worker/run-host.js";
 import { systemClock } from "../worker/system-clock.js";
+import { cronOf } from "../worker/starters.js";
+import { explain, type Explanation } from "./explain.js";
+import { GC_SCHEDULE_DEFAULT, GC_WORKFLOW, gcWorkflow, type GcResult } from "./retention.js";
 import { Worker } from "../worker/worker.js";
+import {
+  decide,
+  sendEvent,
+  sendSignal,
+  toPendingApproval,
+  type DecisionOptions,
+  type EventToSend,
+  type MessageParts,
+  type PendingApproval,
+  type SentEvent,
+} from "./messages.js";
 import {
   runLimitsOf,
   workerSettingsOf,
@@ -125,6 +141,8 @@ export class Engine {
   private readonly committer: Committer;
   private readonly exitWaiters = new Map<string, Set<(exit: RunExit) => void>>();
   private closed = false;
+  private readonly retentionMs: number;
+  private readonly messageParts: MessageParts;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -137,9 +155,21 @@ export class Engine {
           `two workflows are registered under the name '${wf.name}'; workflow names must be unique`,
         );
       }
+      if (wf.name === GC_WORKFLOW)
+        throw new DuplicateWorkflowError(
+          `the workflow name '${GC_WORKFLOW}' is reserved for retention`,
+        );
+      cronOf(wf);
       this.workflows.set(wf.name, wf);
     }
-    const settings = workerSettingsOf(options.worker);
+    this.retentionMs =
+      options.retention === undefined
+        ? RETENTION_MS_DEFAULT
+        : parseDuration(options.retention, "retention");
+    const gcSchedule = options.gcSchedule === undefined ? GC_SCHEDULE_DEFAULT : options.gcSchedule;
+    if (options.worker !== false)
+      this.workflows.set(GC_WORKFLOW, gcWorkflow(this.store, this.retentionMs, gcSchedule));
+    const settings = workerSettingsOf(options.worker, options.waitTimeout);
     this.worker =
       settings === null
         ? null
@@ -157,12 +187,19 @@ export class Engine {
     this.committer =
       this.worker?.committer ??
       new Committer(this.store, this.clock, { fenced: () => {}, failed: () => {} });
+    this.messageParts = {
+      store: this.store,
+      clock: this.clock,
+      limits: this.limits,
+      woke: (refs) => this.worker?.woke(refs),
+      triggered: () => this.worker?.kick(),
+    };
   }
 
   /** Opens the store and starts the worker. Called by {@link createEngine}. */
   async open(): Promise<void> {
     await this.store.open();
-    this.worker?.start();
+    await this.worker?.start();
   }
 
   /** This engine's worker id, or null for a client engine. */
@@ -231,6 +268,10 @@ export class Engine {
       claim,
       priority,
       concurrencyKey,
+      deadlineAt:
+        wf.options.ttl === undefined
+          ? null
+          : this.clock.now() + parseDuration(wf.options.ttl, "ttl"),
     });
     if (!result.created && result.run.workflow !== wf.name) {
       throw new RunIdConflictError(
@@ -293,14 +334,94 @@ export class Engine {
       key: null,
       data: JSON.stringify({ reason }),
     };
-    const result = await this.store.cancel(runId, { entry, error }, this.clock.now());
+    const cancellation = { reason, kind: "cancelled" as const };
+    const result = await this.store.cancel(runId, { cancellation, entry, error }, this.clock.now());
     if (result.kind === "not_found")
       throw new RunNotFoundError(`cannot cancel: no run has the id '${runId}'`);
-    if (result.kind === "cancelled") {
-      this.worker?.cancelLocal(runId, reason);
-      this.notifyExit(runId, { kind: "left" });
+    if (result.kind === "requested") {
+      if (this.worker?.holds(runId) === true) this.worker.cancelLocal(runId, cancellation);
+      else this.worker?.kick();
     }
+    if (result.kind === "cancelled") this.notifyExit(runId, { kind: "left" });
     return toRunInfo(result.run);
+  }
+
+  /**
+   * Sends an event: stored once per id, delivered to every run waiting for a matching one
+   * (also to those that reach their wait later), and starting runs of workflows `on` it.
+   *
+   * @example
+   * ```ts
+   * await engine.sendEvent({ name: "email.replied", data: { threadId: "t-9" }, id: "msg-123" });
+   * ```
+   */
+  sendEvent(event: EventToSend): Promise<SentEvent> {
+    this.checkOpen();
+    return sendEvent(this.messageParts, event);
+  }
+
+  /** Sends a signal to one run; it is buffered until the run reads it with `ctx.waitForSignal`. */
+  signal(runId: string, name: string, data?: unknown): Promise<void> {
+    this.checkOpen();
+    return sendSignal(this.messageParts, runId, name, data);
+  }
+
+  /** Open approvals, oldest first, with what is being approved and the decisions so far. */
+  async approvals(options: { runId?: string; limit?: number } = {}): Promise<PendingApproval[]> {
+    const limit = options.limit ?? LIST_RUNS_LIMIT_DEFAULT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > LIST_RUNS_LIMIT_MAX) {
+      throw new InvalidArgumentError(
+        `approvals limit must be a whole number from 1 to ${LIST_RUNS_LIMIT_MAX}`,
+      );
+    }
+    const records = await this.store.listApprovals({
+      limit,
+      ...(options.runId !== undefined ? { runId: options.runId } : {}),
+    });
+    return records.map(toPendingApproval);
+  }
+
+  /**
+   * Approves the run's open approval `name`. Returns `settled` when this decision settled it,
+   * `recorded` when more are needed (quorum). Deciding twice is refused.
+   */
+  approve(runId: string, name: string, options: DecisionOptions): Promise<"recorded" | "settled"> {
+    this.checkOpen();
+    return decide(this.messageParts, runId, name, true, options);
+  }
+
+  /** Rejects the run's open approval `name`: a single rejection settles it. */
+  reject(runId: string, name: string, options: DecisionOptions): Promise<"recorded" | "settled"> {
+    this.checkOpen();
+    return decide(this.messageParts, runId, name, false, options);
+  }
+
+  /**
+   * Where the run is and why: a structured state and one plain sentence, such as
+   * "waiting for approval 'publish' since 2h 3m; times out in 6d 21h".
+   */
+  async explain(runId: string): Promise<Explanation> {
+    const run = await this.store.getRun(runId);
+    if (run === null) throw new RunNotFoundError(`cannot explain: no run has the id '${runId}'`);
+    const [journal, approvals] = await Promise.all([
+      this.store.readJournal(runId),
+      this.store.listApprovals({ limit: LIST_RUNS_LIMIT_MAX, runId }),
+    ]);
+    return explain(run, journal, approvals, this.clock.now());
+  }
+
+  /**
+   * Deletes finished runs and spent events older than the retention period (default 30 days),
+   * as a run of the built-in `endure.gc` workflow, whose journal records what it deleted. The
+   * engine also runs it daily. Needs a worker engine on the store to execute it.
+   */
+  async gc(): Promise<GcResult> {
+    this.checkOpen();
+    const wf = this.workflows.get(GC_WORKFLOW) ?? gcWorkflow(this.store, this.retentionMs, null);
+    const run = await this.start(wf as Workflow<unknown, GcResult>, undefined, {
+      id: `${GC_WORKFLOW}@manual:${new Date(this.clock.now()).toISOString()}`,
+    });
+    return run.result();
   }
 
   /** Makes a paused run (non-determinism, crash loop) runnable again. */
@@ -384,7 +505,11 @@ export class Engine {
   }
 
   private unknownMessage(name: string): string {
-    const known = [...this.workflows.keys()].map((n) => `'${n}'`).join(", ") || "none";
+    const known =
+      [...this.workflows.keys()]
+        .filter((n) => n !== GC_WORKFLOW)
+        .map((n) => `'${n}'`)
+        .join(", ") || "none";
     return `no workflow '${name}' is registered on this engine (registered: ${known}); pass it in createEngine({ workflows: [...] })`;
   }
 

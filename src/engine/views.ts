@@ -27,6 +27,13 @@ export interface RunInfo<O = unknown> {
   readonly priority: number;
   /** The key its workflow's concurrency limit counts it under (`""`: the whole workflow). */
   readonly concurrencyKey: string | null;
+  /** A cancellation asked for and not yet carried out. */
+  readonly cancelRequested: {
+    readonly reason: string;
+    readonly kind: "cancelled" | "timed_out";
+  } | null;
+  /** When the run must end (its workflow's `ttl`), if it has one. */
+  readonly deadlineAt: Date | null;
 }
 
 /** One journal entry as users see it. */
@@ -62,6 +69,8 @@ export function toRunInfo<O = unknown>(run: RunRecord): RunInfo<O> {
     wakeAt: date(run.wakeAt),
     priority: run.priority,
     concurrencyKey: run.concurrencyKey,
+    cancelRequested: run.cancelRequested,
+    deadlineAt: date(run.deadlineAt),
   };
 }
 

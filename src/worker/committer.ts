@@ -2,6 +2,7 @@
 // one fsync serves every run that asked for durability in the same turn of the event loop.
 import type { Clock } from "../core/clock.js";
 import type { NewEntry } from "../core/journal.js";
+import type { WaitRequest } from "../core/run-port.js";
 import type { SqlTransaction } from "../core/types.js";
 import { COMMIT_BATCH_ENTRIES_MAX } from "../core/limits.js";
 import type {
@@ -24,6 +25,7 @@ export interface CommitterEvents {
 interface RunQueue {
   epoch: number;
   entries: NewEntry[];
+  waits: WaitRequest[];
   update: RunUpdate | null;
   /** Callers of durable(): resolved once these entries are committed. */
   waiters: Array<() => void>;
@@ -66,10 +68,15 @@ export class Committer {
     this.queue(runId, epoch).entries.push(entry);
   }
 
+  /** Queues a wait to create with the run's next commit. */
+  addWait(runId: string, epoch: number, wait: WaitRequest): void {
+    this.queue(runId, epoch).waits.push(wait);
+  }
+
   /** Resolves once every entry queued for the run so far is committed. */
   durable(runId: string): Promise<void> {
     const q = this.queues.get(runId);
-    if (q !== undefined && (q.entries.length > 0 || q.update !== null)) {
+    if (q !== undefined && (q.entries.length > 0 || q.waits.length > 0 || q.update !== null)) {
       return new Promise((resolve) => {
         q.waiters.push(resolve);
         this.schedule();
@@ -113,6 +120,8 @@ export class Committer {
     epoch: number,
     body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>,
   ): Promise<TransactionResult> {
+    // Waits commit with their entries through a group commit; let any queued ones go first.
+    while ((this.queues.get(runId)?.waits.length ?? 0) > 0) await this.durable(runId);
     let ended: () => void = () => {};
     this.transacting.set(runId, new Promise((r) => (ended = r)));
     await this.inflight.get(runId);
@@ -178,7 +187,7 @@ export class Committer {
   private queue(runId: string, epoch: number): RunQueue {
     let q = this.queues.get(runId);
     if (q === undefined) {
-      q = { epoch, entries: [], update: null, waiters: [], updated: null };
+      q = { epoch, entries: [], waits: [], update: null, waiters: [], updated: null };
       this.queues.set(runId, q);
     }
     return q;
@@ -216,7 +225,7 @@ export class Committer {
         break;
       }
       this.queues.delete(runId);
-      writes.push({ runId, epoch: q.epoch, entries: q.entries, update: q.update });
+      writes.push({ runId, epoch: q.epoch, entries: q.entries, update: q.update, waits: q.waits });
       queues.push(q);
       size += q.entries.length;
     }

@@ -120,6 +120,7 @@ describe("SQLite store files", () => {
           claim: { workerId: "ghost", leaseMs: 3_600_000 },
           priority: 0,
           concurrencyKey: null,
+          deadlineAt: null,
         },
       ],
       writes: [],

@@ -5,6 +5,9 @@ import type { CommitBatch, RunWrite, StoreWake } from "../store.js";
 import { quoteIdent } from "./schema.js";
 import { RUN_COLUMNS, toRows, type RunRow } from "./rows.js";
 
+/** Statuses a run ends with. */
+const ENDED = "('completed', 'failed', 'cancelled', 'timed_out')";
+
 /** Most workflow names a wake-up notification lists; past that it says "any". The payload
  * of a NOTIFY must stay under 8,000 bytes. */
 const WAKE_WORKFLOWS_MAX = 32;
@@ -20,15 +23,17 @@ export function commitSql(schema: string): string {
   return `
 WITH c AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[],
-                       $7::text[], $8::float8[], $9::bigint[], $10::text[])
-    AS c(id, workflow, version, input, priority, ckey, owner, lease_ms, at, data)
+                       $7::text[], $8::float8[], $9::bigint[], $10::text[], $32::bigint[])
+    AS c(id, workflow, version, input, priority, ckey, owner, lease_ms, at, data, deadline)
 ), created AS (
   INSERT INTO ${S}.runs AS r (id, workflow, version, status, input, priority, concurrency_key,
-                              created_at, updated_at, owner, epoch, lease_expires_at)
+                              created_at, updated_at, owner, epoch, lease_expires_at, deadline_at,
+                              event_cursor)
   SELECT id, workflow, version, CASE WHEN owner IS NULL THEN 'pending' ELSE 'running' END, input,
          priority, ckey, $29, $29, owner, CASE WHEN owner IS NULL THEN 0 ELSE 1 END,
          CASE WHEN owner IS NULL THEN NULL
-              ELSE clock_timestamp() + lease_ms * interval '1 millisecond' END
+              ELSE clock_timestamp() + lease_ms * interval '1 millisecond' END,
+         deadline, (SELECT coalesce(max(pos), 0) FROM ${S}.events)
   FROM c
   ON CONFLICT (id) DO NOTHING
   RETURNING ${RUN_COLUMNS}
@@ -42,27 +47,43 @@ WITH c AS (
 ), fence AS (
   SELECT r.id, r.epoch FROM ${S}.runs r
   WHERE r.id = ANY($11::text[]) AND r.status = 'running'
+  ORDER BY r.id
   FOR SHARE
 ), ok AS (
   SELECT w.id, coalesce(w.base, (SELECT max(j.seq) FROM ${S}.journal j WHERE j.run_id = w.id), 0)
            AS base
   FROM w JOIN fence f ON f.id = w.id AND f.epoch = w.epoch
+), e AS (
+  SELECT * FROM unnest($14::text[], $15::int[], $16::text[], $17::bigint[], $18::int[],
+                       $19::text[], $20::text[], $21::bigint[], $22::text[])
+    AS e(run, off, type, at, pos, key, data, sat, sdata)
 ), appended AS (
   INSERT INTO ${S}.journal (run_id, seq, type, at, position, key, data, started_at, started_data)
   SELECT e.run, ok.base + e.off, e.type, e.at, e.pos, e.key, e.data, e.sat, e.sdata
-  FROM unnest($14::text[], $15::int[], $16::text[], $17::bigint[], $18::int[], $19::text[],
-              $20::text[], $21::bigint[], $22::text[])
-    AS e(run, off, type, at, pos, key, data, sat, sdata)
-  JOIN ok ON ok.id = e.run
-), updated AS (
-  UPDATE ${S}.runs r SET
-    status = u.status, output = u.output, error = u.error, paused_reason = u.reason,
-    wake_at = u.wake, updated_at = $29,
-    ended_at = CASE WHEN u.status IN ('completed', 'failed') THEN $29 END,
-    owner = NULL, lease_expires_at = NULL
+  FROM e JOIN ok ON ok.id = e.run
+), u AS (
+  -- A run going to sleep while one of its waits already ended (and this batch does not
+  -- journal it) must not sleep through it.
+  SELECT u.*, u.status = 'waiting' AND EXISTS (
+      SELECT 1 FROM ${S}.waits wt
+      WHERE wt.run_id = u.id AND wt.status NOT IN ('open', 'cancelled')
+        AND NOT EXISTS (SELECT 1 FROM ${S}.journal j WHERE j.run_id = wt.run_id
+                          AND j.position = wt.position AND j.type = 'wait_completed')
+        AND NOT EXISTS (SELECT 1 FROM e WHERE e.run = wt.run_id AND e.pos = wt.position
+                          AND e.type = 'wait_completed')
+    ) AS undelivered
   FROM unnest($23::text[], $24::text[], $25::text[], $26::text[], $27::text[], $28::bigint[])
     AS u(id, status, output, error, reason, wake)
-  JOIN ok ON ok.id = u.id
+), updated AS (
+  UPDATE ${S}.runs r SET
+    status = CASE WHEN u.status = 'waiting' AND (u.undelivered OR r.cancel_requested IS NOT NULL)
+                  THEN 'pending' ELSE u.status END,
+    wake_at = CASE WHEN u.undelivered OR r.cancel_requested IS NOT NULL THEN NULL ELSE u.wake END,
+    output = u.output, error = u.error, paused_reason = u.reason, updated_at = $29,
+    ended_at = CASE WHEN u.status IN ${ENDED} THEN $29 END,
+    cancel_requested = CASE WHEN u.status IN ${ENDED} THEN NULL ELSE r.cancel_requested END,
+    owner = NULL, lease_expires_at = NULL
+  FROM u JOIN ok ON ok.id = u.id
   WHERE r.id = u.id
   RETURNING r.id, r.workflow, r.concurrency_key
 ), notified AS (
@@ -94,6 +115,7 @@ export function commitParams(
   channel: string,
 ): unknown[] {
   const c = table(10);
+  const deadlines: Array<number | null> = [];
   for (const x of creates) {
     c.add(
       x.id,
@@ -107,6 +129,7 @@ export function commitParams(
       x.started.at,
       x.started.data,
     );
+    deadlines.push(x.deadlineAt);
   }
   const w = table(3);
   const e = table(9);
@@ -132,7 +155,9 @@ export function commitParams(
       write.runId,
       up.status,
       up.status === "completed" ? up.output : null,
-      up.status === "failed" ? up.error : null,
+      up.status === "failed" || up.status === "cancelled" || up.status === "timed_out"
+        ? up.error
+        : null,
       up.status === "paused" ? up.reason : null,
       up.status === "waiting" ? up.wakeAt : null,
     );
@@ -146,6 +171,7 @@ export function commitParams(
     batch.now,
     channel,
     wake === null ? null : JSON.stringify(wake),
+    deadlines,
   ];
 }
 

@@ -44,7 +44,8 @@ function messageOf(error: unknown): string {
 export function isConnectionFailure(error: unknown): boolean {
   if (error instanceof EndureError) return false;
   const code = codeOf(error);
-  if (CONNECTION_CODES.has(code) || code.startsWith("08")) return true;
+  // Class 08 is about connections, except a protocol violation: a bug, not an outage.
+  if (CONNECTION_CODES.has(code) || (code.startsWith("08") && code !== "08P01")) return true;
   const message = messageOf(error);
   return CONNECTION_MESSAGES.some((m) => message.includes(m));
 }

@@ -4,14 +4,21 @@
 import pg from "pg";
 import { EndureError } from "../../core/errors.js";
 import type { JournalEntry, NewEntry } from "../../core/journal.js";
-import { TERMINAL_STATUSES, type SqlTransaction } from "../../core/types.js";
+import type { WaitClosure } from "../../core/run-port.js";
+import { TERMINAL_STATUSES, type Cancellation, type SqlTransaction } from "../../core/types.js";
 import type {
+  ApprovalRecord,
   CancelResult,
   ClaimedRun,
   ClaimRequest,
   CommitBatch,
   CommitResult,
   CreateResult,
+  DecideResult,
+  DecisionInput,
+  EventInput,
+  EventRecord,
+  InboxItem,
   RateGrant,
   RateRequest,
   ResumeResult,
@@ -19,8 +26,11 @@ import type {
   RunPage,
   RunRecord,
   RunWrite,
+  SendEventResult,
+  SignalResult,
   Store,
   StoreWake,
+  WaitRecord,
   WriteResult,
 } from "../store.js";
 import { claimRuns } from "./claim.js";
@@ -34,9 +44,13 @@ import { quoteIdent } from "./schema.js";
 import { SEQ_CACHE_RUNS_MAX, settingsOf, type PostgresSettings } from "./settings.js";
 import type { PostgresStoreOptions } from "./settings.js";
 import { createSqlTransaction } from "./sql-transaction.js";
+import { eventNameLock, eventsLock, lockKeys, PostgresWaits, toEvent } from "./waits.js";
 
 const READ: RetryPolicy = { idempotent: true };
 const WRITE: RetryPolicy = { idempotent: false };
+
+/** A wake-up for any worker: runs may be runnable, and held runs may have news. */
+const ANY: StoreWake = { workflows: null, wakeAt: null };
 
 /** The PostgreSQL implementation of {@link Store}. Create it with `postgresStore`. */
 export class PostgresStore implements Store {
@@ -52,6 +66,7 @@ export class PostgresStore implements Store {
   private readonly S: string;
   private readonly channel: string;
   private readonly commitText: string;
+  private readonly waits: PostgresWaits;
   /** Last journal seq of runs written under an epoch this process holds (no one else appends). */
   private readonly seqs = new Map<string, { epoch: number; seq: number }>();
 
@@ -64,6 +79,7 @@ export class PostgresStore implements Store {
     this.S = quoteIdent(this.settings.schema);
     this.channel = `endure_wake_${this.settings.schema}`;
     this.commitText = commitSql(this.settings.schema);
+    this.waits = new PostgresWaits(this.S, this.settings.schema);
   }
 
   async open(): Promise<void> {
@@ -105,10 +121,17 @@ export class PostgresStore implements Store {
     if (batch.creates.length === 0 && batch.writes.length === 0) return { creates: [], writes: [] };
     const unique = [...new Map(batch.creates.map((c) => [c.id, c])).values()];
     const params = commitParams(batch, unique, (w) => this.cachedSeq(w), this.channel);
+    const name = `endure_commit_${this.settings.schema}`;
+    // Waits, and runs going to sleep, need more than the one statement (see commitWithWaits).
+    const simple = batch.writes.every(
+      (w) => (w.waits?.length ?? 0) === 0 && w.update?.status !== "waiting",
+    );
     let row: CommitRow | undefined;
     try {
       [row] = await this.use("committing", WRITE, (c) =>
-        query<CommitRow>(c, this.commitText, params, `endure_commit_${this.settings.schema}`),
+        simple
+          ? query<CommitRow>(c, this.commitText, params, name)
+          : this.commitWithWaits(c, batch, params, name),
       );
     } catch (e) {
       // The outcome is unknown: cached sequence numbers may be ahead of the journal.
@@ -245,23 +268,191 @@ export class PostgresStore implements Store {
 
   cancel(
     runId: string,
-    cancellation: { entry: NewEntry; error: string },
+    request: { cancellation: Cancellation; entry: NewEntry; error: string },
     now: number,
   ): Promise<CancelResult> {
     return this.inTransaction("cancelling a run", async (c): Promise<CancelResult> => {
       const row = await this.lockRun(c, runId);
       if (row === null) return { kind: "not_found" };
       if (TERMINAL_STATUSES.has(row.status)) return { kind: "finished", run: toRecord(row) };
+      if (row.status === "paused") {
+        // A paused run cannot replay to run its cleanup: it ends here.
+        const [updated] = await query<RunRow>(
+          c,
+          `UPDATE ${this.S}.runs SET status = 'cancelled', error = $2, updated_at = $3,
+             ended_at = $3, epoch = epoch + 1, owner = NULL, lease_expires_at = NULL,
+             wake_at = NULL, cancel_requested = NULL
+           WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
+          [runId, request.error, now],
+        );
+        await this.insertRows(c, runId, await this.lastSeq(c, runId), [request.entry]);
+        await this.waits.cancelAll(c, runId, now);
+        this.seqs.delete(runId);
+        return { kind: "cancelled", run: toRecord(updated as RunRow) };
+      }
       const [updated] = await query<RunRow>(
         c,
-        `UPDATE ${this.S}.runs SET status = 'cancelled', error = $2, updated_at = $3, ended_at = $3,
-           epoch = epoch + 1, owner = NULL, lease_expires_at = NULL, wake_at = NULL
+        `UPDATE ${this.S}.runs SET cancel_requested = coalesce(cancel_requested, $2),
+           updated_at = $3,
+           status = CASE status WHEN 'waiting' THEN 'pending' ELSE status END,
+           wake_at = CASE status WHEN 'waiting' THEN NULL ELSE wake_at END
          WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
-        [runId, cancellation.error, now],
+        [runId, JSON.stringify(request.cancellation), now],
       );
-      await this.insertRows(c, runId, await this.lastSeq(c, runId), [cancellation.entry]);
-      this.seqs.delete(runId);
-      return { kind: "cancelled", run: toRecord(updated as RunRow) };
+      await this.notify(c, { workflows: [row.workflow], wakeAt: null });
+      return { kind: "requested", run: toRecord(updated as RunRow) };
+    });
+  }
+
+  sendEvent(event: EventInput, now: number): Promise<SendEventResult> {
+    return this.inTransaction("storing an event", async (c) => {
+      const result = await this.waits.sendEvent(c, event, now);
+      if (result.created) await this.notify(c, ANY);
+      return result;
+    });
+  }
+
+  sendSignal(
+    runId: string,
+    signal: { name: string; data: string },
+    now: number,
+  ): Promise<SignalResult> {
+    return this.inTransaction("sending a signal", async (c): Promise<SignalResult> => {
+      const row = await this.lockRun(c, runId);
+      if (row === null) return { kind: "not_found" };
+      if (TERMINAL_STATUSES.has(row.status)) return { kind: "finished", run: toRecord(row) };
+      const woken = await this.waits.sendSignal(c, runId, signal, now);
+      if (woken.length > 0) await this.notify(c, ANY);
+      return { kind: "sent", woken };
+    });
+  }
+
+  decide(runId: string, name: string, decision: DecisionInput, now: number): Promise<DecideResult> {
+    return this.inTransaction("recording a decision", async (c) => {
+      await this.waits.lockRuns(c, [runId]);
+      const result = await this.waits.decide(c, runId, name, decision, now);
+      if (result.kind === "settled") await this.notify(c, ANY);
+      return result;
+    });
+  }
+
+  closeWait(
+    runId: string,
+    position: number,
+    closure: WaitClosure,
+    now: number,
+  ): Promise<WaitRecord | null> {
+    return this.inTransaction("ending a wait", async (c) => {
+      await this.waits.lockRuns(c, [runId]);
+      return this.waits.close(c, runId, position, closure, now);
+    });
+  }
+
+  addApprovers(runId: string, position: number, approvers: readonly string[]): Promise<void> {
+    return this.inTransaction("escalating an approval", async (c) => {
+      await this.waits.lockRuns(c, [runId]);
+      await this.waits.addApprovers(c, runId, position, approvers);
+    });
+  }
+
+  cancelWaits(runId: string, now: number): Promise<void> {
+    return this.inTransaction("cancelling waits", async (c) => {
+      await this.waits.lockRuns(c, [runId]);
+      await this.waits.cancelAll(c, runId, now);
+    });
+  }
+
+  getWait(runId: string, position: number): Promise<WaitRecord | null> {
+    return this.use("reading a wait", READ, (c) => this.waits.getWait(c, runId, position));
+  }
+
+  listApprovals(filter: { limit: number; runId?: string }): Promise<ApprovalRecord[]> {
+    return this.use("listing approvals", READ, (c) =>
+      this.waits.listApprovals(c, filter.limit, filter.runId ?? null),
+    );
+  }
+
+  inbox(runIds: readonly string[]): Promise<InboxItem[]> {
+    if (runIds.length === 0) return Promise.resolve([]);
+    return this.use("reading the inbox", READ, (c) => this.waits.inbox(c, runIds));
+  }
+
+  async cursor(name: string): Promise<number | null> {
+    const [row] = await this.use("reading a cursor", READ, (c) =>
+      query<{ value: number }>(c, `SELECT value FROM ${this.S}.cursors WHERE name = $1`, [name]),
+    );
+    return row === undefined ? null : Number(row.value);
+  }
+
+  async setCursor(name: string, value: number): Promise<void> {
+    await this.use("moving a cursor", READ, (c) =>
+      query(
+        c,
+        `INSERT INTO ${this.S}.cursors AS k (name, value) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET value = greatest(k.value, excluded.value)`,
+        [name, value],
+      ),
+    );
+  }
+
+  async eventsAfter(name: string, afterPos: number, limit: number): Promise<EventRecord[]> {
+    const rows = await this.use("reading events", READ, (c) =>
+      query<Parameters<typeof toEvent>[0]>(
+        c,
+        `SELECT pos, id, name, data, received_at FROM ${this.S}.events
+         WHERE name = $1 AND pos > $2 ORDER BY pos LIMIT $3`,
+        [name, afterPos, limit],
+      ),
+    );
+    return rows.map(toEvent);
+  }
+
+  async lastEventPos(): Promise<number> {
+    const [row] = await this.use("reading events", READ, (c) =>
+      query<{ p: number }>(c, `SELECT coalesce(max(pos), 0) AS p FROM ${this.S}.events`),
+    );
+    return Number(row?.p ?? 0);
+  }
+
+  deleteFinishedRuns(endedBefore: number, limit: number): Promise<string[]> {
+    return this.inTransaction("deleting finished runs", async (c) => {
+      const rows = await query<{ id: string }>(
+        c,
+        `DELETE FROM ${this.S}.runs WHERE id IN (
+           SELECT id FROM ${this.S}.runs
+           WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND ended_at < $1
+           ORDER BY ended_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING id`,
+        [endedBefore, limit],
+      );
+      const ids = rows.map((r) => r.id);
+      for (const table of ["journal", "waits", "signals", "decisions", "consumed_events"]) {
+        await query(c, `DELETE FROM ${this.S}.${table} WHERE run_id = ANY($1::text[])`, [ids]);
+      }
+      return ids;
+    });
+  }
+
+  deleteEvents(receivedBefore: number, limit: number): Promise<number> {
+    return this.inTransaction("deleting events", async (c) => {
+      // Events at or below the floor can be consumed by no run still going (each consumes
+      // only events after its cursor) and were passed by every trigger.
+      await lockKeys(c, [eventsLock(this.settings.schema)]);
+      const rows = await query<{ pos: number }>(
+        c,
+        `WITH floor AS (
+           SELECT min(f) AS f FROM (
+             SELECT min(event_cursor) AS f FROM ${this.S}.runs
+             WHERE status NOT IN ('completed', 'failed', 'cancelled', 'timed_out')
+             UNION ALL SELECT min(value) FROM ${this.S}.cursors WHERE name LIKE 'trigger:%') m)
+         DELETE FROM ${this.S}.events WHERE pos IN (
+           SELECT pos FROM ${this.S}.events, floor
+           WHERE received_at < $1 AND (floor.f IS NULL OR pos <= floor.f)
+           ORDER BY pos LIMIT $2)
+         RETURNING pos`,
+        [receivedBefore, limit],
+      );
+      return rows.length;
     });
   }
 
@@ -277,8 +468,7 @@ export class PostgresStore implements Store {
         [runId, now],
       );
       await this.insertRows(c, runId, await this.lastSeq(c, runId), [entry]);
-      const wake: StoreWake = { workflows: [row.workflow], wakeAt: null };
-      await query(c, "SELECT pg_notify($1, $2)", [this.channel, JSON.stringify(wake)]);
+      await this.notify(c, { workflows: [row.workflow], wakeAt: null });
       return { kind: "resumed", run: toRecord(updated as RunRow) };
     });
   }
@@ -353,6 +543,63 @@ export class PostgresStore implements Store {
         throw e;
       }
     });
+  }
+
+  /** Tells listening workers, when this transaction commits, that runs may be runnable. */
+  private async notify(c: pg.ClientBase, wake: StoreWake): Promise<void> {
+    await query(c, "SELECT pg_notify($1, $2)", [this.channel, JSON.stringify(wake)]);
+  }
+
+  /**
+   * A commit that creates waits or puts runs to sleep, in one transaction: the event names of
+   * new event waits are locked first (an event sent meanwhile is then seen by the wait, or
+   * sees it); the batch statement locks the runs; waits are created, ending at once those an
+   * earlier event or signal meets; then a run going to sleep whose wait ended (by this batch,
+   * or by an event that committed while we waited for the run's lock) is left runnable.
+   */
+  private async commitWithWaits(
+    c: pg.PoolClient,
+    batch: CommitBatch,
+    params: unknown[],
+    name: string,
+  ): Promise<CommitRow[]> {
+    const names = batch.writes.flatMap((w) =>
+      (w.waits ?? []).filter((x) => x.kind === "event").map((x) => x.target),
+    );
+    await c.query("BEGIN");
+    try {
+      await lockKeys(
+        c,
+        names.map((n) => eventNameLock(this.settings.schema, n)),
+      );
+      const rows = await query<CommitRow>(c, this.commitText, params, name);
+      const landed = new Set((rows[0]?.written ?? []).map(([id]) => id));
+      for (const w of batch.writes) {
+        if (landed.has(w.runId) && (w.waits?.length ?? 0) > 0)
+          await this.waits.create(c, w.runId, w.waits ?? [], batch.now);
+      }
+      const sleeping = batch.writes
+        .filter((w) => landed.has(w.runId) && w.update?.status === "waiting")
+        .map((w) => w.runId);
+      if (sleeping.length > 0) {
+        await query(
+          c,
+          `UPDATE ${this.S}.runs r SET status = 'pending', wake_at = NULL
+           WHERE r.id = ANY($1::text[]) AND r.status = 'waiting' AND (
+             r.cancel_requested IS NOT NULL OR EXISTS (
+               SELECT 1 FROM ${this.S}.waits wt
+               WHERE wt.run_id = r.id AND wt.status NOT IN ('open', 'cancelled')
+                 AND NOT EXISTS (SELECT 1 FROM ${this.S}.journal j WHERE j.run_id = wt.run_id
+                                   AND j.position = wt.position AND j.type = 'wait_completed')))`,
+          [sleeping],
+        );
+      }
+      await c.query("COMMIT");
+      return rows;
+    } catch (e) {
+      await c.query("ROLLBACK").catch(() => undefined);
+      throw e;
+    }
   }
 
   private async lockRun(c: pg.PoolClient, runId: string): Promise<RunRow | null> {

@@ -1,12 +1,13 @@
 // Rows of the PostgreSQL store and how they become the contract's records.
 import type { JournalEntry, NewEntry } from "../../core/journal.js";
-import type { RunStatus } from "../../core/types.js";
+import type { Cancellation, RunStatus } from "../../core/types.js";
 import type { RunRecord } from "../store.js";
 
 /** The columns of a run that make its {@link RunRecord}. */
 export const RUN_COLUMNS =
   "id, workflow, version, status, input, output, error, paused_reason, created_at, updated_at, " +
-  "ended_at, wake_at, owner, epoch, recoveries, priority, concurrency_key";
+  "ended_at, wake_at, owner, epoch, recoveries, priority, concurrency_key, cancel_requested, " +
+  "deadline_at";
 
 /** A run row as {@link RUN_COLUMNS} selects it (bigints parsed as numbers). */
 export interface RunRow {
@@ -27,6 +28,8 @@ export interface RunRow {
   recoveries: number;
   priority: number;
   concurrency_key: string | null;
+  cancel_requested: string | null;
+  deadline_at: number | null;
 }
 
 /** A journal row; `started_*` set when it also holds the step's start. */
@@ -60,6 +63,9 @@ export function toRecord(row: RunRow): RunRecord {
     recoveries: row.recoveries,
     priority: row.priority,
     concurrencyKey: row.concurrency_key,
+    cancelRequested:
+      row.cancel_requested === null ? null : (JSON.parse(row.cancel_requested) as Cancellation),
+    deadlineAt: row.deadline_at === null ? null : Number(row.deadline_at),
   };
 }
 

@@ -30,7 +30,11 @@ const MIGRATIONS: readonly string[] = [
     epoch bigint NOT NULL DEFAULT 0,
     lease_expires_at timestamptz,
     recoveries integer NOT NULL DEFAULT 0,
-    progress_mark bigint NOT NULL DEFAULT 0
+    progress_mark bigint NOT NULL DEFAULT 0,
+    cancel_requested text,
+    deadline_at bigint,
+    -- Events at or below this position were sent before the run began: its waits skip them.
+    event_cursor bigint NOT NULL DEFAULT 0
   ) WITH (fillfactor = 90);
   -- Claiming: runnable work by priority, due timers, expired leases, busy concurrency keys.
   CREATE INDEX runs_pending ON S.runs (priority DESC, created_at, id) WHERE status = 'pending';
@@ -53,6 +57,64 @@ const MIGRATIONS: readonly string[] = [
     started_at bigint,
     started_data text,
     PRIMARY KEY (run_id, seq)
+  );
+  -- Events: pos orders them by commit (inserts are serialized by an advisory lock).
+  CREATE TABLE S.events (
+    pos bigint PRIMARY KEY,
+    id text NOT NULL UNIQUE,
+    name text NOT NULL,
+    data text NOT NULL,
+    received_at bigint NOT NULL
+  );
+  CREATE INDEX events_by_name ON S.events (name, pos);
+  CREATE INDEX events_by_time ON S.events (received_at);
+  CREATE TABLE S.waits (
+    run_id text NOT NULL,
+    position integer NOT NULL,
+    key text NOT NULL,
+    kind text NOT NULL,
+    target text NOT NULL,
+    match_paths text NOT NULL,
+    match_key text NOT NULL,
+    timeout_at bigint NOT NULL,
+    details text,
+    added_approvers text NOT NULL DEFAULT '[]',
+    status text NOT NULL,
+    value text,
+    created_at bigint NOT NULL,
+    ended_at bigint,
+    PRIMARY KEY (run_id, position)
+  );
+  CREATE INDEX waits_open ON S.waits (kind, target, match_paths, match_key) WHERE status = 'open';
+  CREATE INDEX waits_ended ON S.waits (run_id) WHERE status NOT IN ('open', 'cancelled');
+  CREATE INDEX approvals_open ON S.waits (created_at) WHERE kind = 'approval' AND status = 'open';
+  CREATE TABLE S.consumed_events (
+    run_id text NOT NULL,
+    event_pos bigint NOT NULL,
+    PRIMARY KEY (run_id, event_pos)
+  );
+  CREATE TABLE S.signals (
+    run_id text NOT NULL,
+    seq integer NOT NULL,
+    name text NOT NULL,
+    data text NOT NULL,
+    sent_at bigint NOT NULL,
+    consumed boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (run_id, seq)
+  );
+  CREATE TABLE S.decisions (
+    run_id text NOT NULL,
+    position integer NOT NULL,
+    "by" text NOT NULL,
+    approved boolean NOT NULL,
+    comment text,
+    role text,
+    at bigint NOT NULL,
+    PRIMARY KEY (run_id, position, "by")
+  );
+  CREATE TABLE S.cursors (
+    name text PRIMARY KEY,
+    value bigint NOT NULL
   );
   -- Token buckets of rate limits (database clock, ms): tat_ms is when the bucket is full
   -- again after every reservation so far; granted_at_ms when the last one may start.

@@ -2,11 +2,21 @@
 import type Database from "better-sqlite3";
 
 /** Prepared statements of the write connection (and a few of the read connection). */
-export type Statements = Readonly<Record<StatementName, Database.Statement>>;
+export type Statements = Readonly<Record<StatementName, Database.Statement>> & {
+  readonly deleteRunParts: readonly Database.Statement[];
+};
 
 type StatementName =
   | "insertRun"
   | "insertEntry"
+  | "finishedBefore"
+  | "eventFloor"
+  | "deleteEvents"
+  | "cursor"
+  | "setCursor"
+  | "eventsAfter"
+  | "lastEventPos"
+  | "requestCancel"
   | "fenceMany"
   | "insertStep"
   | "lastSeq"
@@ -37,7 +47,8 @@ type StatementName =
 
 const RUN_COLUMNS =
   "id, workflow, version, status, input, output, error, paused_reason, created_at, updated_at, " +
-  "ended_at, wake_at, owner, epoch, recoveries, priority, concurrency_key";
+  "ended_at, wake_at, owner, epoch, recoveries, cancel_requested, deadline_at, priority, " +
+  "concurrency_key";
 
 const IN_WORKFLOWS = "workflow IN (SELECT value FROM json_each(@workflows))";
 
@@ -54,14 +65,15 @@ export function createStatements(db: Database.Database, reader: Database.Databas
   return {
     insertRun: db.prepare(
       `INSERT INTO runs (id, workflow, version, status, input, created_at, updated_at, owner, owner_pid, epoch,
-         lease_expires_at, priority, concurrency_key)
+         lease_expires_at, deadline_at, event_cursor, priority, concurrency_key)
        VALUES (@id, @workflow, @version, @status, @input, @created_at, @updated_at, @owner, @owner_pid, @epoch,
-         @lease_expires_at, @priority, @concurrency_key)`,
+         @lease_expires_at, @deadline_at, (SELECT coalesce(max(pos), 0) FROM events), @priority,
+         @concurrency_key)`,
     ),
     insertEntry: db.prepare(
       "INSERT INTO journal (run_id, seq, type, at, position, key, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ),
-    fence: db.prepare("SELECT epoch, status, owner FROM runs WHERE id = ?"),
+    fence: db.prepare("SELECT epoch, status, owner, cancel_requested FROM runs WHERE id = ?"),
     fenceMany: db.prepare(
       "SELECT id, epoch FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND status = 'running'",
     ),
@@ -76,7 +88,8 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     touch: db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?"),
     finishRun: db.prepare(
       `UPDATE runs SET status = @status, output = @output, error = @error, updated_at = @now, ended_at = @now,
-         owner = NULL, owner_pid = NULL, lease_expires_at = NULL, wake_at = NULL WHERE id = @id`,
+         owner = NULL, owner_pid = NULL, lease_expires_at = NULL, wake_at = NULL, cancel_requested = NULL
+       WHERE id = @id`,
     ),
     pauseRun: db.prepare(
       `UPDATE runs SET status = 'paused', paused_reason = ?, updated_at = ?,
@@ -89,6 +102,39 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     cancelRun: db.prepare(
       `UPDATE runs SET status = 'cancelled', error = @error, updated_at = @now, ended_at = @now, epoch = epoch + 1,
          owner = NULL, owner_pid = NULL, lease_expires_at = NULL, wake_at = NULL WHERE id = @id`,
+    ),
+    requestCancel: db.prepare(
+      `UPDATE runs SET cancel_requested = coalesce(cancel_requested, ?), updated_at = ?,
+         status = CASE status WHEN 'waiting' THEN 'pending' ELSE status END,
+         wake_at = CASE status WHEN 'waiting' THEN NULL ELSE wake_at END
+       WHERE id = ?`,
+    ),
+    cursor: reader.prepare("SELECT value FROM cursors WHERE name = ?"),
+    setCursor: db.prepare(
+      "INSERT INTO cursors (name, value) VALUES (@name, @value) ON CONFLICT (name) DO UPDATE SET value = max(value, @value)",
+    ),
+    eventsAfter: reader.prepare(
+      "SELECT pos, id, name, data, received_at FROM events WHERE name = ? AND pos > ? ORDER BY pos LIMIT ?",
+    ),
+    lastEventPos: reader.prepare("SELECT coalesce(max(pos), 0) AS p FROM events"),
+    finishedBefore: db.prepare(
+      `SELECT id FROM runs WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND ended_at < ?
+       ORDER BY ended_at LIMIT ?`,
+    ),
+    deleteRunParts: ["journal", "waits", "signals", "decisions", "consumed_events"]
+      .map((table) => db.prepare(`DELETE FROM ${table} WHERE run_id = ?`))
+      .concat(db.prepare("DELETE FROM runs WHERE id = ?")),
+    // Events at or below the floor can be consumed by no run still going (each consumes only
+    // events after its cursor) and were passed by every trigger.
+    eventFloor: db.prepare(
+      `SELECT min(c) AS floor FROM (
+         SELECT min(event_cursor) AS c FROM runs WHERE status NOT IN ('completed', 'failed', 'cancelled', 'timed_out')
+         UNION ALL SELECT min(value) FROM cursors WHERE name LIKE 'trigger:%')`,
+    ),
+    deleteEvents: db.prepare(
+      `DELETE FROM events WHERE pos IN (
+         SELECT pos FROM events WHERE received_at < @before AND (@floor IS NULL OR pos <= @floor)
+         ORDER BY pos LIMIT @limit)`,
     ),
     resumeRun: db.prepare(
       `UPDATE runs SET status = 'pending', paused_reason = NULL, recoveries = 0, updated_at = ? WHERE id = ?`,

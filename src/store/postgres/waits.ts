@@ -1,0 +1,498 @@
+// Waits on PostgreSQL: events, signals and approvals, each ended in the transaction that
+// decides it. Where SQLite has one writer, PostgreSQL has many sessions, so the order of
+// locks is the design: whoever ends a run's wait first locks the run's row (FOR UPDATE), and
+// events and the event waits of one name meet under one advisory lock, so that an event and
+// a wait created at the same moment always find each other (no lost wake-up). Lock order is
+// always: all events, then an event name, then runs by id.
+import type pg from "pg";
+import {
+  refusalOf,
+  verdictOf,
+  type ApprovalRules,
+  type RecordedDecision,
+} from "../../core/approval-rules.js";
+import { matchKeyOf } from "../../core/match.js";
+import type { WaitClosure, WaitRequest } from "../../core/run-port.js";
+import { decodeValue } from "../../core/serialize.js";
+import {
+  encodeApprovalResult,
+  encodeReceivedEvent,
+  encodeReceivedSignal,
+} from "../../core/wait-values.js";
+import type {
+  ApprovalRecord,
+  DecideResult,
+  DecisionInput,
+  EventInput,
+  EventRecord,
+  InboxItem,
+  SendEventResult,
+  WaitRecord,
+  WaitRef,
+} from "../store.js";
+import { query } from "./connection.js";
+
+interface WaitRow {
+  run_id: string;
+  position: number;
+  key: string;
+  kind: WaitRecord["kind"];
+  target: string;
+  match_paths: string;
+  match_key: string;
+  timeout_at: number;
+  details: string | null;
+  added_approvers: string;
+  status: WaitRecord["status"];
+  value: string | null;
+  created_at: number;
+  ended_at: number | null;
+}
+
+interface EventRow {
+  pos: number;
+  id: string;
+  name: string;
+  data: string;
+  received_at: number;
+}
+
+const WAIT_COLUMNS =
+  "run_id, position, key, kind, target, match_paths, match_key, timeout_at, details, " +
+  "added_approvers, status, value, created_at, ended_at";
+
+/** The advisory lock keys (texts hashed by the server) of a schema. */
+export function eventsLock(schema: string): string {
+  return `endure-events:${schema}`;
+}
+
+export function eventNameLock(schema: string, name: string): string {
+  return `endure-event:${schema}:${name}`;
+}
+
+/** Takes transaction-scoped advisory locks on `keys`, in a fixed order. */
+export async function lockKeys(c: pg.ClientBase, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await query(
+    c,
+    `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))
+     FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted`,
+    [[...new Set(keys)].sort()],
+  );
+}
+
+/** Operations on the waits of schema `S`, each on a client inside a transaction. */
+export class PostgresWaits {
+  constructor(
+    private readonly S: string,
+    private readonly schema: string,
+  ) {}
+
+  async getWait(c: pg.ClientBase, runId: string, position: number): Promise<WaitRecord | null> {
+    const [row] = await query<WaitRow>(
+      c,
+      `SELECT ${WAIT_COLUMNS} FROM ${this.S}.waits WHERE run_id = $1 AND position = $2`,
+      [runId, position],
+    );
+    return row === undefined ? null : toWait(row);
+  }
+
+  /** Locks runs' rows in id order; returns the ids that exist with their status. */
+  async lockRuns(c: pg.ClientBase, ids: readonly string[]): Promise<Map<string, string>> {
+    const rows = await query<{ id: string; status: string }>(
+      c,
+      `SELECT id, status FROM ${this.S}.runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      [[...ids]],
+    );
+    return new Map(rows.map((r) => [r.id, r.status]));
+  }
+
+  /**
+   * Creates waits written by a run (its row is locked by the commit, the names of its event
+   * waits by the caller), ending at once those an earlier event or signal meets.
+   */
+  async create(c: pg.ClientBase, runId: string, waits: readonly WaitRequest[], now: number) {
+    for (const w of waits) {
+      const paths = JSON.stringify(w.match?.paths ?? []);
+      const key = w.match?.key ?? "[]";
+      await query(
+        c,
+        `INSERT INTO ${this.S}.waits (run_id, position, key, kind, target, match_paths, match_key,
+           timeout_at, details, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10)`,
+        [runId, w.position, w.key, w.kind, w.target, paths, key, w.timeoutAt, w.details, now],
+      );
+      if (w.kind === "event") await this.takeEvent(c, runId, w.position, w.target, paths, key, now);
+      else if (w.kind === "signal") await this.takeSignal(c, runId, w.position, w.target, now);
+    }
+  }
+
+  async sendEvent(c: pg.ClientBase, event: EventInput, now: number): Promise<SendEventResult> {
+    // Positions follow commit order: one sender at a time, so a reader never skips one.
+    await lockKeys(c, [eventsLock(this.schema)]);
+    await lockKeys(c, [eventNameLock(this.schema, event.name)]);
+    const [existing] = await query<EventRow>(
+      c,
+      `SELECT pos, id, name, data, received_at FROM ${this.S}.events WHERE id = $1`,
+      [event.id],
+    );
+    if (existing !== undefined) return { created: false, event: toEvent(existing), woken: [] };
+    const [inserted] = await query<{ pos: number }>(
+      c,
+      `INSERT INTO ${this.S}.events (pos, id, name, data, received_at)
+       SELECT coalesce(max(pos), 0) + 1, $1, $2, $3, $4 FROM ${this.S}.events RETURNING pos`,
+      [event.id, event.name, event.data, now],
+    );
+    const pos = inserted?.pos ?? 0;
+    const matching = await this.openMatching(c, event);
+    const runs = await this.lockRuns(c, [...new Set(matching.map((m) => m.run_id))]);
+    // Read again under the run locks: a wait may have ended since.
+    const earliest = new Map<string, number>();
+    for (const row of await this.openMatching(c, event)) {
+      if (!runs.has(row.run_id)) continue;
+      const seen = earliest.get(row.run_id);
+      if (seen === undefined || row.position < seen) earliest.set(row.run_id, row.position);
+    }
+    const value = encodeReceivedEvent(event.id, event.name, event.data, now);
+    const woken: WaitRef[] = [];
+    for (const [runId, position] of earliest) {
+      await query(c, `INSERT INTO ${this.S}.consumed_events (run_id, event_pos) VALUES ($1, $2)`, [
+        runId,
+        pos,
+      ]);
+      await this.end(c, runId, position, "satisfied", value, now);
+      await this.wake(c, runId);
+      woken.push({ runId, position });
+    }
+    return { created: true, event: { ...event, receivedAt: now, pos }, woken };
+  }
+
+  /** Buffers a signal, or ends the run's earliest open wait for it. The run's row is locked. */
+  async sendSignal(
+    c: pg.ClientBase,
+    runId: string,
+    signal: { name: string; data: string },
+    now: number,
+  ): Promise<WaitRef[]> {
+    await query(
+      c,
+      `INSERT INTO ${this.S}.signals (run_id, seq, name, data, sent_at)
+       SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4 FROM ${this.S}.signals WHERE run_id = $1`,
+      [runId, signal.name, signal.data, now],
+    );
+    const [open] = await query<{ position: number }>(
+      c,
+      `SELECT position FROM ${this.S}.waits WHERE run_id = $1 AND kind = 'signal' AND target = $2
+         AND status = 'open' ORDER BY position LIMIT 1`,
+      [runId, signal.name],
+    );
+    if (open === undefined || !(await this.takeSignal(c, runId, open.position, signal.name, now)))
+      return [];
+    await this.wake(c, runId);
+    return [{ runId, position: open.position }];
+  }
+
+  /** Records a decision. The run's row is locked. */
+  async decide(
+    c: pg.ClientBase,
+    runId: string,
+    name: string,
+    decision: DecisionInput,
+    now: number,
+  ): Promise<DecideResult> {
+    const [row] = await query<WaitRow>(
+      c,
+      `SELECT ${WAIT_COLUMNS} FROM ${this.S}.waits WHERE run_id = $1 AND kind = 'approval'
+         AND target = $2 ORDER BY status = 'open' DESC, position DESC LIMIT 1`,
+      [runId, name],
+    );
+    if (row === undefined) return { kind: "not_found" };
+    const wait = toWait(row);
+    if (wait.status !== "open") return { kind: "already_ended", wait };
+    const rules = rulesOf(wait);
+    const decisions = await this.decisionsOf(c, runId, wait.position);
+    const refusal = refusalOf(rules, decisions, decision.by, decision.role);
+    if (refusal !== null) return { kind: "refused", reason: refusal, wait };
+    await query(
+      c,
+      `INSERT INTO ${this.S}.decisions (run_id, position, "by", approved, comment, role, at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [runId, wait.position, decision.by, decision.approved, decision.comment, decision.role, now],
+    );
+    const all = [...decisions, { ...decision, at: now }];
+    const verdict = verdictOf(rules, all);
+    if (verdict === null) return { kind: "recorded", wait };
+    const value = encodeApprovalResult(verdict, all, now);
+    await this.end(c, runId, wait.position, "satisfied", value, now);
+    await this.wake(c, runId);
+    return { kind: "settled", wait: (await this.getWait(c, runId, wait.position)) as WaitRecord };
+  }
+
+  /** Ends an open wait (the run's row is locked); returns it as it ended. */
+  async close(
+    c: pg.ClientBase,
+    runId: string,
+    position: number,
+    closure: WaitClosure,
+    now: number,
+  ): Promise<WaitRecord | null> {
+    const wait = await this.getWait(c, runId, position);
+    if (wait === null || wait.status !== "open") return wait;
+    let value: string | null = null;
+    if (wait.kind === "approval" && closure.status !== "cancelled") {
+      const decisions = await this.decisionsOf(c, runId, position);
+      value =
+        closure.status === "timed_out"
+          ? encodeApprovalResult("timed_out", decisions, now)
+          : encodeApprovalResult("resolved", decisions, now, closure.approved ?? false);
+    } else if (closure.status === "resolved") {
+      value = closure.value;
+    }
+    await this.end(c, runId, position, closure.status, value, now);
+    return this.getWait(c, runId, position);
+  }
+
+  async addApprovers(
+    c: pg.ClientBase,
+    runId: string,
+    position: number,
+    approvers: readonly string[],
+  ): Promise<void> {
+    const wait = await this.getWait(c, runId, position);
+    if (wait === null || wait.status !== "open") return;
+    const merged = [...new Set([...wait.addedApprovers, ...approvers])];
+    await query(
+      c,
+      `UPDATE ${this.S}.waits SET added_approvers = $3 WHERE run_id = $1 AND position = $2
+         AND status = 'open'`,
+      [runId, position, JSON.stringify(merged)],
+    );
+  }
+
+  async cancelAll(c: pg.ClientBase, runId: string, now: number): Promise<void> {
+    await query(
+      c,
+      `UPDATE ${this.S}.waits SET status = 'cancelled', ended_at = $2
+       WHERE run_id = $1 AND status = 'open'`,
+      [runId, now],
+    );
+  }
+
+  async listApprovals(
+    c: pg.ClientBase,
+    limit: number,
+    runId: string | null,
+  ): Promise<ApprovalRecord[]> {
+    const rows = await query<WaitRow & { workflow: string }>(
+      c,
+      `SELECT ${WAIT_COLUMNS.split(", ")
+        .map((col) => `w.${col}`)
+        .join(", ")}, r.workflow FROM ${this.S}.waits w JOIN ${this.S}.runs r ON r.id = w.run_id
+       WHERE w.kind = 'approval' AND w.status = 'open' AND ($2::text IS NULL OR w.run_id = $2)
+       ORDER BY w.created_at LIMIT $1`,
+      [limit, runId],
+    );
+    const records: ApprovalRecord[] = [];
+    for (const row of rows) {
+      records.push({
+        wait: toWait(row),
+        workflow: row.workflow,
+        decisions: await this.decisionsOf(c, row.run_id, row.position),
+      });
+    }
+    return records;
+  }
+
+  async inbox(c: pg.ClientBase, runIds: readonly string[]): Promise<InboxItem[]> {
+    const ended = await query<{ run_id: string; position: number }>(
+      c,
+      `SELECT w.run_id, w.position FROM ${this.S}.waits w
+       WHERE w.run_id = ANY($1::text[]) AND w.status NOT IN ('open', 'cancelled')
+         AND NOT EXISTS (SELECT 1 FROM ${this.S}.journal j WHERE j.run_id = w.run_id
+                           AND j.position = w.position AND j.type = 'wait_completed')
+       ORDER BY w.run_id, w.position`,
+      [[...runIds]],
+    );
+    const items: InboxItem[] = ended.map((r) => ({
+      kind: "wait_ended",
+      runId: r.run_id,
+      position: r.position,
+    }));
+    const cancels = await query<{ id: string; cancel_requested: string }>(
+      c,
+      `SELECT id, cancel_requested FROM ${this.S}.runs
+       WHERE id = ANY($1::text[]) AND cancel_requested IS NOT NULL ORDER BY id`,
+      [[...runIds]],
+    );
+    for (const r of cancels) {
+      items.push({
+        kind: "cancel_requested",
+        runId: r.id,
+        cancellation: JSON.parse(r.cancel_requested) as {
+          reason: string;
+          kind: "cancelled" | "timed_out";
+        },
+      });
+    }
+    return items;
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  /** Open event waits whose match the event meets. */
+  private async openMatching(
+    c: pg.ClientBase,
+    event: EventInput,
+  ): Promise<Array<{ run_id: string; position: number }>> {
+    const subject = { id: event.id, name: event.name, data: JSON.parse(event.data) as unknown };
+    const shapes = await query<{ match_paths: string }>(
+      c,
+      `SELECT DISTINCT match_paths FROM ${this.S}.waits
+       WHERE kind = 'event' AND target = $1 AND status = 'open'`,
+      [event.name],
+    );
+    const found: Array<{ run_id: string; position: number }> = [];
+    for (const { match_paths } of shapes) {
+      const key = matchKeyOf(subject, JSON.parse(match_paths) as string[]);
+      if (key === null) continue;
+      found.push(
+        ...(await query<{ run_id: string; position: number }>(
+          c,
+          `SELECT run_id, position FROM ${this.S}.waits WHERE kind = 'event' AND target = $1
+             AND status = 'open' AND match_paths = $2 AND match_key = $3
+           ORDER BY run_id, position`,
+          [event.name, match_paths, key],
+        )),
+      );
+    }
+    return found;
+  }
+
+  /** Takes the first event since the run began that meets the wait, if any. */
+  private async takeEvent(
+    c: pg.ClientBase,
+    runId: string,
+    position: number,
+    name: string,
+    paths: string,
+    key: string,
+    now: number,
+  ): Promise<boolean> {
+    const events = await query<EventRow>(
+      c,
+      `SELECT pos, id, name, data, received_at FROM ${this.S}.events
+       WHERE name = $2 AND pos > (SELECT event_cursor FROM ${this.S}.runs WHERE id = $1)
+         AND pos NOT IN (SELECT event_pos FROM ${this.S}.consumed_events WHERE run_id = $1)
+       ORDER BY pos`,
+      [runId, name],
+    );
+    const pathList = JSON.parse(paths) as string[];
+    const found = events.find(
+      (e) => matchKeyOf({ id: e.id, name: e.name, data: JSON.parse(e.data) }, pathList) === key,
+    );
+    if (found === undefined) return false;
+    await query(c, `INSERT INTO ${this.S}.consumed_events (run_id, event_pos) VALUES ($1, $2)`, [
+      runId,
+      found.pos,
+    ]);
+    const value = encodeReceivedEvent(found.id, found.name, found.data, found.received_at);
+    await this.end(c, runId, position, "satisfied", value, now);
+    return true;
+  }
+
+  private async takeSignal(
+    c: pg.ClientBase,
+    runId: string,
+    position: number,
+    name: string,
+    now: number,
+  ): Promise<boolean> {
+    const [signal] = await query<{ seq: number; name: string; data: string; sent_at: number }>(
+      c,
+      `SELECT seq, name, data, sent_at FROM ${this.S}.signals
+       WHERE run_id = $1 AND name = $2 AND NOT consumed ORDER BY seq LIMIT 1`,
+      [runId, name],
+    );
+    if (signal === undefined) return false;
+    await query(c, `UPDATE ${this.S}.signals SET consumed = true WHERE run_id = $1 AND seq = $2`, [
+      runId,
+      signal.seq,
+    ]);
+    const value = encodeReceivedSignal(signal.name, signal.data, signal.sent_at);
+    await this.end(c, runId, position, "satisfied", value, now);
+    return true;
+  }
+
+  private async end(
+    c: pg.ClientBase,
+    runId: string,
+    position: number,
+    status: WaitRecord["status"],
+    value: string | null,
+    now: number,
+  ): Promise<void> {
+    await query(
+      c,
+      `UPDATE ${this.S}.waits SET status = $3, value = $4, ended_at = $5
+       WHERE run_id = $1 AND position = $2 AND status = 'open'`,
+      [runId, position, status, value, now],
+    );
+  }
+
+  private async wake(c: pg.ClientBase, runId: string): Promise<void> {
+    await query(
+      c,
+      `UPDATE ${this.S}.runs SET status = 'pending', wake_at = NULL
+       WHERE id = $1 AND status = 'waiting'`,
+      [runId],
+    );
+  }
+
+  private async decisionsOf(
+    c: pg.ClientBase,
+    runId: string,
+    position: number,
+  ): Promise<RecordedDecision[]> {
+    return query<RecordedDecision>(
+      c,
+      `SELECT "by", approved, comment, role, at FROM ${this.S}.decisions
+       WHERE run_id = $1 AND position = $2 ORDER BY at, "by"`,
+      [runId, position],
+    );
+  }
+}
+
+function rulesOf(wait: WaitRecord): ApprovalRules {
+  const stored = decodeValue(wait.details ?? "{}") as ApprovalRules;
+  return {
+    ...stored,
+    approvers: stored.approvers.length === 0 ? [] : [...stored.approvers, ...wait.addedApprovers],
+  };
+}
+
+function toWait(row: WaitRow): WaitRecord {
+  return {
+    runId: row.run_id,
+    position: row.position,
+    key: row.key,
+    kind: row.kind,
+    target: row.target,
+    timeoutAt: Number(row.timeout_at),
+    details: row.details,
+    status: row.status,
+    value: row.value,
+    createdAt: Number(row.created_at),
+    endedAt: row.ended_at === null ? null : Number(row.ended_at),
+    addedApprovers: JSON.parse(row.added_approvers) as string[],
+  };
+}
+
+export function toEvent(row: EventRow): EventRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    data: row.data,
+    receivedAt: Number(row.received_at),
+    pos: Number(row.pos),
+  };
+}
