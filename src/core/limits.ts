@@ -138,3 +138,7 @@ export const EVENT_ID_LENGTH_MAX = 256;
 
 /** Events read per query by a worker starting event-triggered runs: 100. */
 export const TRIGGER_BATCH_MAX = 100;
+
+/** Longest `engine.health()` waits for the store, in milliseconds: 2 s. Health probes need an
+ * answer, and a store that takes longer is not healthy anyway. */
+export const HEALTH_CHECK_MS_MAX = 2_000;

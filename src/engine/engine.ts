@@ -15,6 +15,7 @@ import {
 import { concurrencyKeyOf, priorityOf } from "../core/flow-control.js";
 import type { NewEntry } from "../core/journal.js";
 import {
+  HEALTH_CHECK_MS_MAX,
   LIST_RUNS_LIMIT_DEFAULT,
   RETENTION_MS_DEFAULT,
   LIST_RUNS_LIMIT_MAX,
@@ -458,10 +459,19 @@ export class Engine {
   async health(): Promise<EngineHealth> {
     const started = performance.now();
     let error: string | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the store did not answer within ${HEALTH_CHECK_MS_MAX} ms`)),
+        HEALTH_CHECK_MS_MAX,
+      );
+    });
     try {
-      await this.store.nextWakeAt();
+      await Promise.race([this.store.nextWakeAt(), late]);
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
+    } finally {
+      clearTimeout(timer);
     }
     const state = this.worker?.state ?? { storeFailuresInRow: 0, closing: false };
     const closing = this.closed || state.closing;

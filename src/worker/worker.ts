@@ -386,7 +386,11 @@ export class Worker {
         this.settings.leaseMs,
         this.clock.now(),
       );
+      const sent = new Map(held.map((h) => [h.runId, h.epoch]));
       for (const runId of lost) {
+        // The run may have been dropped and claimed again while the heartbeat was on its way:
+        // only the lease it asked about is lost.
+        if (this.hosts.get(runId)?.epoch !== sent.get(runId)) continue;
         this.leaseLost(
           runId,
           new LeaseLostError(

@@ -5,7 +5,6 @@ import { isConnectionFailure, storeError } from "./errors.js";
 import {
   RECONNECT_BACKOFF_MS_INITIAL,
   RECONNECT_BACKOFF_MS_MAX,
-  RECONNECT_MS_MAX,
   type PostgresSettings,
 } from "./settings.js";
 
@@ -76,17 +75,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Runs `fn` on a pooled client. Failing to get a connection is retried with backoff for up to
- * {@link RECONNECT_MS_MAX}; a connection lost after the statement was sent is retried only
+ * `reconnectMs`; a connection lost after the statement was sent is retried only
  * for idempotent work, since a write may have landed. Errors come out typed.
  */
 export async function withClient<T>(
   pool: pg.Pool,
+  reconnectMs: number,
   where: string,
   doing: string,
   policy: RetryPolicy,
   fn: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
-  const deadline = Date.now() + RECONNECT_MS_MAX;
+  const deadline = Date.now() + reconnectMs;
   let backoffMs = RECONNECT_BACKOFF_MS_INITIAL;
   for (;;) {
     let client: pg.PoolClient;

@@ -528,7 +528,7 @@ export class PostgresStore implements Store {
         storeError(new Error("the store is not open (call open() first)"), this.description, doing),
       );
     }
-    return withClient(this.pool, this.description, doing, policy, fn);
+    return withClient(this.pool, this.settings.reconnectMs, this.description, doing, policy, fn);
   }
 
   private inTransaction<T>(doing: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -13,9 +13,9 @@ export const STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;
 export const CONNECT_TIMEOUT_MS_DEFAULT = 10_000;
 
 /** How long an operation keeps retrying to get a connection while the server is down or
- * restarting, in ms: 10 s. Longer outages surface as `store_unavailable` and the worker
- * goes on retrying at its own pace. */
-export const RECONNECT_MS_MAX = 10_000;
+ * restarting, in ms: 10 s. A restart or failover shorter than this goes unnoticed; longer
+ * outages surface as `store_unavailable` (runs are handed back and the worker backs off). */
+export const RECONNECT_MS_DEFAULT = 10_000;
 
 /** First and longest pause between reconnection attempts, in ms. */
 export const RECONNECT_BACKOFF_MS_INITIAL = 50;
@@ -40,6 +40,8 @@ export interface PostgresStoreOptions {
   statementTimeoutMs?: number;
   /** Connection timeout, in ms. Default 10,000. */
   connectTimeoutMs?: number;
+  /** How long an operation retries getting a connection during an outage, in ms. Default 10,000. */
+  reconnectMs?: number;
   /**
    * Apply missing migrations when the store opens (default true). With `false`, opening a
    * database whose schema is behind fails with `store_outdated`: run `endure migrate` first.
@@ -72,6 +74,7 @@ export function settingsOf(options: PostgresStoreOptions): PostgresSettings {
       options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT,
       "connectTimeoutMs",
     ),
+    reconnectMs: positive(options.reconnectMs ?? RECONNECT_MS_DEFAULT, "reconnectMs"),
     migrate: options.migrate ?? true,
     listen: options.listen ?? true,
   };
