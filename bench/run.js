@@ -2,7 +2,7 @@
 // machine. Prints a table and writes bench/results/latest.json. Ratios hold across noisy
 // shared machines; absolute times do not.
 //
-//   node --expose-gc bench/run.js [--quick] [--only=sqlite]
+//   node --expose-gc bench/run.js [--quick] [--only=sqlite|postgres]
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,8 +10,10 @@ import Database from "better-sqlite3";
 import { createEngine, workflow } from "endure";
 import { sqliteStore } from "endure/sqlite";
 import { createTestClock } from "endure/testing";
+import { benchPostgres } from "./postgres.js";
 
 const quick = process.argv.includes("--quick");
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length) ?? null;
 const results = { machine: machine(), when: new Date().toISOString(), sqlite: {} };
 const rows = [];
 const dir = mkdtempSync(join(tmpdir(), "endure-bench-"));
@@ -290,85 +292,90 @@ function row(metric, value, unit, floor, target, note = "") {
 const fmt = (n) =>
   typeof n === "number" ? (n >= 100 ? n.toFixed(0) : n.toFixed(2)) : String(n ?? "");
 
-for (const durability of ["fsync", "process"]) {
-  const seq = await sequential(durability, quick ? 5 : 15, quick ? 10 : 20);
-  const tput = await throughput(durability, 1000, quick ? 3 : 7);
-  results.sqlite[durability] = { sequential: seq, throughput: tput };
-  const floor = seq.floorCommitUs;
-  row(`sqlite ${durability}: floor, one single-row commit`, floor, "µs", "", "");
+if (only === null || only === "sqlite") {
+  for (const durability of ["fsync", "process"]) {
+    const seq = await sequential(durability, quick ? 5 : 15, quick ? 10 : 20);
+    const tput = await throughput(durability, 1000, quick ? 3 : 7);
+    results.sqlite[durability] = { sequential: seq, throughput: tput };
+    const floor = seq.floorCommitUs;
+    row(`sqlite ${durability}: floor, one single-row commit`, floor, "µs", "", "");
+    row(
+      `sqlite ${durability}: per-step overhead (10-step run minus empty run, /10)`,
+      seq.marginalStepUs,
+      "µs",
+      `${fmt(floor)} µs`,
+      "≤ 1.2x floor",
+      `${fmt(seq.marginalRatio)}x floor`,
+    );
+    row(
+      `sqlite ${durability}: 10-step run incl. start and end, /10`,
+      seq.perStepUs,
+      "µs",
+      `${fmt(floor)} µs`,
+      "",
+      `${fmt(seq.perStepRatio)}x floor (11 commits per 10 steps)`,
+    );
+    row(
+      `sqlite ${durability}: 1,000 runs x 10 steps at once (median)`,
+      tput.stepsPerSecond,
+      "steps/s",
+      "",
+      durability === "fsync" ? "≥ 50,000" : "",
+      `${fmt(tput.seconds * 1000)} ms; best ${fmt(tput.bestStepsPerSecond)}/s`,
+    );
+  }
+  const mem = await evictedMemory(quick ? 2_000 : 20_000);
+  results.sqlite.evicted = mem;
   row(
-    `sqlite ${durability}: per-step overhead (10-step run minus empty run, /10)`,
-    seq.marginalStepUs,
-    "µs",
-    `${fmt(floor)} µs`,
-    "≤ 1.2x floor",
-    `${fmt(seq.marginalRatio)}x floor`,
+    `sqlite: heap held per run evicted while sleeping (${mem.runs} runs)`,
+    mem.heapBytesPerRun,
+    "bytes",
+    "",
+    "≈ 0",
+  );
+  row("sqlite: store size per sleeping run", mem.storeBytesPerRun, "bytes", "", "");
+
+  const inMemory = await eventLatency(false, quick ? 10 : 40);
+  const evictedLatency = await eventLatency(true, quick ? 10 : 40);
+  results.sqlite.events = { inMemory, evicted: evictedLatency };
+  row(
+    "sqlite fsync: sendEvent to next step running, run in memory (median)",
+    inMemory.medianMs,
+    "ms",
+    "",
+    "< 5 ms",
+    `p90 ${fmt(inMemory.p90Ms)} ms`,
   );
   row(
-    `sqlite ${durability}: 10-step run incl. start and end, /10`,
-    seq.perStepUs,
-    "µs",
-    `${fmt(floor)} µs`,
+    "sqlite fsync: sendEvent to next step running, run evicted (median)",
+    evictedLatency.medianMs,
+    "ms",
     "",
-    `${fmt(seq.perStepRatio)}x floor (11 commits per 10 steps)`,
+    "< 20 ms",
+    `p90 ${fmt(evictedLatency.p90Ms)} ms`,
+  );
+  const many = await manyWaiting(quick ? 10_000 : 100_000);
+  results.sqlite.manyWaiting = many;
+  row(
+    `sqlite: heap held per run waiting for an event (${many.n} runs)`,
+    many.heapBytesPerRun,
+    "bytes",
+    "",
+    "flat",
+    `heap ${fmt(many.heapAfterMiB)} MiB after`,
   );
   row(
-    `sqlite ${durability}: 1,000 runs x 10 steps at once (median)`,
-    tput.stepsPerSecond,
-    "steps/s",
+    `sqlite: store size per run waiting for an event (${many.n} runs)`,
+    many.storeBytesPerRun,
+    "bytes",
     "",
-    durability === "fsync" ? "≥ 50,000" : "",
-    `${fmt(tput.seconds * 1000)} ms; best ${fmt(tput.bestStepsPerSecond)}/s`,
+    "",
+    `store ${fmt(many.storeMiB)} MiB; started in ${fmt(many.seconds)} s`,
   );
 }
-const mem = await evictedMemory(quick ? 2_000 : 20_000);
-results.sqlite.evicted = mem;
-row(
-  `sqlite: heap held per run evicted while sleeping (${mem.runs} runs)`,
-  mem.heapBytesPerRun,
-  "bytes",
-  "",
-  "≈ 0",
-);
-row("sqlite: store size per sleeping run", mem.storeBytesPerRun, "bytes", "", "");
-
-const inMemory = await eventLatency(false, quick ? 10 : 40);
-const evictedLatency = await eventLatency(true, quick ? 10 : 40);
-results.sqlite.events = { inMemory, evicted: evictedLatency };
-row(
-  "sqlite fsync: sendEvent to next step running, run in memory (median)",
-  inMemory.medianMs,
-  "ms",
-  "",
-  "< 5 ms",
-  `p90 ${fmt(inMemory.p90Ms)} ms`,
-);
-row(
-  "sqlite fsync: sendEvent to next step running, run evicted (median)",
-  evictedLatency.medianMs,
-  "ms",
-  "",
-  "< 20 ms",
-  `p90 ${fmt(evictedLatency.p90Ms)} ms`,
-);
-const many = await manyWaiting(quick ? 10_000 : 100_000);
-results.sqlite.manyWaiting = many;
-row(
-  `sqlite: heap held per run waiting for an event (${many.n} runs)`,
-  many.heapBytesPerRun,
-  "bytes",
-  "",
-  "flat",
-  `heap ${fmt(many.heapAfterMiB)} MiB after`,
-);
-row(
-  `sqlite: store size per run waiting for an event (${many.n} runs)`,
-  many.storeBytesPerRun,
-  "bytes",
-  "",
-  "",
-  `store ${fmt(many.storeMiB)} MiB; started in ${fmt(many.seconds)} s`,
-);
+if (only === null || only === "postgres") {
+  results.postgres = await benchPostgres({ quick, row, fmt });
+}
 
 const width = Math.max(...rows.map((r) => r.metric.length));
 console.log(

@@ -327,7 +327,16 @@ export class Worker {
     prelude: NewEntry | null = null,
   ): RunHost | null {
     const workflow = this.workflows.get(run.workflow);
-    if (workflow === undefined || this.hosts.has(run.id)) return null;
+    if (workflow === undefined) return null;
+    const existing = this.hosts.get(run.id);
+    if (existing !== undefined) {
+      if (existing.epoch >= run.epoch) return null;
+      // A claim raised the epoch of a run hosted here (a recovery claim racing a run just
+      // started): the older host can no longer commit; the newer claim carries the run.
+      existing.lose(
+        new LeaseLostError(`run ${run.id} was claimed again by this worker at epoch ${run.epoch}`),
+      );
+    }
     const host = new RunHost(
       {
         clock: this.clock,

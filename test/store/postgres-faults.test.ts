@@ -183,7 +183,8 @@ describe("PostgreSQL store faults", () => {
     await blocker.connect();
     onCleanup(() => blocker.end());
     await blocker.query("BEGIN");
-    await blocker.query("SELECT * FROM endure.runs WHERE id = 'locked' FOR UPDATE");
+    // Appends wait for this lock (they take ROW EXCLUSIVE on the journal).
+    await blocker.query("LOCK TABLE endure.journal IN SHARE MODE");
     const write = {
       runId: "locked",
       epoch: 1,
@@ -219,10 +220,10 @@ describe("PostgreSQL store faults", () => {
     const blocker = await import("pg").then((m) => new m.default.Client(url));
     await blocker.connect();
     onCleanup(() => blocker.end());
-    // Hold the run's row so that its next commit waits on the server, then kill that session.
+    // Lock the journal so that the run's next commit waits on the server, then kill that session.
     await blocker.query("BEGIN");
     const run = await engine.start(wf, undefined, { id: "cut" });
-    await blocker.query("SELECT * FROM endure.runs WHERE id = 'cut' FOR UPDATE");
+    await blocker.query("LOCK TABLE endure.journal IN SHARE MODE");
     const waiting = await eventually(
       async () => {
         const r = await admin(
@@ -235,7 +236,7 @@ describe("PostgreSQL store faults", () => {
         return r.rows[0]?.pid;
       },
       10_000,
-      "a commit waiting for the row lock",
+      "a commit waiting for the lock",
     );
     await admin((c) => c.query("SELECT pg_terminate_backend($1)", [waiting]), url);
     await blocker.query("ROLLBACK");
@@ -278,6 +279,54 @@ describe("PostgreSQL store faults", () => {
     expect(warnings.some((w) => w.includes("the store failed"))).toBe(true);
     expect(warnings.some((w) => w.includes("the store works again"))).toBe(true);
     expect((await engine.health()).ok).toBe(true);
+  });
+
+  it("refuses a late append of a worker whose run was taken, and commits the rest of its batch", async () => {
+    const url = await freshDatabase();
+    const old = await openStore(url);
+    const taker = await openStore(url);
+    await old.commit({
+      creates: [
+        create("taken", { workerId: "old", leaseMs: 200 }),
+        create("kept", { workerId: "old", leaseMs: 60_000 }),
+      ],
+      writes: [],
+      now: T0,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const [claimed] = await claimBy(taker, "taker", T0);
+    expect([claimed?.run.id, claimed?.takeover]).toEqual(["taken", true]);
+    const step = (n: number) => [
+      { type: "step_attempt_started" as const, at: T0, position: n, key: `s#${n}`, data: "{}" },
+      {
+        type: "step_succeeded" as const,
+        at: T0,
+        position: n,
+        key: `s#${n}`,
+        data: '{"result":"old"}',
+      },
+    ];
+    const late = await old.commit({
+      creates: [],
+      writes: [
+        { runId: "taken", epoch: 1, entries: step(1), update: null },
+        { runId: "kept", epoch: 1, entries: step(1), update: null },
+      ],
+      now: T0,
+    });
+    expect(late.writes.map((w) => w.kind)).toEqual(["fenced", "committed"]);
+    expect((await taker.readJournal("taken")).map((e) => e.type)).toEqual(["run_started"]);
+    expect((await old.readJournal("kept")).map((e) => e.type)).toEqual([
+      "run_started",
+      "step_attempt_started",
+      "step_succeeded",
+    ]);
+    const mine = await taker.commit({
+      creates: [],
+      writes: [{ runId: "taken", epoch: claimed?.run.epoch ?? 0, entries: step(1), update: null }],
+      now: T0,
+    });
+    expect(mine.writes[0]?.kind).toBe("committed");
   });
 
   it("gives a run to exactly one of two workers claiming it at the same moment", async () => {

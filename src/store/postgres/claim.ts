@@ -16,8 +16,18 @@ interface Candidate {
   takeover: boolean;
 }
 
+
+/**
+ * The journal row a claim writes, in its transaction, at the run's next sequence number. It
+ * fences the previous holder's appends, which continue its own numbering: the first one
+ * collides with this row on the journal's primary key (see postgres-store.ts, fast commits).
+ * Readers skip it.
+ */
+export const LEASE_MARK = "lease_taken";
+
 /** Entry types that are not progress: a run that only gathers these is crash-looping. */
-const NOT_PROGRESS = "('run_recovered', 'run_resumed', 'step_attempt_started')";
+const NOT_PROGRESS = `('run_recovered', 'run_resumed', 'step_attempt_started', '${LEASE_MARK}')`;
+
 
 function candidatesSql(S: string): string {
   const cols = "id, workflow, concurrency_key";
@@ -72,12 +82,27 @@ RETURNING ${RUN_COLUMNS.split(", ")
     .join(", ")}, c.takeover`;
 }
 
+/** A claimed run, with the sequence number of the row that marks its new lease. */
+export interface Claimed extends ClaimedRun {
+  readonly markSeq: number;
+}
+
+function markSql(S: string): string {
+  return `
+INSERT INTO ${S}.journal (run_id, seq, type, at, data)
+SELECT c.id, coalesce((SELECT max(j.seq) FROM ${S}.journal j WHERE j.run_id = c.id), 0) + 1,
+       '${LEASE_MARK}', $2, json_build_object('worker', $3::text, 'epoch', r.epoch + 1)::text
+FROM unnest($1::text[]) AS c(id) JOIN ${S}.runs r ON r.id = c.id
+ON CONFLICT (run_id, seq) DO NOTHING
+RETURNING run_id, seq`;
+}
+
 /** Claims runs for `r` on `client`, in one transaction. */
 export async function claimRuns(
   client: pg.ClientBase,
   schema: string,
   r: ClaimRequest,
-): Promise<ClaimedRun[]> {
+): Promise<Claimed[]> {
   const S = quoteIdent(schema);
   const limited = r.workflows.filter((w) => r.concurrency[w] !== undefined);
   await client.query("BEGIN");
@@ -107,7 +132,19 @@ export async function claimRuns(
       full.map(([w]) => w),
       full.map(([, k]) => k),
     ]);
-    const chosen = pickWithinLimits(candidates, r, running);
+    const picked = pickWithinLimits(candidates, r, running);
+    // Mark the new leases; a run whose holder is appending this very moment keeps it (its
+    // mark would collide with that append): it is left out, for a later claim.
+    const marks =
+      picked.length === 0
+        ? []
+        : await query<{ run_id: string; seq: number }>(client, markSql(S), [
+            picked.map((c) => c.id),
+            r.now,
+            r.workerId,
+          ]);
+    const markSeq = new Map(marks.map((m) => [m.run_id, m.seq]));
+    const chosen = picked.filter((c) => markSeq.has(c.id));
     const rows =
       chosen.length === 0
         ? []
@@ -118,10 +155,18 @@ export async function claimRuns(
             chosen.map((c) => c.id),
             chosen.map((c) => c.takeover),
           ]);
+    if (rows.length !== marks.length) {
+      // A mark without its claim would leave a gap: claim nothing rather than that.
+      throw new Error(`claimed ${rows.length} runs but marked ${marks.length}`);
+    }
     await client.query("COMMIT");
     const order = new Map(chosen.map((c, i) => [c.id, i]));
     rows.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
-    return rows.map((row) => ({ run: toRecord(row), takeover: row.takeover }));
+    return rows.map((row) => ({
+      run: toRecord(row),
+      takeover: row.takeover,
+      markSeq: markSeq.get(row.id) ?? 0,
+    }));
   } catch (e) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw e;

@@ -33,8 +33,8 @@ import type {
   WaitRecord,
   WriteResult,
 } from "../store.js";
-import { claimRuns } from "./claim.js";
-import { commitParams, commitSql, rowCount, type CommitRow } from "./commit.js";
+import { claimRuns, LEASE_MARK } from "./claim.js";
+import { buildCommit, rowCount, type CommitRow, type CommitStatement } from "./commit.js";
 import { clientConfig, createPool, query, withClient, type RetryPolicy } from "./connection.js";
 import { redactUrl, storeError } from "./errors.js";
 import { Listener } from "./listener.js";
@@ -48,6 +48,14 @@ import { eventNameLock, eventsLock, lockKeys, PostgresWaits, toEvent } from "./w
 
 const READ: RetryPolicy = { idempotent: true };
 const WRITE: RetryPolicy = { idempotent: false };
+
+/** SQLSTATE of a unique violation: a fast append met a lease mark (its run was taken). */
+const UNIQUE_VIOLATION = "23505";
+
+function codeOf(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+  return typeof cause?.code === "string" ? cause.code : undefined;
+}
 
 /** A wake-up for any worker: runs may be runnable, and held runs may have news. */
 const ANY: StoreWake = { workflows: null, wakeAt: null };
@@ -65,7 +73,6 @@ export class PostgresStore implements Store {
   private listener: Listener | null = null;
   private readonly S: string;
   private readonly channel: string;
-  private readonly commitText: string;
   private readonly waits: PostgresWaits;
   /** Last journal seq of runs written under an epoch this process holds (no one else appends). */
   private readonly seqs = new Map<string, { epoch: number; seq: number }>();
@@ -78,7 +85,6 @@ export class PostgresStore implements Store {
     this.description = `${where} (schema ${this.settings.schema})`;
     this.S = quoteIdent(this.settings.schema);
     this.channel = `endure_wake_${this.settings.schema}`;
-    this.commitText = commitSql(this.settings.schema);
     this.waits = new PostgresWaits(this.S, this.settings.schema);
   }
 
@@ -119,9 +125,16 @@ export class PostgresStore implements Store {
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
     if (batch.creates.length === 0 && batch.writes.length === 0) return { creates: [], writes: [] };
+    const fast = await this.commitAppends(batch);
+    if (fast !== null) return fast;
     const unique = [...new Map(batch.creates.map((c) => [c.id, c])).values()];
-    const params = commitParams(batch, unique, (w) => this.cachedSeq(w), this.channel);
-    const name = `endure_commit_${this.settings.schema}`;
+    const statement = buildCommit(
+      this.settings.schema,
+      batch,
+      unique,
+      (w) => this.cachedSeq(w),
+      this.channel,
+    );
     // Waits, and runs going to sleep, need more than the one statement (see commitWithWaits).
     const simple = batch.writes.every(
       (w) => (w.waits?.length ?? 0) === 0 && w.update?.status !== "waiting",
@@ -130,8 +143,8 @@ export class PostgresStore implements Store {
     try {
       [row] = await this.use("committing", WRITE, (c) =>
         simple
-          ? query<CommitRow>(c, this.commitText, params, name)
-          : this.commitWithWaits(c, batch, params, name),
+          ? query<CommitRow>(c, statement.text, statement.values, statement.name)
+          : this.commitWithWaits(c, batch, statement),
       );
     } catch (e) {
       // The outcome is unknown: cached sequence numbers may be ahead of the journal.
@@ -203,8 +216,8 @@ export class PostgresStore implements Store {
   claim(request: ClaimRequest): Promise<ClaimedRun[]> {
     return this.use("claiming runs", WRITE, async (c) => {
       const claimed = await claimRuns(c, this.settings.schema, request);
-      for (const { run } of claimed) this.seqs.delete(run.id);
-      return claimed;
+      for (const { run, markSeq } of claimed) this.remember(run.id, run.epoch, markSeq);
+      return claimed.map(({ run, takeover }) => ({ run, takeover }));
     });
   }
 
@@ -259,7 +272,7 @@ export class PostgresStore implements Store {
       query<EntryRow>(
         c,
         `SELECT seq, type, at, position, key, data, started_at, started_data
-         FROM ${this.S}.journal WHERE run_id = $1 ORDER BY seq`,
+         FROM ${this.S}.journal WHERE run_id = $1 AND type <> '${LEASE_MARK}' ORDER BY seq`,
         [runId],
       ),
     );
@@ -545,6 +558,54 @@ export class PostgresStore implements Store {
     });
   }
 
+  /**
+   * The fast commit of a batch that only appends to runs this process holds (every step of a
+   * running workflow): one plain INSERT, numbered after the cached last seq of each run. It
+   * needs no lock: a claim that took one of these runs wrote a row at that run's next seq in
+   * its transaction (claim.ts, LEASE_MARK), so the first late append collides with it on the
+   * primary key and the whole INSERT fails; the batch then goes the fenced way, which reports
+   * that run fenced and commits the others. Null when the batch does not qualify.
+   */
+  private async commitAppends(batch: CommitBatch): Promise<CommitResult | null> {
+    if (batch.creates.length > 0 || batch.writes.length === 0) return null;
+    const bases: number[] = [];
+    for (const w of batch.writes) {
+      const base = this.cachedSeq(w);
+      if (base === null || w.update !== null || (w.waits?.length ?? 0) > 0) return null;
+      bases.push(base);
+    }
+    const cols: unknown[][] = Array.from({ length: 9 }, () => []);
+    const next = new Map<string, number>();
+    batch.writes.forEach((w, i) => {
+      let seq = bases[i] ?? 0;
+      for (const row of toRows(w.entries)) {
+        const values = [w.runId, ++seq, row.type, row.at, row.position, row.key, row.data];
+        values.push(row.started_at, row.started_data);
+        values.forEach((v, k) => cols[k]?.push(v));
+      }
+      next.set(w.runId, seq);
+    });
+    try {
+      await this.use("committing", WRITE, (c) =>
+        query(
+          c,
+          `INSERT INTO ${this.S}.journal (run_id, seq, type, at, position, key, data, started_at,
+             started_data)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::int[],
+                                $6::text[], $7::text[], $8::bigint[], $9::text[])`,
+          cols,
+          `endure_append_${this.settings.schema}`,
+        ),
+      );
+    } catch (e) {
+      for (const w of batch.writes) this.seqs.delete(w.runId);
+      if (codeOf(e) === UNIQUE_VIOLATION) return null;
+      throw e;
+    }
+    for (const w of batch.writes) this.remember(w.runId, w.epoch, next.get(w.runId) ?? 0);
+    return { creates: [], writes: batch.writes.map(() => ({ kind: "committed" })) };
+  }
+
   /** Tells listening workers, when this transaction commits, that runs may be runnable. */
   private async notify(c: pg.ClientBase, wake: StoreWake): Promise<void> {
     await query(c, "SELECT pg_notify($1, $2)", [this.channel, JSON.stringify(wake)]);
@@ -560,8 +621,7 @@ export class PostgresStore implements Store {
   private async commitWithWaits(
     c: pg.PoolClient,
     batch: CommitBatch,
-    params: unknown[],
-    name: string,
+    statement: CommitStatement,
   ): Promise<CommitRow[]> {
     const names = batch.writes.flatMap((w) =>
       (w.waits ?? []).filter((x) => x.kind === "event").map((x) => x.target),
@@ -572,7 +632,7 @@ export class PostgresStore implements Store {
         c,
         names.map((n) => eventNameLock(this.settings.schema, n)),
       );
-      const rows = await query<CommitRow>(c, this.commitText, params, name);
+      const rows = await query<CommitRow>(c, statement.text, statement.values, statement.name);
       const landed = new Set((rows[0]?.written ?? []).map(([id]) => id));
       for (const w of batch.writes) {
         if (landed.has(w.runId) && (w.waits?.length ?? 0) > 0)

@@ -1,0 +1,284 @@
+// The PostgreSQL part of `npm run bench`, on a throwaway server with PostgreSQL's durable
+// defaults (fsync and synchronous commit on): per-step overhead beside the floor measured
+// in the same run, throughput of 1,000 runs x 10 steps with 1, 2 and 4 worker processes,
+// and recovery time from a worker's death to its runs resuming in another worker.
+import { spawn } from "node:child_process";
+import pg from "pg";
+import { createEngine, workflow } from "endure";
+import { postgresStore } from "endure/postgres";
+import { startPostgres } from "../test/support/postgres-server.mjs";
+
+const WORKER = new URL("./pg-worker.mjs", import.meta.url).pathname;
+const silent = { warn: () => {} };
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const tenSteps = workflow("ten-steps", async (ctx) => {
+  let total = 0;
+  for (let i = 0; i < 10; i++) total += await ctx.step("step", () => i);
+  return total;
+});
+const noSteps = workflow("no-steps", async () => 0);
+const slowSteps = workflow("slow-steps", async () => "done");
+
+async function freshDatabase(server, name) {
+  const admin = new pg.Client(server.url);
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(server.url);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** The floor: one single-row INSERT committed per round trip, on one connection. */
+async function openFloor(url) {
+  const client = new pg.Client(url);
+  await client.connect();
+  await client.query(
+    "CREATE TABLE floor (id bigserial PRIMARY KEY, run_id text NOT NULL, data text)",
+  );
+  return {
+    async commitUs(n) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) {
+        await client.query({
+          name: "floor",
+          text: "INSERT INTO floor (run_id, data) VALUES ($1, $2)",
+          values: ["run", `{"attempt":1,"result":${i}}`],
+        });
+      }
+      return Number(process.hrtime.bigint() - t0) / 1e3 / n;
+    },
+    close: () => client.end(),
+  };
+}
+
+/** Sequential runs in blocks interleaved with blocks of floor commits; medians of ratios. */
+async function sequential(url, blocks, runsPerBlock) {
+  const floor = await openFloor(url);
+  const engine = await createEngine({
+    store: postgresStore(url),
+    workflows: [tenSteps, noSteps],
+    logger: silent,
+  });
+  const timeRuns = async (wf) => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < runsPerBlock; i++) await (await engine.start(wf, undefined)).result();
+    return Number(process.hrtime.bigint() - t0) / 1e3 / runsPerBlock;
+  };
+  await floor.commitUs(100);
+  await timeRuns(tenSteps);
+  const samples = [];
+  for (let b = 0; b < blocks; b++) {
+    const floorUs = await floor.commitUs(runsPerBlock * 10);
+    const emptyRunUs = await timeRuns(noSteps);
+    const tenStepRunUs = await timeRuns(tenSteps);
+    samples.push({
+      floorUs,
+      emptyRunUs,
+      tenStepRunUs,
+      perStepUs: tenStepRunUs / 10,
+      marginalStepUs: (tenStepRunUs - emptyRunUs) / 10,
+    });
+  }
+  await engine.close();
+  await floor.close();
+  const pick = (k) => median(samples.map((s) => s[k]));
+  return {
+    floorCommitUs: pick("floorUs"),
+    emptyRunUs: pick("emptyRunUs"),
+    tenStepRunUs: pick("tenStepRunUs"),
+    perStepUs: pick("perStepUs"),
+    marginalStepUs: pick("marginalStepUs"),
+    perStepRatio: median(samples.map((s) => s.perStepUs / s.floorUs)),
+    marginalRatio: median(samples.map((s) => s.marginalStepUs / s.floorUs)),
+    blocks: samples,
+  };
+}
+
+function startWorker(url, id, leaseMs) {
+  const child = spawn(process.execPath, [WORKER, url, id, String(leaseMs)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const ready = new Promise((resolve, reject) => {
+    child.stdout.on("data", (d) => d.toString().includes("ready") && resolve());
+    child.on("exit", (code) => reject(new Error(`worker ${id} exited with ${code}`)));
+  });
+  const exited = new Promise((r) => child.on("exit", r));
+  return { child, ready, exited, id };
+}
+
+async function stopWorkers(workers) {
+  for (const w of workers) w.child.kill("SIGTERM");
+  await Promise.all(workers.map((w) => w.exited));
+}
+
+async function count(client, sql, values = []) {
+  return (await client.query(sql, values)).rows[0].n;
+}
+
+/** 1,000 runs of 10 steps started at once by a client, executed by `n` worker processes. */
+async function throughput(server, n, rounds) {
+  const url = await freshDatabase(server, `tput_${n}`);
+  const client = await createEngine({
+    store: postgresStore(url),
+    workflows: [tenSteps],
+    worker: false,
+    logger: silent,
+  });
+  const workers = Array.from({ length: n }, (_, i) => startWorker(url, `tput-${n}-${i}`, 30_000));
+  await Promise.all(workers.map((w) => w.ready));
+  const admin = new pg.Client(url);
+  await admin.connect();
+  const runs = 1_000;
+  const round = async (r) => {
+    const t0 = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: runs }, (_, i) =>
+        client.start(tenSteps, undefined, { id: `r${r}-${i}` }),
+      ),
+    );
+    for (;;) {
+      const done = await count(
+        admin,
+        "SELECT count(*)::int AS n FROM endure.runs WHERE status = 'completed' AND id LIKE $1",
+        [`r${r}-%`],
+      );
+      if (done === runs) break;
+      await sleep(5);
+    }
+    return Number(process.hrtime.bigint() - t0) / 1e9;
+  };
+  await round("warm");
+  const times = [];
+  for (let r = 0; r < rounds; r++) times.push(await round(r));
+  await stopWorkers(workers);
+  await admin.end();
+  await client.close();
+  const seconds = median(times);
+  return {
+    workers: n,
+    runs,
+    steps: runs * 10,
+    rounds,
+    seconds,
+    stepsPerSecond: (runs * 10) / seconds,
+    bestStepsPerSecond: (runs * 10) / Math.min(...times),
+  };
+}
+
+/**
+ * Two workers share slow runs; one is killed with SIGKILL. Measures from the kill to the
+ * moment each of its runs is resumed by the other (its `run_recovered` entry committed).
+ */
+async function recovery(server, leaseMs) {
+  const url = await freshDatabase(server, "recovery");
+  const client = await createEngine({
+    store: postgresStore(url),
+    workflows: [slowSteps],
+    worker: false,
+    logger: silent,
+  });
+  const victim = startWorker(url, "victim", leaseMs);
+  await victim.ready;
+  await Promise.all(
+    Array.from({ length: 50 }, (_, i) => client.start(slowSteps, undefined, { id: `s${i}` })),
+  );
+  const admin = new pg.Client(url);
+  await admin.connect();
+  for (;;) {
+    const held = await count(
+      admin,
+      "SELECT count(*)::int AS n FROM endure.runs WHERE owner = 'victim'",
+    );
+    if (held === 50) break;
+    await sleep(10);
+  }
+  const survivor = startWorker(url, "survivor", leaseMs);
+  await survivor.ready;
+  // Let the victim renew its leases once, as a live worker does, then kill it mid-run.
+  await sleep(leaseMs / 3 + 200);
+  const { rows } = await admin.query(
+    "SELECT id FROM endure.runs WHERE owner = 'victim' AND status = 'running'",
+  );
+  const orphans = rows.map((r) => r.id);
+  const killedAt = Date.now();
+  victim.child.kill("SIGKILL");
+  await victim.exited;
+  const resumedAt = new Map();
+  while (resumedAt.size < orphans.length && Date.now() - killedAt < leaseMs * 3 + 10_000) {
+    const found = await admin.query(
+      "SELECT DISTINCT run_id FROM endure.journal WHERE type = 'run_recovered' AND run_id = ANY($1)",
+      [orphans],
+    );
+    for (const r of found.rows) if (!resumedAt.has(r.run_id)) resumedAt.set(r.run_id, Date.now());
+    await sleep(10);
+  }
+  const delays = [...resumedAt.values()].map((t) => (t - killedAt) / 1000);
+  await stopWorkers([survivor]);
+  await admin.end();
+  await client.close();
+  return {
+    leaseSeconds: leaseMs / 1000,
+    orphans: orphans.length,
+    resumed: resumedAt.size,
+    firstSeconds: Math.min(...delays),
+    lastSeconds: Math.max(...delays),
+  };
+}
+
+export { sequential, throughput, recovery, freshDatabase };
+
+/** Runs the PostgreSQL benchmarks; `row` adds a line to the printed table. */
+export async function benchPostgres({ quick, row, fmt }) {
+  const server = await startPostgres({ durable: true });
+  try {
+    const url = await freshDatabase(server, "sequential");
+    const seq = await sequential(url, quick ? 5 : 15, quick ? 10 : 20);
+    const floor = seq.floorCommitUs;
+    row("postgres: floor, one single-row INSERT commit", floor, "µs", "", "");
+    row(
+      "postgres: per-step overhead (10-step run minus empty run, /10)",
+      seq.marginalStepUs,
+      "µs",
+      `${fmt(floor)} µs`,
+      "≤ 1.2x floor",
+      `${fmt(seq.marginalRatio)}x floor`,
+    );
+    row(
+      "postgres: 10-step run incl. start and end, /10",
+      seq.perStepUs,
+      "µs",
+      `${fmt(floor)} µs`,
+      "",
+      `${fmt(seq.perStepRatio)}x floor (11 commits per 10 steps)`,
+    );
+    const tput = [];
+    for (const n of [1, 2, 4]) {
+      const t = await throughput(server, n, quick ? 2 : 5);
+      tput.push(t);
+      row(
+        `postgres: 1,000 runs x 10 steps, ${n} worker process${n === 1 ? "" : "es"} (median)`,
+        t.stepsPerSecond,
+        "steps/s",
+        "",
+        n === 4 ? "≥ 10,000" : "",
+        `${fmt(t.seconds * 1000)} ms; best ${fmt(t.bestStepsPerSecond)}/s`,
+      );
+    }
+    const leaseMs = 5_000;
+    const rec = await recovery(server, leaseMs);
+    row(
+      `postgres: worker killed, its runs resumed elsewhere (lease ${rec.leaseSeconds} s)`,
+      rec.lastSeconds,
+      "s",
+      "",
+      `≤ ${rec.leaseSeconds + 1} s`,
+      `${rec.resumed}/${rec.orphans} runs; first after ${fmt(rec.firstSeconds)} s`,
+    );
+    return { server: server.source, sequential: seq, throughput: tput, recovery: rec };
+  } finally {
+    await server.stop();
+  }
+}
