@@ -13,9 +13,9 @@ const tenSteps = workflow("ten-steps", async (ctx) => {
   return total;
 });
 
-/** Long enough to be caught mid-run by a kill: 40 steps of 50 ms. */
+/** Long enough to be caught mid-run by a kill: 200 steps of 50 ms. */
 const slowSteps = workflow("slow-steps", async (ctx) => {
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 200; i++) {
     await ctx.step("tick", () => new Promise((r) => setTimeout(r, 50)));
   }
   return "done";

@@ -134,6 +134,11 @@ export interface ClaimedRun {
   readonly run: RunRecord;
   /** The previous owner died or its lease expired: this is a recovery after a crash. */
   readonly takeover: boolean;
+  /**
+   * The run's journal, when the store read it with the claim (one query for the whole
+   * batch instead of one per run). Absent: the worker reads it with `readJournal`.
+   */
+  readonly journal?: readonly JournalEntry[];
 }
 
 /** A request for `units` of the rate limit `key`: at most `limit` units per `periodMs`. */

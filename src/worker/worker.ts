@@ -310,7 +310,7 @@ export class Worker {
       this.events.exited(run.id, { kind: "paused", reason });
       return;
     }
-    const journal = await this.store.readJournal(run.id);
+    const journal = claimed.journal ?? (await this.store.readJournal(run.id));
     let prelude: NewEntry | null = null;
     if (claimed.takeover) {
       const data = JSON.stringify({ worker: this.settings.workerId, recoveries: run.recoveries });

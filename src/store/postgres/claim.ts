@@ -16,7 +16,6 @@ interface Candidate {
   takeover: boolean;
 }
 
-
 /**
  * The journal row a claim writes, in its transaction, at the run's next sequence number. It
  * fences the previous holder's appends, which continue its own numbering: the first one
@@ -27,7 +26,6 @@ export const LEASE_MARK = "lease_taken";
 
 /** Entry types that are not progress: a run that only gathers these is crash-looping. */
 const NOT_PROGRESS = `('run_recovered', 'run_resumed', 'step_attempt_started', '${LEASE_MARK}')`;
-
 
 function candidatesSql(S: string): string {
   const cols = "id, workflow, concurrency_key";

@@ -36,7 +36,7 @@ import type {
 import { claimRuns, LEASE_MARK } from "./claim.js";
 import { buildCommit, rowCount, type CommitRow, type CommitStatement } from "./commit.js";
 import { clientConfig, createPool, query, withClient, type RetryPolicy } from "./connection.js";
-import { redactUrl, storeError } from "./errors.js";
+import { isConnectionFailure, redactUrl, storeError } from "./errors.js";
 import { Listener } from "./listener.js";
 import { migrate, type MigrationReport } from "./migrate.js";
 import { RUN_COLUMNS, toEntries, toRecord, toRows, type EntryRow, type RunRow } from "./rows.js";
@@ -71,6 +71,9 @@ export class PostgresStore implements Store {
   private readonly url: string | null;
   private readonly givenPool: pg.Pool | null;
   private listener: Listener | null = null;
+  /** The connection fast appends use, and whether one is under way. */
+  private appender: pg.PoolClient | null = null;
+  private appending = false;
   private readonly S: string;
   private readonly channel: string;
   private readonly waits: PostgresWaits;
@@ -119,6 +122,8 @@ export class PostgresStore implements Store {
     this.pool = null;
     await this.listener?.close();
     this.listener = null;
+    this.appender?.release();
+    this.appender = null;
     this.seqs.clear();
     if (pool !== null && this.givenPool === null) await pool.end();
   }
@@ -217,7 +222,15 @@ export class PostgresStore implements Store {
     return this.use("claiming runs", WRITE, async (c) => {
       const claimed = await claimRuns(c, this.settings.schema, request);
       for (const { run, markSeq } of claimed) this.remember(run.id, run.epoch, markSeq);
-      return claimed.map(({ run, takeover }) => ({ run, takeover }));
+      const journals = await this.readJournals(
+        c,
+        claimed.map((x) => x.run.id),
+      );
+      return claimed.map(({ run, takeover }) => ({
+        run,
+        takeover,
+        journal: journals.get(run.id) ?? [],
+      }));
     });
   }
 
@@ -535,6 +548,40 @@ export class PostgresStore implements Store {
 
   // ---- internals ------------------------------------------------------------------------
 
+  /**
+   * Runs fast appends on a connection kept for them, skipping the pool's checkout on the
+   * busiest path; falls back to the pool when it is in use or cannot be had.
+   */
+  private async withAppender<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.appending || this.pool === null) return this.use("committing", WRITE, fn);
+    this.appending = true;
+    try {
+      if (this.appender === null) {
+        try {
+          const client = await this.pool.connect();
+          client.on("error", () => {
+            // Lost while kept: the next append fails, drops it, and the run is handed back.
+          });
+          this.appender = client;
+        } catch {
+          return await this.use("committing", WRITE, fn);
+        }
+      }
+      const client = this.appender;
+      try {
+        return await fn(client);
+      } catch (e) {
+        if (isConnectionFailure(e)) {
+          this.appender = null;
+          client.release(e as Error);
+        }
+        throw storeError(e, this.description, "committing");
+      }
+    } finally {
+      this.appending = false;
+    }
+  }
+
   private use<T>(doing: string, policy: RetryPolicy, fn: (c: pg.PoolClient) => Promise<T>) {
     if (this.pool === null) {
       return Promise.reject(
@@ -585,17 +632,26 @@ export class PostgresStore implements Store {
       }
       next.set(w.runId, seq);
     });
+    const columns = `INSERT INTO ${this.S}.journal (run_id, seq, type, at, position, key, data,
+       started_at, started_data)`;
+    // One row (a lone step) as plain values: parsing one-element arrays costs more than it.
+    const single = cols[0]?.length === 1;
     try {
-      await this.use("committing", WRITE, (c) =>
-        query(
-          c,
-          `INSERT INTO ${this.S}.journal (run_id, seq, type, at, position, key, data, started_at,
-             started_data)
-           SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::int[],
-                                $6::text[], $7::text[], $8::bigint[], $9::text[])`,
-          cols,
-          `endure_append_${this.settings.schema}`,
-        ),
+      await this.withAppender((c) =>
+        single
+          ? query(
+              c,
+              `${columns} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+              cols.map((col) => col[0]),
+              `endure_append1_${this.settings.schema}`,
+            )
+          : query(
+              c,
+              `${columns} SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[],
+                 $5::int[], $6::text[], $7::text[], $8::bigint[], $9::text[])`,
+              cols,
+              `endure_append_${this.settings.schema}`,
+            ),
       );
     } catch (e) {
       for (const w of batch.writes) this.seqs.delete(w.runId);
@@ -678,6 +734,30 @@ export class PostgresStore implements Store {
       [runId],
     );
     return row?.s ?? 0;
+  }
+
+  /** The journals of several runs in one query. */
+  private async readJournals(
+    c: pg.PoolClient,
+    runIds: readonly string[],
+  ): Promise<Map<string, JournalEntry[]>> {
+    const journals = new Map<string, JournalEntry[]>();
+    if (runIds.length === 0) return journals;
+    const rows = await query<EntryRow & { run_id: string }>(
+      c,
+      `SELECT run_id, seq, type, at, position, key, data, started_at, started_data
+       FROM ${this.S}.journal WHERE run_id = ANY($1::text[]) AND type <> '${LEASE_MARK}'
+       ORDER BY run_id, seq`,
+      [[...runIds]],
+    );
+    const byRun = new Map<string, EntryRow[]>();
+    for (const row of rows) {
+      let list = byRun.get(row.run_id);
+      if (list === undefined) byRun.set(row.run_id, (list = []));
+      list.push(row);
+    }
+    for (const [runId, list] of byRun) journals.set(runId, toEntries(runId, list));
+    return journals;
   }
 
   /** Appends entries after `seq`; returns the last seq written. */
