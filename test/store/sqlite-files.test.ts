@@ -3,12 +3,36 @@
 // changes nothing in them; and that a run whose owner process died is taken over at once.
 import Database from "better-sqlite3";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sqliteStore } from "endure/sqlite";
 import { SCHEMA_VERSION } from "../../src/store/sqlite/schema.js";
 import { tempDir } from "../helpers.js";
+
+/**
+ * The URL of the built SQLite store for a child process. As root the child runs as nobody,
+ * who may not enter the repository's directory (a clone under /root): it gets a copy of
+ * what the store needs in a temporary directory instead.
+ */
+function storeModule(asRoot: boolean): string {
+  const built = new URL("../../dist/", import.meta.url).pathname;
+  if (!asRoot) return new URL("store/sqlite/index.js", `file://${built}`).href;
+  const root = tempDir();
+  chmodSync(root, 0o755);
+  cpSync(built, join(root, "dist"), { recursive: true });
+  const modules = new URL("../../node_modules/", import.meta.url).pathname;
+  for (const m of ["bindings", "file-uri-to-path"]) {
+    cpSync(join(modules, m), join(root, "node_modules", m), { recursive: true });
+  }
+  const sqlite = join(modules, "better-sqlite3");
+  for (const part of ["package.json", "lib", "build/Release/better_sqlite3.node"]) {
+    cpSync(join(sqlite, part), join(root, "node_modules", "better-sqlite3", part), {
+      recursive: true,
+    });
+  }
+  return new URL("dist/store/sqlite/index.js", `file://${root}/`).href;
+}
 
 async function openError(path: string): Promise<Error & { code?: string }> {
   const store = sqliteStore(path);
@@ -81,15 +105,15 @@ describe("SQLite store files", () => {
     mkdirSync(dir);
     chmodSync(join(dir, ".."), 0o755);
     const path = join(dir, "ro.db");
+    const asRoot = process.getuid?.() === 0;
     const script = `
-      const { sqliteStore } = await import(${JSON.stringify(new URL("../../dist/store/sqlite/index.js", import.meta.url).href)});
+      const { sqliteStore } = await import(${JSON.stringify(storeModule(asRoot))});
       const store = sqliteStore(process.argv[1]);
       try { await store.open(); console.log("opened"); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
     `;
     const make = new Database(path);
     make.close();
     spawnSync(process.execPath, ["--input-type=module", "-e", script, path], { encoding: "utf8" });
-    const asRoot = process.getuid?.() === 0;
     if (!asRoot) {
       chmodSync(path, 0o444);
       chmodSync(dir, 0o555);
