@@ -53,6 +53,9 @@ export function clientConfig(url: string, settings: PostgresSettings): pg.Client
     query_timeout: settings.statementTimeoutMs + settings.connectTimeoutMs,
     keepAlive: true,
     application_name: "endure",
+    // endure's statements are prepared once per connection; their best plan does not depend
+    // on the values (arrays of any length), so planning them again each time is waste.
+    options: "-c plan_cache_mode=force_generic_plan",
   };
 }
 

@@ -11,8 +11,9 @@
  */
 const MIGRATIONS: readonly string[] = [
   `
+  -- Ids are opaque: compared byte by byte (COLLATE "C"), whatever the database's locale.
   CREATE TABLE S.runs (
-    id text PRIMARY KEY,
+    id text COLLATE "C" PRIMARY KEY,
     workflow text NOT NULL,
     version text,
     status text NOT NULL,
@@ -47,7 +48,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_status ON S.runs (status, created_at, id);
   -- A step's start and its result committed together share one row (started_*).
   CREATE TABLE S.journal (
-    run_id text NOT NULL,
+    run_id text COLLATE "C" NOT NULL,
     seq integer NOT NULL,
     type text NOT NULL,
     at bigint NOT NULL,
@@ -69,7 +70,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_by_name ON S.events (name, pos);
   CREATE INDEX events_by_time ON S.events (received_at);
   CREATE TABLE S.waits (
-    run_id text NOT NULL,
+    run_id text COLLATE "C" NOT NULL,
     position integer NOT NULL,
     key text NOT NULL,
     kind text NOT NULL,
@@ -89,12 +90,12 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX waits_ended ON S.waits (run_id) WHERE status NOT IN ('open', 'cancelled');
   CREATE INDEX approvals_open ON S.waits (created_at) WHERE kind = 'approval' AND status = 'open';
   CREATE TABLE S.consumed_events (
-    run_id text NOT NULL,
+    run_id text COLLATE "C" NOT NULL,
     event_pos bigint NOT NULL,
     PRIMARY KEY (run_id, event_pos)
   );
   CREATE TABLE S.signals (
-    run_id text NOT NULL,
+    run_id text COLLATE "C" NOT NULL,
     seq integer NOT NULL,
     name text NOT NULL,
     data text NOT NULL,
@@ -103,7 +104,7 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, seq)
   );
   CREATE TABLE S.decisions (
-    run_id text NOT NULL,
+    run_id text COLLATE "C" NOT NULL,
     position integer NOT NULL,
     "by" text NOT NULL,
     approved boolean NOT NULL,
