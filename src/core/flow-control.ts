@@ -17,6 +17,11 @@ import {
  * A concurrency limit of a workflow: at most `limit` of its runs hold a lease at once, across
  * every worker; with `key`, at most `limit` per key (a tenant, a customer, a model account).
  * A run counts while a worker executes it; a run waiting (sleeping, evicted) does not.
+ *
+ * @example
+ * ```ts
+ * workflow("sync", syncTenant, { concurrency: { limit: 1, key: (input) => input.tenantId } });
+ * ```
  */
 export interface ConcurrencyOptions<I> {
   readonly limit: number;
@@ -29,6 +34,13 @@ export interface ConcurrencyOptions<I> {
  * token bucket (a full bucket allows `limit` at once; it refills at `limit` per `period`).
  * `units` is what this call costs: 1 for a call (the default), or an estimate of the tokens a
  * model call will use, to enforce tokens per minute.
+ *
+ * @example
+ * ```ts
+ * await ctx.step("ask", () => model.complete(prompt), {
+ *   rateLimit: { key: "anthropic", limit: 40_000, period: "1m", units: prompt.length / 4 + 1_024 },
+ * });
+ * ```
  */
 export interface RateLimitOptions {
   readonly key: string;

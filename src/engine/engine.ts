@@ -84,7 +84,15 @@ export interface RunHandle<O> {
   cancel(reason?: string): Promise<RunInfo<O>>;
 }
 
-/** What {@link Engine.health} reports. */
+/**
+ * What {@link Engine.health} reports.
+ *
+ * @example
+ * ```ts
+ * const { ok, store, runsInMemory } = await engine.health();
+ * if (!ok) console.warn(`store: ${store.error ?? "slow"}, ${runsInMemory} runs in memory`);
+ * ```
+ */
 export interface EngineHealth {
   /** The store answered, the worker's claims are not failing, and the engine is not closing. */
   readonly ok: boolean;

@@ -5,6 +5,16 @@ import type { PostgresStoreOptions } from "./settings.js";
 
 export { PostgresStore };
 export type { PostgresStoreOptions } from "./settings.js";
+/**
+ * The schema version this endure writes (the `endure.migrations` table records a
+ * database's).
+ *
+ * @example
+ * ```ts
+ * import { SCHEMA_VERSION } from "endure/postgres";
+ * console.log(`this endure needs schema version ${SCHEMA_VERSION}`);
+ * ```
+ */
 export { SCHEMA_VERSION } from "./schema.js";
 
 /**

@@ -60,7 +60,17 @@ function codeOf(error: unknown): string | undefined {
 /** A wake-up for any worker: runs may be runnable, and held runs may have news. */
 const ANY: StoreWake = { workflows: null, wakeAt: null };
 
-/** The PostgreSQL implementation of {@link Store}. Create it with `postgresStore`. */
+/**
+ * The PostgreSQL implementation of {@link Store}. Create it with `postgresStore`.
+ *
+ * @example
+ * ```ts
+ * const store = postgresStore(process.env.DATABASE_URL!, { schema: "endure", poolSize: 10 });
+ * await store.open(); // migrates (or refuses a newer schema with store_too_new)
+ * console.log(store.migration); // { from: 0, to: 1 } on a new database
+ * await store.close();
+ * ```
+ */
 export class PostgresStore implements Store {
   readonly dialect = "postgres" as const;
   readonly description: string;

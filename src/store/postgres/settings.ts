@@ -29,7 +29,14 @@ export const SEQ_CACHE_RUNS_MAX = 100_000;
  * channel names are built from it). */
 export const SCHEMA_NAME_LENGTH_MAX = 40;
 
-/** Options of {@link postgresStore}. */
+/**
+ * Options of `postgresStore`.
+ *
+ * @example
+ * ```ts
+ * postgresStore(url, { schema: "jobs", poolSize: 5, statementTimeoutMs: 10_000, migrate: false });
+ * ```
+ */
 export interface PostgresStoreOptions {
   /** The PostgreSQL schema holding endure's tables. Default `"endure"`. Several endure
    * deployments can share one database under different schemas. */
