@@ -19,6 +19,11 @@ const CLAIM_BATCH_RUNS_MAX = 256;
  * at twice the poll interval and doubles with each failure in a row. */
 export const STORE_BACKOFF_MS_MAX = 5_000;
 
+/** The pause before claiming again after `failures` failed rounds in a row (at least 1). */
+export function storeBackoffMs(pollIntervalMs: number, failures: number): number {
+  return Math.min(STORE_BACKOFF_MS_MAX, pollIntervalMs * 2 ** Math.min(failures, 30));
+}
+
 /** Settings of a worker, all with defaults in `core/limits.ts`. */
 export interface WorkerSettings {
   readonly workerId: string;
@@ -197,9 +202,7 @@ export class Worker {
           );
         }
         this.failuresInRow++;
-        await this.pause(
-          Math.min(STORE_BACKOFF_MS_MAX, this.settings.pollIntervalMs * 2 ** this.failuresInRow),
-        );
+        await this.pause(storeBackoffMs(this.settings.pollIntervalMs, this.failuresInRow));
         continue;
       }
       if (!full) await this.idle();

@@ -5,7 +5,7 @@
 // completes with a consistent journal; workers ride out a database restart with no run
 // lost; claimers racing for one run never both get it; and leases ignore workers' clocks.
 import { describe, expect, it } from "vitest";
-import { createEngine, isEndureError, workflow } from "endure";
+import { createEngine, isEndureError, limits, workflow } from "endure";
 import { postgresStore, SCHEMA_VERSION } from "endure/postgres";
 import type { Store } from "../../src/store/store.js";
 import { eventually, onCleanup } from "../helpers.js";
@@ -279,6 +279,29 @@ describe("PostgreSQL store faults", () => {
     expect(warnings.some((w) => w.includes("the store failed"))).toBe(true);
     expect(warnings.some((w) => w.includes("the store works again"))).toBe(true);
     expect((await engine.health()).ok).toBe(true);
+  });
+
+  it("answers a health check within HEALTH_CHECK_MS_MAX while the store does not answer", async () => {
+    const server = await startPostgres();
+    onCleanup(() => server.stop());
+    const engine = await createEngine({
+      store: postgresStore(server.url),
+      workflows: [],
+      logger: { warn: () => {} },
+    });
+    onCleanup(() => engine.close());
+    expect((await engine.health()).ok).toBe(true);
+    await server.halt();
+    const started = Date.now();
+    const health = await engine.health();
+    const tookMs = Date.now() - started;
+    await server.resume();
+    expect(health.ok).toBe(false);
+    expect(health.store.error).toBe(
+      `the store did not answer within ${limits.HEALTH_CHECK_MS_MAX} ms`,
+    );
+    expect(tookMs).toBeGreaterThanOrEqual(limits.HEALTH_CHECK_MS_MAX - 50);
+    expect(tookMs).toBeLessThan(limits.HEALTH_CHECK_MS_MAX + 1_000);
   });
 
   it("refuses a late append of a worker whose run was taken, and commits the rest of its batch", async () => {

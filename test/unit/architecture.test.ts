@@ -47,6 +47,18 @@ describe("architecture", () => {
         ).toBe(false);
         if (file.startsWith("store/sqlite/"))
           expect(dep.startsWith("store/postgres/"), `${file} imports ${dep}`).toBe(false);
+        if (file.startsWith("store/postgres/"))
+          expect(dep.startsWith("store/sqlite/"), `${file} imports ${dep}`).toBe(false);
+      }
+    }
+  });
+
+  it("picks concrete stores only in composition roots (the CLI) and in the stores", () => {
+    for (const [file, { local }] of imports) {
+      if (file.startsWith("cli/") || file.startsWith("store/")) continue;
+      for (const dep of local) {
+        const concrete = dep.startsWith("store/sqlite/") || dep.startsWith("store/postgres/");
+        expect(concrete, `${file} imports ${dep}`).toBe(false);
       }
     }
   });
