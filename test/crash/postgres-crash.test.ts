@@ -3,8 +3,9 @@
 // (with their old identity, reclaiming at once, or a new one, waiting out the lease), and
 // every run completes exactly once, with one ledger row per run and no step body started
 // again after its result was committed (counted in a log outside the processes). A worker
-// frozen with SIGSTOP past its lease is taken over and, once resumed with SIGCONT, gets none
-// of its commits into the journal.
+// killed and restarted under its old identity takes its run back at once, long before the
+// lease; a worker frozen with SIGSTOP past its lease is taken over and, once resumed with
+// SIGCONT, gets none of its commits into the journal.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -202,6 +203,42 @@ describe("many workers on PostgreSQL", () => {
     // committed), some even after their effect was done.
     expect(restarted).toBeGreaterThan(0);
     expect(repeatedBeforeCommit).toBeGreaterThan(0);
+  });
+
+  it("a worker restarted with its old identity takes its runs back at once, not after the lease", async () => {
+    const url = await freshDatabase();
+    const logPath = join(tempDir(), "effects.log");
+    const client = await postgresEngine({ url, workflows: [ledgered], worker: false });
+    await prepare(url);
+    const first = spawnNode(WORKER, [url, logPath, "stable", "60000"]);
+    await first.waitFor(/^ready/);
+    await client.start(ledgered, { steps: 6, minMs: 150, maxMs: 200 }, { id: "mine" });
+    await eventually(
+      () => readLog(logPath).some((l) => l.kind === "start" && l.key === "work#2"),
+      20_000,
+      "the run to get going",
+    );
+    first.process.kill("SIGKILL");
+    await first.exited;
+    const killedAt = Date.now();
+    const second = spawnNode(WORKER, [url, logPath, "stable", "60000"]);
+    await eventually(
+      async () => (await completedCount(url, ["mine"])) === 1,
+      30_000,
+      "the restarted worker to finish the run",
+    );
+    // The lease (60 s) had not expired: the worker took its own run back as it started.
+    expect(Date.now() - killedAt).toBeLessThan(20_000);
+    const recovered = await admin(async (c) => {
+      const r = await c.query<{ data: string }>(
+        "SELECT data FROM endure.journal WHERE run_id = 'mine' AND type = 'run_recovered'",
+      );
+      return r.rows.map((row) => JSON.parse(row.data) as { worker: string });
+    }, url);
+    expect(recovered).toEqual([expect.objectContaining({ worker: "stable" })]);
+    await verify(url, logPath, ["mine"], 6);
+    second.process.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
   });
 
   it("a worker stopped past its lease is taken over, and after SIGCONT none of its commits lands", async () => {
