@@ -1,6 +1,6 @@
-// The PostgreSQL store: many workers on many machines share one database. Group commits are
-// one statement each; claims skip locked rows; leases and rate limits use the database's
-// clock; LISTEN/NOTIFY wakes idle workers.
+// The PostgreSQL store: many workers on many machines share one database. A step's commit is
+// one INSERT; other group commits are one statement each; claims skip locked rows; leases and
+// rate limits use the database's clock; LISTEN/NOTIFY wakes idle workers.
 import pg from "pg";
 import { EndureError } from "../../core/errors.js";
 import type { JournalEntry, NewEntry } from "../../core/journal.js";
@@ -33,32 +33,30 @@ import type {
   WaitRecord,
   WriteResult,
 } from "../store.js";
-import { claimRuns, LEASE_MARK } from "./claim.js";
-import { buildCommit, rowCount, type CommitRow, type CommitStatement } from "./commit.js";
+import { claimRuns } from "./claim.js";
+import { buildCommit, rowCount, type CommitRow } from "./commit.js";
+import { commitWithWaits } from "./commit-with-waits.js";
 import { clientConfig, createPool, query, withClient, type RetryPolicy } from "./connection.js";
 import { isConnectionFailure, redactUrl, storeError } from "./errors.js";
+import { appendRows, insertRows, readJournal, readJournals } from "./journal-io.js";
 import { Listener } from "./listener.js";
 import { migrate, type MigrationReport } from "./migrate.js";
-import { RUN_COLUMNS, toEntries, toRecord, toRows, type EntryRow, type RunRow } from "./rows.js";
+import * as admin from "./run-admin.js";
+import { RUN_COLUMNS, toRecord, type RunRow } from "./rows.js";
 import { quoteIdent } from "./schema.js";
-import { SEQ_CACHE_RUNS_MAX, settingsOf, type PostgresSettings } from "./settings.js";
-import type { PostgresStoreOptions } from "./settings.js";
+import { SeqCache } from "./seq-cache.js";
+import { settingsOf, type PostgresSettings, type PostgresStoreOptions } from "./settings.js";
 import { createSqlTransaction } from "./sql-transaction.js";
-import { eventNameLock, eventsLock, lockKeys, PostgresWaits, toEvent } from "./waits.js";
+import { PostgresWaits } from "./waits.js";
 
 const READ: RetryPolicy = { idempotent: true };
 const WRITE: RetryPolicy = { idempotent: false };
 
-/** SQLSTATE of a unique violation: a fast append met a lease mark (its run was taken). */
-const UNIQUE_VIOLATION = "23505";
-
-function codeOf(error: unknown): string | undefined {
-  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
-  return typeof cause?.code === "string" ? cause.code : undefined;
-}
-
 /** A wake-up for any worker: runs may be runnable, and held runs may have news. */
 const ANY: StoreWake = { workflows: null, wakeAt: null };
+
+/** SQLSTATE of a unique violation: a fast append met a lease mark (its run was taken). */
+const UNIQUE_VIOLATION = "23505";
 
 /**
  * The PostgreSQL implementation of {@link Store}. Create it with `postgresStore`.
@@ -87,8 +85,7 @@ export class PostgresStore implements Store {
   private readonly S: string;
   private readonly channel: string;
   private readonly waits: PostgresWaits;
-  /** Last journal seq of runs written under an epoch this process holds (no one else appends). */
-  private readonly seqs = new Map<string, { epoch: number; seq: number }>();
+  private readonly seqs = new SeqCache();
 
   constructor(urlOrPool: string | pg.Pool, options: PostgresStoreOptions = {}) {
     this.settings = settingsOf(options);
@@ -112,12 +109,8 @@ export class PostgresStore implements Store {
       throw storeError(e, this.description, "opening it");
     }
     try {
-      this.migration = await migrate(
-        client,
-        this.settings.schema,
-        this.description,
-        this.settings.migrate,
-      );
+      const { schema, migrate: apply } = this.settings;
+      this.migration = await migrate(client, schema, this.description, apply);
       client.release();
     } catch (e) {
       client.release(e as Error);
@@ -147,10 +140,10 @@ export class PostgresStore implements Store {
       this.settings.schema,
       batch,
       unique,
-      (w) => this.cachedSeq(w),
+      (w) => this.seqs.baseOf(w),
       this.channel,
     );
-    // Waits, and runs going to sleep, need more than the one statement (see commitWithWaits).
+    // Waits, and runs going to sleep, need more than the one statement (commit-with-waits.ts).
     const simple = batch.writes.every(
       (w) => (w.waits?.length ?? 0) === 0 && w.update?.status !== "waiting",
     );
@@ -159,11 +152,11 @@ export class PostgresStore implements Store {
       [row] = await this.use("committing", WRITE, (c) =>
         simple
           ? query<CommitRow>(c, statement.text, statement.values, statement.name)
-          : this.commitWithWaits(c, batch, statement),
+          : commitWithWaits(c, this.S, this.settings.schema, this.waits, batch, statement),
       );
     } catch (e) {
       // The outcome is unknown: cached sequence numbers may be ahead of the journal.
-      for (const w of batch.writes) this.seqs.delete(w.runId);
+      for (const w of batch.writes) this.seqs.forget(w.runId);
       throw e;
     }
     return {
@@ -192,12 +185,11 @@ export class PostgresStore implements Store {
         );
         if (fence?.epoch !== epoch) {
           await client.query("ROLLBACK");
-          this.seqs.delete(runId);
+          this.seqs.forget(runId);
           return { kind: "fenced" } as const;
         }
-        const cached = this.seqs.get(runId);
-        let seq = cached?.epoch === epoch ? cached.seq : (fence.last ?? 0);
-        seq = await this.insertRows(client, runId, seq, before);
+        let seq = this.seqs.get(runId, epoch) ?? fence.last ?? 0;
+        seq = await insertRows(client, this.S, runId, seq, before);
         const handle = createSqlTransaction(client);
         end = handle.end;
         let entries: readonly NewEntry[];
@@ -208,17 +200,17 @@ export class PostgresStore implements Store {
           throw e;
         }
         handle.end();
-        seq = await this.insertRows(client, runId, seq, entries);
+        seq = await insertRows(client, this.S, runId, seq, entries);
         await query(client, `UPDATE ${this.S}.runs SET updated_at = $2 WHERE id = $1`, [
           runId,
           now,
         ]);
         await client.query("COMMIT");
-        this.remember(runId, epoch, seq);
+        this.seqs.remember(runId, epoch, seq);
         return { kind: "committed" } as const;
       } catch (e) {
         end?.();
-        this.seqs.delete(runId);
+        this.seqs.forget(runId);
         await client.query("ROLLBACK").catch(() => undefined);
         if (bodyFailed !== null) return bodyFailed;
         throw e;
@@ -231,11 +223,9 @@ export class PostgresStore implements Store {
   claim(request: ClaimRequest): Promise<ClaimedRun[]> {
     return this.use("claiming runs", WRITE, async (c) => {
       const claimed = await claimRuns(c, this.settings.schema, request);
-      for (const { run, markSeq } of claimed) this.remember(run.id, run.epoch, markSeq);
-      const journals = await this.readJournals(
-        c,
-        claimed.map((x) => x.run.id),
-      );
+      for (const { run, markSeq } of claimed) this.seqs.remember(run.id, run.epoch, markSeq);
+      const ids = claimed.map((x) => x.run.id);
+      const journals = await readJournals(c, this.S, ids);
       return claimed.map(({ run, takeover }) => ({
         run,
         takeover,
@@ -254,7 +244,8 @@ export class PostgresStore implements Store {
     return this.use("renewing leases", READ, async (c) => {
       const kept = await query<{ id: string }>(
         c,
-        `UPDATE ${this.S}.runs r SET lease_expires_at = clock_timestamp() + $2 * interval '1 millisecond'
+        `UPDATE ${this.S}.runs r
+         SET lease_expires_at = clock_timestamp() + $2 * interval '1 millisecond'
          FROM unnest($3::text[], $4::bigint[]) AS h(id, epoch)
          WHERE r.id = h.id AND r.epoch = h.epoch AND r.owner = $1 AND r.status = 'running'
          RETURNING r.id`,
@@ -290,16 +281,8 @@ export class PostgresStore implements Store {
     return { runs: page, next: more && last !== undefined ? `${last.createdAt}:${last.id}` : null };
   }
 
-  async readJournal(runId: string): Promise<JournalEntry[]> {
-    const rows = await this.use("reading a journal", READ, (c) =>
-      query<EntryRow>(
-        c,
-        `SELECT seq, type, at, position, key, data, started_at, started_data
-         FROM ${this.S}.journal WHERE run_id = $1 AND type <> '${LEASE_MARK}' ORDER BY seq`,
-        [runId],
-      ),
-    );
-    return toEntries(runId, rows);
+  readJournal(runId: string): Promise<JournalEntry[]> {
+    return this.use("reading a journal", READ, (c) => readJournal(c, this.S, runId));
   }
 
   cancel(
@@ -307,43 +290,31 @@ export class PostgresStore implements Store {
     request: { cancellation: Cancellation; entry: NewEntry; error: string },
     now: number,
   ): Promise<CancelResult> {
-    return this.inTransaction("cancelling a run", async (c): Promise<CancelResult> => {
-      const row = await this.lockRun(c, runId);
-      if (row === null) return { kind: "not_found" };
-      if (TERMINAL_STATUSES.has(row.status)) return { kind: "finished", run: toRecord(row) };
-      if (row.status === "paused") {
-        // A paused run cannot replay to run its cleanup: it ends here.
-        const [updated] = await query<RunRow>(
-          c,
-          `UPDATE ${this.S}.runs SET status = 'cancelled', error = $2, updated_at = $3,
-             ended_at = $3, epoch = epoch + 1, owner = NULL, lease_expires_at = NULL,
-             wake_at = NULL, cancel_requested = NULL
-           WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
-          [runId, request.error, now],
-        );
-        await this.insertRows(c, runId, await this.lastSeq(c, runId), [request.entry]);
-        await this.waits.cancelAll(c, runId, now);
-        this.seqs.delete(runId);
-        return { kind: "cancelled", run: toRecord(updated as RunRow) };
-      }
-      const [updated] = await query<RunRow>(
+    return this.inTransaction("cancelling a run", async (c) => {
+      const result = await admin.cancelRun(
         c,
-        `UPDATE ${this.S}.runs SET cancel_requested = coalesce(cancel_requested, $2),
-           updated_at = $3,
-           status = CASE status WHEN 'waiting' THEN 'pending' ELSE status END,
-           wake_at = CASE status WHEN 'waiting' THEN NULL ELSE wake_at END
-         WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
-        [runId, JSON.stringify(request.cancellation), now],
+        this.S,
+        this.channel,
+        this.waits,
+        runId,
+        request,
+        now,
       );
-      await this.notify(c, { workflows: [row.workflow], wakeAt: null });
-      return { kind: "requested", run: toRecord(updated as RunRow) };
+      if (result.kind === "cancelled") this.seqs.forget(runId);
+      return result;
     });
+  }
+
+  resume(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
+    return this.inTransaction("resuming a run", (c) =>
+      admin.resumeRun(c, this.S, this.channel, runId, entry, now),
+    );
   }
 
   sendEvent(event: EventInput, now: number): Promise<SendEventResult> {
     return this.inTransaction("storing an event", async (c) => {
       const result = await this.waits.sendEvent(c, event, now);
-      if (result.created) await this.notify(c, ANY);
+      if (result.created) await admin.notify(c, this.channel, ANY);
       return result;
     });
   }
@@ -354,11 +325,11 @@ export class PostgresStore implements Store {
     now: number,
   ): Promise<SignalResult> {
     return this.inTransaction("sending a signal", async (c): Promise<SignalResult> => {
-      const row = await this.lockRun(c, runId);
+      const row = await admin.lockRun(c, this.S, runId);
       if (row === null) return { kind: "not_found" };
       if (TERMINAL_STATUSES.has(row.status)) return { kind: "finished", run: toRecord(row) };
       const woken = await this.waits.sendSignal(c, runId, signal, now);
-      if (woken.length > 0) await this.notify(c, ANY);
+      if (woken.length > 0) await admin.notify(c, this.channel, ANY);
       return { kind: "sent", woken };
     });
   }
@@ -367,7 +338,7 @@ export class PostgresStore implements Store {
     return this.inTransaction("recording a decision", async (c) => {
       await this.waits.lockRuns(c, [runId]);
       const result = await this.waits.decide(c, runId, name, decision, now);
-      if (result.kind === "settled") await this.notify(c, ANY);
+      if (result.kind === "settled") await admin.notify(c, this.channel, ANY);
       return result;
     });
   }
@@ -413,100 +384,34 @@ export class PostgresStore implements Store {
     return this.use("reading the inbox", READ, (c) => this.waits.inbox(c, runIds));
   }
 
-  async cursor(name: string): Promise<number | null> {
-    const [row] = await this.use("reading a cursor", READ, (c) =>
-      query<{ value: number }>(c, `SELECT value FROM ${this.S}.cursors WHERE name = $1`, [name]),
-    );
-    return row === undefined ? null : Number(row.value);
+  cursor(name: string): Promise<number | null> {
+    return this.use("reading a cursor", READ, (c) => admin.readCursor(c, this.S, name));
   }
 
-  async setCursor(name: string, value: number): Promise<void> {
-    await this.use("moving a cursor", READ, (c) =>
-      query(
-        c,
-        `INSERT INTO ${this.S}.cursors AS k (name, value) VALUES ($1, $2)
-         ON CONFLICT (name) DO UPDATE SET value = greatest(k.value, excluded.value)`,
-        [name, value],
-      ),
+  setCursor(name: string, value: number): Promise<void> {
+    return this.use("moving a cursor", READ, (c) => admin.moveCursor(c, this.S, name, value));
+  }
+
+  eventsAfter(name: string, afterPos: number, limit: number): Promise<EventRecord[]> {
+    return this.use("reading events", READ, (c) =>
+      admin.readEventsAfter(c, this.S, name, afterPos, limit),
     );
   }
 
-  async eventsAfter(name: string, afterPos: number, limit: number): Promise<EventRecord[]> {
-    const rows = await this.use("reading events", READ, (c) =>
-      query<Parameters<typeof toEvent>[0]>(
-        c,
-        `SELECT pos, id, name, data, received_at FROM ${this.S}.events
-         WHERE name = $1 AND pos > $2 ORDER BY pos LIMIT $3`,
-        [name, afterPos, limit],
-      ),
-    );
-    return rows.map(toEvent);
-  }
-
-  async lastEventPos(): Promise<number> {
-    const [row] = await this.use("reading events", READ, (c) =>
-      query<{ p: number }>(c, `SELECT coalesce(max(pos), 0) AS p FROM ${this.S}.events`),
-    );
-    return Number(row?.p ?? 0);
+  lastEventPos(): Promise<number> {
+    return this.use("reading events", READ, (c) => admin.readLastEventPos(c, this.S));
   }
 
   deleteFinishedRuns(endedBefore: number, limit: number): Promise<string[]> {
-    return this.inTransaction("deleting finished runs", async (c) => {
-      const rows = await query<{ id: string }>(
-        c,
-        `DELETE FROM ${this.S}.runs WHERE id IN (
-           SELECT id FROM ${this.S}.runs
-           WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND ended_at < $1
-           ORDER BY ended_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-         RETURNING id`,
-        [endedBefore, limit],
-      );
-      const ids = rows.map((r) => r.id);
-      for (const table of ["journal", "waits", "signals", "decisions", "consumed_events"]) {
-        await query(c, `DELETE FROM ${this.S}.${table} WHERE run_id = ANY($1::text[])`, [ids]);
-      }
-      return ids;
-    });
+    return this.inTransaction("deleting finished runs", (c) =>
+      admin.deleteFinishedRuns(c, this.S, endedBefore, limit),
+    );
   }
 
   deleteEvents(receivedBefore: number, limit: number): Promise<number> {
-    return this.inTransaction("deleting events", async (c) => {
-      // Events at or below the floor can be consumed by no run still going (each consumes
-      // only events after its cursor) and were passed by every trigger.
-      await lockKeys(c, [eventsLock(this.settings.schema)]);
-      const rows = await query<{ pos: number }>(
-        c,
-        `WITH floor AS (
-           SELECT min(f) AS f FROM (
-             SELECT min(event_cursor) AS f FROM ${this.S}.runs
-             WHERE status NOT IN ('completed', 'failed', 'cancelled', 'timed_out')
-             UNION ALL SELECT min(value) FROM ${this.S}.cursors WHERE name LIKE 'trigger:%') m)
-         DELETE FROM ${this.S}.events WHERE pos IN (
-           SELECT pos FROM ${this.S}.events, floor
-           WHERE received_at < $1 AND (floor.f IS NULL OR pos <= floor.f)
-           ORDER BY pos LIMIT $2)
-         RETURNING pos`,
-        [receivedBefore, limit],
-      );
-      return rows.length;
-    });
-  }
-
-  resume(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
-    return this.inTransaction("resuming a run", async (c): Promise<ResumeResult> => {
-      const row = await this.lockRun(c, runId);
-      if (row === null) return { kind: "not_found" };
-      if (row.status !== "paused") return { kind: "not_paused", run: toRecord(row) };
-      const [updated] = await query<RunRow>(
-        c,
-        `UPDATE ${this.S}.runs SET status = 'pending', paused_reason = NULL, recoveries = 0,
-           updated_at = $2 WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
-        [runId, now],
-      );
-      await this.insertRows(c, runId, await this.lastSeq(c, runId), [entry]);
-      await this.notify(c, { workflows: [row.workflow], wakeAt: null });
-      return { kind: "resumed", run: toRecord(updated as RunRow) };
-    });
+    return this.inTransaction("deleting events", (c) =>
+      admin.deleteEvents(c, this.S, this.settings.schema, receivedBefore, limit),
+    );
   }
 
   async nextWakeAt(): Promise<number | null> {
@@ -520,22 +425,10 @@ export class PostgresStore implements Store {
   }
 
   async acquireRate(r: RateRequest): Promise<RateGrant> {
-    // Token bucket on the database's clock (GCRA): a unit costs periodMs / limit of debt, and
-    // the bucket holds at most periodMs of it. A reservation that does not fit waits its turn.
-    const [row] = await this.use("reserving rate-limit units", WRITE, (c) =>
-      query<{ wait_ms: number }>(
-        c,
-        `WITH t AS (SELECT extract(epoch FROM statement_timestamp()) * 1000 AS now_ms)
-         INSERT INTO ${this.S}.rate_limits AS r (key, tat_ms, granted_at_ms)
-         SELECT $1, now_ms + $2::float8, now_ms FROM t
-         ON CONFLICT (key) DO UPDATE SET
-           granted_at_ms = greatest((SELECT now_ms FROM t), r.tat_ms + $2::float8 - $3::float8),
-           tat_ms = greatest(r.tat_ms, (SELECT now_ms FROM t)) + $2::float8
-         RETURNING (granted_at_ms - (SELECT now_ms FROM t))::float8 AS wait_ms`,
-        [r.key, (r.units * r.periodMs) / r.limit, r.periodMs],
-      ),
+    const waitMs = await this.use("reserving rate-limit units", WRITE, (c) =>
+      admin.reserveRate(c, this.S, r),
     );
-    return { waitMs: Math.max(0, Math.ceil(row?.wait_ms ?? 0)) };
+    return { waitMs };
   }
 
   watch(onWake: (wake: StoreWake) => void): () => void {
@@ -557,6 +450,37 @@ export class PostgresStore implements Store {
   }
 
   // ---- internals ------------------------------------------------------------------------
+
+  /**
+   * The fast commit of a batch that only appends to runs this process holds (every step of a
+   * running workflow): one plain INSERT, numbered after the cached last seq of each run. It
+   * needs no lock: a claim that took one of these runs wrote a row at that run's next seq in
+   * its transaction (claim.ts, LEASE_MARK), so the first late append collides with it on the
+   * primary key and the whole INSERT fails; the batch then goes the fenced way, which reports
+   * that run fenced and commits the others. Null when the batch does not qualify.
+   */
+  private async commitAppends(batch: CommitBatch): Promise<CommitResult | null> {
+    if (batch.creates.length > 0 || batch.writes.length === 0) return null;
+    const bases: number[] = [];
+    for (const w of batch.writes) {
+      const base = this.seqs.baseOf(w);
+      if (base === null || w.update !== null || (w.waits?.length ?? 0) > 0) return null;
+      bases.push(base);
+    }
+    let next: Map<string, number>;
+    try {
+      next = await this.withAppender((c) =>
+        appendRows(c, this.S, this.settings.schema, batch.writes, bases),
+      );
+    } catch (e) {
+      for (const w of batch.writes) this.seqs.forget(w.runId);
+      const code = (e as { cause?: { code?: unknown } }).cause?.code;
+      if (code === UNIQUE_VIOLATION) return null;
+      throw e;
+    }
+    for (const w of batch.writes) this.seqs.remember(w.runId, w.epoch, next.get(w.runId) ?? 0);
+    return { creates: [], writes: batch.writes.map(() => ({ kind: "committed" })) };
+  }
 
   /**
    * Runs fast appends on a connection kept for them, skipping the pool's checkout on the
@@ -615,201 +539,6 @@ export class PostgresStore implements Store {
     });
   }
 
-  /**
-   * The fast commit of a batch that only appends to runs this process holds (every step of a
-   * running workflow): one plain INSERT, numbered after the cached last seq of each run. It
-   * needs no lock: a claim that took one of these runs wrote a row at that run's next seq in
-   * its transaction (claim.ts, LEASE_MARK), so the first late append collides with it on the
-   * primary key and the whole INSERT fails; the batch then goes the fenced way, which reports
-   * that run fenced and commits the others. Null when the batch does not qualify.
-   */
-  private async commitAppends(batch: CommitBatch): Promise<CommitResult | null> {
-    if (batch.creates.length > 0 || batch.writes.length === 0) return null;
-    const bases: number[] = [];
-    for (const w of batch.writes) {
-      const base = this.cachedSeq(w);
-      if (base === null || w.update !== null || (w.waits?.length ?? 0) > 0) return null;
-      bases.push(base);
-    }
-    const cols: unknown[][] = Array.from({ length: 9 }, () => []);
-    const next = new Map<string, number>();
-    batch.writes.forEach((w, i) => {
-      let seq = bases[i] ?? 0;
-      for (const row of toRows(w.entries)) {
-        const values = [w.runId, ++seq, row.type, row.at, row.position, row.key, row.data];
-        values.push(row.started_at, row.started_data);
-        values.forEach((v, k) => cols[k]?.push(v));
-      }
-      next.set(w.runId, seq);
-    });
-    const columns = `INSERT INTO ${this.S}.journal (run_id, seq, type, at, position, key, data,
-       started_at, started_data)`;
-    // One row (a lone step) as plain values: parsing one-element arrays costs more than it.
-    const single = cols[0]?.length === 1;
-    try {
-      await this.withAppender((c) =>
-        single
-          ? query(
-              c,
-              `${columns} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-              cols.map((col) => col[0]),
-              `endure_append1_${this.settings.schema}`,
-            )
-          : query(
-              c,
-              `${columns} SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[],
-                 $5::int[], $6::text[], $7::text[], $8::bigint[], $9::text[])`,
-              cols,
-              `endure_append_${this.settings.schema}`,
-            ),
-      );
-    } catch (e) {
-      for (const w of batch.writes) this.seqs.delete(w.runId);
-      if (codeOf(e) === UNIQUE_VIOLATION) return null;
-      throw e;
-    }
-    for (const w of batch.writes) this.remember(w.runId, w.epoch, next.get(w.runId) ?? 0);
-    return { creates: [], writes: batch.writes.map(() => ({ kind: "committed" })) };
-  }
-
-  /** Tells listening workers, when this transaction commits, that runs may be runnable. */
-  private async notify(c: pg.ClientBase, wake: StoreWake): Promise<void> {
-    await query(c, "SELECT pg_notify($1, $2)", [this.channel, JSON.stringify(wake)]);
-  }
-
-  /**
-   * A commit that creates waits or puts runs to sleep, in one transaction: the event names of
-   * new event waits are locked first (an event sent meanwhile is then seen by the wait, or
-   * sees it); the batch statement locks the runs; waits are created, ending at once those an
-   * earlier event or signal meets; then a run going to sleep whose wait ended (by this batch,
-   * or by an event that committed while we waited for the run's lock) is left runnable.
-   */
-  private async commitWithWaits(
-    c: pg.PoolClient,
-    batch: CommitBatch,
-    statement: CommitStatement,
-  ): Promise<CommitRow[]> {
-    const names = batch.writes.flatMap((w) =>
-      (w.waits ?? []).filter((x) => x.kind === "event").map((x) => x.target),
-    );
-    await c.query("BEGIN");
-    try {
-      await lockKeys(
-        c,
-        names.map((n) => eventNameLock(this.settings.schema, n)),
-      );
-      const rows = await query<CommitRow>(c, statement.text, statement.values, statement.name);
-      const landed = new Set((rows[0]?.written ?? []).map(([id]) => id));
-      for (const w of batch.writes) {
-        if (landed.has(w.runId) && (w.waits?.length ?? 0) > 0)
-          await this.waits.create(c, w.runId, w.waits ?? [], batch.now);
-      }
-      const sleeping = batch.writes
-        .filter((w) => landed.has(w.runId) && w.update?.status === "waiting")
-        .map((w) => w.runId);
-      if (sleeping.length > 0) {
-        await query(
-          c,
-          `UPDATE ${this.S}.runs r SET status = 'pending', wake_at = NULL
-           WHERE r.id = ANY($1::text[]) AND r.status = 'waiting' AND (
-             r.cancel_requested IS NOT NULL OR EXISTS (
-               SELECT 1 FROM ${this.S}.waits wt
-               WHERE wt.run_id = r.id AND wt.status NOT IN ('open', 'cancelled')
-                 AND NOT EXISTS (SELECT 1 FROM ${this.S}.journal j WHERE j.run_id = wt.run_id
-                                   AND j.position = wt.position AND j.type = 'wait_completed')))`,
-          [sleeping],
-        );
-      }
-      await c.query("COMMIT");
-      return rows;
-    } catch (e) {
-      await c.query("ROLLBACK").catch(() => undefined);
-      throw e;
-    }
-  }
-
-  private async lockRun(c: pg.PoolClient, runId: string): Promise<RunRow | null> {
-    const [row] = await query<RunRow>(
-      c,
-      `SELECT ${RUN_COLUMNS} FROM ${this.S}.runs WHERE id = $1 FOR UPDATE`,
-      [runId],
-    );
-    return row ?? null;
-  }
-
-  private async lastSeq(c: pg.PoolClient, runId: string): Promise<number> {
-    const [row] = await query<{ s: number | null }>(
-      c,
-      `SELECT max(seq) AS s FROM ${this.S}.journal WHERE run_id = $1`,
-      [runId],
-    );
-    return row?.s ?? 0;
-  }
-
-  /** The journals of several runs in one query. */
-  private async readJournals(
-    c: pg.PoolClient,
-    runIds: readonly string[],
-  ): Promise<Map<string, JournalEntry[]>> {
-    const journals = new Map<string, JournalEntry[]>();
-    if (runIds.length === 0) return journals;
-    const rows = await query<EntryRow & { run_id: string }>(
-      c,
-      `SELECT run_id, seq, type, at, position, key, data, started_at, started_data
-       FROM ${this.S}.journal WHERE run_id = ANY($1::text[]) AND type <> '${LEASE_MARK}'
-       ORDER BY run_id, seq`,
-      [[...runIds]],
-    );
-    const byRun = new Map<string, EntryRow[]>();
-    for (const row of rows) {
-      let list = byRun.get(row.run_id);
-      if (list === undefined) byRun.set(row.run_id, (list = []));
-      list.push(row);
-    }
-    for (const [runId, list] of byRun) journals.set(runId, toEntries(runId, list));
-    return journals;
-  }
-
-  /** Appends entries after `seq`; returns the last seq written. */
-  private async insertRows(
-    c: pg.PoolClient,
-    runId: string,
-    seq: number,
-    entries: readonly NewEntry[],
-  ): Promise<number> {
-    const rows = toRows(entries);
-    if (rows.length === 0) return seq;
-    await query(
-      c,
-      `INSERT INTO ${this.S}.journal (run_id, seq, type, at, position, key, data, started_at, started_data)
-       SELECT $1, $2 + e.n, e.type, e.at, e.pos, e.key, e.data, e.sat, e.sdata
-       FROM unnest($3::text[], $4::bigint[], $5::int[], $6::text[], $7::text[], $8::bigint[], $9::text[])
-         WITH ORDINALITY AS e(type, at, pos, key, data, sat, sdata, n)`,
-      [
-        runId,
-        seq,
-        rows.map((r) => r.type),
-        rows.map((r) => r.at),
-        rows.map((r) => r.position),
-        rows.map((r) => r.key),
-        rows.map((r) => r.data),
-        rows.map((r) => r.started_at),
-        rows.map((r) => r.started_data),
-      ],
-    );
-    return seq + rows.length;
-  }
-
-  private cachedSeq(write: RunWrite): number | null {
-    const cached = this.seqs.get(write.runId);
-    return cached?.epoch === write.epoch ? cached.seq : null;
-  }
-
-  private remember(runId: string, epoch: number, seq: number): void {
-    if (this.seqs.size >= SEQ_CACHE_RUNS_MAX && !this.seqs.has(runId)) this.seqs.clear();
-    this.seqs.set(runId, { epoch, seq });
-  }
-
   private async createResults(
     batch: CommitBatch,
     row: CommitRow | undefined,
@@ -822,7 +551,7 @@ export class PostgresStore implements Store {
       const mine = created.get(c.id);
       if (mine !== undefined && !seen.has(c.id)) {
         seen.add(c.id);
-        if (c.claim !== null) this.remember(c.id, 1, 1);
+        if (c.claim !== null) this.seqs.remember(c.id, 1, 1);
         results.push({ created: true, run: toRecord(mine) });
         continue;
       }
@@ -840,11 +569,11 @@ export class PostgresStore implements Store {
     return writes.map((w): WriteResult => {
       const base = written.get(w.runId);
       if (base === undefined) {
-        this.seqs.delete(w.runId);
+        this.seqs.forget(w.runId);
         return { kind: "fenced" };
       }
-      if (w.update === null) this.remember(w.runId, w.epoch, base + rowCount(w));
-      else this.seqs.delete(w.runId);
+      if (w.update === null) this.seqs.remember(w.runId, w.epoch, base + rowCount(w));
+      else this.seqs.forget(w.runId);
       return { kind: "committed" };
     });
   }
