@@ -81,3 +81,13 @@ export const COMMIT_BATCH_ENTRIES_MAX = 20_000;
 /** How long `engine.close()` lets running step bodies finish before aborting them, in
  * milliseconds: 10 s. */
 export const CLOSE_GRACE_MS_DEFAULT = 10_000;
+
+/** Largest part of a run's output stream, serialized, in bytes: 256 KiB. Readers fetch parts
+ * in pages; a part is a token delta, a tool result or a progress note, never a document. */
+export const STREAM_PART_BYTES_MAX = 256 * 1024;
+
+/** Parts returned by one read of a run's output stream when none is asked for: 256. */
+export const STREAM_READ_LIMIT_DEFAULT = 256;
+
+/** Most parts one read of a run's output stream may return: 1,000. */
+export const STREAM_READ_LIMIT_MAX = 1_000;

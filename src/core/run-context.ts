@@ -15,6 +15,7 @@ import { SETTLING_TYPES, type JournalEntry, type NewEntry } from "./journal.js";
 import type { RunOutcome, RunPort } from "./run-port.js";
 import { validate } from "./schema.js";
 import { checkPayloadSize, decodeValue, encodeValue } from "./serialize.js";
+import { encodePart, type StreamPart } from "./stream.js";
 import type { Op, OpHost } from "./op.js";
 import { runStep } from "./step-op.js";
 import type {
@@ -75,6 +76,8 @@ export class RunContext implements WorkflowContext, OpHost {
   private serialTail: Promise<void> = Promise.resolve();
   private drainRequested = false;
   private quietWaiter: (() => void) | null = null;
+  /** Parts emitted by the workflow code so far: the next one's key in the output stream. */
+  private emitted = 0;
 
   constructor(workflow: Workflow<unknown, unknown>, spec: RunSpec, port: RunPort) {
     this.runId = spec.runId;
@@ -175,6 +178,13 @@ export class RunContext implements WorkflowContext, OpHost {
 
   uuid(): string {
     return this.recordValue("uuid", () => this.port.uuid()) as string;
+  }
+
+  emit(part: StreamPart): void {
+    if (this.finished) return;
+    const data = encodePart(part, "ctx.emit part");
+    // The code's order keys the part: a replay passing here again writes nothing new.
+    this.port.emit({ key: `w${this.emitted++}`, at: this.port.clock.now(), data });
   }
 
   // ---- OpHost -----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Deterministic: what the replay core needs from its host (a worker), and what it returns.
 import type { Clock } from "./clock.js";
 import type { NewEntry } from "./journal.js";
+import type { NewChunk } from "./stream.js";
 import type { SqlTransaction } from "./types.js";
 
 /** Limits that apply inside a run. */
@@ -35,6 +36,8 @@ export interface RunPort {
   entropy(): number;
   /** A random UUID. */
   uuid(): string;
+  /** Queues a part of the run's output stream; it is written soon, without being asked for. */
+  emit(chunk: NewChunk): void;
   /** The run's set of pending operations changed; it may have become idle. */
   changed(): void;
   /** A warning worth a log line (a large payload, ...). */

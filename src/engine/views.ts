@@ -3,6 +3,7 @@ import { RunCancelledError } from "../core/errors.js";
 import type { EntryType, JournalEntry } from "../core/journal.js";
 import { decodeValue } from "../core/serialize.js";
 import type { RunStatus } from "../core/types.js";
+import type { RunUsage } from "../core/usage.js";
 import type { RunRecord } from "../store/store.js";
 
 /** A run as users see it. */
@@ -23,6 +24,8 @@ export interface RunInfo<O = unknown> {
   readonly endedAt: Date | null;
   /** When a waiting run's timer wakes it. */
   readonly wakeAt: Date | null;
+  /** Tokens, cost and count of the run's metered steps (model calls) so far. */
+  readonly usage: RunUsage;
 }
 
 /** One journal entry as users see it. */
@@ -56,6 +59,7 @@ export function toRunInfo<O = unknown>(run: RunRecord): RunInfo<O> {
     updatedAt: new Date(run.updatedAt),
     endedAt: date(run.endedAt),
     wakeAt: date(run.wakeAt),
+    usage: run.usage,
   };
 }
 

@@ -2,13 +2,11 @@
 // runner can register. A store is done when every case passes against a real database.
 import assert from "node:assert/strict";
 import type { NewEntry } from "../core/journal.js";
+import type { ConformanceCase } from "./conformance-case.js";
+import { streamConformanceCases } from "./conformance-stream.js";
 import type { RunCreate, Store } from "./store.js";
 
-/** One conformance case: `run` gets a fresh, opened store and throws on failure. */
-export interface ConformanceCase {
-  readonly name: string;
-  run(store: Store): Promise<void>;
-}
+export type { ConformanceCase };
 
 const T0 = 1_700_000_000_000;
 const LEASE = 30_000;
@@ -458,6 +456,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
       assert.deepEqual((await store.listRuns({ limit: 10, status: "completed" })).runs, []);
     },
   },
+  ...streamConformanceCases,
   {
     name: "unknown runs read as absent",
     async run(store) {

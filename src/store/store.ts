@@ -2,6 +2,8 @@
 // Every store passes the shared conformance suite (see ./conformance.ts).
 import type { JournalEntry, NewEntry } from "../core/journal.js";
 import type { RunStatus, SqlTransaction } from "../core/types.js";
+import type { RunUsage } from "../core/usage.js";
+import type { NewChunk, OutputStreamStore } from "./stream.js";
 
 /** A run as the store keeps it. Payload fields hold encoded values (see `core/serialize`). */
 export interface RunRecord {
@@ -25,6 +27,8 @@ export interface RunRecord {
   readonly epoch: number;
   /** Takeovers after a crash in a row without progress (poison detection). */
   readonly recoveries: number;
+  /** Sums of the `usage` of the run's entries (metered steps such as model calls). */
+  readonly usage: RunUsage;
 }
 
 /** A claim to take with a new run, so that the starting worker runs it without a round trip. */
@@ -65,6 +69,8 @@ export interface RunWrite {
   readonly epoch: number;
   readonly entries: readonly NewEntry[];
   readonly update: RunUpdate | null;
+  /** Parts for the run's output stream (see {@link OutputStreamStore}). */
+  readonly chunks?: readonly NewChunk[];
 }
 
 /** Whether a fenced write landed. `fenced` means the run's epoch moved on (or it ended). */
@@ -134,10 +140,11 @@ export type ResumeResult =
   | { readonly kind: "not_found" };
 
 /**
- * Where journals, runs and timers live. A store serializes group commits and fences every
- * write by epoch; the engine above it knows nothing of its database.
+ * Where journals, runs, timers and output streams live. A store serializes group commits and
+ * fences every write by epoch; the engine above it knows nothing of its database. Entries
+ * with a `usage` add it to their run's `usage` totals in the transaction that writes them.
  */
-export interface Store {
+export interface Store extends OutputStreamStore {
   /** Which SQL dialect transactional steps get. */
   readonly dialect: SqlTransaction["dialect"];
   /** A short description for logs and errors (a file path, a redacted URL). */

@@ -2,6 +2,7 @@
 // one fsync serves every run that asked for durability in the same turn of the event loop.
 import type { Clock } from "../core/clock.js";
 import type { NewEntry } from "../core/journal.js";
+import type { NewChunk } from "../core/stream.js";
 import type { SqlTransaction } from "../core/types.js";
 import { COMMIT_BATCH_ENTRIES_MAX } from "../core/limits.js";
 import type {
@@ -19,11 +20,15 @@ export interface CommitterEvents {
   fenced(runId: string): void;
   /** The store failed while committing the run's entries. */
   failed(runId: string, error: Error): void;
+  /** Output-stream parts of the run were committed (readers may look). */
+  streamed?(runId: string): void;
 }
 
 interface RunQueue {
   epoch: number;
   entries: NewEntry[];
+  /** Output-stream parts, committed with (after) the entries. */
+  chunks: NewChunk[];
   update: RunUpdate | null;
   /** Callers of durable(): resolved once these entries are committed. */
   waiters: Array<() => void>;
@@ -60,10 +65,19 @@ export class Committer {
     this.queue(runId, epoch).entries.push(entry);
   }
 
+  /**
+   * Queues an output-stream part and asks for a commit: readers are waiting for it. It rides
+   * with the run's queued entries, so a committed part never precedes what came before it.
+   */
+  appendChunk(runId: string, epoch: number, chunk: NewChunk): void {
+    this.queue(runId, epoch).chunks.push(chunk);
+    this.schedule();
+  }
+
   /** Resolves once every entry queued for the run so far is committed. */
   durable(runId: string): Promise<void> {
     const q = this.queues.get(runId);
-    if (q !== undefined && (q.entries.length > 0 || q.update !== null)) {
+    if (q !== undefined && (q.entries.length > 0 || q.chunks.length > 0 || q.update !== null)) {
       return new Promise((resolve) => {
         q.waiters.push(resolve);
         this.schedule();
@@ -141,7 +155,7 @@ export class Committer {
   private queue(runId: string, epoch: number): RunQueue {
     let q = this.queues.get(runId);
     if (q === undefined) {
-      q = { epoch, entries: [], update: null, waiters: [], updated: null };
+      q = { epoch, entries: [], chunks: [], update: null, waiters: [], updated: null };
       this.queues.set(runId, q);
     }
     return q;
@@ -173,14 +187,19 @@ export class Committer {
     const queues: RunQueue[] = [];
     let size = creates.length;
     for (const [runId, q] of this.queues) {
-      if (size > 0 && size + q.entries.length > COMMIT_BATCH_ENTRIES_MAX) {
+      const count = q.entries.length + q.chunks.length;
+      if (size > 0 && size + count > COMMIT_BATCH_ENTRIES_MAX) {
         this.requested = true;
         break;
       }
       this.queues.delete(runId);
-      writes.push({ runId, epoch: q.epoch, entries: q.entries, update: q.update });
+      writes.push(
+        q.chunks.length === 0
+          ? { runId, epoch: q.epoch, entries: q.entries, update: q.update }
+          : { runId, epoch: q.epoch, entries: q.entries, update: q.update, chunks: q.chunks },
+      );
       queues.push(q);
-      size += q.entries.length;
+      size += count;
     }
     const done = this.store.commit({
       creates: creates.map((c) => c.create),
@@ -215,6 +234,7 @@ export class Committer {
     q.updated?.resolve(result);
     if (result.kind === "committed") {
       for (const w of q.waiters) w();
+      if (q.chunks.length > 0) this.events.streamed?.(runId);
     } else {
       this.events.fenced(runId);
     }

@@ -6,6 +6,7 @@ import { EngineClosedError } from "../core/errors.js";
 import type { JournalEntry, NewEntry } from "../core/journal.js";
 import { RunContext } from "../core/run-context.js";
 import type { RunLimits, RunOutcome, RunPort } from "../core/run-port.js";
+import type { NewChunk } from "../core/stream.js";
 import type { SqlTransaction } from "../core/types.js";
 import type { Workflow } from "../core/workflow.js";
 import type { RunRecord, RunUpdate, WriteResult } from "../store/store.js";
@@ -90,6 +91,10 @@ export class RunHost implements RunPort {
       this.lose();
       await new Promise<never>(() => {});
     }
+  }
+
+  emit(chunk: NewChunk): void {
+    if (!this.gone) this.services.committer.appendChunk(this.runId, this.epoch, chunk);
   }
 
   nextTurn(): Promise<void> {

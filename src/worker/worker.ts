@@ -28,6 +28,8 @@ export interface WorkerSettings {
 export interface WorkerEvents {
   exited(runId: string, exit: RunExit): void;
   warn(message: string): void;
+  /** Output-stream parts of the run were committed. */
+  streamed?(runId: string): void;
 }
 
 /** Claims and executes runs of the registered workflows. */
@@ -69,6 +71,7 @@ export class Worker {
         this.orphans.set(runId, host.epoch);
         host.lose(error);
       },
+      streamed: (runId) => events.streamed?.(runId),
     });
   }
 

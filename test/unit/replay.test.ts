@@ -8,6 +8,7 @@ import { createTestClock } from "endure/testing";
 import type { JournalEntry, NewEntry } from "../../src/core/journal.js";
 import { RunContext } from "../../src/core/run-context.js";
 import type { RunOutcome, RunPort } from "../../src/core/run-port.js";
+import type { NewChunk } from "../../src/core/stream.js";
 
 /** An in-memory host: appends queue, durable() commits them a turn later, as a store would. */
 class MemoryPort implements RunPort {
@@ -18,6 +19,7 @@ class MemoryPort implements RunPort {
     journalEntriesMax: 10_000,
   };
   readonly committed: NewEntry[] = [];
+  readonly chunks: NewChunk[] = [];
   private queued: NewEntry[] = [];
   private seed = 1;
   append(entry: NewEntry): void {
@@ -53,6 +55,9 @@ class MemoryPort implements RunPort {
   }
   uuid(): string {
     return `uuid-${this.entropy()}`;
+  }
+  emit(chunk: NewChunk): void {
+    this.chunks.push(chunk);
   }
   changed(): void {}
   warn(): void {}

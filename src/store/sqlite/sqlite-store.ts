@@ -22,6 +22,8 @@ import { openDatabase } from "./open.js";
 import { forgetWorker, ownerAlive, rememberWorker } from "./owner-liveness.js";
 import { createStatements, type Statements } from "./statements.js";
 import { createSqlTransaction } from "./sql-transaction.js";
+import { SqliteOutputStream } from "./output-stream.js";
+import type { StoredChunk } from "../stream.js";
 
 /** How durable a commit is once it returns. */
 export type SqliteDurability = "fsync" | "process";
@@ -59,6 +61,10 @@ interface RunRow {
   owner: string | null;
   epoch: number;
   recoveries: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  metered_calls: number;
 }
 
 interface EntryRow {
@@ -80,6 +86,7 @@ export class SqliteStore implements Store {
   private db: Database.Database | null = null;
   private reader: Database.Database | null = null;
   private st!: Statements;
+  private streams!: SqliteOutputStream;
   /** Runs a function inside a transaction; prepared once, since wrapping is not free. */
   private inTransaction!: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly options: Required<SqliteStoreOptions>;
@@ -117,6 +124,7 @@ export class SqliteStore implements Store {
         !pidTakeover || ownerAlive(owner as string | null, pid as number | null) ? 1 : 0,
     );
     this.st = createStatements(writer, reader);
+    this.streams = new SqliteOutputStream(writer, reader);
     this.inTransaction = writer.transaction((fn: () => unknown) => fn());
     return Promise.resolve();
   }
@@ -138,6 +146,7 @@ export class SqliteStore implements Store {
       } catch (e) {
         // Rolled back: the cached sequence numbers may be ahead of the file.
         this.lastSeqs.clear();
+        this.streams.forget();
         throw e;
       }
     });
@@ -288,6 +297,12 @@ export class SqliteStore implements Store {
     );
   }
 
+  readStream(runId: string, fromOffset: number, limit: number): Promise<StoredChunk[]> {
+    return Promise.resolve(
+      this.read("reading an output stream", () => this.streams.list(runId, fromOffset, limit)),
+    );
+  }
+
   nextWakeAt(): Promise<number | null> {
     const row = this.read("reading timers", () => this.st.nextWake.get() as { at: number | null });
     return Promise.resolve(row.at);
@@ -328,6 +343,10 @@ export class SqliteStore implements Store {
         owner: c.claim?.workerId ?? null,
         epoch: claimed ? 1 : 0,
         recoveries: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+        cost_usd: 0,
+        metered_calls: 0,
       };
       this.st.insertRun.run({
         ...row,
@@ -364,12 +383,15 @@ export class SqliteStore implements Store {
   private applyWrite(w: RunWrite, now: number, holds: boolean): WriteResult {
     if (!holds) {
       this.lastSeqs.delete(w.runId);
+      this.streams.forget(w.runId);
       return { kind: "fenced" };
     }
     this.insertEntries(w.runId, w.entries, w.epoch);
+    if (w.chunks !== undefined) this.streams.append(w.runId, w.chunks, w.epoch);
     const u = w.update;
     if (u === null) return { kind: "committed" };
     this.lastSeqs.delete(w.runId);
+    this.streams.forget(w.runId);
     switch (u.status) {
       case "completed":
         this.st.finishRun.run({
@@ -472,12 +494,19 @@ export class SqliteStore implements Store {
           e.at,
           e.data,
         );
+        this.addUsage(runId, next);
         i++;
       } else {
         this.st.insertEntry.run(runId, ++seq, e.type, e.at, e.position, e.key, e.data);
+        this.addUsage(runId, e);
       }
     }
     if (epoch !== undefined) this.lastSeqs.set(runId, { epoch, seq });
+  }
+
+  private addUsage(runId: string, e: NewEntry): void {
+    const u = e.usage;
+    if (u !== undefined) this.st.addUsage.run(u.inputTokens, u.outputTokens, u.costUsd, runId);
   }
 
   private database(): Database.Database {
@@ -563,6 +592,12 @@ function toRecord(row: RunRow): RunRecord {
     owner: row.owner,
     epoch: row.epoch,
     recoveries: row.recoveries,
+    usage: {
+      inputTokens: row.input_tokens,
+      outputTokens: row.output_tokens,
+      costUsd: row.cost_usd,
+      calls: row.metered_calls,
+    },
   };
 }
 

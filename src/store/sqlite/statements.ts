@@ -30,11 +30,12 @@ type StatementName =
   | "claimRun"
   | "journal"
   | "listRuns"
-  | "nextWake";
+  | "nextWake"
+  | "addUsage";
 
 const RUN_COLUMNS =
   "id, workflow, version, status, input, output, error, paused_reason, created_at, updated_at, " +
-  "ended_at, wake_at, owner, epoch, recoveries";
+  "ended_at, wake_at, owner, epoch, recoveries, input_tokens, output_tokens, cost_usd, metered_calls";
 
 const IN_WORKFLOWS = "workflow IN (SELECT value FROM json_each(@workflows))";
 
@@ -120,5 +121,9 @@ export function createStatements(db: Database.Database, reader: Database.Databas
        ORDER BY created_at DESC, id DESC LIMIT @limit`,
     ),
     nextWake: reader.prepare("SELECT min(wake_at) AS at FROM runs WHERE status = 'waiting'"),
+    addUsage: db.prepare(
+      `UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
+         cost_usd = cost_usd + ?, metered_calls = metered_calls + 1 WHERE id = ?`,
+    ),
   };
 }

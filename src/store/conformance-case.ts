@@ -1,0 +1,8 @@
+// The shape of a store conformance case, shared by the files that hold the cases.
+import type { Store } from "./store.js";
+
+/** One conformance case: `run` gets a fresh, opened store and throws on failure. */
+export interface ConformanceCase {
+  readonly name: string;
+  run(store: Store): Promise<void>;
+}
