@@ -9,6 +9,7 @@ export default defineConfig({
       { find: /^endure$/, replacement: src("index.ts") },
       { find: /^endure\/sqlite$/, replacement: src("store/sqlite/index.ts") },
       { find: /^endure\/testing$/, replacement: src("testing/index.ts") },
+      { find: /^endure\/ai$/, replacement: src("ai/index.ts") },
     ],
   },
   test: {

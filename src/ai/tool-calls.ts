@@ -1,0 +1,146 @@
+// Executing the tool calls of one model reply: each valid call is a step with the tool's own
+// retries, timeout and verification; an unknown tool, malformed JSON or invalid arguments
+// are answered to the model as tool errors and journaled, never crash the run.
+import { isEndureError } from "../core/errors.js";
+import type { StreamPart } from "../core/stream.js";
+import type { WorkflowContext } from "../core/types.js";
+import { ERROR_TEXT_CHARS_MAX, TOOL_RESULT_CHARS_MAX } from "./limits.js";
+import type { ToolCall, ToolMessage } from "./messages.js";
+import type { Tool, Tools } from "./tool.js";
+
+type Prepared =
+  | { readonly ok: true; readonly tool: Tool; readonly input: unknown }
+  | { readonly ok: false; readonly error: string; readonly input: unknown };
+
+/** Runs the calls concurrently, as steps, and answers each; results keep the calls' order. */
+export async function runToolCalls(
+  ctx: WorkflowContext,
+  tools: Tools,
+  calls: readonly ToolCall[],
+): Promise<ToolMessage[]> {
+  const prepared = await Promise.all(calls.map((c) => prepare(tools, c)));
+  prepared.forEach((p, i) => {
+    const call = calls[i] as ToolCall;
+    if (p.ok) {
+      ctx.emit({
+        type: "tool-input-available",
+        toolCallId: call.id,
+        toolName: call.name,
+        input: p.input,
+      });
+    } else {
+      ctx.emit({
+        type: "tool-input-error",
+        toolCallId: call.id,
+        toolName: call.name,
+        input: p.input,
+        errorText: p.error,
+      });
+    }
+  });
+  return Promise.all(prepared.map((p, i) => answer(ctx, calls[i] as ToolCall, p)));
+}
+
+async function prepare(tools: Tools, call: ToolCall): Promise<Prepared> {
+  const tool = Object.hasOwn(tools, call.name) ? tools[call.name] : undefined;
+  if (tool === undefined) {
+    const names = Object.keys(tools).join(", ") || "none";
+    return {
+      ok: false,
+      input: call.arguments,
+      error: `there is no tool named '${call.name}'; the tools are: ${names}`,
+    };
+  }
+  let input: unknown;
+  try {
+    input = JSON.parse(call.arguments.trim() === "" ? "{}" : call.arguments);
+  } catch (e) {
+    return {
+      ok: false,
+      input: call.arguments,
+      error: `the arguments of tool '${call.name}' are not valid JSON (${(e as Error).message}); send one JSON object that matches its input schema`,
+    };
+  }
+  const checked = await tool.check(input);
+  if (!checked.ok) {
+    return {
+      ok: false,
+      input,
+      error: `the arguments of tool '${call.name}' do not match its input schema: ${checked.issues}`,
+    };
+  }
+  return { ok: true, tool, input: checked.value };
+}
+
+async function answer(ctx: WorkflowContext, call: ToolCall, p: Prepared): Promise<ToolMessage> {
+  const base = { role: "tool" as const, toolCallId: call.id, name: call.name };
+  if (!p.ok) {
+    // Journaled as a step of its own, so the journal says what was refused and why.
+    const error = await ctx.step("reject tool call", () => `Error: ${p.error}`);
+    return { ...base, content: error, isError: true };
+  }
+  let result: unknown;
+  try {
+    result = await ctx.step(
+      `tool ${call.name}`,
+      (step) =>
+        p.tool.run(p.input, {
+          idempotencyKey: step.idempotencyKey,
+          attempt: step.attempt,
+          signal: step.signal,
+          runId: step.runId,
+          toolCallId: call.id,
+          emit: step.emit,
+          progress: (data) => step.emit({ type: "data-tool-progress", id: call.id, data }),
+        }),
+      stepOptions(p.tool, p.input),
+    );
+  } catch (e) {
+    const message = (e as Error).message ?? String(e);
+    const text = `Error: tool '${call.name}' failed: ${clip(message, ERROR_TEXT_CHARS_MAX)}`;
+    emitSafely(ctx, { type: "tool-output-error", toolCallId: call.id, errorText: text });
+    return { ...base, content: text, isError: true };
+  }
+  const content = clip(modelOutput(p.tool, result), TOOL_RESULT_CHARS_MAX);
+  emitSafely(
+    ctx,
+    { type: "tool-output-available", toolCallId: call.id, output: result },
+    {
+      type: "tool-output-available",
+      toolCallId: call.id,
+      output: content,
+    },
+  );
+  return { ...base, content };
+}
+
+function stepOptions(tool: Tool, input: unknown) {
+  const verify = tool.verify;
+  return {
+    ...(tool.retries === undefined ? {} : { retries: tool.retries }),
+    ...(tool.backoff === undefined ? {} : { backoff: tool.backoff }),
+    ...(tool.timeout === undefined ? {} : { timeout: tool.timeout }),
+    ...(verify === undefined ? {} : { verify: (result: unknown) => verify(result, input) }),
+  };
+}
+
+function modelOutput(tool: Tool, result: unknown): string {
+  if (tool.toModelOutput !== undefined) return tool.toModelOutput(result);
+  if (typeof result === "string") return result;
+  return JSON.stringify(result) ?? "null";
+}
+
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}\n[cut: the result has ${text.length} characters; the first ${max} are shown]`;
+}
+
+/** Emits `part`, or `fallback` when `part` is over the stream's size limit. */
+export function emitSafely(ctx: WorkflowContext, part: StreamPart, fallback?: StreamPart): void {
+  try {
+    ctx.emit(part);
+  } catch (e) {
+    if (fallback === undefined || !isEndureError(e, "payload_too_large")) throw e;
+    ctx.emit(fallback);
+  }
+}
