@@ -12,9 +12,28 @@ export type { StreamPart } from "./core/stream.js";
 export type { RunUsage, Usage } from "./core/usage.js";
 export type { EngineLimits, EngineOptions, Logger, WorkerOptions } from "./engine/options.js";
 export type { JournalRecord, RunInfo } from "./engine/views.js";
+export type { Explanation, RunState } from "./engine/explain.js";
+export type {
+  DecisionOptions,
+  EventToSend,
+  PendingApproval,
+  SentEvent,
+} from "./engine/messages.js";
+export { defineEvent } from "./core/event-definition.js";
 export { workflow } from "./core/workflow.js";
 export type { Workflow, WorkflowOptions } from "./core/workflow.js";
 export type {
+  ApprovalDecision,
+  ApprovalOptions,
+  ApprovalResult,
+  Cancellation,
+  EventDefinition,
+  ReceivedEvent,
+  ReceivedSignal,
+  WaitForEventOptions,
+  WaitOptions,
+  WaitPolicy,
+  WaitPolicyRung,
   BackoffOptions,
   RunStatus,
   SqlTransaction,
@@ -28,6 +47,11 @@ export type { Clock, TimerHandle } from "./core/clock.js";
 export type { EntryType } from "./core/journal.js";
 export type { Store } from "./store/store.js";
 export {
+  ApprovalDecidedError,
+  ApprovalNotAllowedError,
+  ApprovalNotFoundError,
+  RunFinishedError,
+  RunTimedOutError,
   DuplicateWorkflowError,
   EndureError,
   EngineClosedError,

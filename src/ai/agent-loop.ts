@@ -3,7 +3,7 @@
 import { ensureError } from "../core/errors.js";
 import type { WorkflowContext } from "../core/types.js";
 import { initialMessages, type AgentInput } from "./agent-input.js";
-import type { AgentResult, AgentSpec } from "./agent.js";
+import type { AgentResult, AgentSpec } from "./agent-types.js";
 import { calibrate, planCall, type Calibration } from "./budget.js";
 import { fullHistory } from "./context.js";
 import { EmptyReplyError, MaxTurnsExceededError } from "./errors.js";

@@ -80,6 +80,19 @@ export class VerificationFailedError extends define(
 export class StepInterruptedError extends define("step_interrupted", "StepInterruptedError") {}
 /** The run was cancelled; awaiting its result raises this. */
 export class RunCancelledError extends define("run_cancelled", "RunCancelledError") {}
+/** The run outlived its workflow's `ttl`; awaiting its result raises this. */
+export class RunTimedOutError extends define("run_timed_out", "RunTimedOutError") {}
+/** The run has ended: it takes no more signals, decisions or cancellation. */
+export class RunFinishedError extends define("run_finished", "RunFinishedError") {}
+/** No open approval by this name exists on the run. */
+export class ApprovalNotFoundError extends define("approval_not_found", "ApprovalNotFoundError") {}
+/** The approval was decided already (or this person decided it already). */
+export class ApprovalDecidedError extends define("approval_decided", "ApprovalDecidedError") {}
+/** This person (or role) may not decide this approval. */
+export class ApprovalNotAllowedError extends define(
+  "approval_not_allowed",
+  "ApprovalNotAllowedError",
+) {}
 /** The run is paused (non-determinism, a crash loop) and needs attention before it goes on. */
 export class RunPausedError extends define("run_paused", "RunPausedError") {}
 /** This worker lost its lease on a run; its late commits are refused. */
@@ -170,6 +183,11 @@ const errorClasses: Record<string, new (message: string) => Error> = {
   URIError,
 };
 for (const cls of [
+  RunTimedOutError,
+  RunFinishedError,
+  ApprovalNotFoundError,
+  ApprovalDecidedError,
+  ApprovalNotAllowedError,
   InvalidArgumentError,
   WorkflowNotFoundError,
   DuplicateWorkflowError,

@@ -1,8 +1,8 @@
 // Deterministic: an index over a run's journal, for replay.
-import { SETTLING_TYPES, type JournalEntry } from "./journal.js";
+import { ORDERED_TYPES, type JournalEntry } from "./journal.js";
 
-/** A run's journal arranged for replay: entries per operation position, and settlements in
- * the order the code first saw them. */
+/** A run's journal arranged for replay: entries per operation position, and what the code saw
+ * happen (settlements, cancellation requests) in the order it first saw it. */
 export interface History {
   readonly byPosition: ReadonlyMap<number, readonly JournalEntry[]>;
   readonly settlements: readonly JournalEntry[];
@@ -17,20 +17,24 @@ export function indexHistory(entries: readonly JournalEntry[]): History {
   const settlements: JournalEntry[] = [];
   let lastPosition = 0;
   for (const entry of entries) {
+    if (ORDERED_TYPES.has(entry.type)) settlements.push(entry);
     if (entry.position === null) continue;
     let list = byPosition.get(entry.position);
     if (list === undefined) byPosition.set(entry.position, (list = []));
     list.push(entry);
-    if (SETTLING_TYPES.has(entry.type)) settlements.push(entry);
     if (entry.position > lastPosition) lastPosition = entry.position;
   }
   return { byPosition, settlements, lastPosition, length: entries.length };
 }
 
+/** Operation kinds, as the journal names them. */
+export type OpKind = "step" | "sleep" | "wait" | "value";
+
 /** The operation kind an entry type belongs to. */
-export function opKindOf(type: JournalEntry["type"]): "step" | "sleep" | "value" | null {
+export function opKindOf(type: JournalEntry["type"]): OpKind | null {
   if (type.startsWith("step_")) return "step";
   if (type.startsWith("sleep_")) return "sleep";
+  if (type.startsWith("wait_")) return "wait";
   if (type === "value_recorded") return "value";
   return null;
 }

@@ -15,9 +15,15 @@ export type EntryType =
   | "value_recorded"
   | "sleep_started"
   | "sleep_completed"
+  | "wait_started"
+  | "wait_reminded"
+  | "wait_escalated"
+  | "wait_completed"
+  | "run_cancel_requested"
   | "run_completed"
   | "run_failed"
   | "run_cancelled"
+  | "run_timed_out"
   | "run_paused";
 
 /** One fact in a run's journal, as the store returns it. */
@@ -45,4 +51,11 @@ export const SETTLING_TYPES: ReadonlySet<EntryType> = new Set<EntryType>([
   "step_succeeded",
   "step_failed",
   "sleep_completed",
+  "wait_completed",
+]);
+
+/** Entries replay hands over in journal order too, though they settle no operation. */
+export const ORDERED_TYPES: ReadonlySet<EntryType> = new Set<EntryType>([
+  ...SETTLING_TYPES,
+  "run_cancel_requested",
 ]);

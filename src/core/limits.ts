@@ -91,3 +91,32 @@ export const STREAM_READ_LIMIT_DEFAULT = 256;
 
 /** Most parts one read of a run's output stream may return: 1,000. */
 export const STREAM_READ_LIMIT_MAX = 1_000;
+/** Longest a wait (event, signal, approval) lasts when the code gives no timeout, in ms:
+ * 30 days. No wait is forever by accident. */
+export const WAIT_TIMEOUT_MS_DEFAULT = 30 * 24 * 60 * 60 * 1000;
+
+/** Most field paths in one wait's `match`: 8. */
+export const MATCH_PATHS_MAX = 8;
+
+/** Most rungs in a wait's policy ladder: 16. */
+export const WAIT_POLICY_RUNGS_MAX = 16;
+
+/** Most approvers named on one approval: 100. */
+export const APPROVERS_MAX = 100;
+
+/** How long finished runs and consumed events are kept before `gc` deletes them, in ms:
+ * 30 days. */
+export const RETENTION_MS_DEFAULT = 30 * 24 * 60 * 60 * 1000;
+
+/** Runs or events deleted per transaction by `gc`: 500, so that cleaning never holds the
+ * write lock for long. */
+export const GC_BATCH_MAX = 500;
+
+/** Missed schedule ticks started after downtime with `catchUp: "all"`: 100 at the most. */
+export const SCHEDULE_CATCH_UP_MAX = 100;
+
+/** Longest event id, in characters: 256. */
+export const EVENT_ID_LENGTH_MAX = 256;
+
+/** Events read per query by a worker starting event-triggered runs: 100. */
+export const TRIGGER_BATCH_MAX = 100;

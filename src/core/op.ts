@@ -5,7 +5,9 @@ import type { RunPort } from "./run-port.js";
 /** An operation the code has asked for and not yet seen settled. */
 export interface Op {
   readonly position: number;
-  readonly kind: "step" | "sleep" | "value";
+  readonly kind: "step" | "sleep" | "wait" | "value";
+  /** Cancellation starts a new generation; operations of an older one are abandoned. */
+  readonly generation: number;
   readonly key: string;
   /** Where the code asked for it (`file:line:column`), on first execution. */
   readonly site: string | null;
@@ -19,6 +21,12 @@ export interface OpHost {
   readonly port: RunPort;
   /** True once the run has an outcome or was halted: stop and write nothing. */
   readonly halted: boolean;
+  /** False once the run moved on without this operation (it is being cancelled). */
+  isCurrent(op: Op): boolean;
+  /** Stops an in-memory wait started with {@link waitUntil} (its promise never settles). */
+  cancelTimer(position: number): void;
+  /** The run waits on something outside it (an event, a signal, people) until this ends. */
+  externalWaitStarted(): () => void;
   append(entry: NewEntry): void;
   countCommitted(entries: number): void;
   /** Hands a result to the code after earlier ones; `first` puts it ahead of held ones. */

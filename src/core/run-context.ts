@@ -2,40 +2,45 @@
 // (workflow code, journal, clock, entropy) that writes through a RunPort and does no I/O.
 import { callSite } from "./call-site.js";
 import type { TimerHandle } from "./clock.js";
+import { checkedWait } from "./context-waits.js";
 import { parseDuration, type Duration } from "./duration.js";
 import {
   ensureError,
   InvalidArgumentError,
   JournalLimitError,
   NonDeterminismError,
-  OutputValidationError,
+  RunCancelledError,
+  RunTimedOutError,
 } from "./errors.js";
-import { indexHistory, opKindOf, type History } from "./history.js";
-import { SETTLING_TYPES, type JournalEntry, type NewEntry } from "./journal.js";
-import type { RunOutcome, RunPort } from "./run-port.js";
-import { validate } from "./schema.js";
-import { checkPayloadSize, decodeValue, encodeValue } from "./serialize.js";
-import { encodePart, type StreamPart } from "./stream.js";
+import { indexHistory, opKindOf, type History, type OpKind } from "./history.js";
+import type { JournalEntry, NewEntry } from "./journal.js";
+import { SETTLING_TYPES } from "./journal.js";
 import type { Op, OpHost } from "./op.js";
+import { finalOutcome, failureOutcome, pauseOutcome } from "./outcomes.js";
+import type { RunOutcome, RunPort } from "./run-port.js";
+import { decodeValue, encodeValue } from "./serialize.js";
+import { SettlementQueue, type SettlementOwner } from "./settlements.js";
+import { encodePart, type StreamPart } from "./stream.js";
 import { runStep } from "./step-op.js";
 import type {
+  ApprovalOptions,
+  ApprovalResult,
+  Cancellation,
+  ReceivedEvent,
+  ReceivedSignal,
   StepContext,
   StepOptions,
   TransactionalStepContext,
+  WaitForEventOptions,
+  WaitOptions,
   WorkflowContext,
 } from "./types.js";
+import { runWait, type WaitSpec } from "./wait-op.js";
 import { checkName, type Workflow } from "./workflow.js";
 
-/** Macrotask turns a replay waits for the code to ask for a recorded operation before it
- * calls the run diverged. Workflow code only awaits endure operations, so a handful of turns
- * is plenty; awaiting anything else between steps is itself non-deterministic. */
-const REPLAY_STALL_TURNS = 20;
-
-type OpKind = "step" | "sleep" | "value";
-
-interface Wait {
+interface Timer {
   readonly wakeAt: number;
-  timer: TimerHandle | null;
+  handle: TimerHandle | null;
 }
 
 /** What a host needs to start a run in memory. */
@@ -47,78 +52,113 @@ export interface RunSpec {
   readonly journal: readonly JournalEntry[];
 }
 
+/** When a run is idle: its earliest timer, and whether it also waits on the world. */
+export interface Idleness {
+  readonly wakeAt: number;
+  readonly external: boolean;
+}
+
+type Cleanup = (cancellation: Cancellation) => Promise<void> | void;
+
 /**
  * One run executing in memory. Construct it to start the workflow function; `outcome`
- * settles when the run completes, fails, diverges from its journal, or is halted.
+ * settles when the run completes, fails, is cancelled, diverges from its journal, or is halted.
  */
-export class RunContext implements WorkflowContext, OpHost {
+export class RunContext implements WorkflowContext, OpHost, SettlementOwner {
   readonly runId: string;
   readonly workflowName: string;
   readonly outcome: Promise<RunOutcome>;
   readonly port: RunPort;
   private readonly history: History;
+  private readonly settlements: SettlementQueue;
   private position = 0;
-  private calls = 0;
+  private callCount = 0;
+  private generation = 0;
   private readonly occurrences = new Map<string, number>();
   private readonly ops = new Map<number, Op>();
-  private readonly liveSettlements: Array<() => void> = [];
-  private cursor = 0;
-  private pumping = false;
-  private stallArmed = false;
-  private finished = false;
+  private done = false;
   private activeBodies = 0;
+  private externalWaits = 0;
   private entryCount: number;
-  private readonly waits = new Map<number, Wait>();
+  private readonly timers = new Map<number, Timer>();
   private readonly controllers = new Set<AbortController>();
   private runController: AbortController | null = null;
   private settleOutcome!: (outcome: RunOutcome) => void;
-  private holds = 0;
   private serialTail: Promise<void> = Promise.resolve();
   private drainRequested = false;
   private quietWaiter: (() => void) | null = null;
   /** Parts emitted by the workflow code so far: the next one's key in the output stream. */
   private emitted = 0;
+  private readonly cleanups: Cleanup[] = [];
+  private cancellation: Cancellation | null = null;
 
   constructor(workflow: Workflow<unknown, unknown>, spec: RunSpec, port: RunPort) {
     this.runId = spec.runId;
     this.workflowName = workflow.name;
     this.port = port;
     this.history = indexHistory(spec.journal);
+    this.settlements = new SettlementQueue(this.history.settlements, this);
     this.entryCount = spec.journal.length;
     this.outcome = new Promise((resolve) => (this.settleOutcome = resolve));
     void this.main(workflow, spec.input);
     // On replay, watch from the start that the code asks for what the journal recorded.
-    if (this.replaying) this.pump();
-  }
-
-  /** True while journaled settlements remain to be handed to the code. */
-  get replaying(): boolean {
-    return this.cursor < this.history.settlements.length;
+    if (this.settlements.replaying) this.settlements.pump();
   }
 
   /** True once the run has an outcome; nothing it does afterwards is written. */
   get halted(): boolean {
-    return this.finished;
+    return this.done;
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  get calls(): number {
+    return this.callCount;
+  }
+
+  /** The cancellation under way, if any. */
+  get cancelling(): Cancellation | null {
+    return this.cancellation;
   }
 
   /**
-   * When every pending operation is a timed wait and nothing else is in flight, the earliest
-   * wake-up time; otherwise null. A host evicts an idle run whose wake-up is far off.
+   * When nothing runs and every pending operation waits (for a timer, or also for the world),
+   * the earliest timer; otherwise null. A host evicts an idle run whose wake-up is far off.
    */
-  idleUntil(): number | null {
-    if (this.finished || this.activeBodies > 0 || this.pumping || this.replaying) return null;
-    if (this.liveSettlements.length > 0 || this.waits.size === 0) return null;
-    let earliest = Infinity;
-    for (const w of this.waits.values()) earliest = Math.min(earliest, w.wakeAt);
-    return earliest;
+  idleness(): Idleness | null {
+    if (this.done || this.activeBodies > 0 || this.settlements.busy || this.timers.size === 0)
+      return null;
+    let wakeAt = Infinity;
+    for (const t of this.timers.values()) wakeAt = Math.min(wakeAt, t.wakeAt);
+    return { wakeAt, external: this.externalWaits > 0 };
   }
 
   /** Stops the run: timers cancelled, step bodies aborted with `reason`, nothing more written. */
   halt(reason: unknown): void {
-    if (this.finished) return;
+    if (this.done) return;
     this.finish({ kind: "halted" });
-    this.runController?.abort(reason);
-    for (const c of this.controllers) c.abort(reason);
+    this.abortBodies(reason);
+  }
+
+  /**
+   * Cancels the run (a request, or its `ttl` passed): running bodies are aborted, waits end,
+   * and cleanup registered with `onCancel` runs durably before the run ends. Journaled first,
+   * so that replay applies it at the same point.
+   */
+  requestCancel(reason: string, kind: Cancellation["kind"]): void {
+    if (this.done || this.cancellation !== null) return;
+    // Already journaled (a crash interrupted its cleanup): replay applies it where it was.
+    if (this.history.settlements.some((e) => e.type === "run_cancel_requested")) return;
+    this.append({
+      type: "run_cancel_requested",
+      at: this.port.clock.now(),
+      position: null,
+      key: null,
+      data: JSON.stringify({ reason, kind }),
+    });
+    this.settlements.push(() => void this.beginCancel({ reason, kind }));
   }
 
   // ---- WorkflowContext ------------------------------------------------------------------
@@ -168,6 +208,48 @@ export class RunContext implements WorkflowContext, OpHost {
     return this.sleepOp(name, () => at);
   }
 
+  waitForEvent<T = unknown>(
+    name: string,
+    options: WaitForEventOptions<T>,
+  ): Promise<ReceivedEvent<T> | null> {
+    return this.waitOp(name, () =>
+      checkedWait.event(name, options, this.port.waitTimeoutMsDefault),
+    );
+  }
+
+  waitForSignal<T = unknown>(
+    name: string,
+    options: WaitOptions = {},
+  ): Promise<ReceivedSignal<T> | null> {
+    return this.waitOp(name, () =>
+      checkedWait.signal(name, options, this.port.waitTimeoutMsDefault),
+    );
+  }
+
+  approval(name: string, options: ApprovalOptions): Promise<ApprovalResult> {
+    return this.waitOp(name, () =>
+      checkedWait.approval(name, options, this.port.waitTimeoutMsDefault),
+    );
+  }
+
+  sendEvent(name: string, event: { name: string; data?: unknown }): Promise<{ id: string }> {
+    return this.step(
+      name,
+      async ({ idempotencyKey }: StepContext) => {
+        checkName(event.name, "event name");
+        const data = encodeValue(event.data, `event '${event.name}' data`);
+        await this.port.sendEvent({ id: idempotencyKey, name: event.name, data });
+        return { id: idempotencyKey };
+      },
+      { retries: 5 },
+    );
+  }
+
+  onCancel(cleanup: Cleanup): void {
+    if (typeof cleanup !== "function") throw new InvalidArgumentError("onCancel needs a function");
+    this.cleanups.push(cleanup);
+  }
+
   now(): number {
     return this.recordValue("now", () => this.port.clock.now()) as number;
   }
@@ -191,7 +273,7 @@ export class RunContext implements WorkflowContext, OpHost {
 
   /** Appends an entry, counting it against the journal limit. */
   append(entry: NewEntry): void {
-    if (this.finished) return;
+    if (this.done) return;
     if (++this.entryCount > this.port.limits.journalEntriesMax) {
       this.failRun(
         new JournalLimitError(
@@ -210,24 +292,19 @@ export class RunContext implements WorkflowContext, OpHost {
     this.entryCount += entries;
   }
 
+  isCurrent(op: Op): boolean {
+    return op.generation === this.generation && !this.done;
+  }
+
   /** Hands a live result to the code, after any journaled ones still being replayed. */
   settleLive(op: Op, settle: () => void, first = false): void {
-    if (this.finished) return;
+    if (!this.isCurrent(op)) return;
     this.ops.delete(op.position);
-    if (first) this.liveSettlements.unshift(settle);
-    else this.liveSettlements.push(settle);
-    this.pump();
+    this.settlements.push(settle, first);
   }
 
   holdSettlements(): () => void {
-    this.holds++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.holds--;
-      this.pump();
-    };
+    return this.settlements.hold();
   }
 
   serially<T>(work: () => Promise<T>): Promise<T> {
@@ -246,7 +323,7 @@ export class RunContext implements WorkflowContext, OpHost {
   /** Stops starting step bodies; resolves once none is running. Used by a graceful close. */
   async drain(): Promise<void> {
     this.drainRequested = true;
-    while (this.activeBodies > 0 && !this.finished)
+    while (this.activeBodies > 0 && !this.done)
       await new Promise<void>((r) => (this.quietWaiter = r));
   }
 
@@ -260,8 +337,18 @@ export class RunContext implements WorkflowContext, OpHost {
       this.quietWaiter();
       this.quietWaiter = null;
     }
-    // Only a run with timed waits can become idle enough to evict.
-    if (this.waits.size > 0) this.port.changed();
+    // Only a run with timers can become idle enough to evict.
+    if (this.timers.size > 0) this.port.changed();
+  }
+
+  externalWaitStarted(): () => void {
+    this.externalWaits++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.externalWaits--;
+    };
   }
 
   get runSignal(): AbortSignal {
@@ -279,64 +366,120 @@ export class RunContext implements WorkflowContext, OpHost {
   /** Waits, in memory, until `wakeAt` on the run's clock. The host may evict the run instead. */
   waitUntil(position: number, wakeAt: number): Promise<void> {
     return new Promise((resolve) => {
-      if (this.finished) return;
-      const wait: Wait = { wakeAt, timer: null };
+      if (this.done) return;
+      const timer: Timer = { wakeAt, handle: null };
       const fire = (): void => {
-        if (this.waits.get(position) !== wait) return;
-        this.waits.delete(position);
+        if (this.timers.get(position) !== timer) return;
+        this.timers.delete(position);
         resolve();
       };
-      this.waits.set(position, wait);
-      wait.timer = this.port.clock.setTimer(Math.max(0, wakeAt - this.port.clock.now()), fire);
+      this.timers.set(position, timer);
+      timer.handle = this.port.clock.setTimer(Math.max(0, wakeAt - this.port.clock.now()), fire);
       this.port.changed();
     });
+  }
+
+  cancelTimer(position: number): void {
+    this.timers.get(position)?.handle?.cancel();
+    this.timers.delete(position);
+  }
+
+  // ---- SettlementOwner ------------------------------------------------------------------
+
+  settlementFor(entry: JournalEntry): (() => void) | null {
+    if (entry.type === "run_cancel_requested") {
+      const data = decodeValue(entry.data ?? "{}") as Cancellation;
+      return () => void this.beginCancel(data);
+    }
+    const op = this.ops.get(entry.position ?? -1);
+    if (op === undefined) return null;
+    this.ops.delete(op.position);
+    return () => settleFromJournal(op, entry);
+  }
+
+  stalled(entry: JournalEntry): void {
+    if (entry.position === null) return;
+    const recorded = this.history.byPosition.get(entry.position)?.[0];
+    this.diverge(
+      entry.position,
+      recorded,
+      "nothing: the code is waiting on something else and never asked for it",
+      null,
+    );
+  }
+
+  nextTurn(): Promise<void> {
+    return this.port.nextTurn();
+  }
+
+  drained(): void {
+    if (this.timers.size > 0) this.port.changed();
   }
 
   // ---- internals ------------------------------------------------------------------------
 
   private async main(workflow: Workflow<unknown, unknown>, input: unknown): Promise<void> {
-    let output: unknown;
+    const generation = this.generation;
+    let outcome: RunOutcome;
     try {
-      output = await workflow.fn(this, input);
+      const output = await workflow.fn(this, input);
+      if (this.done || this.generation !== generation || this.checkCompleteReplay()) return;
+      outcome = await finalOutcome(workflow, output, this.port);
     } catch (thrown) {
-      if (!this.finished && !this.checkCompleteReplay()) this.failRun(ensureError(thrown));
-      return;
+      if (this.done || this.generation !== generation || this.checkCompleteReplay()) return;
+      outcome = failureOutcome(ensureError(thrown), this.port);
     }
-    if (this.finished || this.checkCompleteReplay()) return;
-    try {
-      const schema = workflow.options.output;
-      if (schema !== undefined) {
-        const checked = await validate(schema, output);
-        if (!checked.ok) {
-          throw new OutputValidationError(
-            `workflow '${this.workflowName}' returned an output that fails its schema: ${checked.issues}`,
-          );
-        }
-        output = checked.value;
+    if (!this.done && this.generation === generation) this.finish(outcome);
+  }
+
+  private async beginCancel(cancellation: Cancellation): Promise<void> {
+    if (this.done || this.cancellation !== null) return;
+    this.cancellation = cancellation;
+    // Operations asked for before this point are abandoned: their results are never written.
+    this.generation++;
+    const error =
+      cancellation.kind === "timed_out"
+        ? new RunTimedOutError(`run ${this.runId} timed out: ${cancellation.reason}`)
+        : new RunCancelledError(`run ${this.runId} was cancelled: ${cancellation.reason}`);
+    this.abortBodies(error);
+    for (const t of this.timers.values()) t.handle?.cancel();
+    this.timers.clear();
+    this.ops.clear();
+    this.settlements.clear();
+    await this.port.cancelWaits();
+    const failures: string[] = [];
+    for (const cleanup of [...this.cleanups].reverse()) {
+      try {
+        await cleanup(cancellation);
+      } catch (e) {
+        failures.push(ensureError(e).message);
       }
-      const encoded = encodeValue(output, `workflow '${this.workflowName}' output`);
-      checkPayloadSize(
-        encoded,
-        this.port.limits.payloadBytesMax,
-        `workflow '${this.workflowName}' output`,
-      );
-      const entry: NewEntry = {
-        type: "run_completed",
-        at: this.port.clock.now(),
-        position: null,
-        key: null,
-        data: `{"output":${encoded}}`,
-      };
-      this.finish({ kind: "completed", entry, output: encoded });
-    } catch (e) {
-      if (!this.finished) this.failRun(ensureError(e));
     }
+    if (this.done) return;
+    const type = cancellation.kind === "timed_out" ? "run_timed_out" : "run_cancelled";
+    const data = JSON.stringify({
+      reason: cancellation.reason,
+      ...(failures.length > 0 ? { cleanupErrors: failures } : {}),
+    });
+    this.finish({
+      kind: "cancelled",
+      status: cancellation.kind,
+      entry: { type, at: this.port.clock.now(), position: null, key: null, data },
+      error: encodeValue(error, "cancellation error"),
+    });
+  }
+
+  private abortBodies(reason: unknown): void {
+    this.runController?.abort(reason);
+    this.runController = null;
+    for (const c of this.controllers) c.abort(reason);
+    this.controllers.clear();
   }
 
   /** At the end of the code: true (and the run paused) when the journal holds more. */
   private checkCompleteReplay(): boolean {
-    if (this.finished) return true;
-    const pending = this.history.settlements[this.cursor];
+    if (this.done) return true;
+    const pending = this.settlements.nextJournaled;
     const lastPosition = this.history.lastPosition;
     if (pending === undefined && lastPosition <= this.position) return false;
     const at = pending?.position ?? lastPosition;
@@ -346,33 +489,16 @@ export class RunContext implements WorkflowContext, OpHost {
   }
 
   private failRun(error: Error): void {
-    if (this.finished) return;
-    let encoded: string;
-    try {
-      encoded = encodeValue(error, "run error");
-    } catch {
-      const plain = new Error(error.message);
-      plain.name = error.name;
-      if (error.stack !== undefined) plain.stack = error.stack;
-      encoded = encodeValue(plain, "run error");
-    }
-    const entry: NewEntry = {
-      type: "run_failed",
-      at: this.port.clock.now(),
-      position: null,
-      key: null,
-      data: `{"error":${encoded}}`,
-    };
-    this.finish({ kind: "failed", entry, error: encoded });
+    if (!this.done) this.finish(failureOutcome(error, this.port));
   }
 
   private finish(outcome: RunOutcome): void {
-    this.finished = true;
+    this.done = true;
     this.quietWaiter?.();
-    for (const w of this.waits.values()) w.timer?.cancel();
-    this.waits.clear();
+    for (const t of this.timers.values()) t.handle?.cancel();
+    this.timers.clear();
     this.ops.clear();
-    this.liveSettlements.length = 0;
+    this.settlements.clear();
     this.settleOutcome(outcome);
   }
 
@@ -394,14 +520,7 @@ export class RunContext implements WorkflowContext, OpHost {
       requested,
       hint,
     });
-    const entry: NewEntry = {
-      type: "run_paused",
-      at: this.port.clock.now(),
-      position: null,
-      key: null,
-      data: `{"reason":"non_determinism","error":${encodeValue(error, "pause reason")}}`,
-    };
-    this.finish({ kind: "paused", entry, reason: error.message });
+    this.finish(pauseOutcome(error, this.port));
   }
 
   /** Where the journaled call was made: on its entry, or on its name's first occurrence. */
@@ -426,7 +545,7 @@ export class RunContext implements WorkflowContext, OpHost {
     site: string | null;
   } | null {
     const position = ++this.position;
-    this.calls++;
+    this.callCount++;
     let key = name;
     let occurrence = 0;
     if (kind !== "value") {
@@ -447,11 +566,11 @@ export class RunContext implements WorkflowContext, OpHost {
   }
 
   private operation<T>(
-    kind: "step" | "sleep",
+    kind: "step" | "sleep" | "wait",
     name: string,
     run: (op: Op, prior: readonly JournalEntry[] | undefined) => Promise<void>,
   ): Promise<T> {
-    if (this.finished) return new Promise<T>(() => {});
+    if (this.done) return new Promise<T>(() => {});
     const claimed = this.claim(kind, name);
     if (claimed === null) return new Promise<T>(() => {});
     return new Promise<T>((resolve, reject) => {
@@ -460,14 +579,26 @@ export class RunContext implements WorkflowContext, OpHost {
         kind,
         key: claimed.key,
         site: claimed.site,
-        resolve: resolve,
+        generation: this.generation,
+        resolve,
         reject,
       };
       this.ops.set(op.position, op);
       const settled = claimed.prior?.some((e) => SETTLING_TYPES.has(e.type)) ?? false;
-      if (settled) this.pump();
+      if (settled) this.settlements.pump();
       else void run(op, claimed.prior).catch((e: unknown) => this.failRun(ensureError(e)));
     });
+  }
+
+  private waitOp<T>(name: string, check: () => WaitSpec): Promise<T> {
+    let spec: WaitSpec;
+    try {
+      checkName(name, "wait name");
+      spec = check();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.operation<T>("wait", name, (op, prior) => runWait(this, op, spec, prior));
   }
 
   private sleepOp(name: string, wakeAtFrom: (now: number) => number): Promise<void> {
@@ -488,6 +619,7 @@ export class RunContext implements WorkflowContext, OpHost {
         });
       }
       await this.waitUntil(op.position, wakeAt);
+      if (!this.isCurrent(op)) return;
       this.append({
         type: "sleep_completed",
         at: this.port.clock.now(),
@@ -503,7 +635,7 @@ export class RunContext implements WorkflowContext, OpHost {
     kind: "now" | "random" | "uuid",
     make: () => number | string,
   ): number | string {
-    if (this.finished) return make();
+    if (this.done) return make();
     const claimed = this.claim("value", kind);
     if (claimed === null) {
       throw new NonDeterminismError({
@@ -525,75 +657,14 @@ export class RunContext implements WorkflowContext, OpHost {
     });
     return value;
   }
-
-  /** Hands settlements to the code one per turn: journaled ones first, in journal order. */
-  private pump(): void {
-    if (this.pumping || this.finished) return;
-    this.pumping = true;
-    void this.deliverSettlements();
-  }
-
-  private async deliverSettlements(): Promise<void> {
-    for (;;) {
-      if (this.finished) break;
-      const settle = this.nextSettlement();
-      if (settle === null) break;
-      settle();
-      await this.port.nextTurn();
-    }
-    this.pumping = false;
-    if (!this.finished && this.waits.size > 0) this.port.changed();
-  }
-
-  private nextSettlement(): (() => void) | null {
-    const entry = this.history.settlements[this.cursor];
-    if (entry !== undefined) {
-      const op = this.ops.get(entry.position ?? -1);
-      if (op === undefined) {
-        this.armStallCheck();
-        return null;
-      }
-      this.cursor++;
-      this.ops.delete(op.position);
-      return () => settleFromJournal(op, entry);
-    }
-    return this.holds > 0 ? null : (this.liveSettlements.shift() ?? null);
-  }
-
-  private armStallCheck(): void {
-    if (this.stallArmed) return;
-    this.stallArmed = true;
-    const calls = this.calls;
-    const cursor = this.cursor;
-    void (async () => {
-      for (let i = 0; i < REPLAY_STALL_TURNS; i++) await this.port.nextTurn();
-      this.stallArmed = false;
-      if (this.finished || this.cursor !== cursor) return;
-      if (this.calls !== calls) {
-        if (!this.pumping) this.armStallCheck();
-        return;
-      }
-      const entry = this.history.settlements[cursor];
-      if (entry?.position === undefined || entry.position === null) return;
-      const recorded = this.history.byPosition.get(entry.position)?.[0];
-      this.diverge(
-        entry.position,
-        recorded,
-        "nothing: the code is waiting on something else and never asked for it",
-        null,
-      );
-    })();
-  }
 }
 
 function settleFromJournal(op: Op, entry: JournalEntry): void {
-  if (entry.type === "step_failed") {
-    op.reject((decodeValue(entry.data ?? "{}") as { error: unknown }).error);
-  } else if (entry.type === "step_succeeded") {
-    op.resolve((decodeValue(entry.data ?? "{}") as { result: unknown }).result);
-  } else {
-    op.resolve(undefined);
-  }
+  const data = decodeValue(entry.data ?? "null") as { error?: unknown; result?: unknown } | null;
+  if (entry.type === "step_failed") op.reject(data?.error);
+  else if (entry.type === "step_succeeded" || entry.type === "wait_completed")
+    op.resolve(data?.result);
+  else op.resolve(undefined);
 }
 
 function describeOp(kind: OpKind, key: string): string {

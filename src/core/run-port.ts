@@ -2,7 +2,45 @@
 import type { Clock } from "./clock.js";
 import type { NewEntry } from "./journal.js";
 import type { NewChunk } from "./stream.js";
+import type { CanonicalMatch } from "./match.js";
 import type { SqlTransaction } from "./types.js";
+
+/** What a wait waits for. */
+export type WaitKind = "event" | "signal" | "approval";
+
+/** A wait to create, with the entries of the run's next commit. */
+export interface WaitRequest {
+  readonly position: number;
+  readonly key: string;
+  readonly kind: WaitKind;
+  /** The event name, the signal name, or the approval's name. */
+  readonly target: string;
+  readonly match: CanonicalMatch | null;
+  readonly timeoutAt: number;
+  /** Encoded approval rules and what is being approved (`ApprovalRules` + `details`). */
+  readonly details: string | null;
+}
+
+/** How a wait ended. `value` is encoded: what the code receives (null for nothing). */
+export interface WaitOutcome {
+  readonly status: "satisfied" | "timed_out" | "resolved" | "cancelled";
+  readonly value: string | null;
+}
+
+/** A request to end an open wait; stores refuse it (and return the actual end) when the wait
+ * already ended. For approvals the store fills in the result from the decisions so far. */
+export type WaitClosure =
+  | { readonly status: "timed_out" }
+  | { readonly status: "cancelled" }
+  | { readonly status: "resolved"; readonly value: string | null; readonly approved?: boolean };
+
+/** An event sent from inside a run (reminders, `ctx.sendEvent`). */
+export interface OutgoingEvent {
+  readonly id: string;
+  readonly name: string;
+  /** Encoded data. */
+  readonly data: string;
+}
 
 /** Limits that apply inside a run. */
 export interface RunLimits {
@@ -42,6 +80,20 @@ export interface RunPort {
   changed(): void;
   /** A warning worth a log line (a large payload, ...). */
   warn(message: string): void;
+  /** Longest wait, in ms, when the code gives no timeout (the engine's default: 30 days). */
+  readonly waitTimeoutMsDefault: number;
+  /** Creates a wait with the run's next commit (with its `wait_started` entry). */
+  createWait(wait: WaitRequest): void;
+  /** Resolves once the wait at `position` has ended, however it ended. */
+  waitOutcome(position: number): Promise<WaitOutcome>;
+  /** Ends an open wait; resolves with how it actually ended. */
+  closeWait(position: number, closure: WaitClosure): Promise<WaitOutcome>;
+  /** Adds approvers to an open approval. */
+  addApprovers(position: number, approvers: readonly string[]): Promise<void>;
+  /** Sends an event (idempotent on its id). */
+  sendEvent(event: OutgoingEvent): Promise<void>;
+  /** Ends every open wait of the run as cancelled. */
+  cancelWaits(): Promise<void>;
 }
 
 /** How a run's execution in memory ended. */
@@ -49,4 +101,10 @@ export type RunOutcome =
   | { readonly kind: "completed"; readonly entry: NewEntry; readonly output: string }
   | { readonly kind: "failed"; readonly entry: NewEntry; readonly error: string }
   | { readonly kind: "paused"; readonly entry: NewEntry; readonly reason: string }
+  | {
+      readonly kind: "cancelled";
+      readonly status: "cancelled" | "timed_out";
+      readonly entry: NewEntry;
+      readonly error: string;
+    }
   | { readonly kind: "halted" };

@@ -103,7 +103,8 @@ export async function runStep(
     } finally {
       host.bodyEnded();
     }
-    if (result.ok === "halted" || result.ok === "settled" || host.halted) return;
+    if (result.ok === "halted" || result.ok === "settled" || host.halted || !host.isCurrent(op))
+      return;
     if (result.ok) {
       settleSuccess(host, op, result.encoded, attempt, result.usage);
       return;
@@ -120,11 +121,11 @@ export async function runStep(
       at: host.port.clock.now(),
       position: op.position,
       key: op.key,
-      data: `{"attempt":${attempt},"retryAt":${retryAt},"delayMs":${delayMs},"error":${encodeError(result.error)}}`,
+      data: `{"attempt":${attempt},"attempts":${policy.retries + 1},"retryAt":${retryAt},"delayMs":${delayMs},"error":${encodeError(result.error)}}`,
     });
     // A failure is durable before the wait, so a crash never resets the attempt count.
     await host.port.durable();
-    if (host.halted) return;
+    if (host.halted || !host.isCurrent(op)) return;
   }
 }
 
@@ -138,7 +139,7 @@ async function runAttempt(
 ): Promise<AttemptResult> {
   // Write-ahead: nothing a step does may precede the commit of what came before it.
   await host.port.durable();
-  if (host.halted || host.draining) return { ok: "halted" };
+  if (host.halted || host.draining || !host.isCurrent(op)) return { ok: "halted" };
   const started = startedEntry(host, op, attempt);
   if (options.transactional === true)
     return runTransactional(host, op, body, options, policy, attempt, started);
@@ -177,7 +178,8 @@ async function runTransactional(
     try {
       await host.port.transaction(async (tx) => {
         encoded = await callBody(host, op, body, options, policy, attempt, tx);
-        if (host.halted) throw new Error("run halted during a transactional step");
+        if (host.halted || !host.isCurrent(op))
+          throw new Error("run halted during a transactional step");
         const usage = meter(host, op, options, encoded);
         return [started, succeededEntry(host, op, encoded, attempt, usage)];
       });

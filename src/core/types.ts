@@ -138,15 +138,162 @@ export interface WorkflowContext {
    * ```
    */
   emit(part: StreamPart): void;
+  /**
+   * Waits for the first event named `options.event` whose fields match `options.match`, sent
+   * after this run started (also before this call: no lost wake-up). Resolves with the event,
+   * or null when `timeout` passes first. One wait consumes one event.
+   *
+   * @example
+   * ```ts
+   * const reply = await ctx.waitForEvent("reply", {
+   *   event: "email.replied", match: { "data.threadId": thread.id }, timeout: "7d" });
+   * ```
+   */
+  waitForEvent<T = unknown>(
+    name: string,
+    options: WaitForEventOptions<T>,
+  ): Promise<ReceivedEvent<T> | null>;
+  /**
+   * Waits for the next signal named `name` sent to this run (signals are buffered in order
+   * until read). Resolves with it, or null when `timeout` passes first.
+   */
+  waitForSignal<T = unknown>(
+    name: string,
+    options?: WaitOptions,
+  ): Promise<ReceivedSignal<T> | null>;
+  /**
+   * Pauses the run until people decide: who may decide, how many must agree, and what happens
+   * as the request ages. The decision is journaled (who, when, comment).
+   *
+   * @example
+   * ```ts
+   * const ok = await ctx.approval("publish", { title: "Publish the summary?", approvers: ["ana", "bo", "cy"],
+   *   quorum: 2, timeout: "7d", policy: [{ after: "1d", action: "remind" }] });
+   * if (ok.approved) await ctx.step("publish", () => cms.publish(draft));
+   * ```
+   */
+  approval(name: string, options: ApprovalOptions): Promise<ApprovalResult>;
+  /**
+   * Sends an event from the workflow, exactly once (its id derives from the run and this
+   * call). Other runs waiting for it, and workflows triggered by it, wake up.
+   */
+  sendEvent(name: string, event: { name: string; data?: unknown }): Promise<{ id: string }>;
+  /**
+   * Registers cleanup that runs, durably, if the run is cancelled or outlives its `ttl`: it is
+   * workflow code (it may call `ctx.step`) and runs in reverse order of registration.
+   */
+  onCancel(cleanup: (cancellation: Cancellation) => Promise<void> | void): void;
+}
+
+/** Why cleanup runs. */
+export interface Cancellation {
+  readonly reason: string;
+  /** `cancelled` by a request, or `timed_out` when the run outlived its workflow's `ttl`. */
+  readonly kind: "cancelled" | "timed_out";
+}
+
+/** One rung of a wait's ladder, counted from the moment the wait began. */
+export type WaitPolicyRung =
+  /** Sends an `endure.wait.reminder` event that other workflows (a notifier) can react to. */
+  | { readonly after: Duration; readonly action: "remind" }
+  /** Adds approvers to an approval (and sends an `endure.wait.escalated` event). */
+  | { readonly after: Duration; readonly action: "escalate"; readonly to: readonly string[] }
+  /** Ends the wait with a default: an approval's decision, or an event/signal's data. */
+  | {
+      readonly after: Duration;
+      readonly action: "resolve";
+      readonly decision?: "approved" | "rejected";
+      readonly value?: unknown;
+    }
+  /** Ends the wait as timed out. */
+  | { readonly after: Duration; readonly action: "expire" };
+
+/** A wait's ladder: remind, escalate, resolve with a default, expire. */
+export type WaitPolicy = readonly WaitPolicyRung[];
+
+/** Options shared by every wait. */
+export interface WaitOptions {
+  /** Longest wait; the engine's default (30 days) when not given. */
+  timeout?: Duration;
+  /** What happens as the wait ages. */
+  policy?: WaitPolicy;
+}
+
+/** Options of `ctx.waitForEvent`. */
+export interface WaitForEventOptions<T = unknown> extends WaitOptions {
+  /** The event's name, or a definition made with `defineEvent` (checks `match` paths). */
+  event: string | EventDefinition<T>;
+  /** Fields that must be equal, by path: `{ "data.orderId": 42 }`. Values are JSON primitives. */
+  match?: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+/** A named event whose data has a known shape. */
+export interface EventDefinition<T = unknown> {
+  readonly name: string;
+  /** Top-level fields of the data, when known: `match` paths must use them. */
+  readonly fields: readonly string[] | null;
+  /** Marks the data type for inference. */
+  readonly __data?: T;
+}
+
+/** An event as a wait receives it. */
+export interface ReceivedEvent<T = unknown> {
+  readonly id: string;
+  readonly name: string;
+  readonly data: T;
+  readonly receivedAt: Date;
+}
+
+/** A signal as a wait receives it. */
+export interface ReceivedSignal<T = unknown> {
+  readonly name: string;
+  readonly data: T;
+  readonly sentAt: Date;
+}
+
+/** Options of `ctx.approval`. */
+export interface ApprovalOptions extends WaitOptions {
+  /** What people are asked, shown in the API, CLI and dashboard. */
+  title: string;
+  /** What is being approved (a draft, a proposed tool call): any journaled value. */
+  details?: unknown;
+  /** Who may decide. Anyone, when neither `approvers` nor `role` is given. */
+  approvers?: readonly string[];
+  /** A role the deciding caller must assert. */
+  role?: string;
+  /** Approvals needed (k of n). Default 1. A single rejection rejects. */
+  quorum?: number;
+}
+
+/** One person's decision on an approval. */
+export interface ApprovalDecision {
+  readonly by: string;
+  readonly approved: boolean;
+  readonly comment: string | null;
+  readonly role: string | null;
+  readonly at: Date;
+}
+
+/** How an approval ended. */
+export interface ApprovalResult {
+  readonly approved: boolean;
+  /** `approved`/`rejected` by people, `timed_out`, or `resolved` by the wait's policy. */
+  readonly outcome: "approved" | "rejected" | "timed_out" | "resolved";
+  /** Who made the deciding call (null on a timeout or a policy's default). */
+  readonly by: string | null;
+  readonly comment: string | null;
+  readonly at: Date;
+  readonly decisions: readonly ApprovalDecision[];
 }
 
 /** Where a run is in its life. */
 export type RunStatus =
-  "pending" | "running" | "waiting" | "paused" | "completed" | "failed" | "cancelled";
+  "pending" | "running" | "waiting" | "paused" | "completed" | "failed" | "cancelled" | "timed_out";
 
 /** Statuses a run never leaves. */
 export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>([
   "completed",
   "failed",
   "cancelled",
+  "timed_out",
 ]);

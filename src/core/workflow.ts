@@ -1,6 +1,8 @@
 // Deterministic: defines workflows.
+import { parseDuration } from "./duration.js";
 import { InvalidArgumentError } from "./errors.js";
 import { NAME_LENGTH_MAX } from "./limits.js";
+import type { Duration } from "./duration.js";
 import type { StandardSchemaV1 } from "./schema.js";
 import type { WorkflowContext } from "./types.js";
 
@@ -12,6 +14,22 @@ export interface WorkflowOptions<I, O> {
   output?: StandardSchemaV1<unknown, O>;
   /** Recorded in each run's journal; bump it when the code changes shape. */
   version?: string;
+  /**
+   * Longest a run may live (`"7d"`). A run that outlives it is cancelled (its `onCancel`
+   * cleanup runs) and ends as `timed_out`.
+   */
+  ttl?: Duration;
+  /** Starts one run per event of this name (run id `<workflow>:<event id>`, input the event). */
+  on?: string;
+  /** Starts one run per tick of this cron expression (five or six fields), input `{ scheduledAt }`. */
+  schedule?: string;
+  /** Time zone of `schedule` (IANA name, such as `"Europe/Paris"`). Default UTC. */
+  timezone?: string;
+  /**
+   * Ticks missed while no worker ran: `"latest"` (default) starts the most recent one, `"all"`
+   * starts each (at most 100), `"none"` skips them.
+   */
+  catchUp?: "latest" | "all" | "none";
 }
 
 /** A workflow definition: register it on an engine and start runs of it. */
@@ -38,6 +56,11 @@ export function workflow<I, O>(
   options: WorkflowOptions<I, O> = {},
 ): Workflow<I, O> {
   checkName(name, "workflow name");
+  if (options.ttl !== undefined) parseDuration(options.ttl, `workflow '${name}' ttl`);
+  if (options.on !== undefined) checkName(options.on, `workflow '${name}' trigger event name`);
+  if (options.catchUp !== undefined && !["latest", "all", "none"].includes(options.catchUp)) {
+    throw new InvalidArgumentError(`workflow '${name}' catchUp must be "latest", "all" or "none"`);
+  }
   if (typeof fn !== "function") {
     throw new InvalidArgumentError(
       `workflow '${name}' needs a function (ctx, input) => Promise<output>`,

@@ -1,6 +1,7 @@
 // The engine: the composition root users hold. It registers workflows, starts runs, reads
 // them back, and owns the worker that executes them.
 import type { Clock } from "../core/clock.js";
+import { parseDuration } from "../core/duration.js";
 import {
   DuplicateWorkflowError,
   EngineClosedError,
@@ -30,7 +31,20 @@ import { Committer } from "../worker/committer.js";
 import { newRunId } from "../worker/ids.js";
 import type { RunExit } from "../worker/run-host.js";
 import { systemClock } from "../worker/system-clock.js";
+import { cronOf } from "../worker/starters.js";
+import { explain, type Explanation } from "./explain.js";
 import { Worker } from "../worker/worker.js";
+import {
+  decide,
+  sendEvent,
+  sendSignal,
+  toPendingApproval,
+  type DecisionOptions,
+  type EventToSend,
+  type MessageParts,
+  type PendingApproval,
+  type SentEvent,
+} from "./messages.js";
 import {
   runLimitsOf,
   workerSettingsOf,
@@ -135,6 +149,7 @@ export class Engine {
   private readonly exitWaiters = new Map<string, Set<(exit: RunExit) => void>>();
   private readonly streamWaiters = new Map<string, Set<() => void>>();
   private closed = false;
+  private readonly messageParts: MessageParts;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -147,9 +162,10 @@ export class Engine {
           `two workflows are registered under the name '${wf.name}'; workflow names must be unique`,
         );
       }
+      cronOf(wf);
       this.workflows.set(wf.name, wf);
     }
-    const settings = workerSettingsOf(options.worker);
+    const settings = workerSettingsOf(options.worker, options.waitTimeout);
     this.worker =
       settings === null
         ? null
@@ -168,12 +184,19 @@ export class Engine {
     this.committer =
       this.worker?.committer ??
       new Committer(this.store, this.clock, { fenced: () => {}, failed: () => {} });
+    this.messageParts = {
+      store: this.store,
+      clock: this.clock,
+      limits: this.limits,
+      woke: (refs) => this.worker?.woke(refs),
+      triggered: () => this.worker?.kick(),
+    };
   }
 
   /** Opens the store and starts the worker. Called by {@link createEngine}. */
   async open(): Promise<void> {
     await this.store.open();
-    this.worker?.start();
+    await this.worker?.start();
   }
 
   /** This engine's worker id, or null for a client engine. */
@@ -230,6 +253,10 @@ export class Engine {
       input: encoded,
       started,
       claim,
+      deadlineAt:
+        wf.options.ttl === undefined
+          ? null
+          : this.clock.now() + parseDuration(wf.options.ttl, "ttl"),
     });
     if (!result.created && result.run.workflow !== wf.name) {
       throw new RunIdConflictError(
@@ -321,14 +348,80 @@ export class Engine {
       key: null,
       data: JSON.stringify({ reason }),
     };
-    const result = await this.store.cancel(runId, { entry, error }, this.clock.now());
+    const cancellation = { reason, kind: "cancelled" as const };
+    const result = await this.store.cancel(runId, { cancellation, entry, error }, this.clock.now());
     if (result.kind === "not_found")
       throw new RunNotFoundError(`cannot cancel: no run has the id '${runId}'`);
-    if (result.kind === "cancelled") {
-      this.worker?.cancelLocal(runId, reason);
-      this.notifyExit(runId, { kind: "left" });
+    if (result.kind === "requested") {
+      if (this.worker?.holds(runId) === true) this.worker.cancelLocal(runId, cancellation);
+      else this.worker?.kick();
     }
+    if (result.kind === "cancelled") this.notifyExit(runId, { kind: "left" });
     return toRunInfo(result.run);
+  }
+
+  /**
+   * Sends an event: stored once per id, delivered to every run waiting for a matching one
+   * (also to those that reach their wait later), and starting runs of workflows `on` it.
+   *
+   * @example
+   * ```ts
+   * await engine.sendEvent({ name: "email.replied", data: { threadId: "t-9" }, id: "msg-123" });
+   * ```
+   */
+  sendEvent(event: EventToSend): Promise<SentEvent> {
+    this.checkOpen();
+    return sendEvent(this.messageParts, event);
+  }
+
+  /** Sends a signal to one run; it is buffered until the run reads it with `ctx.waitForSignal`. */
+  signal(runId: string, name: string, data?: unknown): Promise<void> {
+    this.checkOpen();
+    return sendSignal(this.messageParts, runId, name, data);
+  }
+
+  /** Open approvals, oldest first, with what is being approved and the decisions so far. */
+  async approvals(options: { runId?: string; limit?: number } = {}): Promise<PendingApproval[]> {
+    const limit = options.limit ?? LIST_RUNS_LIMIT_DEFAULT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > LIST_RUNS_LIMIT_MAX) {
+      throw new InvalidArgumentError(
+        `approvals limit must be a whole number from 1 to ${LIST_RUNS_LIMIT_MAX}`,
+      );
+    }
+    const records = await this.store.listApprovals({
+      limit,
+      ...(options.runId !== undefined ? { runId: options.runId } : {}),
+    });
+    return records.map(toPendingApproval);
+  }
+
+  /**
+   * Approves the run's open approval `name`. Returns `settled` when this decision settled it,
+   * `recorded` when more are needed (quorum). Deciding twice is refused.
+   */
+  approve(runId: string, name: string, options: DecisionOptions): Promise<"recorded" | "settled"> {
+    this.checkOpen();
+    return decide(this.messageParts, runId, name, true, options);
+  }
+
+  /** Rejects the run's open approval `name`: a single rejection settles it. */
+  reject(runId: string, name: string, options: DecisionOptions): Promise<"recorded" | "settled"> {
+    this.checkOpen();
+    return decide(this.messageParts, runId, name, false, options);
+  }
+
+  /**
+   * Where the run is and why: a structured state and one plain sentence, such as
+   * "waiting for approval 'publish' since 2h 3m; times out in 6d 21h".
+   */
+  async explain(runId: string): Promise<Explanation> {
+    const run = await this.store.getRun(runId);
+    if (run === null) throw new RunNotFoundError(`cannot explain: no run has the id '${runId}'`);
+    const [journal, approvals] = await Promise.all([
+      this.store.readJournal(runId),
+      this.store.listApprovals({ limit: LIST_RUNS_LIMIT_MAX, runId }),
+    ]);
+    return explain(run, journal, approvals, this.clock.now());
   }
 
   /** Makes a paused run (non-determinism, crash loop) runnable again. */

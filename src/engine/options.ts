@@ -12,6 +12,7 @@ import {
   PAYLOAD_BYTES_WARN_DEFAULT,
   POISON_RECOVERIES_MAX_DEFAULT,
   POLL_INTERVAL_MS_DEFAULT,
+  WAIT_TIMEOUT_MS_DEFAULT,
   WORKER_RUNS_MAX_DEFAULT,
 } from "../core/limits.js";
 import type { RunLimits } from "../core/run-port.js";
@@ -65,6 +66,11 @@ export interface EngineOptions {
   clock?: Clock;
   limits?: EngineLimits;
   logger?: Logger;
+  /** Longest wait (event, signal, approval) when the code gives no timeout. Default `"30d"`. */
+  waitTimeout?: Duration;
+  /** How long finished runs and delivered events are kept before `gc` deletes them.
+   * Default `"30d"`. */
+  retention?: Duration;
 }
 
 /** A workflow of any input and output type. */
@@ -93,6 +99,7 @@ export function runLimitsOf(limits: EngineLimits = {}): RunLimits {
 /** Checks the worker options; null when the engine runs no worker. */
 export function workerSettingsOf(
   option: boolean | WorkerOptions | undefined,
+  waitTimeout?: Duration,
 ): WorkerSettings | null {
   if (option === false) return null;
   const o = option === true || option === undefined ? {} : option;
@@ -123,6 +130,10 @@ export function workerSettingsOf(
       o.closeGrace === undefined
         ? CLOSE_GRACE_MS_DEFAULT
         : parseDuration(o.closeGrace, "worker.closeGrace"),
+    waitTimeoutMsDefault:
+      waitTimeout === undefined
+        ? WAIT_TIMEOUT_MS_DEFAULT
+        : parseDuration(waitTimeout, "waitTimeout"),
   };
 }
 

@@ -26,6 +26,13 @@ export interface RunInfo<O = unknown> {
   readonly wakeAt: Date | null;
   /** Tokens, cost and count of the run's metered steps (model calls) so far. */
   readonly usage: RunUsage;
+  /** A cancellation asked for and not yet carried out. */
+  readonly cancelRequested: {
+    readonly reason: string;
+    readonly kind: "cancelled" | "timed_out";
+  } | null;
+  /** When the run must end (its workflow's `ttl`), if it has one. */
+  readonly deadlineAt: Date | null;
 }
 
 /** One journal entry as users see it. */
@@ -60,6 +67,8 @@ export function toRunInfo<O = unknown>(run: RunRecord): RunInfo<O> {
     endedAt: date(run.endedAt),
     wakeAt: date(run.wakeAt),
     usage: run.usage,
+    cancelRequested: run.cancelRequested,
+    deadlineAt: date(run.deadlineAt),
   };
 }
 

@@ -22,6 +22,7 @@ async function createClaimed(store: Store, ...ids: string[]): Promise<void> {
       input: "null",
       started: started(),
       claim,
+      deadlineAt: null,
     })),
     writes: [],
     now: T0,

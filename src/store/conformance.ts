@@ -29,6 +29,7 @@ function create(id: string, workflow = "wf", claim: RunCreate["claim"] = null): 
     input: '{"n":1}',
     started: entry("run_started", T0, null, null, '{"workflow":"wf"}'),
     claim,
+    deadlineAt: null,
   };
 }
 
@@ -310,37 +311,81 @@ export const conformanceCases: readonly ConformanceCase[] = [
     },
   },
   {
-    name: "cancelling ends a run, raises its epoch and journals why; ended runs are left alone",
+    name: "cancelling records a request on live runs, wakes waiting ones, and ends paused ones",
     async run(store) {
-      await createRuns(store, create("k", "wf", { workerId: "w1", leaseMs: LEASE }));
-      const cancelled = await store.cancel(
-        "k",
-        { entry: entry("run_cancelled", T0, null, null, '{"reason":"no"}'), error: '"e"' },
-        T0 + 5,
+      const claim = { workerId: "w1", leaseMs: LEASE };
+      await createRuns(
+        store,
+        create("k", "wf", claim),
+        create("s", "wf", claim),
+        create("p", "wf", claim),
       );
-      assert.equal(cancelled.kind, "cancelled");
-      const run = await store.getRun("k");
-      assert.equal(run?.status, "cancelled");
-      assert.equal(run?.epoch, 2);
-      assert.equal(run?.error, '"e"');
-      const late = await store.commit({
+      await store.commit({
         creates: [],
-        writes: [{ runId: "k", epoch: 1, entries: [entry("step_succeeded")], update: null }],
+        writes: [
+          {
+            runId: "s",
+            epoch: 1,
+            entries: [],
+            update: { status: "waiting", wakeAt: T0 + 86_400_000 },
+          },
+          {
+            runId: "p",
+            epoch: 1,
+            entries: [],
+            update: { status: "paused", reason: "non_determinism" },
+          },
+        ],
         now: T0,
       });
-      assert.equal(late.writes[0]?.kind, "fenced");
+      const request = (reason: string) => ({
+        cancellation: { reason, kind: "cancelled" as const },
+        entry: entry("run_cancelled", T0, null, null, JSON.stringify({ reason })),
+        error: '"e"',
+      });
+      const live = await store.cancel("k", request("no"), T0 + 5);
+      assert.equal(live.kind, "requested");
+      assert.equal(live.kind === "requested" && live.run.status, "running");
+      assert.deepEqual((await store.getRun("k"))?.cancelRequested, {
+        reason: "no",
+        kind: "cancelled",
+      });
+      assert.deepEqual(await store.inbox(["k", "s"]), [
+        { kind: "cancel_requested", runId: "k", cancellation: { reason: "no", kind: "cancelled" } },
+      ]);
+      const stillHeld = await store.commit({
+        creates: [],
+        writes: [
+          {
+            runId: "k",
+            epoch: 1,
+            entries: [entry("run_cancelled")],
+            update: { status: "cancelled", error: '"e"' },
+          },
+        ],
+        now: T0 + 6,
+      });
+      assert.equal(stillHeld.writes[0]?.kind, "committed", "the holder carries the request out");
+      assert.equal((await store.getRun("k"))?.status, "cancelled");
+      assert.equal((await store.getRun("k"))?.cancelRequested, null);
+      const sleeping = await store.cancel("s", request("stop"), T0 + 7);
+      assert.equal(sleeping.kind, "requested");
       assert.equal(
-        (await store.cancel("k", { entry: entry("run_cancelled"), error: '"e"' }, T0)).kind,
-        "finished",
+        (await store.getRun("s"))?.status,
+        "pending",
+        "a waiting run becomes runnable to cancel itself",
       );
-      assert.equal(
-        (await store.cancel("nope", { entry: entry("run_cancelled"), error: '"e"' }, T0)).kind,
-        "not_found",
-      );
+      const paused = await store.cancel("p", request("give up"), T0 + 8);
+      assert.equal(paused.kind, "cancelled");
+      const p = await store.getRun("p");
+      assert.equal(p?.status, "cancelled");
+      assert.equal(p?.epoch, 2);
       assert.deepEqual(
-        (await store.readJournal("k")).map((e) => e.type),
+        (await store.readJournal("p")).map((e) => e.type),
         ["run_started", "run_cancelled"],
       );
+      assert.equal((await store.cancel("k", request("again"), T0)).kind, "finished");
+      assert.equal((await store.cancel("nope", request("x"), T0)).kind, "not_found");
     },
   },
   {

@@ -1,7 +1,8 @@
 // The Store contract: everything the engine needs from a database, and nothing about SQL.
 // Every store passes the shared conformance suite (see ./conformance.ts).
 import type { JournalEntry, NewEntry } from "../core/journal.js";
-import type { RunStatus, SqlTransaction } from "../core/types.js";
+import type { WaitClosure, WaitKind, WaitOutcome, WaitRequest } from "../core/run-port.js";
+import type { Cancellation, RunStatus, SqlTransaction } from "../core/types.js";
 import type { RunUsage } from "../core/usage.js";
 import type { NewChunk, OutputStreamStore } from "./stream.js";
 
@@ -29,6 +30,10 @@ export interface RunRecord {
   readonly recoveries: number;
   /** Sums of the `usage` of the run's entries (metered steps such as model calls). */
   readonly usage: RunUsage;
+  /** A cancellation asked for and not yet carried out by the run. */
+  readonly cancelRequested: Cancellation | null;
+  /** When the run must end (its workflow's `ttl`), if it has one. */
+  readonly deadlineAt: number | null;
 }
 
 /** A claim to take with a new run, so that the starting worker runs it without a round trip. */
@@ -45,6 +50,8 @@ export interface RunCreate {
   readonly input: string;
   readonly started: NewEntry;
   readonly claim: ClaimAtCreate | null;
+  /** When the run must end (its workflow's `ttl`), or null. */
+  readonly deadlineAt: number | null;
 }
 
 /** The outcome of a create: a new run, or the existing run with the same id. */
@@ -57,6 +64,7 @@ export interface CreateResult {
 export type RunUpdate =
   | { readonly status: "completed"; readonly output: string }
   | { readonly status: "failed"; readonly error: string }
+  | { readonly status: "cancelled" | "timed_out"; readonly error: string }
   | { readonly status: "paused"; readonly reason: string }
   /** Evicted: the lease is released and a timer (or, later, an event) wakes it. */
   | { readonly status: "waiting"; readonly wakeAt: number | null }
@@ -71,6 +79,12 @@ export interface RunWrite {
   readonly update: RunUpdate | null;
   /** Parts for the run's output stream (see {@link OutputStreamStore}). */
   readonly chunks?: readonly NewChunk[];
+  /**
+   * Waits to create with the entries. An event wait takes at once the first matching event
+   * that arrived since the run was created and that the run has not consumed; a signal wait
+   * the first unread signal of its name.
+   */
+  readonly waits?: readonly WaitRequest[];
 }
 
 /** Whether a fenced write landed. `fenced` means the run's epoch moved on (or it ended). */
@@ -129,9 +143,106 @@ export interface RunPage {
 
 /** The outcome of a cancel request. */
 export type CancelResult =
+  /** Recorded: the run carries it out (runs its cleanup) when a worker next runs it. */
+  | { readonly kind: "requested"; readonly run: RunRecord }
+  /** A paused run, which cannot run its cleanup, was cancelled at once. */
   | { readonly kind: "cancelled"; readonly run: RunRecord }
   | { readonly kind: "finished"; readonly run: RunRecord }
   | { readonly kind: "not_found" };
+
+/** A wait as the store keeps it. */
+export interface WaitRecord {
+  readonly runId: string;
+  readonly position: number;
+  readonly key: string;
+  readonly kind: WaitKind;
+  readonly target: string;
+  readonly timeoutAt: number;
+  /** Encoded approval rules and details, or null. */
+  readonly details: string | null;
+  readonly status: "open" | WaitOutcome["status"];
+  /** Encoded value the wait ended with, or null. */
+  readonly value: string | null;
+  readonly createdAt: number;
+  readonly endedAt: number | null;
+  /** Approvers added by escalation. */
+  readonly addedApprovers: readonly string[];
+}
+
+/** A wait that was ended and that the run has not journaled yet (it should be told). */
+export interface WaitRef {
+  readonly runId: string;
+  readonly position: number;
+}
+
+/** An event as sent: `data` encoded. */
+export interface EventInput {
+  readonly id: string;
+  readonly name: string;
+  readonly data: string;
+}
+
+/** An event as stored. */
+export interface EventRecord extends EventInput {
+  readonly receivedAt: number;
+  /** Order of arrival in the store. */
+  readonly pos: number;
+}
+
+/** The outcome of sending an event. */
+export interface SendEventResult {
+  /** False when an event with this id existed already: nothing was delivered again. */
+  readonly created: boolean;
+  readonly event: EventRecord;
+  /** Waits the event ended. Their runs are runnable again. */
+  readonly woken: readonly WaitRef[];
+}
+
+/** The outcome of sending a signal to a run. */
+export type SignalResult =
+  | { readonly kind: "sent"; readonly woken: readonly WaitRef[] }
+  | { readonly kind: "finished"; readonly run: RunRecord }
+  | { readonly kind: "not_found" };
+
+/** A decision on an approval. */
+export interface DecisionInput {
+  readonly by: string;
+  readonly approved: boolean;
+  readonly comment: string | null;
+  readonly role: string | null;
+}
+
+/** The outcome of a decision. */
+export type DecideResult =
+  /** Recorded; more decisions are needed (quorum). */
+  | { readonly kind: "recorded"; readonly wait: WaitRecord }
+  /** Recorded, and the approval is settled. Its run is runnable again. */
+  | { readonly kind: "settled"; readonly wait: WaitRecord }
+  | { readonly kind: "refused"; readonly reason: string; readonly wait: WaitRecord }
+  | { readonly kind: "already_ended"; readonly wait: WaitRecord }
+  | { readonly kind: "not_found" };
+
+/** An open approval with what people need to decide it. */
+export interface ApprovalRecord {
+  readonly wait: WaitRecord;
+  readonly workflow: string;
+  readonly decisions: readonly {
+    readonly by: string;
+    readonly approved: boolean;
+    readonly comment: string | null;
+    readonly role: string | null;
+    readonly at: number;
+  }[];
+}
+
+/** What a worker must tell the runs it holds: ended waits and cancellation requests. */
+export type InboxItem =
+  | { readonly kind: "wait_ended"; readonly runId: string; readonly position: number }
+  | {
+      readonly kind: "cancel_requested";
+      readonly runId: string;
+      readonly cancellation: Cancellation;
+    };
 
 /** The outcome of a resume request for a paused run. */
 export type ResumeResult =
@@ -179,14 +290,60 @@ export interface Store extends OutputStreamStore {
   getRun(runId: string): Promise<RunRecord | null>;
   listRuns(filter: RunFilter): Promise<RunPage>;
   readJournal(runId: string): Promise<JournalEntry[]>;
-  /** Cancels a run that has not ended: status, a raised epoch, and a `run_cancelled` entry. */
+  /**
+   * Asks a run that has not ended to cancel: it is recorded on the run, which becomes runnable
+   * if it was waiting. A paused run is cancelled at once (`entry`, `error`, a raised epoch).
+   */
   cancel(
     runId: string,
-    cancellation: { entry: NewEntry; error: string },
+    cancellation: { cancellation: Cancellation; entry: NewEntry; error: string },
     now: number,
   ): Promise<CancelResult>;
   /** Makes a paused run runnable again, appending `entry` (a `run_resumed`). */
   resume(runId: string, entry: NewEntry, now: number): Promise<ResumeResult>;
   /** The earliest wake-up time of a waiting run, or null. */
   nextWakeAt(): Promise<number | null>;
+
+  // ---- events, signals, waits, approvals ---------------------------------------------------
+
+  /**
+   * Stores an event (idempotent on its id) and, in the same transaction, ends every open
+   * event wait it matches (one per run: the earliest), making those runs runnable.
+   */
+  sendEvent(event: EventInput, now: number): Promise<SendEventResult>;
+  /** Appends a signal to a run's buffer, or ends its earliest open wait for that signal. */
+  sendSignal(
+    runId: string,
+    signal: { name: string; data: string },
+    now: number,
+  ): Promise<SignalResult>;
+  /** Records a decision on the run's open approval `name`, settling it when the rules say so. */
+  decide(runId: string, name: string, decision: DecisionInput, now: number): Promise<DecideResult>;
+  /** Ends an open wait; returns the wait as it ended (by this call or before it), or null. */
+  closeWait(
+    runId: string,
+    position: number,
+    closure: WaitClosure,
+    now: number,
+  ): Promise<WaitRecord | null>;
+  /** Adds approvers to an open approval (escalation). */
+  addApprovers(runId: string, position: number, approvers: readonly string[]): Promise<void>;
+  /** Ends every open wait of a run as cancelled. */
+  cancelWaits(runId: string, now: number): Promise<void>;
+  getWait(runId: string, position: number): Promise<WaitRecord | null>;
+  /** Open approvals, oldest first, with their decisions so far. */
+  listApprovals(filter: { limit: number; runId?: string }): Promise<ApprovalRecord[]>;
+  /** Ended-but-unjournaled waits and cancellation requests of the given runs. */
+  inbox(runIds: readonly string[]): Promise<InboxItem[]>;
+
+  // ---- cursors: how far triggers and schedules have gone ----------------------------------
+
+  /** A named cursor's value, or null when it was never set. */
+  cursor(name: string): Promise<number | null>;
+  /** Moves a cursor forward (never back); creates it at `value` when absent. */
+  setCursor(name: string, value: number): Promise<void>;
+  /** Events named `name` stored after position `afterPos`, in order. */
+  eventsAfter(name: string, afterPos: number, limit: number): Promise<EventRecord[]>;
+  /** Position of the last stored event (0 when none). */
+  lastEventPos(): Promise<number>;
 }

@@ -3,6 +3,7 @@
 import type { Clock } from "../core/clock.js";
 import type { NewEntry } from "../core/journal.js";
 import type { NewChunk } from "../core/stream.js";
+import type { WaitRequest } from "../core/run-port.js";
 import type { SqlTransaction } from "../core/types.js";
 import { COMMIT_BATCH_ENTRIES_MAX } from "../core/limits.js";
 import type {
@@ -29,6 +30,7 @@ interface RunQueue {
   entries: NewEntry[];
   /** Output-stream parts, committed with (after) the entries. */
   chunks: NewChunk[];
+  waits: WaitRequest[];
   update: RunUpdate | null;
   /** Callers of durable(): resolved once these entries are committed. */
   waiters: Array<() => void>;
@@ -74,10 +76,18 @@ export class Committer {
     this.schedule();
   }
 
+  /** Queues a wait to create with the run's next commit. */
+  addWait(runId: string, epoch: number, wait: WaitRequest): void {
+    this.queue(runId, epoch).waits.push(wait);
+  }
+
   /** Resolves once every entry queued for the run so far is committed. */
   durable(runId: string): Promise<void> {
     const q = this.queues.get(runId);
-    if (q !== undefined && (q.entries.length > 0 || q.chunks.length > 0 || q.update !== null)) {
+    if (
+      q !== undefined &&
+      (q.entries.length > 0 || q.chunks.length > 0 || q.waits.length > 0 || q.update !== null)
+    ) {
       return new Promise((resolve) => {
         q.waiters.push(resolve);
         this.schedule();
@@ -119,6 +129,8 @@ export class Committer {
     epoch: number,
     body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>,
   ): Promise<WriteResult> {
+    // Waits commit with their entries through a group commit; let any queued ones go first.
+    while ((this.queues.get(runId)?.waits.length ?? 0) > 0) await this.durable(runId);
     const q = this.queues.get(runId);
     const before = q?.entries ?? [];
     const waiters = q?.waiters ?? [];
@@ -155,7 +167,7 @@ export class Committer {
   private queue(runId: string, epoch: number): RunQueue {
     let q = this.queues.get(runId);
     if (q === undefined) {
-      q = { epoch, entries: [], chunks: [], update: null, waiters: [], updated: null };
+      q = { epoch, entries: [], chunks: [], waits: [], update: null, waiters: [], updated: null };
       this.queues.set(runId, q);
     }
     return q;
@@ -195,8 +207,15 @@ export class Committer {
       this.queues.delete(runId);
       writes.push(
         q.chunks.length === 0
-          ? { runId, epoch: q.epoch, entries: q.entries, update: q.update }
-          : { runId, epoch: q.epoch, entries: q.entries, update: q.update, chunks: q.chunks },
+          ? { runId, epoch: q.epoch, entries: q.entries, update: q.update, waits: q.waits }
+          : {
+              runId,
+              epoch: q.epoch,
+              entries: q.entries,
+              update: q.update,
+              waits: q.waits,
+              chunks: q.chunks,
+            },
       );
       queues.push(q);
       size += count;

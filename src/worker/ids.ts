@@ -11,3 +11,8 @@ export function newRunId(nowMs: number): string {
 export function newWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
 }
+
+/** A new event id such as `evt_01jd8k2m3n4p5q6r7s8t9v0w`: time-ordered, random. */
+export function newEventId(nowMs: number): string {
+  return `evt_${nowMs.toString(36).padStart(10, "0")}${randomBytes(10).toString("hex")}`;
+}

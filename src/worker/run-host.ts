@@ -1,22 +1,38 @@
-// Hosts one claimed run in memory: gives the replay core its port onto the group committer,
-// evicts the run when it only waits for something far off, and records how it ended.
+// Hosts one claimed run in memory: gives the replay core its port onto the group committer
+// and the store, tells it when its waits end, evicts it when it only waits for something far
+// off, and records how it ended.
 import { randomUUID } from "node:crypto";
-import type { Clock } from "../core/clock.js";
+import type { Clock, TimerHandle } from "../core/clock.js";
 import { EngineClosedError } from "../core/errors.js";
 import type { JournalEntry, NewEntry } from "../core/journal.js";
 import { RunContext } from "../core/run-context.js";
-import type { RunLimits, RunOutcome, RunPort } from "../core/run-port.js";
+import type {
+  OutgoingEvent,
+  RunLimits,
+  RunOutcome,
+  RunPort,
+  WaitClosure,
+  WaitOutcome,
+  WaitRequest,
+} from "../core/run-port.js";
+import type { Cancellation, SqlTransaction } from "../core/types.js";
 import type { NewChunk } from "../core/stream.js";
-import type { SqlTransaction } from "../core/types.js";
 import type { Workflow } from "../core/workflow.js";
-import type { RunRecord, RunUpdate, WriteResult } from "../store/store.js";
+import type {
+  RunRecord,
+  RunUpdate,
+  Store,
+  WaitRecord,
+  WaitRef,
+  WriteResult,
+} from "../store/store.js";
 import type { Committer } from "./committer.js";
 
 /** How a hosted run left memory, for whoever waits on it. */
 export type RunExit =
   | {
       readonly kind: "ended";
-      readonly status: "completed" | "failed";
+      readonly status: "completed" | "failed" | "cancelled" | "timed_out";
       readonly output: string | null;
       readonly error: string | null;
     }
@@ -28,13 +44,18 @@ export interface HostServices {
   readonly clock: Clock;
   readonly limits: RunLimits;
   readonly committer: Committer;
-  /** Waits shorter than this (ms) stay in memory; longer ones evict the run. */
+  readonly store: Store;
+  /** Waits shorter than this (ms) stay in memory; longer ones evict the run. A run waiting
+   * on the world (an event, a signal, people) lingers this long before it is evicted. */
   readonly inMemoryWaitMs: number;
+  readonly waitTimeoutMsDefault: number;
   warn(message: string): void;
   /** The run left memory (ended, paused, evicted, lost). */
   exited(runId: string, exit: RunExit): void;
   /** The run was evicted until `wakeAt`. */
   evicted(runId: string, wakeAt: number): void;
+  /** An event sent from a run (or a decision) ended these waits. */
+  woke(refs: readonly WaitRef[]): void;
 }
 
 let sharedTurn: Promise<void> | null = null;
@@ -50,6 +71,10 @@ function nextTurn(): Promise<void> {
   return sharedTurn;
 }
 
+function outcomeOf(wait: WaitRecord): WaitOutcome | null {
+  return wait.status === "open" ? null : { status: wait.status, value: wait.value };
+}
+
 /** One run executing in this worker. */
 export class RunHost implements RunPort {
   readonly runId: string;
@@ -57,7 +82,12 @@ export class RunHost implements RunPort {
   readonly ctx: RunContext;
   readonly clock: Clock;
   readonly limits: RunLimits;
+  readonly waitTimeoutMsDefault: number;
+  private readonly deadlineAt: number | null;
+  private readonly watchers = new Map<number, (outcome: WaitOutcome) => void>();
   private idleCheckScheduled = false;
+  private lingering: NodeJS.Timeout | null = null;
+  private deadlineTimer: TimerHandle | null = null;
   private gone = false;
 
   constructor(
@@ -66,13 +96,20 @@ export class RunHost implements RunPort {
     run: RunRecord,
     input: unknown,
     journal: readonly JournalEntry[],
+    /** A first entry (the run was recovered or resumed), written before anything the run does. */
+    prelude: NewEntry | null = null,
   ) {
     this.runId = run.id;
     this.epoch = run.epoch;
+    if (prelude !== null) services.committer.append(run.id, run.epoch, prelude);
     this.clock = services.clock;
     this.limits = services.limits;
+    this.waitTimeoutMsDefault = services.waitTimeoutMsDefault;
+    this.deadlineAt = run.deadlineAt;
     this.ctx = new RunContext(workflow, { runId: run.id, input, journal }, this);
     void this.ctx.outcome.then((outcome) => this.record(outcome));
+    if (run.cancelRequested !== null) this.requestCancel(run.cancelRequested);
+    this.watchDeadline();
   }
 
   // ---- RunPort ----------------------------------------------------------------------------
@@ -122,12 +159,68 @@ export class RunHost implements RunPort {
     this.services.warn(message);
   }
 
+  createWait(wait: WaitRequest): void {
+    this.services.committer.addWait(this.runId, this.epoch, wait);
+  }
+
+  waitOutcome(position: number): Promise<WaitOutcome> {
+    return new Promise((resolve) => {
+      this.watchers.set(position, (outcome) => {
+        this.watchers.delete(position);
+        resolve(outcome);
+      });
+      void this.waitEnded(position);
+    });
+  }
+
+  async closeWait(position: number, closure: WaitClosure): Promise<WaitOutcome> {
+    const wait = await this.services.store.closeWait(
+      this.runId,
+      position,
+      closure,
+      this.clock.now(),
+    );
+    return (wait === null ? null : outcomeOf(wait)) ?? { status: "cancelled", value: null };
+  }
+
+  addApprovers(position: number, approvers: readonly string[]): Promise<void> {
+    return this.services.store.addApprovers(this.runId, position, approvers);
+  }
+
+  async sendEvent(event: OutgoingEvent): Promise<void> {
+    const result = await this.services.store.sendEvent(event, this.clock.now());
+    this.services.woke(result.woken);
+  }
+
+  cancelWaits(): Promise<void> {
+    return this.services.store.cancelWaits(this.runId, this.clock.now());
+  }
+
   // ---- worker side ------------------------------------------------------------------------
+
+  /** Whether the run waits on the world: it wants the worker to watch its inbox. */
+  get watching(): boolean {
+    return this.watchers.size > 0;
+  }
+
+  /** A wait of the run may have ended: read it and, if so, tell the run. */
+  async waitEnded(position: number): Promise<void> {
+    if (!this.watchers.has(position)) return;
+    const wait = await this.services.store.getWait(this.runId, position);
+    const outcome = wait === null ? null : outcomeOf(wait);
+    if (outcome !== null) this.watchers.get(position)?.(outcome);
+  }
+
+  /** Cancels the run (a request, or its deadline): cleanup runs, then it ends. */
+  requestCancel(cancellation: Cancellation): void {
+    if (this.gone) return;
+    this.ctx.requestCancel(cancellation.reason, cancellation.kind);
+  }
 
   /** The run's lease is gone (cancelled, taken over, store failure): stop without writing. */
   lose(reason: unknown = null): void {
     if (this.gone) return;
-    this.gone = true;
+    this.leave();
     this.ctx.halt(reason);
     this.services.committer.forget(this.runId);
     this.services.exited(this.runId, { kind: "left" });
@@ -143,22 +236,54 @@ export class RunHost implements RunPort {
     ]);
     clearTimeout(timer);
     if (this.gone) return;
-    this.gone = true;
+    this.leave();
     this.ctx.halt(new EngineClosedError("the engine closed; the run was handed back to the store"));
     await this.write([], { status: "pending" });
     this.services.exited(this.runId, { kind: "left" });
   }
 
+  private leave(): void {
+    this.gone = true;
+    this.watchers.clear();
+    if (this.lingering !== null) clearTimeout(this.lingering);
+    this.deadlineTimer?.cancel();
+  }
+
+  private watchDeadline(): void {
+    if (this.deadlineAt === null) return;
+    const ttl = (): void =>
+      this.requestCancel({ reason: "it ran longer than its workflow's ttl", kind: "timed_out" });
+    const left = this.deadlineAt - this.clock.now();
+    if (left <= 0) ttl();
+    else this.deadlineTimer = this.clock.setTimer(left, ttl);
+  }
+
   private checkIdle(): void {
     if (this.gone) return;
-    const wakeAt = this.ctx.idleUntil();
-    if (wakeAt === null) return;
-    if (wakeAt - this.clock.now() <= this.services.inMemoryWaitMs) {
-      // Waiting in memory: make what the run did so far (and the wait itself) visible now.
-      void this.durable();
+    const idle = this.ctx.idleness();
+    if (idle === null) return;
+    const wakeAt = Math.min(idle.wakeAt, this.deadlineAt ?? Infinity);
+    if (!idle.external && wakeAt - this.clock.now() > this.services.inMemoryWaitMs) {
+      this.evict(wakeAt);
       return;
     }
-    this.gone = true;
+    // Waiting in memory: make what the run did so far (and the wait itself) visible now.
+    void this.durable();
+    if (idle.external && this.lingering === null) {
+      // A reply often comes quickly; if none does, the run leaves memory.
+      this.lingering = setTimeout(() => {
+        this.lingering = null;
+        const still = this.ctx.idleness();
+        if (still?.external === true && !this.gone)
+          this.evict(Math.min(still.wakeAt, this.deadlineAt ?? Infinity));
+        else this.changed();
+      }, this.services.inMemoryWaitMs);
+      this.lingering.unref();
+    }
+  }
+
+  private evict(wakeAt: number): void {
+    this.leave();
     this.ctx.halt(null);
     const entry: NewEntry = {
       type: "run_suspended",
@@ -175,13 +300,15 @@ export class RunHost implements RunPort {
 
   private async record(outcome: RunOutcome): Promise<void> {
     if (outcome.kind === "halted" || this.gone) return;
-    this.gone = true;
+    this.leave();
     const update: RunUpdate =
       outcome.kind === "completed"
         ? { status: "completed", output: outcome.output }
         : outcome.kind === "failed"
           ? { status: "failed", error: outcome.error }
-          : { status: "paused", reason: "non_determinism" };
+          : outcome.kind === "cancelled"
+            ? { status: outcome.status, error: outcome.error }
+            : { status: "paused", reason: "non_determinism" };
     const result = await this.write([outcome.entry], update);
     if (result?.kind !== "committed") {
       this.services.exited(this.runId, { kind: "left" });
@@ -189,11 +316,11 @@ export class RunHost implements RunPort {
       this.services.warn(outcome.reason);
       this.services.exited(this.runId, { kind: "paused", reason: outcome.reason });
     } else {
-      const ended =
-        outcome.kind === "completed"
-          ? { output: outcome.output, error: null }
-          : { output: null, error: outcome.error };
-      this.services.exited(this.runId, { kind: "ended", status: outcome.kind, ...ended });
+      const status = outcome.kind === "cancelled" ? outcome.status : outcome.kind;
+      const output = outcome.kind === "completed" ? outcome.output : null;
+      const error =
+        outcome.kind === "failed" || outcome.kind === "cancelled" ? outcome.error : null;
+      this.services.exited(this.runId, { kind: "ended", status, output, error });
     }
   }
 

@@ -1,14 +1,16 @@
 // The worker: claims runnable runs from the store under a lease, hosts them in memory,
 // renews its leases, wakes evicted runs when their timers are due, and hands runs back on close.
 import type { Clock, TimerHandle } from "../core/clock.js";
-import { LeaseLostError, RunCancelledError } from "../core/errors.js";
+import { LeaseLostError } from "../core/errors.js";
 import type { JournalEntry, NewEntry } from "../core/journal.js";
 import type { RunLimits } from "../core/run-port.js";
 import { decodeValue } from "../core/serialize.js";
 import type { Workflow } from "../core/workflow.js";
-import type { ClaimedRun, RunRecord, Store } from "../store/store.js";
+import type { Cancellation } from "../core/types.js";
+import type { ClaimedRun, RunRecord, Store, WaitRef } from "../store/store.js";
 import { Committer } from "./committer.js";
 import { RunHost, type RunExit } from "./run-host.js";
+import { Starters } from "./starters.js";
 
 /** Most runs claimed in one query. */
 const CLAIM_BATCH_RUNS_MAX = 256;
@@ -22,6 +24,7 @@ export interface WorkerSettings {
   readonly inMemoryWaitMs: number;
   readonly poisonRecoveriesMax: number;
   readonly closeGraceMs: number;
+  readonly waitTimeoutMsDefault: number;
 }
 
 /** How a worker reports what happens to runs, and logs. */
@@ -35,6 +38,7 @@ export interface WorkerEvents {
 /** Claims and executes runs of the registered workflows. */
 export class Worker {
   readonly committer: Committer;
+  private readonly starters: Starters;
   private readonly hosts = new Map<string, RunHost>();
   private closing = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -42,6 +46,7 @@ export class Worker {
   private kicked = false;
   private wakeTimer: { at: number; handle: TimerHandle } | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
+  private inboxTimer: NodeJS.Timeout | null = null;
   /** Runs dropped after a failed commit, with their epoch: handed back once the store works. */
   private readonly orphans = new Map<string, number>();
 
@@ -73,14 +78,24 @@ export class Worker {
       },
       streamed: (runId) => events.streamed?.(runId),
     });
+    this.starters = new Starters(workflows.values(), {
+      store,
+      clock,
+      create: (create) => this.committer.create(create),
+      started: () => this.kick(),
+      warn: (m) => events.warn(m),
+    });
   }
 
   /** Starts claiming: first recovers runs left unfinished, then polls and listens for wake-ups. */
-  start(): void {
+  async start(): Promise<void> {
+    await this.starters.open();
     this.loopDone = this.loop();
     const beat = Math.max(250, Math.floor(this.settings.leaseMs / 3));
     this.heartbeat = setInterval(() => void this.renewLeases(), beat);
     this.heartbeat.unref();
+    this.inboxTimer = setInterval(() => void this.readInbox(), this.settings.pollIntervalMs);
+    this.inboxTimer.unref();
   }
 
   /** Free places for runs in memory. */
@@ -104,9 +119,20 @@ export class Worker {
     this.host(run, [{ ...started, seq: 1, runId: run.id }]);
   }
 
-  /** Stops a run this worker executes because it was cancelled. */
-  cancelLocal(runId: string, reason: string): void {
-    this.hosts.get(runId)?.lose(new RunCancelledError(`run ${runId} was cancelled: ${reason}`));
+  /** Tells a run this worker executes that it was asked to cancel. */
+  cancelLocal(runId: string, cancellation: Cancellation): void {
+    this.hosts.get(runId)?.requestCancel(cancellation);
+  }
+
+  /** Waits ended (an event, a signal, a decision): tell the runs held here, wake the others. */
+  woke(refs: readonly WaitRef[]): void {
+    let elsewhere = false;
+    for (const ref of refs) {
+      const host = this.hosts.get(ref.runId);
+      if (host !== undefined) void host.waitEnded(ref.position);
+      else elsewhere = true;
+    }
+    if (elsewhere) this.kick();
   }
 
   /** Tells the worker an evicted run wakes at `wakeAt`. */
@@ -127,6 +153,8 @@ export class Worker {
     this.kick();
     await this.loopDone;
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    if (this.inboxTimer !== null) clearInterval(this.inboxTimer);
+    this.starters.close();
     this.wakeTimer?.handle.cancel();
     await Promise.all([...this.hosts.values()].map((h) => h.handBack(this.settings.closeGraceMs)));
     await this.committer.flushAll();
@@ -138,6 +166,7 @@ export class Worker {
       let full = false;
       try {
         await this.handBackOrphans();
+        await this.starters.startTriggered();
         full = await this.claimOnce(recovering);
         recovering = false;
         const next = await this.store.nextWakeAt();
@@ -217,17 +246,21 @@ export class Worker {
       return;
     }
     const journal = await this.store.readJournal(run.id);
-    const host = this.host(run, journal);
-    if (host === null) return;
+    let prelude: NewEntry | null = null;
     if (claimed.takeover) {
       const data = JSON.stringify({ worker: this.settings.workerId, recoveries: run.recoveries });
-      host.append({ type: "run_recovered", at: now, position: null, key: null, data });
+      prelude = { type: "run_recovered", at: now, position: null, key: null, data };
     } else if (journal.some((e) => e.type === "run_suspended" || e.type === "run_paused")) {
-      host.append({ type: "run_resumed", at: now, position: null, key: null, data: null });
+      prelude = { type: "run_resumed", at: now, position: null, key: null, data: null };
     }
+    this.host(run, journal, prelude);
   }
 
-  private host(run: RunRecord, journal: readonly JournalEntry[]): RunHost | null {
+  private host(
+    run: RunRecord,
+    journal: readonly JournalEntry[],
+    prelude: NewEntry | null = null,
+  ): RunHost | null {
     const workflow = this.workflows.get(run.workflow);
     if (workflow === undefined || this.hosts.has(run.id)) return null;
     const host = new RunHost(
@@ -235,7 +268,10 @@ export class Worker {
         clock: this.clock,
         limits: this.limits,
         committer: this.committer,
+        store: this.store,
         inMemoryWaitMs: this.settings.inMemoryWaitMs,
+        waitTimeoutMsDefault: this.settings.waitTimeoutMsDefault,
+        woke: (refs) => this.woke(refs),
         warn: (m) => this.events.warn(m),
         exited: (runId, exit) => {
           // A run leaving a full worker frees a place: look for waiting work at once.
@@ -250,9 +286,26 @@ export class Worker {
       run,
       decodeValue(run.input),
       journal,
+      prelude,
     );
     this.hosts.set(run.id, host);
     return host;
+  }
+
+  /** Tells held runs what other processes did: ended waits, cancellation requests. */
+  private async readInbox(): Promise<void> {
+    if (this.hosts.size === 0 || this.closing) return;
+    try {
+      for (const item of await this.store.inbox([...this.hosts.keys()])) {
+        const host = this.hosts.get(item.runId);
+        if (item.kind === "wait_ended") void host?.waitEnded(item.position);
+        else host?.requestCancel(item.cancellation);
+      }
+    } catch (e) {
+      this.events.warn(
+        `worker ${this.settings.workerId}: reading the inbox failed (${(e as Error).message})`,
+      );
+    }
   }
 
   private async renewLeases(): Promise<void> {

@@ -48,11 +48,16 @@ describe("runs", () => {
     const run = await engine.start(wf, undefined);
     await eventually(async () => (await engine.getRun(run.id))?.status === "waiting");
     const info = await run.cancel("customer withdrew");
-    expect(info.status).toBe("cancelled");
+    // The request is recorded; the run wakes, replays to its sleep and cancels itself.
+    expect(info.cancelRequested).toEqual({ reason: "customer withdrew", kind: "cancelled" });
     await expect(run.result()).rejects.toThrow(/was cancelled: customer withdrew/);
+    expect((await engine.getRun(run.id))?.status).toBe("cancelled");
     await clock.advance("31d");
     expect(after).toBe(0);
-    expect((await engine.journal(run.id)).map((e) => e.type).at(-1)).toBe("run_cancelled");
+    expect((await engine.journal(run.id)).map((e) => e.type).slice(-2)).toEqual([
+      "run_cancel_requested",
+      "run_cancelled",
+    ]);
     expect((await engine.cancel(run.id)).status).toBe("cancelled");
   });
 

@@ -118,6 +118,7 @@ describe("SQLite store files", () => {
           input: "null",
           started: { type: "run_started", at: 0, position: null, key: null, data: null },
           claim: { workerId: "ghost", leaseMs: 3_600_000 },
+          deadlineAt: null,
         },
       ],
       writes: [],

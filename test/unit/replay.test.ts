@@ -61,6 +61,24 @@ class MemoryPort implements RunPort {
   }
   changed(): void {}
   warn(): void {}
+  // These replay tests use no waits for events, signals or people.
+  readonly waitTimeoutMsDefault = 30 * 86_400_000;
+  createWait(): void {}
+  waitOutcome(): Promise<never> {
+    return new Promise(() => {});
+  }
+  closeWait(): Promise<{ status: "timed_out"; value: null }> {
+    return Promise.resolve({ status: "timed_out", value: null });
+  }
+  addApprovers(): Promise<void> {
+    return Promise.resolve();
+  }
+  sendEvent(): Promise<void> {
+    return Promise.resolve();
+  }
+  cancelWaits(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 function asJournal(entries: readonly NewEntry[]): JournalEntry[] {

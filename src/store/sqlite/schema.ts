@@ -44,7 +44,69 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, seq)
   ) WITHOUT ROWID;
   `,
-  // 2: per-run usage totals of metered steps, and each run's output stream.
+  // 2: events, waits, signals, approvals; cancellation requests and deadlines on runs.
+  `
+  ALTER TABLE runs ADD COLUMN cancel_requested TEXT;
+  ALTER TABLE runs ADD COLUMN deadline_at INTEGER;
+  ALTER TABLE runs ADD COLUMN event_cursor INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE events (
+    pos INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    data TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+  );
+  CREATE INDEX events_by_name ON events (name, pos);
+  CREATE INDEX events_by_time ON events (received_at);
+  CREATE TABLE waits (
+    run_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    match_paths TEXT NOT NULL,
+    match_key TEXT NOT NULL,
+    timeout_at INTEGER NOT NULL,
+    details TEXT,
+    added_approvers TEXT NOT NULL DEFAULT '[]',
+    status TEXT NOT NULL,
+    value TEXT,
+    created_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    PRIMARY KEY (run_id, position)
+  ) WITHOUT ROWID;
+  CREATE INDEX waits_open_by_target ON waits (kind, target, status, match_paths, match_key);
+  CREATE INDEX waits_by_kind ON waits (kind, status, created_at);
+  CREATE TABLE consumed_events (
+    run_id TEXT NOT NULL,
+    event_pos INTEGER NOT NULL,
+    PRIMARY KEY (run_id, event_pos)
+  ) WITHOUT ROWID;
+  CREATE TABLE signals (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    data TEXT NOT NULL,
+    sent_at INTEGER NOT NULL,
+    consumed INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE decisions (
+    run_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    by TEXT NOT NULL,
+    approved INTEGER NOT NULL,
+    comment TEXT,
+    role TEXT,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (run_id, position, by)
+  ) WITHOUT ROWID;
+  CREATE TABLE cursors (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  );
+  `,
+  // 3: per-run usage totals of metered steps, and each run's output stream.
   `
   ALTER TABLE runs ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE runs ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;

@@ -1,9 +1,24 @@
 // The embedded store: one SQLite file in WAL mode, written through one connection.
 import Database from "better-sqlite3";
 import type { JournalEntry, NewEntry } from "../../core/journal.js";
-import { TERMINAL_STATUSES, type RunStatus, type SqlTransaction } from "../../core/types.js";
+import type { WaitClosure } from "../../core/run-port.js";
+import {
+  TERMINAL_STATUSES,
+  type Cancellation,
+  type RunStatus,
+  type SqlTransaction,
+} from "../../core/types.js";
 import type {
+  ApprovalRecord,
   CancelResult,
+  DecideResult,
+  DecisionInput,
+  EventInput,
+  EventRecord,
+  InboxItem,
+  SendEventResult,
+  SignalResult,
+  WaitRecord,
   ClaimedRun,
   ClaimRequest,
   CommitBatch,
@@ -24,6 +39,7 @@ import { createStatements, type Statements } from "./statements.js";
 import { createSqlTransaction } from "./sql-transaction.js";
 import { SqliteOutputStream } from "./output-stream.js";
 import type { StoredChunk } from "../stream.js";
+import { createSqliteWaits, type SqliteWaits } from "./sqlite-waits.js";
 
 /** How durable a commit is once it returns. */
 export type SqliteDurability = "fsync" | "process";
@@ -65,6 +81,8 @@ interface RunRow {
   output_tokens: number;
   cost_usd: number;
   metered_calls: number;
+  cancel_requested: string | null;
+  deadline_at: number | null;
 }
 
 interface EntryRow {
@@ -87,6 +105,7 @@ export class SqliteStore implements Store {
   private reader: Database.Database | null = null;
   private st!: Statements;
   private streams!: SqliteOutputStream;
+  private waits!: SqliteWaits;
   /** Runs a function inside a transaction; prepared once, since wrapping is not free. */
   private inTransaction!: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly options: Required<SqliteStoreOptions>;
@@ -125,6 +144,7 @@ export class SqliteStore implements Store {
     );
     this.st = createStatements(writer, reader);
     this.streams = new SqliteOutputStream(writer, reader);
+    this.waits = createSqliteWaits(writer);
     this.inTransaction = writer.transaction((fn: () => unknown) => fn());
     return Promise.resolve();
   }
@@ -269,7 +289,7 @@ export class SqliteStore implements Store {
 
   cancel(
     runId: string,
-    cancellation: { entry: NewEntry; error: string },
+    request: { cancellation: Cancellation; entry: NewEntry; error: string },
     now: number,
   ): Promise<CancelResult> {
     return this.exclusive(() =>
@@ -277,11 +297,131 @@ export class SqliteStore implements Store {
         const row = this.st.getRun.get(runId) as RunRow | undefined;
         if (row === undefined) return { kind: "not_found" };
         if (TERMINAL_STATUSES.has(row.status)) return { kind: "finished", run: toRecord(row) };
-        this.st.cancelRun.run({ error: cancellation.error, now, id: runId });
-        this.insertEntries(runId, [cancellation.entry]);
-        return { kind: "cancelled", run: toRecord(this.st.getRun.get(runId) as RunRow) };
+        if (row.status === "paused") {
+          // A paused run cannot replay to run its cleanup: it ends here.
+          this.st.cancelRun.run({ error: request.error, now, id: runId });
+          this.insertEntries(runId, [request.entry]);
+          this.waits.cancelAll(runId, now);
+          return { kind: "cancelled", run: toRecord(this.st.getRun.get(runId) as RunRow) };
+        }
+        this.st.requestCancel.run(JSON.stringify(request.cancellation), now, runId);
+        return { kind: "requested", run: toRecord(this.st.getRun.get(runId) as RunRow) };
       }),
     );
+  }
+
+  sendEvent(event: EventInput, now: number): Promise<SendEventResult> {
+    return this.exclusive(() =>
+      this.writeTx("storing an event", () => this.waits.sendEvent(event, now)),
+    );
+  }
+
+  sendSignal(
+    runId: string,
+    signal: { name: string; data: string },
+    now: number,
+  ): Promise<SignalResult> {
+    return this.exclusive(() =>
+      this.writeTx("sending a signal", (): SignalResult => {
+        const row = this.st.getRun.get(runId) as RunRow | undefined;
+        if (row === undefined) return { kind: "not_found" };
+        if (TERMINAL_STATUSES.has(row.status)) return { kind: "finished", run: toRecord(row) };
+        return { kind: "sent", woken: this.waits.sendSignal(runId, signal, now) };
+      }),
+    );
+  }
+
+  decide(runId: string, name: string, decision: DecisionInput, now: number): Promise<DecideResult> {
+    return this.exclusive(() =>
+      this.writeTx("recording a decision", () => this.waits.decide(runId, name, decision, now)),
+    );
+  }
+
+  closeWait(
+    runId: string,
+    position: number,
+    closure: WaitClosure,
+    now: number,
+  ): Promise<WaitRecord | null> {
+    return this.exclusive(() =>
+      this.writeTx("ending a wait", () => this.waits.close(runId, position, closure, now)),
+    );
+  }
+
+  addApprovers(runId: string, position: number, approvers: readonly string[]): Promise<void> {
+    return this.exclusive(() =>
+      this.writeTx("escalating an approval", () =>
+        this.waits.addApprovers(runId, position, approvers),
+      ),
+    );
+  }
+
+  cancelWaits(runId: string, now: number): Promise<void> {
+    return this.exclusive(() =>
+      this.writeTx("cancelling waits", () => this.waits.cancelAll(runId, now)),
+    );
+  }
+
+  getWait(runId: string, position: number): Promise<WaitRecord | null> {
+    return this.exclusive(() =>
+      this.run("reading a wait", () => this.waits.getWait(runId, position)),
+    );
+  }
+
+  listApprovals(filter: { limit: number; runId?: string }): Promise<ApprovalRecord[]> {
+    return this.exclusive(() =>
+      this.run("listing approvals", () =>
+        this.waits.listApprovals(filter.limit, filter.runId ?? null),
+      ),
+    );
+  }
+
+  cursor(name: string): Promise<number | null> {
+    const row = this.read(
+      "reading a cursor",
+      () => this.st.cursor.get(name) as { value: number } | undefined,
+    );
+    return Promise.resolve(row?.value ?? null);
+  }
+
+  setCursor(name: string, value: number): Promise<void> {
+    return this.exclusive(() =>
+      this.writeTx("moving a cursor", () => void this.st.setCursor.run({ name, value })),
+    );
+  }
+
+  eventsAfter(name: string, afterPos: number, limit: number): Promise<EventRecord[]> {
+    const rows = this.read(
+      "reading events",
+      () =>
+        this.st.eventsAfter.all(name, afterPos, limit) as Array<{
+          pos: number;
+          id: string;
+          name: string;
+          data: string;
+          received_at: number;
+        }>,
+    );
+    return Promise.resolve(
+      rows.map((r) => ({
+        pos: r.pos,
+        id: r.id,
+        name: r.name,
+        data: r.data,
+        receivedAt: r.received_at,
+      })),
+    );
+  }
+
+  lastEventPos(): Promise<number> {
+    return Promise.resolve(
+      this.read("reading events", () => (this.st.lastEventPos.get() as { p: number }).p),
+    );
+  }
+
+  inbox(runIds: readonly string[]): Promise<InboxItem[]> {
+    if (runIds.length === 0) return Promise.resolve([]);
+    return this.exclusive(() => this.run("reading the inbox", () => this.waits.inbox(runIds)));
   }
 
   resume(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
@@ -347,6 +487,8 @@ export class SqliteStore implements Store {
         output_tokens: 0,
         cost_usd: 0,
         metered_calls: 0,
+        cancel_requested: null,
+        deadline_at: c.deadlineAt,
       };
       this.st.insertRun.run({
         ...row,
@@ -388,11 +530,16 @@ export class SqliteStore implements Store {
     }
     this.insertEntries(w.runId, w.entries, w.epoch);
     if (w.chunks !== undefined) this.streams.append(w.runId, w.chunks, w.epoch);
+    if (w.waits !== undefined && w.waits.length > 0) this.waits.create(w.runId, w.waits, now);
     const u = w.update;
     if (u === null) return { kind: "committed" };
     this.lastSeqs.delete(w.runId);
     this.streams.forget(w.runId);
     switch (u.status) {
+      case "cancelled":
+      case "timed_out":
+        this.st.finishRun.run({ status: u.status, output: null, error: u.error, now, id: w.runId });
+        break;
       case "completed":
         this.st.finishRun.run({
           status: "completed",
@@ -408,9 +555,13 @@ export class SqliteStore implements Store {
       case "paused":
         this.st.pauseRun.run(u.reason, now, w.runId);
         break;
-      case "waiting":
-        this.st.releaseRun.run("waiting", u.wakeAt, now, w.runId);
+      case "waiting": {
+        // A wait that ended while the run was being suspended must not sleep through it.
+        const row = this.st.fence.get(w.runId) as { cancel_requested: string | null };
+        const wake = row.cancel_requested !== null || this.waits.hasUndelivered(w.runId);
+        this.st.releaseRun.run(wake ? "pending" : "waiting", wake ? null : u.wakeAt, now, w.runId);
         break;
+      }
       case "pending":
         this.st.releaseRun.run("pending", null, now, w.runId);
         break;
@@ -598,6 +749,9 @@ function toRecord(row: RunRow): RunRecord {
       costUsd: row.cost_usd,
       calls: row.metered_calls,
     },
+    cancelRequested:
+      row.cancel_requested === null ? null : (JSON.parse(row.cancel_requested) as Cancellation),
+    deadlineAt: row.deadline_at,
   };
 }
 

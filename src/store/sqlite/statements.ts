@@ -7,6 +7,11 @@ export type Statements = Readonly<Record<StatementName, Database.Statement>>;
 type StatementName =
   | "insertRun"
   | "insertEntry"
+  | "cursor"
+  | "setCursor"
+  | "eventsAfter"
+  | "lastEventPos"
+  | "requestCancel"
   | "fenceMany"
   | "insertStep"
   | "lastSeq"
@@ -35,7 +40,8 @@ type StatementName =
 
 const RUN_COLUMNS =
   "id, workflow, version, status, input, output, error, paused_reason, created_at, updated_at, " +
-  "ended_at, wake_at, owner, epoch, recoveries, input_tokens, output_tokens, cost_usd, metered_calls";
+  "ended_at, wake_at, owner, epoch, recoveries, cancel_requested, deadline_at, " +
+  "input_tokens, output_tokens, cost_usd, metered_calls";
 
 const IN_WORKFLOWS = "workflow IN (SELECT value FROM json_each(@workflows))";
 
@@ -43,13 +49,15 @@ const IN_WORKFLOWS = "workflow IN (SELECT value FROM json_each(@workflows))";
 export function createStatements(db: Database.Database, reader: Database.Database): Statements {
   return {
     insertRun: db.prepare(
-      `INSERT INTO runs (id, workflow, version, status, input, created_at, updated_at, owner, owner_pid, epoch, lease_expires_at)
-       VALUES (@id, @workflow, @version, @status, @input, @created_at, @updated_at, @owner, @owner_pid, @epoch, @lease_expires_at)`,
+      `INSERT INTO runs (id, workflow, version, status, input, created_at, updated_at, owner, owner_pid, epoch,
+         lease_expires_at, deadline_at, event_cursor)
+       VALUES (@id, @workflow, @version, @status, @input, @created_at, @updated_at, @owner, @owner_pid, @epoch,
+         @lease_expires_at, @deadline_at, (SELECT coalesce(max(pos), 0) FROM events))`,
     ),
     insertEntry: db.prepare(
       "INSERT INTO journal (run_id, seq, type, at, position, key, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ),
-    fence: db.prepare("SELECT epoch, status, owner FROM runs WHERE id = ?"),
+    fence: db.prepare("SELECT epoch, status, owner, cancel_requested FROM runs WHERE id = ?"),
     fenceMany: db.prepare(
       "SELECT id, epoch FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND status = 'running'",
     ),
@@ -64,7 +72,8 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     touch: db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?"),
     finishRun: db.prepare(
       `UPDATE runs SET status = @status, output = @output, error = @error, updated_at = @now, ended_at = @now,
-         owner = NULL, owner_pid = NULL, lease_expires_at = NULL, wake_at = NULL WHERE id = @id`,
+         owner = NULL, owner_pid = NULL, lease_expires_at = NULL, wake_at = NULL, cancel_requested = NULL
+       WHERE id = @id`,
     ),
     pauseRun: db.prepare(
       `UPDATE runs SET status = 'paused', paused_reason = ?, updated_at = ?,
@@ -78,6 +87,20 @@ export function createStatements(db: Database.Database, reader: Database.Databas
       `UPDATE runs SET status = 'cancelled', error = @error, updated_at = @now, ended_at = @now, epoch = epoch + 1,
          owner = NULL, owner_pid = NULL, lease_expires_at = NULL, wake_at = NULL WHERE id = @id`,
     ),
+    requestCancel: db.prepare(
+      `UPDATE runs SET cancel_requested = coalesce(cancel_requested, ?), updated_at = ?,
+         status = CASE status WHEN 'waiting' THEN 'pending' ELSE status END,
+         wake_at = CASE status WHEN 'waiting' THEN NULL ELSE wake_at END
+       WHERE id = ?`,
+    ),
+    cursor: reader.prepare("SELECT value FROM cursors WHERE name = ?"),
+    setCursor: db.prepare(
+      "INSERT INTO cursors (name, value) VALUES (@name, @value) ON CONFLICT (name) DO UPDATE SET value = max(value, @value)",
+    ),
+    eventsAfter: reader.prepare(
+      "SELECT pos, id, name, data, received_at FROM events WHERE name = ? AND pos > ? ORDER BY pos LIMIT ?",
+    ),
+    lastEventPos: reader.prepare("SELECT coalesce(max(pos), 0) AS p FROM events"),
     resumeRun: db.prepare(
       `UPDATE runs SET status = 'pending', paused_reason = NULL, recoveries = 0, updated_at = ? WHERE id = ?`,
     ),

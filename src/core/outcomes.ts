@@ -1,0 +1,88 @@
+// Deterministic: the entries and values a run ends with.
+import { encodeValue, checkPayloadSize } from "./serialize.js";
+import { OutputValidationError, type NonDeterminismError } from "./errors.js";
+import type { RunOutcome, RunPort } from "./run-port.js";
+import { validate } from "./schema.js";
+import type { Workflow } from "./workflow.js";
+
+/** A completed run: its output checked against the workflow's schema, encoded, within limits. */
+export async function finalOutcome(
+  workflow: Workflow<unknown, unknown>,
+  output: unknown,
+  port: RunPort,
+): Promise<RunOutcome> {
+  const schema = workflow.options.output;
+  if (schema !== undefined) {
+    const checked = await validate(schema, output);
+    if (!checked.ok) {
+      return failureOutcome(
+        new OutputValidationError(
+          `workflow '${workflow.name}' returned an output that fails its schema: ${checked.issues}`,
+        ),
+        port,
+      );
+    }
+    output = checked.value;
+  }
+  let encoded: string;
+  try {
+    encoded = encodeValue(output, `workflow '${workflow.name}' output`);
+    checkPayloadSize(encoded, port.limits.payloadBytesMax, `workflow '${workflow.name}' output`);
+  } catch (e) {
+    return failureOutcome(e as Error, port);
+  }
+  return {
+    kind: "completed",
+    entry: {
+      type: "run_completed",
+      at: port.clock.now(),
+      position: null,
+      key: null,
+      data: `{"output":${encoded}}`,
+    },
+    output: encoded,
+  };
+}
+
+/** A failed run, with its error as the journal keeps it. */
+export function failureOutcome(error: Error, port: RunPort): RunOutcome {
+  const encoded = encodeError(error);
+  return {
+    kind: "failed",
+    entry: {
+      type: "run_failed",
+      at: port.clock.now(),
+      position: null,
+      key: null,
+      data: `{"error":${encoded}}`,
+    },
+    error: encoded,
+  };
+}
+
+/** A run paused because it diverged from its journal. */
+export function pauseOutcome(error: NonDeterminismError, port: RunPort): RunOutcome {
+  return {
+    kind: "paused",
+    entry: {
+      type: "run_paused",
+      at: port.clock.now(),
+      position: null,
+      key: null,
+      data: `{"reason":"non_determinism","error":${encodeValue(error, "pause reason")}}`,
+    },
+    reason: error.message,
+  };
+}
+
+/** Encodes an error; one that cannot be journaled whole keeps its name, message and stack. */
+export function encodeError(error: Error): string {
+  try {
+    return encodeValue(error, "error");
+  } catch {
+    const plain = new Error(error.message);
+    plain.name = error.name;
+    if (error.stack !== undefined) plain.stack = error.stack;
+    return encodeValue(plain, "error");
+  }
+}

@@ -1,0 +1,198 @@
+// Deterministic: a wait for something outside the run (an event, a signal, people), with a
+// timeout and a ladder of policy rungs (remind, escalate, resolve, expire), each journaled.
+import { decodeValue, encodeValue } from "./serialize.js";
+import type { JournalEntry } from "./journal.js";
+import type { Op, OpHost } from "./op.js";
+import type { CanonicalMatch } from "./match.js";
+import type { WaitKind, WaitOutcome } from "./run-port.js";
+import type { WaitPolicyRung } from "./types.js";
+import { encodeReceivedEvent, encodeReceivedSignal } from "./wait-values.js";
+
+/** Event name of reminders a wait's policy sends. */
+export const REMINDER_EVENT = "endure.wait.reminder";
+/** Event name sent when an approval is escalated. */
+export const ESCALATION_EVENT = "endure.wait.escalated";
+
+/** A rung with its delay checked, in ms after the wait began. */
+export interface CheckedRung {
+  readonly afterMs: number;
+  readonly rung: WaitPolicyRung;
+}
+
+/** Everything a wait needs, checked by the context before the wait begins. */
+export interface WaitSpec {
+  readonly kind: WaitKind;
+  readonly target: string;
+  readonly match: CanonicalMatch | null;
+  readonly timeoutMs: number;
+  readonly policy: readonly CheckedRung[];
+  /** Encoded approval rules and details, or null. */
+  readonly details: string | null;
+  /** Shown in reminders: an approval's title. */
+  readonly title: string | null;
+}
+
+interface Started {
+  readonly startedAt: number;
+  readonly timeoutAt: number;
+}
+
+/** Runs wait `op` until it ends, then hands its value to the code. */
+export async function runWait(
+  host: OpHost,
+  op: Op,
+  spec: WaitSpec,
+  prior: readonly JournalEntry[] | undefined,
+): Promise<void> {
+  const started = await begin(host, op, spec, prior);
+  if (started === null) return;
+  let applied = (prior ?? []).filter(
+    (e) => e.type === "wait_reminded" || e.type === "wait_escalated",
+  ).length;
+  const release = host.externalWaitStarted();
+  try {
+    for (;;) {
+      const next = spec.policy[applied];
+      const rungAt = next === undefined ? Infinity : started.startedAt + next.afterMs;
+      const timerAt = Math.min(rungAt, started.timeoutAt);
+      const winner = await Promise.race([
+        host.port.waitOutcome(op.position).then((outcome) => ({ outcome })),
+        host.waitUntil(op.position, timerAt).then(() => null),
+      ]);
+      if (host.halted || !host.isCurrent(op)) return;
+      let outcome: WaitOutcome | null = winner?.outcome ?? null;
+      if (outcome !== null) host.cancelTimer(op.position);
+      else if (next !== undefined && rungAt <= started.timeoutAt) {
+        outcome = await applyRung(host, op, spec, next.rung, applied + 1, started);
+        applied++;
+      } else {
+        outcome = await host.port.closeWait(op.position, { status: "timed_out" });
+      }
+      if (host.halted || !host.isCurrent(op)) return;
+      if (outcome === null) continue;
+      settle(host, op, outcome);
+      return;
+    }
+  } finally {
+    release();
+  }
+}
+
+/** Creates the wait (first execution) or reads when it began (replay); null if halted. */
+async function begin(
+  host: OpHost,
+  op: Op,
+  spec: WaitSpec,
+  prior: readonly JournalEntry[] | undefined,
+): Promise<Started | null> {
+  const recorded = prior?.find((e) => e.type === "wait_started");
+  if (recorded !== undefined) {
+    const data = decodeValue(recorded.data ?? "{}") as { timeoutAt: number };
+    return { startedAt: recorded.at, timeoutAt: data.timeoutAt };
+  }
+  const startedAt = host.port.clock.now();
+  const timeoutAt = startedAt + spec.timeoutMs;
+  const site = op.site === null ? "" : `,"site":${JSON.stringify(op.site)}`;
+  const match = spec.match === null ? "" : `,"match":${JSON.stringify(spec.match)}`;
+  const policy =
+    spec.policy.length === 0
+      ? ""
+      : `,"policy":${encodeValue(
+          spec.policy.map((r) => ({ ...r.rung, afterMs: r.afterMs })),
+          "wait policy",
+        )}`;
+  host.append({
+    type: "wait_started",
+    at: startedAt,
+    position: op.position,
+    key: op.key,
+    data: `{"kind":"${spec.kind}","target":${JSON.stringify(spec.target)},"timeoutAt":${timeoutAt}${match}${policy}${site}}`,
+  });
+  host.port.createWait({
+    position: op.position,
+    key: op.key,
+    kind: spec.kind,
+    target: spec.target,
+    match: spec.match,
+    timeoutAt,
+    details: spec.details,
+  });
+  // The wait row and its timeout commit with the entry, before anything may wake it.
+  await host.port.durable();
+  return host.halted || !host.isCurrent(op) ? null : { startedAt, timeoutAt };
+}
+
+async function applyRung(
+  host: OpHost,
+  op: Op,
+  spec: WaitSpec,
+  rung: WaitPolicyRung,
+  n: number,
+  started: Started,
+): Promise<WaitOutcome | null> {
+  const at = host.port.clock.now();
+  switch (rung.action) {
+    case "remind":
+    case "escalate": {
+      if (rung.action === "escalate") await host.port.addApprovers(op.position, rung.to);
+      const name = rung.action === "remind" ? REMINDER_EVENT : ESCALATION_EVENT;
+      const id = `${host.runId}/${op.key}/${rung.action}-${n}`;
+      const data = {
+        runId: host.runId,
+        wait: op.key,
+        kind: spec.kind,
+        target: spec.target,
+        title: spec.title,
+        rung: n,
+        since: new Date(started.startedAt),
+        timeoutAt: new Date(started.timeoutAt),
+        ...(rung.action === "escalate" ? { to: rung.to } : {}),
+      };
+      await host.port.sendEvent({ id, name, data: encodeValue(data, `${name} data`) });
+      const extra = rung.action === "escalate" ? `,"to":${JSON.stringify(rung.to)}` : "";
+      host.append({
+        type: rung.action === "remind" ? "wait_reminded" : "wait_escalated",
+        at,
+        position: op.position,
+        key: op.key,
+        data: `{"rung":${n},"event":${JSON.stringify(id)}${extra}}`,
+      });
+      return null;
+    }
+    case "resolve":
+      if (spec.kind === "approval") {
+        return host.port.closeWait(op.position, {
+          status: "resolved",
+          value: null,
+          approved: rung.decision === "approved",
+        });
+      }
+      return host.port.closeWait(op.position, {
+        status: "resolved",
+        value: policyValue(host, op, spec, rung.value, at),
+      });
+    case "expire":
+      return host.port.closeWait(op.position, { status: "timed_out" });
+  }
+}
+
+/** The value an event or signal wait resolved by its policy hands to the code. */
+function policyValue(host: OpHost, op: Op, spec: WaitSpec, value: unknown, at: number): string {
+  const data = encodeValue(value, `wait '${op.key}' policy value`);
+  return spec.kind === "signal"
+    ? encodeReceivedSignal(spec.target, data, at)
+    : encodeReceivedEvent(`${host.runId}/${op.key}/policy`, spec.target, data, at);
+}
+
+function settle(host: OpHost, op: Op, outcome: WaitOutcome): void {
+  const result = outcome.value ?? "null";
+  host.append({
+    type: "wait_completed",
+    at: host.port.clock.now(),
+    position: op.position,
+    key: op.key,
+    data: `{"status":"${outcome.status}","result":${result}}`,
+  });
+  const value = decodeValue(result);
+  host.settleLive(op, () => op.resolve(value));
+}

@@ -1,0 +1,392 @@
+// Waits on SQLite: events, signals and approvals, each ended in the transaction that decides
+// it, so that a delivery and the wait's state never disagree. Called inside write transactions.
+import type Database from "better-sqlite3";
+import {
+  refusalOf,
+  verdictOf,
+  type ApprovalRules,
+  type RecordedDecision,
+} from "../../core/approval-rules.js";
+import { matchKeyOf } from "../../core/match.js";
+import type { WaitClosure, WaitRequest } from "../../core/run-port.js";
+import { decodeValue } from "../../core/serialize.js";
+import {
+  encodeApprovalResult,
+  encodeReceivedEvent,
+  encodeReceivedSignal,
+} from "../../core/wait-values.js";
+import type {
+  ApprovalRecord,
+  DecideResult,
+  DecisionInput,
+  EventInput,
+  EventRecord,
+  InboxItem,
+  SendEventResult,
+  WaitRecord,
+  WaitRef,
+} from "../store.js";
+
+interface WaitRow {
+  run_id: string;
+  position: number;
+  key: string;
+  kind: WaitRecord["kind"];
+  target: string;
+  match_paths: string;
+  match_key: string;
+  timeout_at: number;
+  details: string | null;
+  added_approvers: string;
+  status: WaitRecord["status"];
+  value: string | null;
+  created_at: number;
+  ended_at: number | null;
+}
+
+interface EventRow {
+  pos: number;
+  id: string;
+  name: string;
+  data: string;
+  received_at: number;
+}
+
+const WAIT_COLUMNS =
+  "run_id, position, key, kind, target, match_paths, match_key, timeout_at, details, added_approvers, status, value, created_at, ended_at";
+
+/** The statements and operations on waits of one connection. */
+export type SqliteWaits = ReturnType<typeof createSqliteWaits>;
+
+/** Prepares the statements; every operation must run inside a write transaction. */
+export function createSqliteWaits(db: Database.Database) {
+  const st = {
+    insertWait: db.prepare(
+      `INSERT INTO waits (run_id, position, key, kind, target, match_paths, match_key, timeout_at, details, status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+    ),
+    getWait: db.prepare(`SELECT ${WAIT_COLUMNS} FROM waits WHERE run_id = ? AND position = ?`),
+    endWait: db.prepare(
+      "UPDATE waits SET status = ?, value = ?, ended_at = ? WHERE run_id = ? AND position = ? AND status = 'open'",
+    ),
+    eventById: db.prepare("SELECT pos, id, name, data, received_at FROM events WHERE id = ?"),
+    insertEvent: db.prepare("INSERT INTO events (id, name, data, received_at) VALUES (?, ?, ?, ?)"),
+    eventsSince: db.prepare(
+      `SELECT pos, id, name, data, received_at FROM events
+       WHERE name = @name AND pos > (SELECT event_cursor FROM runs WHERE id = @runId)
+         AND pos NOT IN (SELECT event_pos FROM consumed_events WHERE run_id = @runId)
+       ORDER BY pos`,
+    ),
+    consume: db.prepare("INSERT INTO consumed_events (run_id, event_pos) VALUES (?, ?)"),
+    shapes: db.prepare(
+      "SELECT DISTINCT match_paths FROM waits WHERE kind = 'event' AND target = ? AND status = 'open'",
+    ),
+    openMatching: db.prepare(
+      `SELECT run_id, position FROM waits WHERE kind = 'event' AND target = ? AND status = 'open'
+         AND match_paths = ? AND match_key = ? ORDER BY run_id, position`,
+    ),
+    wake: db.prepare(
+      "UPDATE runs SET status = 'pending', wake_at = NULL WHERE id = ? AND status = 'waiting'",
+    ),
+    lastSignal: db.prepare("SELECT coalesce(max(seq), 0) AS s FROM signals WHERE run_id = ?"),
+    insertSignal: db.prepare(
+      "INSERT INTO signals (run_id, seq, name, data, sent_at) VALUES (?, ?, ?, ?, ?)",
+    ),
+    firstUnread: db.prepare(
+      "SELECT seq, name, data, sent_at FROM signals WHERE run_id = ? AND name = ? AND consumed = 0 ORDER BY seq LIMIT 1",
+    ),
+    markRead: db.prepare("UPDATE signals SET consumed = 1 WHERE run_id = ? AND seq = ?"),
+    openSignalWait: db.prepare(
+      "SELECT position FROM waits WHERE run_id = ? AND kind = 'signal' AND target = ? AND status = 'open' ORDER BY position LIMIT 1",
+    ),
+    approvalByName: db.prepare(
+      `SELECT ${WAIT_COLUMNS} FROM waits WHERE run_id = ? AND kind = 'approval' AND target = ?
+       ORDER BY status = 'open' DESC, position DESC LIMIT 1`,
+    ),
+    decisions: db.prepare(
+      "SELECT by, approved, comment, role, at FROM decisions WHERE run_id = ? AND position = ? ORDER BY at, by",
+    ),
+    insertDecision: db.prepare(
+      "INSERT INTO decisions (run_id, position, by, approved, comment, role, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ),
+    addApprovers: db.prepare(
+      "UPDATE waits SET added_approvers = ? WHERE run_id = ? AND position = ? AND status = 'open'",
+    ),
+    cancelWaits: db.prepare(
+      "UPDATE waits SET status = 'cancelled', ended_at = ? WHERE run_id = ? AND status = 'open'",
+    ),
+    openApprovals: db.prepare(
+      `SELECT ${WAIT_COLUMNS.split(", ")
+        .map((c) => `w.${c}`)
+        .join(", ")}, r.workflow FROM waits w JOIN runs r ON r.id = w.run_id
+       WHERE w.kind = 'approval' AND w.status = 'open' AND (@runId IS NULL OR w.run_id = @runId)
+       ORDER BY w.created_at LIMIT @limit`,
+    ),
+    endedUnjournaled: db.prepare(
+      `SELECT w.run_id, w.position FROM waits w WHERE w.run_id IN (SELECT value FROM json_each(?))
+         AND w.status NOT IN ('open', 'cancelled')
+         AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.run_id = w.run_id AND j.position = w.position AND j.type = 'wait_completed')`,
+    ),
+    hasUndelivered: db.prepare(
+      `SELECT 1 FROM waits w WHERE w.run_id = ? AND w.status NOT IN ('open', 'cancelled')
+         AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.run_id = w.run_id AND j.position = w.position AND j.type = 'wait_completed')
+       LIMIT 1`,
+    ),
+    cancelRequests: db.prepare(
+      "SELECT id, cancel_requested FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND cancel_requested IS NOT NULL",
+    ),
+  };
+
+  const getWait = (runId: string, position: number): WaitRecord | null => {
+    const row = st.getWait.get(runId, position) as WaitRow | undefined;
+    return row === undefined ? null : toWait(row);
+  };
+
+  const decisionsOf = (runId: string, position: number): RecordedDecision[] =>
+    (
+      st.decisions.all(runId, position) as Array<{
+        by: string;
+        approved: number;
+        comment: string | null;
+        role: string | null;
+        at: number;
+      }>
+    ).map((d) => ({ ...d, approved: d.approved === 1 }));
+
+  const end = (
+    runId: string,
+    position: number,
+    status: WaitRecord["status"],
+    value: string | null,
+    now: number,
+  ): void => {
+    st.endWait.run(status, value, now, runId, position);
+  };
+
+  const takeEvent = (
+    runId: string,
+    wait: { position: number; target: string; match_paths: string; match_key: string },
+    now: number,
+  ): boolean => {
+    const paths = JSON.parse(wait.match_paths) as string[];
+    let found: EventRow | null = null;
+    const events = st.eventsSince.iterate({
+      runId,
+      name: wait.target,
+    }) as IterableIterator<EventRow>;
+    for (const e of events) {
+      const subject = { id: e.id, name: e.name, data: JSON.parse(e.data) as unknown };
+      if (matchKeyOf(subject, paths) !== wait.match_key) continue;
+      found = e;
+      break;
+    }
+    // Written after the scan: a connection runs no statement while another iterates.
+    if (found === null) return false;
+    st.consume.run(runId, found.pos);
+    const value = encodeReceivedEvent(found.id, found.name, found.data, found.received_at);
+    end(runId, wait.position, "satisfied", value, now);
+    return true;
+  };
+
+  const takeSignal = (runId: string, position: number, name: string, now: number): boolean => {
+    const signal = st.firstUnread.get(runId, name) as
+      { seq: number; name: string; data: string; sent_at: number } | undefined;
+    if (signal === undefined) return false;
+    st.markRead.run(runId, signal.seq);
+    end(
+      runId,
+      position,
+      "satisfied",
+      encodeReceivedSignal(signal.name, signal.data, signal.sent_at),
+      now,
+    );
+    return true;
+  };
+
+  return {
+    getWait,
+
+    /** Creates waits written by a run, ending at once those an earlier event or signal meets. */
+    create(runId: string, waits: readonly WaitRequest[], now: number): void {
+      for (const w of waits) {
+        const paths = JSON.stringify(w.match?.paths ?? []);
+        const key = w.match?.key ?? "[]";
+        st.insertWait.run(
+          runId,
+          w.position,
+          w.key,
+          w.kind,
+          w.target,
+          paths,
+          key,
+          w.timeoutAt,
+          w.details,
+          now,
+        );
+        if (w.kind === "event")
+          takeEvent(
+            runId,
+            { position: w.position, target: w.target, match_paths: paths, match_key: key },
+            now,
+          );
+        else if (w.kind === "signal") takeSignal(runId, w.position, w.target, now);
+      }
+    },
+
+    sendEvent(event: EventInput, now: number): SendEventResult {
+      const existing = st.eventById.get(event.id) as EventRow | undefined;
+      if (existing !== undefined) return { created: false, event: toEvent(existing), woken: [] };
+      const pos = Number(st.insertEvent.run(event.id, event.name, event.data, now).lastInsertRowid);
+      const subject = { id: event.id, name: event.name, data: JSON.parse(event.data) as unknown };
+      const earliest = new Map<string, number>();
+      for (const { match_paths } of st.shapes.all(event.name) as Array<{ match_paths: string }>) {
+        const key = matchKeyOf(subject, JSON.parse(match_paths) as string[]);
+        if (key === null) continue;
+        for (const row of st.openMatching.all(event.name, match_paths, key) as Array<{
+          run_id: string;
+          position: number;
+        }>) {
+          const seen = earliest.get(row.run_id);
+          if (seen === undefined || row.position < seen) earliest.set(row.run_id, row.position);
+        }
+      }
+      const value = encodeReceivedEvent(event.id, event.name, event.data, now);
+      const woken: WaitRef[] = [];
+      for (const [runId, position] of earliest) {
+        st.consume.run(runId, pos);
+        end(runId, position, "satisfied", value, now);
+        st.wake.run(runId);
+        woken.push({ runId, position });
+      }
+      return { created: true, event: { ...event, receivedAt: now, pos }, woken };
+    },
+
+    /** Buffers a signal, or ends the run's earliest open wait for it. The run exists and runs. */
+    sendSignal(runId: string, signal: { name: string; data: string }, now: number): WaitRef[] {
+      const seq = (st.lastSignal.get(runId) as { s: number }).s + 1;
+      st.insertSignal.run(runId, seq, signal.name, signal.data, now);
+      const open = st.openSignalWait.get(runId, signal.name) as { position: number } | undefined;
+      if (open === undefined || !takeSignal(runId, open.position, signal.name, now)) return [];
+      st.wake.run(runId);
+      return [{ runId, position: open.position }];
+    },
+
+    decide(runId: string, name: string, decision: DecisionInput, now: number): DecideResult {
+      const row = st.approvalByName.get(runId, name) as WaitRow | undefined;
+      if (row === undefined) return { kind: "not_found" };
+      const wait = toWait(row);
+      if (wait.status !== "open") return { kind: "already_ended", wait };
+      const rules = rulesOf(wait);
+      const decisions = decisionsOf(runId, wait.position);
+      const refusal = refusalOf(rules, decisions, decision.by, decision.role);
+      if (refusal !== null) return { kind: "refused", reason: refusal, wait };
+      st.insertDecision.run(
+        runId,
+        wait.position,
+        decision.by,
+        decision.approved ? 1 : 0,
+        decision.comment,
+        decision.role,
+        now,
+      );
+      const all = [...decisions, { ...decision, at: now }];
+      const verdict = verdictOf(rules, all);
+      if (verdict === null) return { kind: "recorded", wait };
+      end(runId, wait.position, "satisfied", encodeApprovalResult(verdict, all, now), now);
+      st.wake.run(runId);
+      return { kind: "settled", wait: getWait(runId, wait.position) as WaitRecord };
+    },
+
+    close(runId: string, position: number, closure: WaitClosure, now: number): WaitRecord | null {
+      const wait = getWait(runId, position);
+      if (wait === null || wait.status !== "open") return wait;
+      let value: string | null = null;
+      if (wait.kind === "approval" && closure.status !== "cancelled") {
+        const decisions = decisionsOf(runId, position);
+        value =
+          closure.status === "timed_out"
+            ? encodeApprovalResult("timed_out", decisions, now)
+            : encodeApprovalResult("resolved", decisions, now, closure.approved ?? false);
+      } else if (closure.status === "resolved") {
+        value = closure.value;
+      }
+      end(runId, position, closure.status, value, now);
+      return getWait(runId, position);
+    },
+
+    addApprovers(runId: string, position: number, approvers: readonly string[]): void {
+      const wait = getWait(runId, position);
+      if (wait === null || wait.status !== "open") return;
+      const merged = [...new Set([...wait.addedApprovers, ...approvers])];
+      st.addApprovers.run(JSON.stringify(merged), runId, position);
+    },
+
+    cancelAll(runId: string, now: number): void {
+      st.cancelWaits.run(now, runId);
+    },
+
+    listApprovals(limit: number, runId: string | null): ApprovalRecord[] {
+      const rows = st.openApprovals.all({ limit, runId }) as Array<WaitRow & { workflow: string }>;
+      return rows.map((row) => ({
+        wait: toWait(row),
+        workflow: row.workflow,
+        decisions: decisionsOf(row.run_id, row.position),
+      }));
+    },
+
+    inbox(runIds: readonly string[]): InboxItem[] {
+      const ids = JSON.stringify(runIds);
+      const items: InboxItem[] = (
+        st.endedUnjournaled.all(ids) as Array<{ run_id: string; position: number }>
+      ).map((r) => ({ kind: "wait_ended", runId: r.run_id, position: r.position }));
+      for (const r of st.cancelRequests.all(ids) as Array<{
+        id: string;
+        cancel_requested: string;
+      }>) {
+        items.push({
+          kind: "cancel_requested",
+          runId: r.id,
+          cancellation: JSON.parse(r.cancel_requested) as {
+            reason: string;
+            kind: "cancelled" | "timed_out";
+          },
+        });
+      }
+      return items;
+    },
+
+    /** True when a wait of the run ended and the run has not journaled it yet. */
+    hasUndelivered(runId: string): boolean {
+      return st.hasUndelivered.get(runId) !== undefined;
+    },
+  };
+}
+
+function rulesOf(wait: WaitRecord): ApprovalRules {
+  const stored = decodeValue(wait.details ?? "{}") as ApprovalRules;
+  return {
+    ...stored,
+    approvers: stored.approvers.length === 0 ? [] : [...stored.approvers, ...wait.addedApprovers],
+  };
+}
+
+function toWait(row: WaitRow): WaitRecord {
+  return {
+    runId: row.run_id,
+    position: row.position,
+    key: row.key,
+    kind: row.kind,
+    target: row.target,
+    timeoutAt: row.timeout_at,
+    details: row.details,
+    status: row.status,
+    value: row.value,
+    createdAt: row.created_at,
+    endedAt: row.ended_at,
+    addedApprovers: JSON.parse(row.added_approvers) as string[],
+  };
+}
+
+function toEvent(row: EventRow): EventRecord {
+  return { id: row.id, name: row.name, data: row.data, receivedAt: row.received_at, pos: row.pos };
+}
