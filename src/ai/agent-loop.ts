@@ -1,12 +1,12 @@
 // The agent loop. Workflow code: deterministic between steps, so a replay walks the same
 // turns and answers every model call and tool call from the journal.
-import { ensureError } from "../core/errors.js";
+import { ensureError, isEndureError } from "../core/errors.js";
 import type { WorkflowContext } from "../core/types.js";
 import { initialMessages, type AgentInput } from "./agent-input.js";
 import type { AgentResult, AgentSpec } from "./agent-types.js";
-import { calibrate, planCall, type Calibration } from "./budget.js";
+import { calibrate, extended, planCall, type Calibration } from "./budget.js";
 import { fullHistory } from "./context.js";
-import { EmptyReplyError, MaxTurnsExceededError } from "./errors.js";
+import { BudgetExceededError, EmptyReplyError, MaxTurnsExceededError } from "./errors.js";
 import { AGENT_TOOLS_MAX, EMPTY_REPLIES_MAX } from "./limits.js";
 import { llm, usageSoFar } from "./llm.js";
 import type { Message, ModelRequest, ToolSpec } from "./messages.js";
@@ -46,22 +46,27 @@ async function loop(
   const history: Message[] = initialMessages(input);
   const calibration: Calibration = { ratio: 1 };
   let turn = 0;
-  const guard = (request: ModelRequest): ModelRequest =>
-    spec.budget === undefined
-      ? request
-      : planCall(
-          spec.budget,
-          usageSoFar(ctx),
-          request,
-          spec.model,
-          calibration,
-          `agent '${spec.name}' (turn ${turn})`,
-        );
+  let extensions = 0;
+  const guard = async (request: ModelRequest): Promise<ModelRequest> => {
+    const budget = spec.budget;
+    if (budget === undefined) return request;
+    for (;;) {
+      const who = `agent '${spec.name}' (turn ${turn})`;
+      const limit = extended(budget, extensions);
+      try {
+        return planCall(limit, usageSoFar(ctx), request, spec.model, calibration, who);
+      } catch (e) {
+        if (!isEndureError(e, "budget_exceeded") || budget.onExceeded !== "approve") throw e;
+        await allowMore(ctx, spec, extensions, (e as Error).message);
+        extensions++;
+      }
+    }
+  };
   const context = (spec.context ?? fullHistory()).start({ ctx, guard });
   let empties = 0;
   let toolCalls = 0;
   for (turn = 1; turn <= spec.maxTurns; turn++) {
-    const request = guard({
+    const request = await guard({
       ...(spec.system === undefined ? {} : { system: spec.system }),
       messages: await context.build(history),
       ...(toolSpecs.length === 0 ? {} : { tools: toolSpecs }),
@@ -111,6 +116,33 @@ async function loop(
       (toolCalls > 0 ? ` (the model was still calling tools)` : "") +
       "; raise maxTurns, or give it a task it can finish",
   );
+}
+
+/** Asks a person for another budget's worth; throws, saying who and why, unless approved. */
+async function allowMore(
+  ctx: WorkflowContext,
+  spec: AgentSpec,
+  extensions: number,
+  reason: string,
+): Promise<void> {
+  const budget = spec.budget ?? {};
+  const size = [
+    budget.tokens === undefined ? null : `${budget.tokens} tokens`,
+    budget.usd === undefined ? null : `$${budget.usd}`,
+  ]
+    .filter((s) => s !== null)
+    .join(" and ");
+  const decision = await ctx.approval(`budget ${extensions + 1}`, {
+    ...(budget.approval ?? {}),
+    title: `Agent '${spec.name}' reached its budget; allow another ${size}?`,
+    details: { reason, spent: usageSoFar(ctx), limit: extended(budget, extensions) },
+  });
+  if (decision.approved) return;
+  const by =
+    decision.outcome === "rejected"
+      ? `${decision.by ?? "a reviewer"} declined to extend it${decision.comment === null ? "" : `: ${decision.comment}`}`
+      : "no one extended it in time";
+  throw new BudgetExceededError(`${reason}; ${by}`);
 }
 
 async function loadTools(ctx: WorkflowContext, spec: AgentSpec): Promise<Tools> {

@@ -1,6 +1,7 @@
 // Deterministic: budgets. Before each model call the agent compares what the run spent with
 // what the call could cost, stops if it would go over, and caps the reply to what is left.
 import { InvalidArgumentError } from "../core/errors.js";
+import type { ApprovalOptions } from "../core/types.js";
 import type { RunUsage } from "../core/usage.js";
 import { BudgetExceededError } from "./errors.js";
 import { BUDGET_OUTPUT_TOKENS_MIN } from "./limits.js";
@@ -11,19 +12,48 @@ import { priceOf, type Model, type Price } from "./model.js";
  * A limit on what an agent run may use, in tokens (in plus out), in US dollars, or both.
  * The agent never starts a model call whose input (estimated from the last call's ratio of
  * reported to estimated tokens) plus a minimal reply would go over, and caps each reply's
- * tokens to what is left; when nothing is left it fails with `BudgetExceededError`.
+ * tokens to what is left. At the limit it fails with `BudgetExceededError`, or, with
+ * `onExceeded: "approve"`, pauses for a person to allow one more budget's worth.
+ *
+ * @example
+ * ```ts
+ * agent("scout", { model, budget: { usd: 2, onExceeded: "approve", approval: { approvers: ["ops"] } } });
+ * ```
  */
 export interface Budget {
   readonly tokens?: number;
   readonly usd?: number;
+  /** At the limit: `"fail"` (default), or `"approve"` to ask a person for another budget. */
+  readonly onExceeded?: "fail" | "approve";
+  /** Who decides when `onExceeded` is `"approve"`, and how long they have. */
+  readonly approval?: Omit<ApprovalOptions, "title" | "details">;
+}
+
+/** The limits of `budget` after `extensions` approved extensions: each adds one budget. */
+export function extended(budget: Budget, extensions: number): Budget {
+  const k = extensions + 1;
+  return {
+    ...(budget.tokens === undefined ? {} : { tokens: budget.tokens * k }),
+    ...(budget.usd === undefined ? {} : { usd: budget.usd * k }),
+  };
 }
 
 /** Checks a budget against the model that will spend it. */
 export function checkBudget(budget: Budget, model: Model, what: string): void {
   for (const [key, value] of Object.entries(budget)) {
+    if (key === "onExceeded") {
+      if (value !== "fail" && value !== "approve")
+        throw new InvalidArgumentError(`${what}: budget.onExceeded must be "fail" or "approve"`);
+      continue;
+    }
+    if (key === "approval") {
+      if (typeof value !== "object" || value === null)
+        throw new InvalidArgumentError(`${what}: budget.approval must be approval options`);
+      continue;
+    }
     if (key !== "tokens" && key !== "usd") {
       throw new InvalidArgumentError(
-        `${what}: budget has an unknown field '${key}' (use tokens and usd)`,
+        `${what}: budget has an unknown field '${key}' (use tokens, usd, onExceeded, approval)`,
       );
     }
     if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {

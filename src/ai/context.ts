@@ -11,7 +11,7 @@ import type { Model } from "./model.js";
 export interface ContextHost {
   readonly ctx: WorkflowContext;
   /** Checks a model call the strategy wants to make against the agent's budget. */
-  readonly guard: (request: ModelRequest) => ModelRequest;
+  readonly guard: (request: ModelRequest) => Promise<ModelRequest>;
 }
 
 /** Builds one run's prompts; made per run by {@link ContextStrategy.start}. */
@@ -98,7 +98,7 @@ export function lastTurns(n: number, options: LastTurnsOptions): ContextStrategy
           const { task, turns } = splitTurns(history);
           const older = turns.slice(folded, Math.max(folded, turns.length - n));
           if (older.length >= n) {
-            const request = host.guard({
+            const request = await host.guard({
               system: prompt,
               messages: [{ role: "user", content: transcript(summary, older) }],
             });

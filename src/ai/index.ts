@@ -7,7 +7,15 @@ export { agent } from "./agent.js";
 export type { AgentOptions, AgentResult, AnswerCheck } from "./agent.js";
 export type { AgentInput } from "./agent-input.js";
 export { tool } from "./tool.js";
-export type { Tool, ToolContext, ToolDefinition, Tools, ToolStepOptions } from "./tool.js";
+export type {
+  Tool,
+  ToolApproval,
+  ToolApprovalRules,
+  ToolContext,
+  ToolDefinition,
+  Tools,
+  ToolStepOptions,
+} from "./tool.js";
 export { llm, usageSoFar } from "./llm.js";
 export type { LlmOptions } from "./llm.js";
 export { openaiCompatible } from "./openai.js";

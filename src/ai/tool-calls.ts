@@ -3,10 +3,10 @@
 // are answered to the model as tool errors and journaled, never crash the run.
 import { isEndureError } from "../core/errors.js";
 import type { StreamPart } from "../core/stream.js";
-import type { WorkflowContext } from "../core/types.js";
+import type { ApprovalResult, WorkflowContext } from "../core/types.js";
 import { ERROR_TEXT_CHARS_MAX, TOOL_RESULT_CHARS_MAX } from "./limits.js";
 import type { ToolCall, ToolMessage } from "./messages.js";
-import type { Tool, Tools } from "./tool.js";
+import type { Tool, ToolApprovalRules, Tools } from "./tool.js";
 
 type Prepared =
   | { readonly ok: true; readonly tool: Tool; readonly input: unknown }
@@ -79,6 +79,8 @@ async function answer(ctx: WorkflowContext, call: ToolCall, p: Prepared): Promis
     const error = await ctx.step("reject tool call", () => `Error: ${p.error}`);
     return { ...base, content: error, isError: true };
   }
+  const refusal = await approvalGate(ctx, call, p.tool, p.input);
+  if (refusal !== null) return { ...base, content: refusal, isError: true };
   let result: unknown;
   try {
     result = await ctx.step(
@@ -112,6 +114,50 @@ async function answer(ctx: WorkflowContext, call: ToolCall, p: Prepared): Promis
     },
   );
   return { ...base, content };
+}
+
+/** The name of a tool call's approval: the tool and the model's call id, unique in the run. */
+export function approvalName(call: ToolCall): string {
+  return `${call.name} ${call.id}`.replace(/#/g, "_").slice(0, 200);
+}
+
+/** Asks a person when the tool wants it: null to go ahead, else what to tell the model. */
+async function approvalGate(
+  ctx: WorkflowContext,
+  call: ToolCall,
+  tool: Tool,
+  input: unknown,
+): Promise<string | null> {
+  const approval = tool.approval;
+  if (approval === undefined || approval === false) return null;
+  let rules: ToolApprovalRules = {};
+  let title = `Allow tool '${call.name}' to run?`;
+  if (typeof approval === "function") {
+    if (!(await approval(input))) return null;
+  } else if (typeof approval === "object") {
+    const { when, title: asked, ...rest } = approval;
+    if (when !== undefined && !(await when(input))) return null;
+    rules = rest;
+    if (asked !== undefined) title = typeof asked === "function" ? asked(input) : asked;
+  }
+  const name = approvalName(call);
+  ctx.emit({ type: "tool-approval-request", approvalId: name, toolCallId: call.id });
+  const decision = await ctx.approval(name, {
+    ...rules,
+    title,
+    details: { tool: call.name, toolCallId: call.id, input },
+  });
+  if (decision.approved) return null;
+  ctx.emit({ type: "tool-output-denied", toolCallId: call.id });
+  return `Error: the call of tool '${call.name}' was not run: ${refusalText(decision)}`;
+}
+
+function refusalText(decision: ApprovalResult): string {
+  if (decision.outcome === "timed_out") return "no one decided before its approval timed out.";
+  if (decision.outcome === "resolved")
+    return "its approval was resolved as rejected by its policy.";
+  const comment = decision.comment === null ? " (no comment)" : `: ${decision.comment}`;
+  return `${decision.by ?? "a reviewer"} rejected it${comment}`;
 }
 
 function stepOptions(tool: Tool, input: unknown) {

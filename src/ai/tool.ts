@@ -4,7 +4,7 @@ import type { Duration } from "../core/duration.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { validate, type StandardSchemaV1, type Validated } from "../core/schema.js";
 import type { StreamPart } from "../core/stream.js";
-import type { BackoffOptions } from "../core/types.js";
+import type { ApprovalOptions, BackoffOptions } from "../core/types.js";
 import { inputJsonSchema } from "./json-schema.js";
 
 /** What a tool's body receives besides its input. */
@@ -23,6 +23,25 @@ export interface ToolContext {
   readonly emit: (part: StreamPart) => void;
 }
 
+/** Who decides on a tool call, and how long they have: `ctx.approval` options. */
+export type ToolApprovalRules = Omit<ApprovalOptions, "title" | "details">;
+
+/**
+ * When a tool call waits for a person: always (`true`), when a function of the arguments says
+ * so (it runs in the workflow, again on replay: keep it a pure function of its input), or with
+ * rules for who decides. The person sees the proposed call; a rejection is returned to the
+ * model with the reviewer's comment.
+ */
+export type ToolApproval<I> =
+  | boolean
+  | ((input: I) => boolean | Promise<boolean>)
+  | (ToolApprovalRules & {
+      /** When to ask (default: always). */
+      readonly when?: (input: I) => boolean | Promise<boolean>;
+      /** What the person is asked (default: "Allow tool '<name>' to run?"). */
+      readonly title?: string | ((input: I) => string);
+    });
+
 /** How a tool's step retries and checks its result. */
 export interface ToolStepOptions<I, O> {
   /** Retries after a failed attempt (default 3, as any step). */
@@ -38,6 +57,8 @@ export interface ToolStepOptions<I, O> {
     result: O,
     input: I,
   ) => boolean | string | void | Promise<boolean | string | void>;
+  /** Pause for a person's decision before running (see {@link ToolApproval}). */
+  readonly approval?: ToolApproval<I>;
 }
 
 /** What {@link tool} takes. */
@@ -86,6 +107,12 @@ export const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
  *   retries: 3,
  *   timeout: "20s",
  * });
+ * const sendEmail = tool({
+ *   description: "Send an email",
+ *   input: z.object({ to: z.string(), body: z.string() }),
+ *   approval: ({ to }) => !to.endsWith("@acme.io"), // outside the company: ask first
+ *   run: (mail, { idempotencyKey }) => mailer.send(mail, { idempotencyKey }),
+ * });
  * ```
  */
 export function tool<I, O>(definition: ToolDefinition<I, O>): Tool<I, O> {
@@ -101,6 +128,7 @@ export function tool<I, O>(definition: ToolDefinition<I, O>): Tool<I, O> {
     );
   }
   const inputSchema = inputJsonSchema(schema, `tool "${d.description}"`, d.inputJsonSchema);
+  checkApproval(d.approval, `tool "${d.description}"`);
   return Object.freeze({
     ...definition,
     kind: "endure.tool" as const,
@@ -125,4 +153,19 @@ export function checkTools(tools: Tools, max: number, what: string): void {
       throw new InvalidArgumentError(`${what}: '${name}' is not a tool; make it with tool({...})`);
     }
   }
+}
+
+function checkApproval(approval: unknown, what: string): void {
+  if (approval === undefined || typeof approval === "boolean" || typeof approval === "function")
+    return;
+  if (typeof approval !== "object" || approval === null) {
+    throw new InvalidArgumentError(
+      `${what}: approval must be true, a function of the input, or approval rules`,
+    );
+  }
+  const a = approval as { when?: unknown; title?: unknown };
+  if (a.when !== undefined && typeof a.when !== "function")
+    throw new InvalidArgumentError(`${what}: approval.when must be a function of the input`);
+  if (a.title !== undefined && typeof a.title !== "string" && typeof a.title !== "function")
+    throw new InvalidArgumentError(`${what}: approval.title must be a string or a function`);
 }
