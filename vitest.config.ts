@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^endure\/sqlite$/, replacement: src("store/sqlite/index.ts") },
       { find: /^endure\/testing$/, replacement: src("testing/index.ts") },
       { find: /^endure\/ai$/, replacement: src("ai/index.ts") },
+      { find: /^endure\/ai-sdk$/, replacement: src("ai-sdk/index.ts") },
     ],
   },
   test: {
