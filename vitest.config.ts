@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^endure\/testing$/, replacement: src("testing/index.ts") },
       { find: /^endure\/ai$/, replacement: src("ai/index.ts") },
       { find: /^endure\/ai-sdk$/, replacement: src("ai-sdk/index.ts") },
+      { find: /^endure\/mcp$/, replacement: src("mcp/index.ts") },
     ],
   },
   test: {
