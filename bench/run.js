@@ -195,6 +195,94 @@ async function waitWaiting(engine, n) {
   }
 }
 
+/**
+ * Latency from sendEvent to the body of the step after the wait starting, for runs waiting in
+ * memory and for runs evicted to the store. Median of `n` runs, one at a time.
+ */
+async function eventLatency(evicted, n) {
+  let bodyAt = 0;
+  const waiter = workflow("event-waiter", async (ctx) => {
+    await ctx.waitForEvent("go", { event: "go", match: { "data.run": ctx.runId } });
+    await ctx.step("after", () => {
+      bodyAt = performance.now();
+    });
+  });
+  const engine = await createEngine({
+    store: sqliteStore(file(evicted ? "evicted" : "inmem"), { durability: "fsync" }),
+    workflows: [waiter],
+    logger: silent,
+    gcSchedule: null,
+    worker: { inMemoryWait: evicted ? 1 : "1h" },
+  });
+  const samples = [];
+  for (let i = 0; i < n; i++) {
+    const run = await engine.start(waiter, undefined);
+    for (;;) {
+      const info = await engine.getRun(run.id);
+      const journal = await engine.journal(run.id);
+      if (
+        journal.some((e) => e.type === "wait_started") &&
+        (!evicted || info?.status === "waiting")
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    bodyAt = 0;
+    const t0 = performance.now();
+    await engine.sendEvent({ name: "go", data: { run: run.id } });
+    await run.result();
+    samples.push(bodyAt - t0);
+  }
+  await engine.close();
+  samples.sort((a, b) => a - b);
+  return { n, medianMs: samples[Math.floor(n / 2)], p90Ms: samples[Math.floor(n * 0.9)] };
+}
+
+/** Store size and worker heap with `n` runs waiting for events at once, all evicted. */
+async function manyWaiting(n) {
+  const waiter = workflow("many-waiter", async (ctx) =>
+    ctx.waitForEvent("go", { event: "go", match: { "data.run": ctx.runId } }),
+  );
+  const path = file("many");
+  const engine = await createEngine({
+    store: sqliteStore(path, { durability: "process" }),
+    workflows: [waiter],
+    logger: silent,
+    gcSchedule: null,
+    worker: { inMemoryWait: 1 },
+  });
+  const heap = async () => {
+    for (let i = 0; i < 3; i++) {
+      global.gc?.();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return process.memoryUsage().heapUsed;
+  };
+  await Promise.all(Array.from({ length: 500 }, () => engine.start(waiter, undefined)));
+  await waitWaiting(engine, 500);
+  const heapBefore = await heap();
+  const sizeBefore = statSync(path).size + walSize(path);
+  const t0 = performance.now();
+  for (let done = 0; done < n; done += 2000) {
+    await Promise.all(
+      Array.from({ length: Math.min(2000, n - done) }, () => engine.start(waiter, undefined)),
+    );
+  }
+  await waitWaiting(engine, n + 500);
+  const seconds = (performance.now() - t0) / 1000;
+  const heapAfter = await heap();
+  const sizeAfter = statSync(path).size + walSize(path);
+  await engine.close();
+  return {
+    n,
+    seconds,
+    heapBytesPerRun: Math.max(0, heapAfter - heapBefore) / n,
+    heapAfterMiB: heapAfter / 2 ** 20,
+    storeBytesPerRun: (sizeAfter - sizeBefore) / n,
+    storeMiB: sizeAfter / 2 ** 20,
+  };
+}
+
 function row(metric, value, unit, floor, target, note = "") {
   rows.push({ metric, value, unit, floor, target, note });
 }
@@ -243,6 +331,44 @@ row(
   "≈ 0",
 );
 row("sqlite: store size per sleeping run", mem.storeBytesPerRun, "bytes", "", "");
+
+const inMemory = await eventLatency(false, quick ? 10 : 40);
+const evictedLatency = await eventLatency(true, quick ? 10 : 40);
+results.sqlite.events = { inMemory, evicted: evictedLatency };
+row(
+  "sqlite fsync: sendEvent to next step running, run in memory (median)",
+  inMemory.medianMs,
+  "ms",
+  "",
+  "< 5 ms",
+  `p90 ${fmt(inMemory.p90Ms)} ms`,
+);
+row(
+  "sqlite fsync: sendEvent to next step running, run evicted (median)",
+  evictedLatency.medianMs,
+  "ms",
+  "",
+  "< 20 ms",
+  `p90 ${fmt(evictedLatency.p90Ms)} ms`,
+);
+const many = await manyWaiting(quick ? 10_000 : 100_000);
+results.sqlite.manyWaiting = many;
+row(
+  `sqlite: heap held per run waiting for an event (${many.n} runs)`,
+  many.heapBytesPerRun,
+  "bytes",
+  "",
+  "flat",
+  `heap ${fmt(many.heapAfterMiB)} MiB after`,
+);
+row(
+  `sqlite: store size per run waiting for an event (${many.n} runs)`,
+  many.storeBytesPerRun,
+  "bytes",
+  "",
+  "",
+  `store ${fmt(many.storeMiB)} MiB; started in ${fmt(many.seconds)} s`,
+);
 
 const width = Math.max(...rows.map((r) => r.metric.length));
 console.log(

@@ -13,6 +13,7 @@ export type { RunUsage, Usage } from "./core/usage.js";
 export type { EngineLimits, EngineOptions, Logger, WorkerOptions } from "./engine/options.js";
 export type { JournalRecord, RunInfo } from "./engine/views.js";
 export type { Explanation, RunState } from "./engine/explain.js";
+export type { GcResult } from "./engine/retention.js";
 export type {
   DecisionOptions,
   EventToSend,

@@ -33,6 +33,8 @@ export async function sqliteEngine(
   const engine = await createEngine({
     store: sqliteStore(path, { durability: durability ?? "process" }),
     logger: { warn: () => {} },
+    // Retention runs on demand only unless a test asks: tests move virtual clocks by weeks.
+    gcSchedule: null,
     ...rest,
   });
   cleanups.push(() => engine.close());

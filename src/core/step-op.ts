@@ -11,6 +11,7 @@ import {
 } from "./errors.js";
 import type { JournalEntry, NewEntry } from "./journal.js";
 import type { Op, OpHost } from "./op.js";
+import { encodeError } from "./outcomes.js";
 import {
   backoffDelayMs,
   isTerminalStepError,
@@ -401,15 +402,4 @@ function decodeResult(encoded: string): unknown {
   if (encoded === "false") return false;
   if (encoded === "null") return null;
   return decodeValue(encoded);
-}
-
-function encodeError(error: Error): string {
-  try {
-    return encodeValue(error, "step error");
-  } catch {
-    const plain = new Error(error.message);
-    plain.name = error.name;
-    if (error.stack !== undefined) plain.stack = error.stack;
-    return encodeValue(plain, "step error");
-  }
 }

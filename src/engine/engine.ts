@@ -15,6 +15,7 @@ import {
 import type { NewEntry } from "../core/journal.js";
 import {
   LIST_RUNS_LIMIT_DEFAULT,
+  RETENTION_MS_DEFAULT,
   LIST_RUNS_LIMIT_MAX,
   RESULT_POLL_MS_MAX,
   RUN_ID_LENGTH_MAX,
@@ -33,6 +34,7 @@ import type { RunExit } from "../worker/run-host.js";
 import { systemClock } from "../worker/system-clock.js";
 import { cronOf } from "../worker/starters.js";
 import { explain, type Explanation } from "./explain.js";
+import { GC_SCHEDULE_DEFAULT, GC_WORKFLOW, gcWorkflow, type GcResult } from "./retention.js";
 import { Worker } from "../worker/worker.js";
 import {
   decide,
@@ -149,6 +151,7 @@ export class Engine {
   private readonly exitWaiters = new Map<string, Set<(exit: RunExit) => void>>();
   private readonly streamWaiters = new Map<string, Set<() => void>>();
   private closed = false;
+  private readonly retentionMs: number;
   private readonly messageParts: MessageParts;
 
   constructor(options: EngineOptions) {
@@ -162,9 +165,20 @@ export class Engine {
           `two workflows are registered under the name '${wf.name}'; workflow names must be unique`,
         );
       }
+      if (wf.name === GC_WORKFLOW)
+        throw new DuplicateWorkflowError(
+          `the workflow name '${GC_WORKFLOW}' is reserved for retention`,
+        );
       cronOf(wf);
       this.workflows.set(wf.name, wf);
     }
+    this.retentionMs =
+      options.retention === undefined
+        ? RETENTION_MS_DEFAULT
+        : parseDuration(options.retention, "retention");
+    const gcSchedule = options.gcSchedule === undefined ? GC_SCHEDULE_DEFAULT : options.gcSchedule;
+    if (options.worker !== false)
+      this.workflows.set(GC_WORKFLOW, gcWorkflow(this.store, this.retentionMs, gcSchedule));
     const settings = workerSettingsOf(options.worker, options.waitTimeout);
     this.worker =
       settings === null
@@ -424,6 +438,20 @@ export class Engine {
     return explain(run, journal, approvals, this.clock.now());
   }
 
+  /**
+   * Deletes finished runs and spent events older than the retention period (default 30 days),
+   * as a run of the built-in `endure.gc` workflow, whose journal records what it deleted. The
+   * engine also runs it daily. Needs a worker engine on the store to execute it.
+   */
+  async gc(): Promise<GcResult> {
+    this.checkOpen();
+    const wf = this.workflows.get(GC_WORKFLOW) ?? gcWorkflow(this.store, this.retentionMs, null);
+    const run = await this.start(wf as Workflow<unknown, GcResult>, undefined, {
+      id: `${GC_WORKFLOW}@manual:${new Date(this.clock.now()).toISOString()}`,
+    });
+    return run.result();
+  }
+
   /** Makes a paused run (non-determinism, crash loop) runnable again. */
   async resume(runId: string): Promise<RunInfo> {
     this.checkOpen();
@@ -476,7 +504,11 @@ export class Engine {
   }
 
   private unknownMessage(name: string): string {
-    const known = [...this.workflows.keys()].map((n) => `'${n}'`).join(", ") || "none";
+    const known =
+      [...this.workflows.keys()]
+        .filter((n) => n !== GC_WORKFLOW)
+        .map((n) => `'${n}'`)
+        .join(", ") || "none";
     return `no workflow '${name}' is registered on this engine (registered: ${known}); pass it in createEngine({ workflows: [...] })`;
   }
 

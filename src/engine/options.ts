@@ -68,9 +68,12 @@ export interface EngineOptions {
   logger?: Logger;
   /** Longest wait (event, signal, approval) when the code gives no timeout. Default `"30d"`. */
   waitTimeout?: Duration;
-  /** How long finished runs and delivered events are kept before `gc` deletes them.
+  /** How long finished runs and spent events are kept before `gc` deletes them.
    * Default `"30d"`. */
   retention?: Duration;
+  /** When a worker engine runs retention by itself (cron, UTC); null: only `engine.gc()`.
+   * Default daily at 03:17. */
+  gcSchedule?: string | null;
 }
 
 /** A workflow of any input and output type. */

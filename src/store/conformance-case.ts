@@ -1,4 +1,4 @@
-// The shape of a store conformance case, shared by the files that hold the cases.
+// The shape of a conformance case.
 import type { Store } from "./store.js";
 
 /** One conformance case: `run` gets a fresh, opened store and throws on failure. */

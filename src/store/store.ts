@@ -346,4 +346,14 @@ export interface Store extends OutputStreamStore {
   eventsAfter(name: string, afterPos: number, limit: number): Promise<EventRecord[]>;
   /** Position of the last stored event (0 when none). */
   lastEventPos(): Promise<number>;
+
+  // ---- retention ----------------------------------------------------------------------------
+
+  /** Deletes up to `limit` runs that ended before `endedBefore`, with all they hold; their ids. */
+  deleteFinishedRuns(endedBefore: number, limit: number): Promise<string[]>;
+  /**
+   * Deletes up to `limit` events received before `receivedBefore` that no run still going could
+   * consume and every trigger has passed; returns how many.
+   */
+  deleteEvents(receivedBefore: number, limit: number): Promise<number>;
 }

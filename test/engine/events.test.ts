@@ -118,6 +118,48 @@ describe("events", () => {
     expect(completed?.data).toEqual({ status: "timed_out", result: null });
   });
 
+  it("applies a policy ladder to an event wait: remind, then resolve with a default", async () => {
+    const clock = createTestClock();
+    const wf = workflow("with-policy", async (ctx) =>
+      ctx.waitForEvent("quote", {
+        event: "quote.received",
+        timeout: "10d",
+        policy: [
+          { after: "1d", action: "remind" },
+          { after: "2d", action: "resolve", value: { price: "list" } },
+        ],
+      }),
+    );
+    const reminders: unknown[] = [];
+    const listener = workflow(
+      "listener",
+      async (ctx, e: ReceivedEvent<{ wait: string; kind: string }>) =>
+        ctx.step("note", () => reminders.push(e.data.wait)),
+      { on: "endure.wait.reminder" },
+    );
+    const engine = await sqliteEngine({
+      workflows: [wf, listener],
+      clock,
+      worker: { pollInterval: 10 },
+    });
+    const run = await engine.start(wf, undefined);
+    await waitingOn(engine, run.id);
+    await clock.advance("1d");
+    await eventually(() => reminders.length === 1);
+    expect(reminders).toEqual(["quote#1"]);
+    await clock.advance("1d");
+    const result = (await run.result()) as ReceivedEvent<{ price: string }>;
+    expect(result.data).toEqual({ price: "list" });
+    expect(result.name).toBe("quote.received");
+    const types = (await engine.journal(run.id))
+      .map((e) => e.type)
+      .filter((t) => t.startsWith("wait_"));
+    expect(types).toEqual(["wait_started", "wait_reminded", "wait_completed"]);
+    expect(
+      (await engine.journal(run.id)).find((e) => e.type === "wait_completed")?.data,
+    ).toMatchObject({ status: "resolved" });
+  });
+
   it("refuses a match that can never be evaluated when the wait is created", async () => {
     const wf = workflow("bad-match", async (ctx, input: { path: string }) =>
       ctx.waitForEvent("x", { event: "thing", match: { [input.path]: 1 } }),

@@ -4,82 +4,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { workflow, type Workflow, type WorkflowContext } from "endure";
-import { createTestClock } from "endure/testing";
 import type { JournalEntry, NewEntry } from "../../src/core/journal.js";
 import { RunContext } from "../../src/core/run-context.js";
-import type { RunOutcome, RunPort } from "../../src/core/run-port.js";
-import type { NewChunk } from "../../src/core/stream.js";
-
-/** An in-memory host: appends queue, durable() commits them a turn later, as a store would. */
-class MemoryPort implements RunPort {
-  readonly clock = createTestClock();
-  readonly limits = {
-    payloadBytesMax: 1 << 20,
-    payloadBytesWarn: 1 << 19,
-    journalEntriesMax: 10_000,
-  };
-  readonly committed: NewEntry[] = [];
-  readonly chunks: NewChunk[] = [];
-  private queued: NewEntry[] = [];
-  private seed = 1;
-  append(entry: NewEntry): void {
-    this.queued.push(entry);
-  }
-  durable(): Promise<void> {
-    return new Promise((resolve) =>
-      setImmediate(() => {
-        this.commit();
-        resolve();
-      }),
-    );
-  }
-  commit(): void {
-    this.committed.push(...this.queued);
-    this.queued = [];
-  }
-  async transaction(body: Parameters<RunPort["transaction"]>[0]): Promise<void> {
-    this.commit();
-    const entries = await body({
-      dialect: "sqlite",
-      query: async () => [],
-      execute: async () => ({ changes: 0 }),
-    });
-    this.committed.push(...entries);
-  }
-  nextTurn(): Promise<void> {
-    return new Promise((r) => setImmediate(r));
-  }
-  entropy(): number {
-    this.seed = (this.seed * 16807) % 2147483647;
-    return this.seed / 2147483647;
-  }
-  uuid(): string {
-    return `uuid-${this.entropy()}`;
-  }
-  emit(chunk: NewChunk): void {
-    this.chunks.push(chunk);
-  }
-  changed(): void {}
-  warn(): void {}
-  // These replay tests use no waits for events, signals or people.
-  readonly waitTimeoutMsDefault = 30 * 86_400_000;
-  createWait(): void {}
-  waitOutcome(): Promise<never> {
-    return new Promise(() => {});
-  }
-  closeWait(): Promise<{ status: "timed_out"; value: null }> {
-    return Promise.resolve({ status: "timed_out", value: null });
-  }
-  addApprovers(): Promise<void> {
-    return Promise.resolve();
-  }
-  sendEvent(): Promise<void> {
-    return Promise.resolve();
-  }
-  cancelWaits(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+import type { RunOutcome } from "../../src/core/run-port.js";
+import { MemoryPort } from "../../src/testing/memory-port.js";
 
 function asJournal(entries: readonly NewEntry[]): JournalEntry[] {
   return entries.map((e, i) => ({ ...e, seq: i + 1, runId: "r" }));

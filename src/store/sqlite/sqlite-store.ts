@@ -419,6 +419,27 @@ export class SqliteStore implements Store {
     );
   }
 
+  deleteFinishedRuns(endedBefore: number, limit: number): Promise<string[]> {
+    return this.exclusive(() =>
+      this.writeTx("deleting finished runs", () => {
+        const ids = (this.st.finishedBefore.all(endedBefore, limit) as Array<{ id: string }>).map(
+          (r) => r.id,
+        );
+        for (const id of ids) for (const st of this.st.deleteRunParts) st.run(id);
+        return ids;
+      }),
+    );
+  }
+
+  deleteEvents(receivedBefore: number, limit: number): Promise<number> {
+    return this.exclusive(() =>
+      this.writeTx("deleting events", () => {
+        const { floor } = this.st.eventFloor.get() as { floor: number | null };
+        return this.st.deleteEvents.run({ before: receivedBefore, floor, limit }).changes;
+      }),
+    );
+  }
+
   inbox(runIds: readonly string[]): Promise<InboxItem[]> {
     if (runIds.length === 0) return Promise.resolve([]);
     return this.exclusive(() => this.run("reading the inbox", () => this.waits.inbox(runIds)));

@@ -2,11 +2,16 @@
 import type Database from "better-sqlite3";
 
 /** Prepared statements of the write connection (and a few of the read connection). */
-export type Statements = Readonly<Record<StatementName, Database.Statement>>;
+export type Statements = Readonly<Record<StatementName, Database.Statement>> & {
+  readonly deleteRunParts: readonly Database.Statement[];
+};
 
 type StatementName =
   | "insertRun"
   | "insertEntry"
+  | "finishedBefore"
+  | "eventFloor"
+  | "deleteEvents"
   | "cursor"
   | "setCursor"
   | "eventsAfter"
@@ -101,6 +106,25 @@ export function createStatements(db: Database.Database, reader: Database.Databas
       "SELECT pos, id, name, data, received_at FROM events WHERE name = ? AND pos > ? ORDER BY pos LIMIT ?",
     ),
     lastEventPos: reader.prepare("SELECT coalesce(max(pos), 0) AS p FROM events"),
+    finishedBefore: db.prepare(
+      `SELECT id FROM runs WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND ended_at < ?
+       ORDER BY ended_at LIMIT ?`,
+    ),
+    deleteRunParts: ["journal", "waits", "signals", "decisions", "consumed_events"]
+      .map((table) => db.prepare(`DELETE FROM ${table} WHERE run_id = ?`))
+      .concat(db.prepare("DELETE FROM runs WHERE id = ?")),
+    // Events at or below the floor can be consumed by no run still going (each consumes only
+    // events after its cursor) and were passed by every trigger.
+    eventFloor: db.prepare(
+      `SELECT min(c) AS floor FROM (
+         SELECT min(event_cursor) AS c FROM runs WHERE status NOT IN ('completed', 'failed', 'cancelled', 'timed_out')
+         UNION ALL SELECT min(value) FROM cursors WHERE name LIKE 'trigger:%')`,
+    ),
+    deleteEvents: db.prepare(
+      `DELETE FROM events WHERE pos IN (
+         SELECT pos FROM events WHERE received_at < @before AND (@floor IS NULL OR pos <= @floor)
+         ORDER BY pos LIMIT @limit)`,
+    ),
     resumeRun: db.prepare(
       `UPDATE runs SET status = 'pending', paused_reason = NULL, recoveries = 0, updated_at = ? WHERE id = ?`,
     ),

@@ -1,0 +1,51 @@
+// Retention: a built-in workflow deletes finished runs and spent events after the retention
+// period, daily and on demand. Being a workflow, what it deleted is in its own journal.
+import { GC_BATCH_MAX } from "../core/limits.js";
+import { workflow, type Workflow } from "../core/workflow.js";
+import type { Store } from "../store/store.js";
+
+/** Name of the retention workflow every worker engine registers. */
+export const GC_WORKFLOW = "endure.gc";
+
+/** When the retention workflow runs by itself: daily at 03:17 UTC. */
+export const GC_SCHEDULE_DEFAULT = "17 3 * * *";
+
+/** What one pass of retention deleted. */
+export interface GcResult {
+  /** Runs that ended before this were deleted, with their journals. */
+  readonly cutoff: Date;
+  readonly runs: number;
+  readonly events: number;
+}
+
+/** The retention workflow for a store; `schedule` null runs it only on demand. */
+export function gcWorkflow(
+  store: Store,
+  retentionMs: number,
+  schedule: string | null,
+): Workflow<unknown, GcResult> {
+  return workflow(
+    GC_WORKFLOW,
+    async (ctx) => {
+      const cutoff = ctx.now() - retentionMs;
+      let runs = 0;
+      for (;;) {
+        const ids = await ctx.step("delete finished runs", () =>
+          store.deleteFinishedRuns(cutoff, GC_BATCH_MAX),
+        );
+        runs += ids.length;
+        if (ids.length < GC_BATCH_MAX) break;
+      }
+      let events = 0;
+      for (;;) {
+        const n = await ctx.step("delete spent events", () =>
+          store.deleteEvents(cutoff, GC_BATCH_MAX),
+        );
+        events += n;
+        if (n < GC_BATCH_MAX) break;
+      }
+      return { cutoff: new Date(cutoff), runs, events };
+    },
+    schedule === null ? {} : { schedule, timezone: "UTC", catchUp: "latest" },
+  );
+}

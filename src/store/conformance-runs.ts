@@ -1,0 +1,509 @@
+// Conformance cases for runs, journals, leases, cancellation and transactions.
+import assert from "node:assert/strict";
+import type { NewEntry } from "../core/journal.js";
+import type { ConformanceCase } from "./conformance-case.js";
+import type { RunCreate, Store } from "./store.js";
+
+const T0 = 1_700_000_000_000;
+const LEASE = 30_000;
+
+function entry(
+  type: NewEntry["type"],
+  at = T0,
+  position: number | null = null,
+  key: string | null = null,
+  data: string | null = null,
+): NewEntry {
+  return { type, at, position, key, data };
+}
+
+function create(id: string, workflow = "wf", claim: RunCreate["claim"] = null): RunCreate {
+  return {
+    id,
+    workflow,
+    version: null,
+    input: '{"n":1}',
+    started: entry("run_started", T0, null, null, '{"workflow":"wf"}'),
+    claim,
+    deadlineAt: null,
+  };
+}
+
+async function createRuns(store: Store, ...creates: RunCreate[]) {
+  const result = await store.commit({ creates, writes: [], now: T0 });
+  return result.creates;
+}
+
+async function claimOne(store: Store, workerId: string, now = T0, recovering = false) {
+  return store.claim({ workerId, workflows: ["wf"], limit: 10, leaseMs: LEASE, now, recovering });
+}
+
+function placeholder(store: Store, n: number): string {
+  return store.dialect === "postgres" ? `$${n}` : "?";
+}
+
+/** The cases. */
+/** The cases about runs, journals, leases, cancellation and transactions. */
+export const runCases: readonly ConformanceCase[] = [
+  {
+    name: "creating a run is idempotent on its id",
+    async run(store) {
+      const [first] = await createRuns(store, create("r1"));
+      assert.equal(first?.created, true);
+      assert.equal(first?.run.status, "pending");
+      assert.equal(first?.run.epoch, 0);
+      const [second] = await createRuns(store, { ...create("r1"), input: '"other"' });
+      assert.equal(second?.created, false);
+      assert.equal(second?.run.input, '{"n":1}');
+      const journal = await store.readJournal("r1");
+      assert.deepEqual(
+        journal.map((e) => e.type),
+        ["run_started"],
+      );
+    },
+  },
+  {
+    name: "a run created with a claim is running under that worker at epoch 1",
+    async run(store) {
+      const [r] = await createRuns(store, create("r1", "wf", { workerId: "w1", leaseMs: LEASE }));
+      assert.equal(r?.run.status, "running");
+      assert.equal(r?.run.owner, "w1");
+      assert.equal(r?.run.epoch, 1);
+    },
+  },
+  {
+    name: "writes with the current epoch commit entries in order; stale epochs are fenced alone",
+    async run(store) {
+      await createRuns(
+        store,
+        create("a", "wf", { workerId: "w1", leaseMs: LEASE }),
+        create("b", "wf", { workerId: "w1", leaseMs: LEASE }),
+      );
+      const result = await store.commit({
+        creates: [],
+        writes: [
+          {
+            runId: "a",
+            epoch: 1,
+            entries: [
+              entry("step_attempt_started", T0, 1, "s#1"),
+              entry("step_succeeded", T0, 1, "s#1", '{"result":1}'),
+            ],
+            update: null,
+          },
+          { runId: "b", epoch: 7, entries: [entry("step_succeeded", T0, 1, "s#1")], update: null },
+          { runId: "missing", epoch: 1, entries: [entry("step_succeeded")], update: null },
+        ],
+        now: T0,
+      });
+      assert.deepEqual(
+        result.writes.map((w) => w.kind),
+        ["committed", "fenced", "fenced"],
+      );
+      const a = await store.readJournal("a");
+      assert.deepEqual(
+        a.map((e) => e.type),
+        ["run_started", "step_attempt_started", "step_succeeded"],
+      );
+      assert.deepEqual(
+        a.map((e) => e.seq),
+        [1, 2, 3],
+        "entries are numbered in journal order",
+      );
+      assert.equal(a[2]?.data, '{"result":1}');
+      assert.equal(a[2]?.position, 1);
+      assert.equal(a[2]?.key, "s#1");
+      assert.deepEqual(
+        (await store.readJournal("b")).map((e) => e.type),
+        ["run_started"],
+      );
+    },
+  },
+  {
+    name: "status updates end, pause, suspend and hand back runs, releasing the lease",
+    async run(store) {
+      const claim = { workerId: "w1", leaseMs: LEASE };
+      await createRuns(
+        store,
+        create("c", "wf", claim),
+        create("f", "wf", claim),
+        create("p", "wf", claim),
+        create("w", "wf", claim),
+        create("h", "wf", claim),
+      );
+      const result = await store.commit({
+        creates: [],
+        writes: [
+          {
+            runId: "c",
+            epoch: 1,
+            entries: [entry("run_completed")],
+            update: { status: "completed", output: '"done"' },
+          },
+          {
+            runId: "f",
+            epoch: 1,
+            entries: [entry("run_failed")],
+            update: { status: "failed", error: '"bad"' },
+          },
+          {
+            runId: "p",
+            epoch: 1,
+            entries: [entry("run_paused")],
+            update: { status: "paused", reason: "non_determinism" },
+          },
+          {
+            runId: "w",
+            epoch: 1,
+            entries: [entry("run_suspended")],
+            update: { status: "waiting", wakeAt: T0 + 5_000 },
+          },
+          { runId: "h", epoch: 1, entries: [], update: { status: "pending" } },
+        ],
+        now: T0 + 1,
+      });
+      assert.ok(result.writes.every((w) => w.kind === "committed"));
+      const c = await store.getRun("c");
+      assert.equal(c?.status, "completed");
+      assert.equal(c?.output, '"done"');
+      assert.equal(c?.endedAt, T0 + 1);
+      assert.equal(c?.owner, null);
+      assert.equal((await store.getRun("f"))?.error, '"bad"');
+      assert.equal((await store.getRun("p"))?.pausedReason, "non_determinism");
+      const w = await store.getRun("w");
+      assert.equal(w?.status, "waiting");
+      assert.equal(w?.wakeAt, T0 + 5_000);
+      assert.equal((await store.getRun("h"))?.status, "pending");
+      const late = await store.commit({
+        creates: [],
+        writes: [{ runId: "c", epoch: 1, entries: [entry("step_succeeded")], update: null }],
+        now: T0 + 2,
+      });
+      assert.equal(late.writes[0]?.kind, "fenced", "an ended run takes no more writes");
+    },
+  },
+  {
+    name: "claiming takes pending runs once, raises the epoch, and respects workflow and limit",
+    async run(store) {
+      await createRuns(store, create("p1"), create("p2"), create("other", "not-mine"));
+      const claimed = await store.claim({
+        workerId: "w1",
+        workflows: ["wf"],
+        limit: 1,
+        leaseMs: LEASE,
+        now: T0,
+        recovering: false,
+      });
+      assert.equal(claimed.length, 1);
+      assert.equal(claimed[0]?.run.status, "running");
+      assert.equal(claimed[0]?.run.epoch, 1);
+      assert.equal(claimed[0]?.run.owner, "w1");
+      assert.equal(claimed[0]?.takeover, false);
+      const rest = await claimOne(store, "w2");
+      assert.deepEqual(
+        rest.map((c) => c.run.id),
+        [claimed[0]?.run.id === "p1" ? "p2" : "p1"],
+      );
+      assert.equal(
+        (await claimOne(store, "w3")).length,
+        0,
+        "nothing left to claim while leases hold",
+      );
+    },
+  },
+  {
+    name: "waiting runs are claimed only once their wake-up time has come",
+    async run(store) {
+      await createRuns(store, create("s", "wf", { workerId: "w1", leaseMs: LEASE }));
+      await store.commit({
+        creates: [],
+        writes: [
+          { runId: "s", epoch: 1, entries: [], update: { status: "waiting", wakeAt: T0 + 60_000 } },
+        ],
+        now: T0,
+      });
+      assert.equal(await store.nextWakeAt(), T0 + 60_000);
+      assert.equal((await claimOne(store, "w2", T0 + 59_999)).length, 0);
+      const due = await claimOne(store, "w2", T0 + 60_000);
+      assert.equal(due[0]?.run.id, "s");
+      assert.equal(due[0]?.run.epoch, 2);
+      assert.equal(due[0]?.takeover, false);
+      assert.equal(await store.nextWakeAt(), null);
+    },
+  },
+  {
+    name: "an expired lease is taken over; crashes without progress count up, progress resets",
+    async run(store) {
+      await createRuns(store, create("x", "wf", { workerId: "dead", leaseMs: LEASE }));
+      const first = await claimOne(store, "w2", T0 + LEASE + 1);
+      assert.equal(first[0]?.takeover, true);
+      assert.equal(first[0]?.run.recoveries, 1);
+      const epoch = first[0]?.run.epoch ?? 0;
+      const second = await claimOne(store, "w3", T0 + 2 * LEASE + 2);
+      assert.equal(second[0]?.run.recoveries, 2, "no progress since the last takeover");
+      await store.commit({
+        creates: [],
+        writes: [
+          {
+            runId: "x",
+            epoch: epoch + 1,
+            entries: [entry("step_succeeded", T0, 1, "s#1")],
+            update: null,
+          },
+        ],
+        now: T0,
+      });
+      const third = await claimOne(store, "w4", T0 + 3 * LEASE + 3);
+      assert.equal(third[0]?.run.recoveries, 1, "a step settled since: the count starts again");
+    },
+  },
+  {
+    name: "a recovering worker takes back its own runs and runs paused by non-determinism",
+    async run(store) {
+      await createRuns(
+        store,
+        create("own", "wf", { workerId: "w1", leaseMs: LEASE }),
+        create("div", "wf", { workerId: "w9", leaseMs: LEASE }),
+      );
+      await store.commit({
+        creates: [],
+        writes: [
+          {
+            runId: "div",
+            epoch: 1,
+            entries: [],
+            update: { status: "paused", reason: "non_determinism" },
+          },
+        ],
+        now: T0,
+      });
+      assert.equal((await claimOne(store, "w1", T0, false)).length, 0);
+      const got = await claimOne(store, "w1", T0, true);
+      assert.deepEqual(got.map((c) => c.run.id).sort(), ["div", "own"]);
+    },
+  },
+  {
+    name: "heartbeats extend leases and report runs the worker no longer holds",
+    async run(store) {
+      await createRuns(
+        store,
+        create("h1", "wf", { workerId: "w1", leaseMs: LEASE }),
+        create("h2", "wf", { workerId: "w1", leaseMs: LEASE }),
+      );
+      const lost = await store.heartbeat(
+        "w1",
+        [
+          { runId: "h1", epoch: 1 },
+          { runId: "h2", epoch: 5 },
+        ],
+        LEASE,
+        T0 + LEASE - 1,
+      );
+      assert.deepEqual(lost, ["h2"]);
+      assert.equal(
+        (await claimOne(store, "w2", T0 + LEASE + 1)).length,
+        1,
+        "only h2's lease lapsed",
+      );
+    },
+  },
+  {
+    name: "cancelling records a request on live runs, wakes waiting ones, and ends paused ones",
+    async run(store) {
+      const claim = { workerId: "w1", leaseMs: LEASE };
+      await createRuns(
+        store,
+        create("k", "wf", claim),
+        create("s", "wf", claim),
+        create("p", "wf", claim),
+      );
+      await store.commit({
+        creates: [],
+        writes: [
+          {
+            runId: "s",
+            epoch: 1,
+            entries: [],
+            update: { status: "waiting", wakeAt: T0 + 86_400_000 },
+          },
+          {
+            runId: "p",
+            epoch: 1,
+            entries: [],
+            update: { status: "paused", reason: "non_determinism" },
+          },
+        ],
+        now: T0,
+      });
+      const request = (reason: string) => ({
+        cancellation: { reason, kind: "cancelled" as const },
+        entry: entry("run_cancelled", T0, null, null, JSON.stringify({ reason })),
+        error: '"e"',
+      });
+      const live = await store.cancel("k", request("no"), T0 + 5);
+      assert.equal(live.kind, "requested");
+      assert.equal(live.kind === "requested" && live.run.status, "running");
+      assert.deepEqual((await store.getRun("k"))?.cancelRequested, {
+        reason: "no",
+        kind: "cancelled",
+      });
+      assert.deepEqual(await store.inbox(["k", "s"]), [
+        { kind: "cancel_requested", runId: "k", cancellation: { reason: "no", kind: "cancelled" } },
+      ]);
+      const stillHeld = await store.commit({
+        creates: [],
+        writes: [
+          {
+            runId: "k",
+            epoch: 1,
+            entries: [entry("run_cancelled")],
+            update: { status: "cancelled", error: '"e"' },
+          },
+        ],
+        now: T0 + 6,
+      });
+      assert.equal(stillHeld.writes[0]?.kind, "committed", "the holder carries the request out");
+      assert.equal((await store.getRun("k"))?.status, "cancelled");
+      assert.equal((await store.getRun("k"))?.cancelRequested, null);
+      const sleeping = await store.cancel("s", request("stop"), T0 + 7);
+      assert.equal(sleeping.kind, "requested");
+      assert.equal(
+        (await store.getRun("s"))?.status,
+        "pending",
+        "a waiting run becomes runnable to cancel itself",
+      );
+      const paused = await store.cancel("p", request("give up"), T0 + 8);
+      assert.equal(paused.kind, "cancelled");
+      const p = await store.getRun("p");
+      assert.equal(p?.status, "cancelled");
+      assert.equal(p?.epoch, 2);
+      assert.deepEqual(
+        (await store.readJournal("p")).map((e) => e.type),
+        ["run_started", "run_cancelled"],
+      );
+      assert.equal((await store.cancel("k", request("again"), T0)).kind, "finished");
+      assert.equal((await store.cancel("nope", request("x"), T0)).kind, "not_found");
+    },
+  },
+  {
+    name: "resuming makes a paused run pending again",
+    async run(store) {
+      await createRuns(store, create("z", "wf", { workerId: "w1", leaseMs: LEASE }));
+      assert.equal((await store.resume("z", entry("run_resumed"), T0)).kind, "not_paused");
+      await store.commit({
+        creates: [],
+        writes: [
+          { runId: "z", epoch: 1, entries: [], update: { status: "paused", reason: "crash_loop" } },
+        ],
+        now: T0,
+      });
+      const r = await store.resume("z", entry("run_resumed"), T0 + 1);
+      assert.equal(r.kind, "resumed");
+      assert.equal((await store.getRun("z"))?.status, "pending");
+      assert.equal((await store.resume("nope", entry("run_resumed"), T0)).kind, "not_found");
+    },
+  },
+  {
+    name: "a transaction commits the body's writes, the queued entries and its own entries together",
+    async run(store) {
+      await createRuns(store, create("t", "wf", { workerId: "w1", leaseMs: LEASE }));
+      const ok = await store.transaction(
+        "t",
+        1,
+        T0,
+        [entry("value_recorded", T0, 1, "now", "1")],
+        async (tx) => {
+          await tx.execute(
+            "CREATE TABLE IF NOT EXISTS conformance_ledger (id TEXT PRIMARY KEY, amount INTEGER)",
+          );
+          await tx.execute(
+            `INSERT INTO conformance_ledger (id, amount) VALUES (${placeholder(store, 1)}, ${placeholder(store, 2)})`,
+            ["t1", 5],
+          );
+          return [entry("step_succeeded", T0, 2, "post#1")];
+        },
+      );
+      assert.equal(ok.kind, "committed");
+      assert.deepEqual(
+        (await store.readJournal("t")).map((e) => e.type),
+        ["run_started", "value_recorded", "step_succeeded"],
+      );
+      await assert.rejects(
+        store.transaction("t", 1, T0, [entry("value_recorded", T0, 3, "now", "2")], async (tx) => {
+          await tx.execute(
+            `INSERT INTO conformance_ledger (id, amount) VALUES (${placeholder(store, 1)}, ${placeholder(store, 2)})`,
+            ["t2", 6],
+          );
+          throw new Error("body failed");
+        }),
+        /body failed/,
+      );
+      const fenced = await store.transaction("t", 9, T0, [], async (tx) => {
+        await tx.execute(
+          `INSERT INTO conformance_ledger (id, amount) VALUES (${placeholder(store, 1)}, ${placeholder(store, 2)})`,
+          ["t3", 7],
+        );
+        return [entry("step_succeeded", T0, 4, "post#2")];
+      });
+      assert.equal(fenced.kind, "fenced");
+      assert.deepEqual(
+        (await store.readJournal("t")).map((e) => e.type),
+        ["run_started", "value_recorded", "step_succeeded"],
+      );
+      const check = await store.transaction("t", 1, T0, [], async (tx) => {
+        const rows = await tx.query<{ id: string }>(
+          "SELECT id FROM conformance_ledger ORDER BY id",
+        );
+        assert.deepEqual(
+          rows.map((r) => r.id),
+          ["t1"],
+          "rolled back and fenced writes left nothing",
+        );
+        return [];
+      });
+      assert.equal(check.kind, "committed");
+    },
+  },
+  {
+    name: "listing runs filters by workflow and status and pages newest first",
+    async run(store) {
+      for (let i = 0; i < 5; i++) {
+        await store.commit({
+          creates: [create(`l${i}`, i % 2 === 0 ? "even" : "odd")],
+          writes: [],
+          now: T0 + i,
+        });
+      }
+      const first = await store.listRuns({ limit: 2 });
+      assert.deepEqual(
+        first.runs.map((r) => r.id),
+        ["l4", "l3"],
+      );
+      assert.ok(first.next !== null);
+      const second = await store.listRuns({ limit: 2, cursor: first.next });
+      assert.deepEqual(
+        second.runs.map((r) => r.id),
+        ["l2", "l1"],
+      );
+      const third = await store.listRuns({ limit: 2, cursor: second.next ?? "" });
+      assert.deepEqual(
+        third.runs.map((r) => r.id),
+        ["l0"],
+      );
+      assert.equal(third.next, null);
+      assert.deepEqual(
+        (await store.listRuns({ limit: 10, workflow: "even" })).runs.map((r) => r.id),
+        ["l4", "l2", "l0"],
+      );
+      assert.deepEqual((await store.listRuns({ limit: 10, status: "completed" })).runs, []);
+    },
+  },
+  {
+    name: "unknown runs read as absent",
+    async run(store) {
+      assert.equal(await store.getRun("nope"), null);
+      assert.deepEqual(await store.readJournal("nope"), []);
+      assert.equal(await store.nextWakeAt(), null);
+    },
+  },
+];

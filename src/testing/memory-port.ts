@@ -1,0 +1,190 @@
+// An in-memory host for the replay core: entries commit a turn after they are asked to be
+// durable, timers fire at once (virtual time jumps to them), and waits end as the caller says.
+import type { Clock, TimerHandle } from "../core/clock.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import type { JournalEntry, NewEntry } from "../core/journal.js";
+import {
+  JOURNAL_ENTRIES_MAX_DEFAULT,
+  PAYLOAD_BYTES_MAX_DEFAULT,
+  PAYLOAD_BYTES_WARN_DEFAULT,
+  WAIT_TIMEOUT_MS_DEFAULT,
+} from "../core/limits.js";
+import type { RunPort, WaitOutcome, WaitRequest } from "../core/run-port.js";
+import { decodeValue, encodeValue } from "../core/serialize.js";
+import type { NewChunk } from "../core/stream.js";
+import {
+  encodeReceivedEvent,
+  encodeReceivedSignal,
+  encodeApprovalResult,
+} from "../core/wait-values.js";
+
+/** How a wait ends in memory: with this data (an event's or signal's), a decision, or null. */
+export type WaitAnswer = (wait: {
+  kind: WaitRequest["kind"];
+  target: string;
+  key: string;
+}) => unknown;
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** A virtual clock whose timers fire on the next turn, moving time to when they were due. */
+class JumpingClock implements Clock {
+  private time: number;
+  constructor(start: number) {
+    this.time = start;
+  }
+  now(): number {
+    return this.time;
+  }
+  setTimer(delayMs: number, fn: () => void): TimerHandle {
+    let live = true;
+    const due = this.time + Math.max(0, delayMs);
+    setImmediate(() => {
+      if (!live) return;
+      this.time = Math.max(this.time, due);
+      fn();
+    });
+    return { cancel: () => void (live = false) };
+  }
+}
+
+/** A {@link RunPort} that keeps everything in memory, for exploring replays without a store. */
+export class MemoryPort implements RunPort {
+  readonly clock: Clock;
+  readonly limits = {
+    payloadBytesMax: PAYLOAD_BYTES_MAX_DEFAULT,
+    payloadBytesWarn: PAYLOAD_BYTES_WARN_DEFAULT,
+    journalEntriesMax: JOURNAL_ENTRIES_MAX_DEFAULT,
+  };
+  readonly waitTimeoutMsDefault = WAIT_TIMEOUT_MS_DEFAULT;
+  /** Entries committed so far, in order. */
+  readonly committed: NewEntry[] = [];
+  readonly warnings: string[] = [];
+  /** Output-stream parts emitted so far, in order (keyed ones once). */
+  readonly chunks: NewChunk[] = [];
+  private queued: NewEntry[] = [];
+  private seed: number;
+  private readonly waits = new Map<number, WaitRequest>();
+
+  constructor(
+    options: {
+      seed?: number;
+      startMs?: number;
+      answer?: WaitAnswer;
+      journal?: readonly JournalEntry[];
+    } = {},
+  ) {
+    this.seed = options.seed ?? 1;
+    this.clock = new JumpingClock(options.startMs ?? Date.UTC(2026, 0, 1));
+    this.answer = options.answer ?? (() => null);
+    // Waits begun before a crash exist in a store; here they are rebuilt from the journal.
+    for (const e of options.journal ?? []) {
+      if (e.type !== "wait_started" || e.position === null || e.key === null) continue;
+      const data = decodeValue(e.data ?? "{}") as {
+        kind: WaitRequest["kind"];
+        target: string;
+        timeoutAt: number;
+      };
+      this.waits.set(e.position, {
+        position: e.position,
+        key: e.key,
+        kind: data.kind,
+        target: data.target,
+        match: null,
+        timeoutAt: data.timeoutAt,
+        details: null,
+      });
+    }
+  }
+
+  private readonly answer: WaitAnswer;
+
+  append(entry: NewEntry): void {
+    this.queued.push(entry);
+  }
+  async durable(): Promise<void> {
+    await turn();
+    this.commit();
+  }
+  /** Commits what is queued (a store would at the next group commit). */
+  commit(): void {
+    this.committed.push(...this.queued);
+    this.queued = [];
+  }
+  async transaction(): Promise<void> {
+    await Promise.resolve();
+    throw new InvalidArgumentError(
+      "transactional steps need a store; test them against sqliteStore",
+    );
+  }
+  nextTurn(): Promise<void> {
+    return turn();
+  }
+  entropy(): number {
+    this.seed = (this.seed * 16807) % 2147483647;
+    return this.seed / 2147483647;
+  }
+  uuid(): string {
+    const hex = Math.floor(this.entropy() * 2 ** 48)
+      .toString(16)
+      .padStart(12, "0");
+    return `00000000-0000-4000-8000-${hex}`;
+  }
+  emit(chunk: NewChunk): void {
+    if (chunk.key !== null && this.chunks.some((c) => c.key === chunk.key)) return;
+    this.chunks.push(chunk);
+  }
+  changed(): void {}
+  warn(message: string): void {
+    this.warnings.push(message);
+  }
+  createWait(wait: WaitRequest): void {
+    this.waits.set(wait.position, wait);
+  }
+  async waitOutcome(position: number): Promise<WaitOutcome> {
+    await turn();
+    const wait = this.waits.get(position);
+    if (wait === undefined) return new Promise(() => {});
+    const answer = this.answer({ kind: wait.kind, target: wait.target, key: wait.key });
+    if (answer === null || answer === undefined) return new Promise(() => {});
+    const now = this.clock.now();
+    if (wait.kind === "approval") {
+      const approved = answer === true || (answer as { approved?: boolean }).approved === true;
+      const decision = { by: "test", approved, comment: null, role: null, at: now };
+      return {
+        status: "satisfied",
+        value: encodeApprovalResult(approved ? "approved" : "rejected", [decision], now),
+      };
+    }
+    const data = encodeValue(answer, "answer");
+    const value =
+      wait.kind === "signal"
+        ? encodeReceivedSignal(wait.target, data, now)
+        : encodeReceivedEvent(`test/${wait.key}`, wait.target, data, now);
+    return { status: "satisfied", value };
+  }
+  closeWait(position: number, closure: Parameters<RunPort["closeWait"]>[1]): Promise<WaitOutcome> {
+    const wait = this.waits.get(position);
+    if (wait?.kind === "approval" && closure.status !== "cancelled") {
+      const now = this.clock.now();
+      const value =
+        closure.status === "timed_out"
+          ? encodeApprovalResult("timed_out", [], now)
+          : encodeApprovalResult("resolved", [], now, closure.approved ?? false);
+      return Promise.resolve({ status: closure.status, value });
+    }
+    return Promise.resolve({
+      status: closure.status,
+      value: closure.status === "resolved" ? closure.value : null,
+    });
+  }
+  addApprovers(): Promise<void> {
+    return Promise.resolve();
+  }
+  sendEvent(): Promise<void> {
+    return Promise.resolve();
+  }
+  cancelWaits(): Promise<void> {
+    return Promise.resolve();
+  }
+}
