@@ -23,7 +23,14 @@ const callCounts = new WeakMap<WorkflowContext, Map<Model, number>>();
 /** What the run's model calls used so far, as its code saw them (for budgets). */
 const spentByRun = new WeakMap<WorkflowContext, RunUsage>();
 
-/** What the model calls of this run used so far (the same on replay). */
+/**
+ * What the model calls of this run used so far, as its code saw them (the same on replay).
+ *
+ * @example
+ * ```ts
+ * if (usageSoFar(ctx).costUsd > 1) await ctx.approval("spend more", { title: "Past $1: go on?" });
+ * ```
+ */
 export function usageSoFar(ctx: WorkflowContext): RunUsage {
   return spentByRun.get(ctx) ?? NO_USAGE;
 }
