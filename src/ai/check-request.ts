@@ -3,7 +3,7 @@
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Model } from "./model.js";
 import type { Message, ModelReply, ModelRequest, ToolCall } from "./messages.js";
-import { estimateTokens } from "./messages.js";
+import { estimatedUsage } from "./messages.js";
 import { ModelResponseError } from "./errors.js";
 
 const ROLES = new Set(["user", "assistant", "tool"]);
@@ -59,11 +59,7 @@ export function checkReply(reply: unknown, request: ModelRequest, model: Model):
     typeof u?.inputTokens === "number" && typeof u.outputTokens === "number"
       ? { inputTokens: u.inputTokens, outputTokens: u.outputTokens }
       : null;
-  const usage = counted ?? {
-    inputTokens: estimateTokens(request),
-    outputTokens: Math.ceil(r.text.length / 4),
-    estimated: true as const,
-  };
+  const usage = counted ?? estimatedUsage(request, r.text);
   return {
     text: r.text,
     toolCalls,

@@ -8,6 +8,9 @@ import { ERROR_TEXT_CHARS_MAX, TOOL_RESULT_CHARS_MAX } from "./limits.js";
 import type { ToolCall, ToolMessage } from "./messages.js";
 import type { Tool, ToolApprovalRules, Tools } from "./tool.js";
 
+/** What a stream part shows in place of arguments over the part size limit. */
+const TOO_LARGE_TO_SHOW = "[too large to show here: see the journal]";
+
 type Prepared =
   | { readonly ok: true; readonly tool: Tool; readonly input: unknown }
   | { readonly ok: false; readonly error: string; readonly input: unknown };
@@ -21,21 +24,20 @@ export async function runToolCalls(
   const prepared = await Promise.all(calls.map((c) => prepare(tools, c)));
   prepared.forEach((p, i) => {
     const call = calls[i] as ToolCall;
+    const part = { toolCallId: call.id, toolName: call.name, input: p.input };
+    const shortened = { ...part, input: TOO_LARGE_TO_SHOW };
     if (p.ok) {
-      ctx.emit({
-        type: "tool-input-available",
-        toolCallId: call.id,
-        toolName: call.name,
-        input: p.input,
-      });
+      emitSafely(
+        ctx,
+        { type: "tool-input-available", ...part },
+        { type: "tool-input-available", ...shortened },
+      );
     } else {
-      ctx.emit({
-        type: "tool-input-error",
-        toolCallId: call.id,
-        toolName: call.name,
-        input: p.input,
-        errorText: p.error,
-      });
+      emitSafely(
+        ctx,
+        { type: "tool-input-error", ...part, errorText: p.error },
+        { type: "tool-input-error", ...shortened, errorText: p.error },
+      );
     }
   });
   return Promise.all(prepared.map((p, i) => answer(ctx, calls[i] as ToolCall, p)));

@@ -4,7 +4,7 @@
 // a defined outcome and a clear journal entry; the output stream follows the AI SDK's parts.
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { isEndureError, type JournalRecord, type StreamChunk } from "endure";
+import { isEndureError, limits, type JournalRecord, type StreamChunk } from "endure";
 import {
   agent,
   aiLimits,
@@ -361,6 +361,26 @@ describe("agent", () => {
     expect(over?.content.startsWith("x".repeat(max))).toBe(true);
     expect(over?.content).toContain(`[cut: the result has ${max + 1} characters`);
     expect(stepData(await engine.journal(run.id), "tool big#2")?.result).toHaveLength(max + 1);
+  });
+
+  it("shows arguments and results over the stream's part limit in shortened form", async () => {
+    const huge = "y".repeat(limits.STREAM_PART_BYTES_MAX);
+    const echo = tool({
+      description: "Echo",
+      input: z.object({ text: z.string() }),
+      run: ({ text }) => ({ text }),
+    });
+    const model = scriptedModel([{ toolCalls: [{ name: "echo", input: { text: huge } }] }, "ok"]);
+    const a = agent("huge", { model, tools: { echo } });
+    const engine = await sqliteEngine({ workflows: [a] });
+    const run = await engine.start(a, { prompt: "go" });
+    expect((await run.result()).text).toBe("ok");
+    const streamed = await parts(run.stream());
+    expect(streamed.find((p) => p.type === "tool-input-available")?.["input"]).toBe(
+      "[too large to show here: see the journal]",
+    );
+    const output = streamed.find((p) => p.type === "tool-output-available")?.["output"];
+    expect(String(output)).toContain("[cut: the result has");
   });
 
   it("continues a conversation given as messages, and loads tools in the run", async () => {
