@@ -10,6 +10,7 @@ import {
   readUIMessageStream,
   stepCountIs,
   streamText,
+  ToolLoopAgent,
   tool,
   type UIMessage,
 } from "ai";
@@ -95,6 +96,35 @@ describe("endure/ai-sdk", () => {
     expect(usage.inputTokens).toBe(reported[0]!.input + reported[1]!.input);
     expect(usage.outputTokens).toBe(reported[0]!.output + reported[1]!.output);
     expect(usage.costUsd).toBeCloseTo((usage.inputTokens + 2 * usage.outputTokens) / 1e6, 12);
+  });
+
+  it("works with the SDK's own agent class: its calls and tools are steps too", async () => {
+    behavior = toolThenAnswer;
+    let executions = 0;
+    const wf = workflow("sdk-agent", async (ctx) => {
+      const weatherAgent = new ToolLoopAgent({
+        model: durableModel(ctx, provider()("gpt-test")),
+        tools: durableTools(ctx, {
+          weather: tool({
+            description: "Weather in a city",
+            inputSchema: z.object({ city: z.string() }),
+            execute: ({ city }) => {
+              executions++;
+              return `rain in ${city}`;
+            },
+          }),
+        }),
+        stopWhen: stepCountIs(4),
+        maxRetries: 0,
+      });
+      const { text } = await weatherAgent.generate({ prompt: "Weather in Oslo?" });
+      return text;
+    });
+    const engine = await sqliteEngine({ workflows: [wf] });
+    const run = await engine.start(wf, null);
+    expect(await run.result()).toBe("Weather: rain in Oslo");
+    expect(executions).toBe(1);
+    expect(keys(await engine.journal(run.id))).toEqual(["model#1", "weather call_w1#1", "model#2"]);
   });
 
   it("rebuilds a streamText call from the journal on replay, without the server", async () => {
