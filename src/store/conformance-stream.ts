@@ -171,4 +171,21 @@ export const streamConformanceCases: readonly ConformanceCase[] = [
       assert.equal(listed.runs.find((r) => r.id === "u")?.usage.inputTokens, 151);
     },
   },
+  {
+    name: "retention deletes a finished run's output stream with the run",
+    async run(store) {
+      await createClaimed(store, "gone", "kept");
+      await store.commit({
+        creates: [],
+        writes: [
+          { ...write("gone", [part(0), part(1)]), update: { status: "completed", output: "1" } },
+          write("kept", [part(5)]),
+        ],
+        now: T0 + 1,
+      });
+      assert.deepEqual(await store.deleteFinishedRuns(T0 + 50, 10), ["gone"]);
+      assert.deepEqual(await store.readStream("gone", 0, 10), []);
+      assert.deepEqual(await offsetsAndData(store, "kept"), [[0, 5]]);
+    },
+  },
 ];
