@@ -1,11 +1,10 @@
-// Proves the AI layer against SIGKILL on real processes: a 10-turn agent (endure/ai) and an AI
-// SDK generateText call with tools (endure/ai-sdk) are killed at random turns (seeded; the
-// seed is printed) while a model call is in flight or right after a tool's effect, and started
-// again. Each finishes with the same answer; the model server saw each committed call once (a
-// call is re-sent only when a kill interrupted it); each tool effect was applied once by the
-// ledger, keyed by the step's idempotency key; a stream reader that re-attaches after every
-// crash gets every part once, in order. An approval-gated call survives a crash while waiting,
-// is decided by another process, and a third finishes the run, on approval and on rejection.
+// Proves the AI layer survives SIGKILL on real processes: a 10-turn agent (endure/ai) and an AI
+// SDK generateText call with tools (endure/ai-sdk), killed at seeded random turns (mid model
+// call, or right after a tool's effect) and restarted, finish with the same answer while the
+// model server saw each committed call once, the ledger applied each effect once by its
+// idempotency key, and a stream reader re-attaching after every crash got every part once in
+// order; and an approval-gated call survives a crash while waiting, is decided by a second
+// process and finished by a third, on approval and on rejection.
 import Database from "better-sqlite3";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
