@@ -56,6 +56,7 @@ import {
 } from "./options.js";
 import {
   followStream,
+  StreamWaiters,
   toStreamChunk,
   type StreamChunk,
   type StreamOptions,
@@ -149,7 +150,7 @@ export class Engine {
   private readonly worker: Worker | null;
   private readonly committer: Committer;
   private readonly exitWaiters = new Map<string, Set<(exit: RunExit) => void>>();
-  private readonly streamWaiters = new Map<string, Set<() => void>>();
+  private readonly streamWaiters = new StreamWaiters();
   private closed = false;
   private readonly retentionMs: number;
   private readonly messageParts: MessageParts;
@@ -192,7 +193,7 @@ export class Engine {
             {
               exited: (runId, exit) => this.notifyExit(runId, exit),
               warn: (m) => this.logger.warn(m),
-              streamed: (runId) => this.notifyStream(runId),
+              streamed: (runId) => this.streamWaiters.notify(runId),
             },
           );
     this.committer =
@@ -547,36 +548,11 @@ export class Engine {
           if (run === null) throw new RunNotFoundError(`no run has the id '${id}'`);
           return TERMINAL_STATUSES.has(run.status);
         },
-        changed: (id, ms, signal) => this.streamChanged(id, ms, signal),
+        changed: (id, ms, signal) => this.streamWaiters.wait(id, this.closed ? 0 : ms, signal),
       },
       runId,
       options,
     );
-  }
-
-  /** Resolves when this engine commits parts of the run or the run leaves it, or after `ms`. */
-  private streamChanged(runId: string, ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      let set = this.streamWaiters.get(runId);
-      if (set === undefined) this.streamWaiters.set(runId, (set = new Set()));
-      const waiters = set;
-      const done = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        waiters.delete(done);
-        if (waiters.size === 0 && this.streamWaiters.get(runId) === waiters)
-          this.streamWaiters.delete(runId);
-        resolve();
-      };
-      const timer = setTimeout(done, this.closed ? 0 : ms);
-      signal?.addEventListener("abort", done);
-      waiters.add(done);
-    });
-  }
-
-  private notifyStream(runId: string): void {
-    const waiters = this.streamWaiters.get(runId);
-    if (waiters !== undefined) for (const w of [...waiters]) w();
   }
 
   private async result<O>(runId: string): Promise<O> {
@@ -649,7 +625,7 @@ export class Engine {
   }
 
   private notifyExit(runId: string, exit: RunExit): void {
-    this.notifyStream(runId);
+    this.streamWaiters.notify(runId);
     const waiters = this.exitWaiters.get(runId);
     if (waiters === undefined) return;
     for (const w of [...waiters]) w(exit);

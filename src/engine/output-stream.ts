@@ -71,3 +71,33 @@ export async function* followStream(
     delayMs = Math.min(delayMs * 2, RESULT_POLL_MS_MAX);
   }
 }
+
+/** Readers of runs' streams waiting for parts: woken when this engine commits parts of the
+ * run (or the run leaves it), else after their poll interval. */
+export class StreamWaiters {
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  /** Resolves on the run's next notification, after `ms`, or when `signal` aborts. */
+  wait(runId: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(runId);
+      if (set === undefined) this.waiters.set(runId, (set = new Set()));
+      const waiters = set;
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.waiters.get(runId) === waiters) this.waiters.delete(runId);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener("abort", done);
+      waiters.add(done);
+    });
+  }
+
+  notify(runId: string): void {
+    const waiters = this.waiters.get(runId);
+    if (waiters !== undefined) for (const w of [...waiters]) w();
+  }
+}
