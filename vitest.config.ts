@@ -10,6 +10,9 @@ export default defineConfig({
       { find: /^endure\/sqlite$/, replacement: src("store/sqlite/index.ts") },
       { find: /^endure\/postgres$/, replacement: src("store/postgres/index.ts") },
       { find: /^endure\/testing$/, replacement: src("testing/index.ts") },
+      { find: /^endure\/ai$/, replacement: src("ai/index.ts") },
+      { find: /^endure\/ai-sdk$/, replacement: src("ai-sdk/index.ts") },
+      { find: /^endure\/mcp$/, replacement: src("mcp/index.ts") },
     ],
   },
   test: {

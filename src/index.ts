@@ -1,7 +1,16 @@
 // endure: durable execution for AI agents and long workflows.
 
 export { createEngine, Engine } from "./engine/engine.js";
-export type { EngineHealth, ListRunsOptions, RunHandle, StartOptions } from "./engine/engine.js";
+export type {
+  EngineHealth,
+  ListRunsOptions,
+  ReadStreamOptions,
+  RunHandle,
+  StartOptions,
+} from "./engine/engine.js";
+export type { StreamChunk, StreamOptions } from "./engine/output-stream.js";
+export type { StreamPart } from "./core/stream.js";
+export type { RunUsage, Usage } from "./core/usage.js";
 export type { EngineLimits, EngineOptions, Logger, WorkerOptions } from "./engine/options.js";
 export type { JournalRecord, RunInfo } from "./engine/views.js";
 export type { Explanation, RunState } from "./engine/explain.js";

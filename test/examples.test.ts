@@ -1,7 +1,11 @@
 // Proves the runnable examples run: the demo completes, prints its journal, and a second
-// run on the same file returns the journaled result without executing anything again.
+// run on the same file returns the journaled result without executing anything again; the
+// agent example runs offline on its scripted model, approves its own outreach, saves its lead
+// once, and picks a real model when the environment names one.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { main as agentDemo, modelFromEnv } from "../examples/agent.js";
 import { main } from "../examples/demo.js";
 import { tempDir } from "./helpers.js";
 
@@ -21,5 +25,36 @@ describe("examples", () => {
     const again: string[] = [];
     expect(await main({ path, fast: true, log: (l) => again.push(l) })).toEqual(first);
     expect(again[0]).toBe("run demo-acme-freight exists: resuming or reading it");
+  });
+
+  it("runs the agent example offline, and again from its journal", async () => {
+    const dir = tempDir();
+    const path = join(dir, "agent.db");
+    let out = "";
+    const first = (await agentDemo({ path, env: {}, log: (t) => (out += t) })) as { text: string };
+    expect(first.text).toContain("Best lead: Weaviate");
+    expect(out).toContain("started run scout-demo on the offline scripted model");
+    expect(out).toContain("→ searchCompanies");
+    expect(out).toContain("approving: Send the outreach email to founders@weaviate.io?");
+    expect(out).toContain("model calls: 4");
+    const crm = readFileSync(join(dir, "crm.jsonl"), "utf8").trim().split("\n");
+    expect(crm).toEqual([
+      '{"name":"Weaviate","domain":"weaviate.io","score":1,"key":"scout-demo/tool saveLead#1"}',
+    ]);
+    let again = "";
+    expect(await agentDemo({ path, env: {}, log: (t) => (again += t) })).toEqual(first);
+    expect(again).toContain("run scout-demo exists");
+    expect(readFileSync(join(dir, "crm.jsonl"), "utf8").trim().split("\n")).toHaveLength(1);
+  });
+
+  it("picks a real model from the environment when one is named", () => {
+    const openai = modelFromEnv({
+      OPENAI_BASE_URL: "http://127.0.0.1:1/v1",
+      OPENAI_MODEL: "llama3.1",
+    });
+    expect([openai.model.provider, openai.model.model]).toEqual(["openai-compatible", "llama3.1"]);
+    const claude = modelFromEnv({ ANTHROPIC_API_KEY: "k" });
+    expect(claude.model.provider).toBe("anthropic");
+    expect(modelFromEnv({}).model.provider).toBe("scripted");
   });
 });

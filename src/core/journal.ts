@@ -1,4 +1,5 @@
 // Deterministic: the vocabulary of the journal. Every entry is a past-tense fact about a run.
+import type { Usage } from "./usage.js";
 
 /** Kinds of journal entries, in the order a run usually writes them. */
 export type EntryType =
@@ -41,8 +42,9 @@ export interface JournalEntry {
   readonly data: string | null;
 }
 
-/** An entry before the store has given it an id. */
-export type NewEntry = Omit<JournalEntry, "seq" | "runId">;
+/** An entry before the store has given it an id. A `step_succeeded` of a metered step
+ * carries its `usage`, which the store adds to the run's totals as it writes the entry. */
+export type NewEntry = Omit<JournalEntry, "seq" | "runId"> & { readonly usage?: Usage };
 
 /** Entries that settle an operation: replay hands them to the code in journal order. */
 export const SETTLING_TYPES: ReadonlySet<EntryType> = new Set<EntryType>([

@@ -109,6 +109,15 @@ export const RATE_LIMIT_PERIOD_MS_MAX = 31 * 24 * 60 * 60 * 1000;
 
 /** Largest rate limit in units per period: 1e12 (a trillion tokens). */
 export const RATE_LIMIT_UNITS_MAX = 1e12;
+/** Largest part of a run's output stream, serialized, in bytes: 256 KiB. Readers fetch parts
+ * in pages; a part is a token delta, a tool result or a progress note, never a document. */
+export const STREAM_PART_BYTES_MAX = 256 * 1024;
+
+/** Parts returned by one read of a run's output stream when none is asked for: 256. */
+export const STREAM_READ_LIMIT_DEFAULT = 256;
+
+/** Most parts one read of a run's output stream may return: 1,000. */
+export const STREAM_READ_LIMIT_MAX = 1_000;
 /** Longest a wait (event, signal, approval) lasts when the code gives no timeout, in ms:
  * 30 days. No wait is forever by accident. */
 export const WAIT_TIMEOUT_MS_DEFAULT = 30 * 24 * 60 * 60 * 1000;

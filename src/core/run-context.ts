@@ -20,6 +20,7 @@ import { finalOutcome, failureOutcome, pauseOutcome } from "./outcomes.js";
 import type { RunOutcome, RunPort } from "./run-port.js";
 import { decodeValue, encodeValue } from "./serialize.js";
 import { SettlementQueue, type SettlementOwner } from "./settlements.js";
+import { encodePart, type StreamPart } from "./stream.js";
 import { runStep } from "./step-op.js";
 import type {
   ApprovalOptions,
@@ -86,6 +87,8 @@ export class RunContext implements WorkflowContext, OpHost, SettlementOwner {
   private serialTail: Promise<void> = Promise.resolve();
   private drainRequested = false;
   private quietWaiter: (() => void) | null = null;
+  /** Parts emitted by the workflow code so far: the next one's key in the output stream. */
+  private emitted = 0;
   private readonly cleanups: Cleanup[] = [];
   private cancellation: Cancellation | null = null;
 
@@ -257,6 +260,13 @@ export class RunContext implements WorkflowContext, OpHost, SettlementOwner {
 
   uuid(): string {
     return this.recordValue("uuid", () => this.port.uuid()) as string;
+  }
+
+  emit(part: StreamPart): void {
+    if (this.finished) return;
+    const data = encodePart(part, "ctx.emit part");
+    // The code's order keys the part: a replay passing here again writes nothing new.
+    this.port.emit({ key: `w${this.emitted++}`, at: this.port.clock.now(), data });
   }
 
   // ---- OpHost -----------------------------------------------------------------------------

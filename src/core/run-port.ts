@@ -2,6 +2,7 @@
 import type { Clock } from "./clock.js";
 import type { RateLimit } from "./flow-control.js";
 import type { NewEntry } from "./journal.js";
+import type { NewChunk } from "./stream.js";
 import type { CanonicalMatch } from "./match.js";
 import type { SqlTransaction } from "./types.js";
 
@@ -79,6 +80,8 @@ export interface RunPort {
   entropy(): number;
   /** A random UUID. */
   uuid(): string;
+  /** Queues a part of the run's output stream; it is written soon, without being asked for. */
+  emit(chunk: NewChunk): void;
   /** The run's set of pending operations changed; it may have become idle. */
   changed(): void;
   /** A warning worth a log line (a large payload, ...). */

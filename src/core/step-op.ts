@@ -20,7 +20,9 @@ import {
   type RetryPolicy,
 } from "./retry-policy.js";
 import { checkPayloadSize, decodeValue, encodeValue } from "./serialize.js";
+import { encodePart, type StreamPart } from "./stream.js";
 import type { SqlTransaction, StepContext, StepOptions } from "./types.js";
+import { normalizeUsage, type Usage } from "./usage.js";
 
 type Body = (step: StepContext & { tx?: SqlTransaction | undefined }) => unknown;
 
@@ -42,6 +44,13 @@ class BodyContext implements StepContext {
   get signal(): AbortSignal {
     return this.own?.signal ?? this.host.runSignal;
   }
+
+  /** An arrow, so that a body may destructure it. */
+  readonly emit = (part: StreamPart): void => {
+    const data = encodePart(part, `part emitted by step '${this.stepKey}'`);
+    if (this.host.halted) return;
+    this.host.port.emit({ key: null, at: this.host.port.clock.now(), data });
+  };
 }
 
 /** Where a step stands according to its journal entries (none on a first execution). */
@@ -54,7 +63,7 @@ interface Progress {
 }
 
 type AttemptResult =
-  | { ok: true; encoded: string }
+  | { ok: true; encoded: string; usage: Usage | undefined }
   | { ok: "settled" }
   | { ok: false; error: Error; verification: boolean }
   | { ok: "halted" };
@@ -101,7 +110,7 @@ export async function runStep(
     if (result.ok === "halted" || result.ok === "settled" || host.halted || !host.isCurrent(op))
       return;
     if (result.ok) {
-      settleSuccess(host, op, result.encoded, attempt);
+      settleSuccess(host, op, result.encoded, attempt, result.usage);
       return;
     }
     failures++;
@@ -150,7 +159,7 @@ async function runAttempt(
   }
   try {
     const encoded = await callBody(host, op, body, options, policy, attempt, undefined);
-    return { ok: true, encoded };
+    return { ok: true, encoded, usage: meter(host, op, options, encoded) };
   } catch (e) {
     return {
       ok: false,
@@ -180,7 +189,8 @@ async function runTransactional(
         encoded = await callBody(host, op, body, options, policy, attempt, tx);
         if (host.halted || !host.isCurrent(op))
           throw new Error("run halted during a transactional step");
-        return [started, succeededEntry(host, op, encoded, attempt)];
+        const usage = meter(host, op, options, encoded);
+        return [started, succeededEntry(host, op, encoded, attempt, usage)];
       });
       host.countCommitted(2);
       const value = decodeValue(encoded);
@@ -314,18 +324,63 @@ function startedEntry(host: OpHost, op: Op, attempt: number): NewEntry {
   };
 }
 
-function succeededEntry(host: OpHost, op: Op, encoded: string, attempt: number): NewEntry {
-  return {
+function succeededEntry(
+  host: OpHost,
+  op: Op,
+  encoded: string,
+  attempt: number,
+  usage: Usage | undefined,
+): NewEntry {
+  const entry: NewEntry = {
     type: "step_succeeded",
     at: host.port.clock.now(),
     position: op.position,
     key: op.key,
-    data: `{"attempt":${attempt},"result":${encoded}}`,
+    data:
+      usage === undefined
+        ? `{"attempt":${attempt},"result":${encoded}}`
+        : `{"attempt":${attempt},"usage":${JSON.stringify(usage)},"result":${encoded}}`,
   };
+  return usage === undefined ? entry : { ...entry, usage };
 }
 
-function settleSuccess(host: OpHost, op: Op, encoded: string, attempt: number): void {
-  host.append(succeededEntry(host, op, encoded, attempt));
+/** What a metered step's result used; a meter that fails or answers nonsense is logged and
+ * counts nothing, since the work it measures is done and must not run again. */
+function meter(
+  host: OpHost,
+  op: Op,
+  options: StepOptions<unknown>,
+  encoded: string,
+): Usage | undefined {
+  if (options.usage === undefined) return undefined;
+  let reported: unknown;
+  try {
+    reported = options.usage(decodeValue(encoded));
+  } catch (e) {
+    host.port.warn(
+      `step '${op.key}' of run ${host.runId}: usage() threw (${ensureError(e).message}); nothing was counted`,
+    );
+    return undefined;
+  }
+  if (reported === undefined) return undefined;
+  const usage = normalizeUsage(reported);
+  if (usage === null) {
+    host.port.warn(
+      `step '${op.key}' of run ${host.runId}: usage() returned ${JSON.stringify(reported)}, not token counts and a cost of at least 0; nothing was counted`,
+    );
+    return undefined;
+  }
+  return usage;
+}
+
+function settleSuccess(
+  host: OpHost,
+  op: Op,
+  encoded: string,
+  attempt: number,
+  usage: Usage | undefined,
+): void {
+  host.append(succeededEntry(host, op, encoded, attempt, usage));
   const value = decodeResult(encoded);
   host.settleLive(op, () => op.resolve(value));
 }

@@ -1,6 +1,8 @@
 // Deterministic: the types users write workflows against.
 import type { Duration } from "./duration.js";
 import type { RateLimitOptions } from "./flow-control.js";
+import type { StreamPart } from "./stream.js";
+import type { Usage } from "./usage.js";
 
 /**
  * A handle on the engine's own database, given to a transactional step. Its writes commit
@@ -28,6 +30,19 @@ export interface StepContext {
   readonly runId: string;
   /** The step's name with its occurrence, such as `enrich#3`. */
   readonly stepKey: string;
+  /**
+   * Appends a part to the run's output stream at once, for people watching (token deltas,
+   * progress). Unlike `ctx.emit`, a part emitted by a body is written again if the body runs
+   * again (a retry, a recovery after a crash).
+   *
+   * @example
+   * ```ts
+   * await ctx.step("crawl", async ({ emit }) => {
+   *   for (const url of urls) { emit({ type: "data-progress", data: { url } }); await crawl(url); }
+   * });
+   * ```
+   */
+  readonly emit: (part: StreamPart) => void;
 }
 
 /** What a transactional step body receives: a {@link StepContext} plus the transaction. */
@@ -78,6 +93,12 @@ export interface StepOptions<T> {
    * ```
    */
   rateLimit?: RateLimitOptions;
+  /**
+   * What a successful result used (tokens, cost), for metered steps such as model calls.
+   * Recorded with the result and added to the run's totals (`engine.getRun(id).usage`) in
+   * the same commit. Missing fields count as 0.
+   */
+  usage?: (result: T) => Partial<Usage> | undefined;
 }
 
 /**
@@ -119,6 +140,17 @@ export interface WorkflowContext {
   random(): number;
   /** A random UUID (v4), recorded on first execution and replayed after. */
   uuid(): string;
+  /**
+   * Appends a part to the run's output stream, which clients read from any offset and
+   * re-attach to after a disconnect or a crash (`handle.stream()`). Each part emitted by
+   * workflow code is written once, also when a replay passes this call again.
+   *
+   * @example
+   * ```ts
+   * ctx.emit({ type: "data-status", data: { phase: "researching" } });
+   * ```
+   */
+  emit(part: StreamPart): void;
   /**
    * Waits for the first event named `options.event` whose fields match `options.match`, sent
    * after this run started (also before this call: no lost wake-up). Resolves with the event,

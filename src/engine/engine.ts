@@ -22,6 +22,8 @@ import {
   PRIORITY_DEFAULT,
   RESULT_POLL_MS_MAX,
   RUN_ID_LENGTH_MAX,
+  STREAM_READ_LIMIT_DEFAULT,
+  STREAM_READ_LIMIT_MAX,
 } from "../core/limits.js";
 import type { RunLimits } from "../core/run-port.js";
 import { validate } from "../core/schema.js";
@@ -56,6 +58,13 @@ import {
   type Logger,
 } from "./options.js";
 import {
+  followStream,
+  StreamWaiters,
+  toStreamChunk,
+  type StreamChunk,
+  type StreamOptions,
+} from "./output-stream.js";
+import {
   toJournalRecord,
   toRunInfo,
   outcomeOf,
@@ -82,6 +91,28 @@ export interface RunHandle<O> {
   info(): Promise<RunInfo<O>>;
   /** Cancels the run. */
   cancel(reason?: string): Promise<RunInfo<O>>;
+  /**
+   * The run's output stream, from `options.from` (default 0): every part once, in order,
+   * waiting for more while the run goes on; it ends when the run has ended. After a
+   * disconnect or a crash, re-attach with `from` one past the last offset received.
+   *
+   * @example
+   * ```ts
+   * for await (const { offset, part } of run.stream({ from: lastSeen + 1 })) {
+   *   if (part.type === "text-delta") process.stdout.write(String(part.delta));
+   *   lastSeen = offset;
+   * }
+   * ```
+   */
+  stream(options?: StreamOptions): AsyncIterable<StreamChunk>;
+}
+
+/** Options of `engine.readStream`. */
+export interface ReadStreamOptions {
+  /** First offset to read (default 0). */
+  from?: number;
+  /** Most parts to return, default 256, at most 1,000. */
+  limit?: number;
 }
 
 /**
@@ -149,6 +180,7 @@ export class Engine {
   private readonly worker: Worker | null;
   private readonly committer: Committer;
   private readonly exitWaiters = new Map<string, Set<(exit: RunExit) => void>>();
+  private readonly streamWaiters = new StreamWaiters();
   private closed = false;
   private readonly retentionMs: number;
   private readonly messageParts: MessageParts;
@@ -191,6 +223,7 @@ export class Engine {
             {
               exited: (runId, exit) => this.notifyExit(runId, exit),
               warn: (m) => this.logger.warn(m),
+              streamed: (runId) => this.streamWaiters.notify(runId),
             },
           );
     this.committer =
@@ -327,6 +360,35 @@ export class Engine {
       throw new RunNotFoundError(`no run has the id '${runId}'`);
     }
     return entries.map(toJournalRecord);
+  }
+
+  /**
+   * One page of a run's output stream: up to `limit` parts from offset `from`, in order
+   * (empty past the end). `handle.stream()` follows a stream as it grows.
+   *
+   * @example
+   * ```ts
+   * const page = await engine.readStream(runId, { from: 0, limit: 100 });
+   * ```
+   */
+  async readStream(runId: string, options: ReadStreamOptions = {}): Promise<StreamChunk[]> {
+    const from = options.from ?? 0;
+    const limit = options.limit ?? STREAM_READ_LIMIT_DEFAULT;
+    if (!Number.isInteger(from) || from < 0) {
+      throw new InvalidArgumentError(
+        `readStream from must be a whole number of at least 0, got ${String(from)}`,
+      );
+    }
+    if (!Number.isInteger(limit) || limit < 1 || limit > STREAM_READ_LIMIT_MAX) {
+      throw new InvalidArgumentError(
+        `readStream limit must be a whole number from 1 to ${STREAM_READ_LIMIT_MAX}, got ${String(limit)}`,
+      );
+    }
+    const stored = await this.store.readStream(runId, from, limit);
+    if (stored.length === 0 && (await this.store.getRun(runId)) === null) {
+      throw new RunNotFoundError(`no run has the id '${runId}'`);
+    }
+    return stored.map(toStreamChunk);
   }
 
   /** Cancels a run that has not ended. A run that already ended is returned unchanged. */
@@ -547,7 +609,30 @@ export class Engine {
         return info;
       },
       cancel: (reason?: string) => this.cancel(id, reason) as Promise<RunInfo<O>>,
+      stream: (options?: StreamOptions) => this.follow(id, options),
     };
+  }
+
+  private follow(runId: string, options: StreamOptions = {}): AsyncIterable<StreamChunk> {
+    const from = options.from ?? 0;
+    if (!Number.isInteger(from) || from < 0) {
+      throw new InvalidArgumentError(
+        `stream from must be a whole number of at least 0, got ${String(from)}`,
+      );
+    }
+    return followStream(
+      {
+        read: (id, offset, limit) => this.store.readStream(id, offset, limit),
+        ended: async (id) => {
+          const run = await this.store.getRun(id);
+          if (run === null) throw new RunNotFoundError(`no run has the id '${id}'`);
+          return TERMINAL_STATUSES.has(run.status);
+        },
+        changed: (id, ms, signal) => this.streamWaiters.wait(id, this.closed ? 0 : ms, signal),
+      },
+      runId,
+      options,
+    );
   }
 
   private async result<O>(runId: string): Promise<O> {
@@ -620,6 +705,7 @@ export class Engine {
   }
 
   private notifyExit(runId: string, exit: RunExit): void {
+    this.streamWaiters.notify(runId);
     const waiters = this.exitWaiters.get(runId);
     if (waiters === undefined) return;
     for (const w of [...waiters]) w(exit);

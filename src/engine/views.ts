@@ -3,6 +3,7 @@ import { RunCancelledError } from "../core/errors.js";
 import type { EntryType, JournalEntry } from "../core/journal.js";
 import { decodeValue } from "../core/serialize.js";
 import type { RunStatus } from "../core/types.js";
+import type { RunUsage } from "../core/usage.js";
 import type { RunRecord } from "../store/store.js";
 
 /** A run as users see it. */
@@ -27,6 +28,8 @@ export interface RunInfo<O = unknown> {
   readonly priority: number;
   /** The key its workflow's concurrency limit counts it under (`""`: the whole workflow). */
   readonly concurrencyKey: string | null;
+  /** Tokens, cost and count of the run's metered steps (model calls) so far. */
+  readonly usage: RunUsage;
   /** A cancellation asked for and not yet carried out. */
   readonly cancelRequested: {
     readonly reason: string;
@@ -69,6 +72,7 @@ export function toRunInfo<O = unknown>(run: RunRecord): RunInfo<O> {
     wakeAt: date(run.wakeAt),
     priority: run.priority,
     concurrencyKey: run.concurrencyKey,
+    usage: run.usage,
     cancelRequested: run.cancelRequested,
     deadlineAt: date(run.deadlineAt),
   };

@@ -3,14 +3,16 @@
 import type { ConformanceCase } from "./conformance-case.js";
 import { flowCases } from "./conformance-flow.js";
 import { runCases } from "./conformance-runs.js";
+import { streamConformanceCases } from "./conformance-stream.js";
 import { waitCases } from "./conformance-waits.js";
 
 export type { ConformanceCase };
 
 /** Every conformance case: runs, journals and leases, waits, events and retention, then
- * flow control. */
+ * flow control, output streams and usage totals. */
 export const conformanceCases: readonly ConformanceCase[] = [
   ...runCases,
   ...waitCases,
   ...flowCases,
+  ...streamConformanceCases,
 ];

@@ -3,6 +3,8 @@
 import type { JournalEntry, NewEntry } from "../core/journal.js";
 import type { WaitClosure, WaitKind, WaitOutcome, WaitRequest } from "../core/run-port.js";
 import type { Cancellation, RunStatus, SqlTransaction } from "../core/types.js";
+import type { RunUsage } from "../core/usage.js";
+import type { NewChunk, OutputStreamStore } from "./stream.js";
 
 /** A run as the store keeps it. Payload fields hold encoded values (see `core/serialize`). */
 export interface RunRecord {
@@ -33,6 +35,8 @@ export interface RunRecord {
    * on the whole workflow, else the key its input gave. Null when unlimited.
    */
   readonly concurrencyKey: string | null;
+  /** Sums of the `usage` of the run's entries (metered steps such as model calls). */
+  readonly usage: RunUsage;
   /** A cancellation asked for and not yet carried out by the run. */
   readonly cancelRequested: Cancellation | null;
   /** When the run must end (its workflow's `ttl`), if it has one. */
@@ -83,6 +87,8 @@ export interface RunWrite {
   readonly epoch: number;
   readonly entries: readonly NewEntry[];
   readonly update: RunUpdate | null;
+  /** Parts for the run's output stream (see {@link OutputStreamStore}). */
+  readonly chunks?: readonly NewChunk[];
   /**
    * Waits to create with the entries. An event wait takes at once the first matching event
    * that arrived since the run was created and that the run has not consumed; a signal wait
@@ -290,10 +296,11 @@ export type ResumeResult =
   | { readonly kind: "not_found" };
 
 /**
- * Where journals, runs and timers live. A store serializes group commits and fences every
- * write by epoch; the engine above it knows nothing of its database.
+ * Where journals, runs, timers and output streams live. A store serializes group commits and
+ * fences every write by epoch; the engine above it knows nothing of its database. Entries
+ * with a `usage` add it to their run's `usage` totals in the transaction that writes them.
  */
-export interface Store {
+export interface Store extends OutputStreamStore {
   /** Which SQL dialect transactional steps get. */
   readonly dialect: SqlTransaction["dialect"];
   /** A short description for logs and errors (a file path, a redacted URL). */

@@ -11,6 +11,7 @@ import {
 } from "../core/limits.js";
 import type { RunPort, WaitOutcome, WaitRequest } from "../core/run-port.js";
 import { decodeValue, encodeValue } from "../core/serialize.js";
+import type { NewChunk } from "../core/stream.js";
 import {
   encodeReceivedEvent,
   encodeReceivedSignal,
@@ -59,6 +60,8 @@ export class MemoryPort implements RunPort {
   /** Entries committed so far, in order. */
   readonly committed: NewEntry[] = [];
   readonly warnings: string[] = [];
+  /** Output-stream parts emitted so far, in order (keyed ones once). */
+  readonly chunks: NewChunk[] = [];
   private queued: NewEntry[] = [];
   private seed: number;
   private readonly waits = new Map<number, WaitRequest>();
@@ -130,6 +133,10 @@ export class MemoryPort implements RunPort {
       .toString(16)
       .padStart(12, "0");
     return `00000000-0000-4000-8000-${hex}`;
+  }
+  emit(chunk: NewChunk): void {
+    if (chunk.key !== null && this.chunks.some((c) => c.key === chunk.key)) return;
+    this.chunks.push(chunk);
   }
   changed(): void {}
   warn(message: string): void {

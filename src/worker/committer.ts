@@ -2,6 +2,7 @@
 // one fsync serves every run that asked for durability in the same turn of the event loop.
 import type { Clock } from "../core/clock.js";
 import type { NewEntry } from "../core/journal.js";
+import type { NewChunk } from "../core/stream.js";
 import type { WaitRequest } from "../core/run-port.js";
 import type { SqlTransaction } from "../core/types.js";
 import { COMMIT_BATCH_ENTRIES_MAX } from "../core/limits.js";
@@ -20,11 +21,15 @@ export interface CommitterEvents {
   fenced(runId: string): void;
   /** The store failed while committing the run's entries. */
   failed(runId: string, error: Error): void;
+  /** Output-stream parts of the run were committed (readers may look). */
+  streamed?(runId: string): void;
 }
 
 interface RunQueue {
   epoch: number;
   entries: NewEntry[];
+  /** Output-stream parts, committed with (after) the entries. */
+  chunks: NewChunk[];
   waits: WaitRequest[];
   update: RunUpdate | null;
   /** Callers of durable(): resolved once these entries are committed. */
@@ -68,6 +73,15 @@ export class Committer {
     this.queue(runId, epoch).entries.push(entry);
   }
 
+  /**
+   * Queues an output-stream part and asks for a commit: readers are waiting for it. It rides
+   * with the run's queued entries, so a committed part never precedes what came before it.
+   */
+  appendChunk(runId: string, epoch: number, chunk: NewChunk): void {
+    this.queue(runId, epoch).chunks.push(chunk);
+    this.schedule();
+  }
+
   /** Queues a wait to create with the run's next commit. */
   addWait(runId: string, epoch: number, wait: WaitRequest): void {
     this.queue(runId, epoch).waits.push(wait);
@@ -76,7 +90,10 @@ export class Committer {
   /** Resolves once every entry queued for the run so far is committed. */
   durable(runId: string): Promise<void> {
     const q = this.queues.get(runId);
-    if (q !== undefined && (q.entries.length > 0 || q.waits.length > 0 || q.update !== null)) {
+    if (
+      q !== undefined &&
+      (q.entries.length > 0 || q.chunks.length > 0 || q.waits.length > 0 || q.update !== null)
+    ) {
       return new Promise((resolve) => {
         q.waiters.push(resolve);
         this.schedule();
@@ -187,7 +204,7 @@ export class Committer {
   private queue(runId: string, epoch: number): RunQueue {
     let q = this.queues.get(runId);
     if (q === undefined) {
-      q = { epoch, entries: [], waits: [], update: null, waiters: [], updated: null };
+      q = { epoch, entries: [], chunks: [], waits: [], update: null, waiters: [], updated: null };
       this.queues.set(runId, q);
     }
     return q;
@@ -220,14 +237,26 @@ export class Committer {
     let size = creates.length;
     for (const [runId, q] of this.queues) {
       if (this.transacting.has(runId)) continue;
-      if (size > 0 && size + q.entries.length > COMMIT_BATCH_ENTRIES_MAX) {
+      const count = q.entries.length + q.chunks.length;
+      if (size > 0 && size + count > COMMIT_BATCH_ENTRIES_MAX) {
         this.requested = true;
         break;
       }
       this.queues.delete(runId);
-      writes.push({ runId, epoch: q.epoch, entries: q.entries, update: q.update, waits: q.waits });
+      writes.push(
+        q.chunks.length === 0
+          ? { runId, epoch: q.epoch, entries: q.entries, update: q.update, waits: q.waits }
+          : {
+              runId,
+              epoch: q.epoch,
+              entries: q.entries,
+              update: q.update,
+              waits: q.waits,
+              chunks: q.chunks,
+            },
+      );
       queues.push(q);
-      size += q.entries.length;
+      size += count;
     }
     if (creates.length === 0 && writes.length === 0) return;
     const done = this.store.commit({
@@ -263,6 +292,7 @@ export class Committer {
     q.updated?.resolve(result);
     if (result.kind === "committed") {
       for (const w of q.waiters) w();
+      if (q.chunks.length > 0) this.events.streamed?.(runId);
     } else {
       this.events.fenced(runId);
     }

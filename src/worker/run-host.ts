@@ -17,6 +17,7 @@ import type {
   WaitRequest,
 } from "../core/run-port.js";
 import type { Cancellation, SqlTransaction } from "../core/types.js";
+import type { NewChunk } from "../core/stream.js";
 import type { Workflow } from "../core/workflow.js";
 import type {
   RateGrant,
@@ -147,6 +148,10 @@ export class RunHost implements RunPort {
     if (waitMs > 0 && !this.gone) {
       await new Promise<void>((resolve) => this.clock.setTimer(waitMs, resolve));
     }
+  }
+
+  emit(chunk: NewChunk): void {
+    if (!this.gone) this.services.committer.appendChunk(this.runId, this.epoch, chunk);
   }
 
   nextTurn(): Promise<void> {

@@ -40,6 +40,8 @@ export interface WorkerSettings {
 export interface WorkerEvents {
   exited(runId: string, exit: RunExit): void;
   warn(message: string): void;
+  /** Output-stream parts of the run were committed. */
+  streamed?(runId: string): void;
 }
 
 /** Claims and executes runs of the registered workflows. */
@@ -80,6 +82,7 @@ export class Worker {
           ),
         ),
       failed: (runId, error) => this.storeFailed(runId, error),
+      streamed: (runId) => events.streamed?.(runId),
     });
     for (const [name, wf] of workflows) {
       const limit = wf.options.concurrency?.limit;

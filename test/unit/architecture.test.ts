@@ -75,6 +75,24 @@ describe("architecture", () => {
     }
   });
 
+  it("builds the AI integrations on core and the engine's public face, never on a store or the worker", () => {
+    const integrations = ["ai/", "ai-sdk/", "mcp/"];
+    let seen = 0;
+    for (const [file, { local }] of imports) {
+      if (!integrations.some((dir) => file.startsWith(dir))) continue;
+      seen++;
+      for (const dep of local) {
+        const ok =
+          dep.startsWith("core/") ||
+          dep.startsWith("engine/") ||
+          dep === "index.ts" ||
+          integrations.some((dir) => dep.startsWith(dir));
+        expect(ok, `${file} imports ${dep}`).toBe(true);
+      }
+    }
+    expect(seen).toBeGreaterThan(10);
+  });
+
   it("has no import cycles", () => {
     const state = new Map<string, "visiting" | "done">();
     const visit = (file: string, path: string[]): void => {
@@ -118,7 +136,9 @@ describe("architecture", () => {
 
 describe("error documentation", () => {
   it("has a page for every error code endure raises", () => {
-    const errors = readFileSync(join(root, "core/errors.ts"), "utf8");
+    const errors = ["core/errors.ts", "ai/errors.ts"]
+      .map((f) => readFileSync(join(root, f), "utf8"))
+      .join("\n");
     const codes = new Set(
       [
         ...errors.matchAll(/define\("([a-z_]+)"/g),

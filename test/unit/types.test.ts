@@ -9,6 +9,7 @@ import {
   type StepContext,
   type TransactionalStepContext,
 } from "endure";
+import { agent, scriptedModel, tool, type AgentResult, type ModelResponse } from "endure/ai";
 
 describe("public types", () => {
   it("infers a workflow's input from its schema and its output from its function", () => {
@@ -48,6 +49,35 @@ describe("public types", () => {
       // @ts-expect-error -- verify checks the step's own result type
       await ctx.step("v", () => 1, { verify: (r: string) => r.length > 0 });
       return null;
+    });
+  });
+
+  it("types tool inputs from their schema, agents as workflows, and ctx.llm's response", () => {
+    const search = tool({
+      description: "Search",
+      input: z.object({ q: z.string(), limit: z.number().optional() }),
+      run: (input, { idempotencyKey }) => {
+        expectTypeOf(input).toEqualTypeOf<{ q: string; limit?: number | undefined }>();
+        expectTypeOf(idempotencyKey).toEqualTypeOf<string>();
+        return [input.q];
+      },
+      verify: (result) => {
+        expectTypeOf(result).toEqualTypeOf<string[]>();
+        return result.length > 0;
+      },
+    });
+    const scout = agent("typed-agent", { model: scriptedModel(["x"]), tools: { search } });
+    const start = (engine: Engine) => engine.start(scout, { prompt: "go" });
+    expectTypeOf(start).returns.resolves.toEqualTypeOf<RunHandle<AgentResult>>();
+    // @ts-expect-error -- an agent starts from a prompt or messages
+    const wrong = (engine: Engine) => engine.start(scout, { question: "go" });
+    void wrong;
+    workflow("llm-typed", async (ctx) => {
+      const reply = await ctx.llm("ask", scriptedModel(["x"]), {
+        messages: [{ role: "user", content: "hi" }],
+      });
+      expectTypeOf(reply).toEqualTypeOf<ModelResponse>();
+      return reply.text;
     });
   });
 });

@@ -3,6 +3,8 @@
 // arrays (unnest) through data-modifying CTEs, which PostgreSQL applies atomically. The
 // statement holds only the parts a batch needs (a step's commit is a fence and an insert),
 // since every CTE costs time to plan and run even when its arrays are empty.
+import type { NewEntry } from "../../core/journal.js";
+import { addUsage, NO_USAGE, type RunUsage } from "../../core/usage.js";
 import type { CommitBatch, RunWrite, StoreWake } from "../store.js";
 import { quoteIdent } from "./schema.js";
 import { RUN_COLUMNS, toRows, type RunRow } from "./rows.js";
@@ -73,10 +75,19 @@ export function buildCommit(
     shape.push("w");
     ctes.push(...writeCtes(S, p, writes, bases));
     outputs.push("(SELECT json_agg(json_build_array(ok.id, ok.base)) FROM ok) AS written");
+    if (writes.some((w) => (w.chunks?.length ?? 0) > 0)) {
+      shape.push("s");
+      ctes.push(...streamCtes(S, p, writes));
+    }
+    const metered = writes.some(hasUsage);
+    if (metered) {
+      shape.push("m");
+      ctes.push(usageCte(S, p, writes));
+    }
     const updates = writes.filter((w) => w.update !== null);
     if (updates.length > 0) {
       shape.push("u");
-      ctes.push(...updateCtes(S, p, updates, batch.now));
+      ctes.push(...updateCtes(S, p, updates, batch.now, metered));
     }
     if (updates.length > 0) {
       // A limited run left its place: workers waiting for the place may claim now.
@@ -193,7 +204,82 @@ function writeCtes(
   ];
 }
 
-function updateCtes(S: string, p: Params, updates: readonly RunWrite[], now: number): string[] {
+/** What the metered entries among `entries` used, summed. */
+export function sumUsage(entries: readonly NewEntry[]): RunUsage {
+  let total = NO_USAGE;
+  for (const e of entries) if (e.usage !== undefined) total = addUsage(total, e.usage);
+  return total;
+}
+
+/** Whether a write journals a metered step (one whose entry carries `usage`). */
+export function hasUsage(write: RunWrite): boolean {
+  return write.entries.some((e) => e.usage !== undefined);
+}
+
+/**
+ * Output-stream parts of the writes that hold their lease, each run's numbered on from its
+ * last part; a part whose key the run's stream (or an earlier part of this batch) already
+ * holds is skipped without taking a number.
+ */
+function streamCtes(S: string, p: Params, writes: readonly RunWrite[]): string[] {
+  const parts = writes.flatMap((w) => (w.chunks ?? []).map((c, i) => ({ run: w.runId, i, c })));
+  const table = p.table("ch", [
+    ["run", "text", parts.map((x) => x.run)],
+    ["off", "int", parts.map((x) => x.i)],
+    ["key", "text", parts.map((x) => x.c.key)],
+    ["at", "bigint", parts.map((x) => x.c.at)],
+    ["data", "text", parts.map((x) => x.c.data)],
+  ]);
+  return [
+    `ch AS (
+  SELECT ch.* FROM ${table} JOIN ok ON ok.id = ch.run
+  WHERE ch.key IS NULL OR NOT EXISTS (
+    SELECT 1 FROM ${S}.stream s WHERE s.run_id = ch.run AND s.key = ch.key)
+)`,
+    `streamed AS (
+  INSERT INTO ${S}.stream (run_id, seq, key, at, data)
+  SELECT ch.run,
+         coalesce((SELECT max(s.seq) FROM ${S}.stream s WHERE s.run_id = ch.run), -1)
+           + row_number() OVER (PARTITION BY ch.run ORDER BY ch.off),
+         ch.key, ch.at, ch.data
+  FROM ch
+  WHERE ch.key IS NULL OR NOT EXISTS (
+    SELECT 1 FROM ch c2 WHERE c2.run = ch.run AND c2.key = ch.key AND c2.off < ch.off)
+)`,
+  ];
+}
+
+/** Sums of the writes' metered entries, per run that holds its lease. */
+function usageCte(S: string, p: Params, writes: readonly RunWrite[]): string {
+  const sums = writes
+    .filter(hasUsage)
+    .map((w) => ({ id: w.runId, update: w.update !== null, ...sumUsage(w.entries) }));
+  const table = p.table("m", [
+    ["id", "text", sums.map((x) => x.id)],
+    ["inp", "float8", sums.map((x) => x.inputTokens)],
+    ["outp", "float8", sums.map((x) => x.outputTokens)],
+    ["cost", "float8", sums.map((x) => x.costUsd)],
+    ["calls", "int", sums.map((x) => x.calls)],
+    ["upd", "bool", sums.map((x) => x.update)],
+  ]);
+  // A run whose status changes too gets its sums from `updated`: one statement may not
+  // update a row twice.
+  return `m AS (SELECT m.* FROM ${table} JOIN ok ON ok.id = m.id),
+metered AS (
+  UPDATE ${S}.runs r SET input_tokens = r.input_tokens + m.inp,
+    output_tokens = r.output_tokens + m.outp, cost_usd = r.cost_usd + m.cost,
+    metered_calls = r.metered_calls + m.calls
+  FROM m WHERE r.id = m.id AND NOT m.upd
+)`;
+}
+
+function updateCtes(
+  S: string,
+  p: Params,
+  updates: readonly RunWrite[],
+  now: number,
+  metered: boolean,
+): string[] {
   const ups = updates.map((x) => ({ id: x.runId, u: x.update as NonNullable<RunWrite["update"]> }));
   const u = p.table("u", [
     ["id", "text", ups.map((x) => x.id)],
@@ -212,6 +298,14 @@ function updateCtes(S: string, p: Params, updates: readonly RunWrite[], now: num
     ["wake", "bigint", ups.map((x) => (x.u.status === "waiting" ? x.u.wakeAt : null))],
   ]);
   const at = p.add("bigint", now);
+  const usageSet = metered
+    ? `,
+    input_tokens = r.input_tokens + coalesce(m.inp, 0),
+    output_tokens = r.output_tokens + coalesce(m.outp, 0),
+    cost_usd = r.cost_usd + coalesce(m.cost, 0),
+    metered_calls = r.metered_calls + coalesce(m.calls, 0)`
+    : "";
+  const usageJoin = metered ? " LEFT JOIN m ON m.id = u.id" : "";
   return [
     // A run going to sleep while one of its waits already ended (and this batch does not
     // journal it) must not sleep through it.
@@ -234,8 +328,8 @@ function updateCtes(S: string, p: Params, updates: readonly RunWrite[], now: num
     output = u.output, error = u.error, paused_reason = u.reason, updated_at = ${at},
     ended_at = CASE WHEN u.status IN ${ENDED} THEN ${at} END,
     cancel_requested = CASE WHEN u.status IN ${ENDED} THEN NULL ELSE r.cancel_requested END,
-    owner = NULL, lease_expires_at = NULL
-  FROM u JOIN ok ON ok.id = u.id
+    owner = NULL, lease_expires_at = NULL${usageSet}
+  FROM u JOIN ok ON ok.id = u.id${usageJoin}
   WHERE r.id = u.id
   RETURNING r.id, r.workflow, r.concurrency_key
 )`,

@@ -102,11 +102,16 @@ export async function withClient<T>(
       backoffMs = Math.min(backoffMs * 2, RECONNECT_BACKOFF_MS_MAX);
       continue;
     }
+    // A connection lost mid-query fails the query; the client's own error event, which the
+    // pool does not listen to while the client is out, must not crash the process.
+    client.on("error", ignoreError);
     try {
       const result = await fn(client);
+      client.removeListener("error", ignoreError);
       client.release();
       return result;
     } catch (e) {
+      client.removeListener("error", ignoreError);
       const broken = isConnectionFailure(e);
       // A broken connection goes away instead of back into the pool.
       client.release(broken ? (e as Error) : undefined);
@@ -117,3 +122,5 @@ export async function withClient<T>(
     }
   }
 }
+
+function ignoreError(): void {}

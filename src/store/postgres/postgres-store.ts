@@ -33,8 +33,9 @@ import type {
   WaitRecord,
   WriteResult,
 } from "../store.js";
+import type { StoredChunk } from "../stream.js";
 import { claimRuns } from "./claim.js";
-import { buildCommit, rowCount, type CommitRow } from "./commit.js";
+import { buildCommit, hasUsage, rowCount, sumUsage, type CommitRow } from "./commit.js";
 import { commitWithWaits } from "./commit-with-waits.js";
 import { clientConfig, createPool, query, withClient, type RetryPolicy } from "./connection.js";
 import { isConnectionFailure, redactUrl, storeError } from "./errors.js";
@@ -104,6 +105,7 @@ export class PostgresStore implements Store {
     let client: pg.PoolClient;
     try {
       client = await pool.connect();
+      client.on("error", () => {}); // a lost connection fails the migration's query instead
     } catch (e) {
       if (this.givenPool === null) await pool.end().catch(() => undefined);
       throw storeError(e, this.description, "opening it");
@@ -201,10 +203,15 @@ export class PostgresStore implements Store {
         }
         handle.end();
         seq = await insertRows(client, this.S, runId, seq, entries);
-        await query(client, `UPDATE ${this.S}.runs SET updated_at = $2 WHERE id = $1`, [
-          runId,
-          now,
-        ]);
+        const used = sumUsage([...before, ...entries]);
+        await query(
+          client,
+          `UPDATE ${this.S}.runs SET updated_at = $2, input_tokens = input_tokens + $3,
+             output_tokens = output_tokens + $4, cost_usd = cost_usd + $5,
+             metered_calls = metered_calls + $6
+           WHERE id = $1`,
+          [runId, now, used.inputTokens, used.outputTokens, used.costUsd, used.calls],
+        );
         await client.query("COMMIT");
         this.seqs.remember(runId, epoch, seq);
         return { kind: "committed" } as const;
@@ -279,6 +286,17 @@ export class PostgresStore implements Store {
     const page = rows.slice(0, filter.limit).map(toRecord);
     const last = page[page.length - 1];
     return { runs: page, next: more && last !== undefined ? `${last.createdAt}:${last.id}` : null };
+  }
+
+  readStream(runId: string, fromOffset: number, limit: number): Promise<StoredChunk[]> {
+    return this.use("reading an output stream", READ, (c) =>
+      query<StoredChunk>(
+        c,
+        `SELECT seq AS "offset", at, data FROM ${this.S}.stream
+         WHERE run_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
+        [runId, fromOffset, limit],
+      ),
+    );
   }
 
   readJournal(runId: string): Promise<JournalEntry[]> {
@@ -465,6 +483,7 @@ export class PostgresStore implements Store {
     for (const w of batch.writes) {
       const base = this.seqs.baseOf(w);
       if (base === null || w.update !== null || (w.waits?.length ?? 0) > 0) return null;
+      if ((w.chunks?.length ?? 0) > 0 || hasUsage(w)) return null;
       bases.push(base);
     }
     let next: Map<string, number>;

@@ -7,7 +7,7 @@ import type { RunRecord } from "../store.js";
 export const RUN_COLUMNS =
   "id, workflow, version, status, input, output, error, paused_reason, created_at, updated_at, " +
   "ended_at, wake_at, owner, epoch, recoveries, priority, concurrency_key, cancel_requested, " +
-  "deadline_at";
+  "deadline_at, input_tokens, output_tokens, cost_usd, metered_calls";
 
 /** A run row as {@link RUN_COLUMNS} selects it (bigints parsed as numbers). */
 export interface RunRow {
@@ -30,6 +30,10 @@ export interface RunRow {
   concurrency_key: string | null;
   cancel_requested: string | null;
   deadline_at: number | null;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  metered_calls: number;
 }
 
 /** A journal row; `started_*` set when it also holds the step's start. */
@@ -66,6 +70,12 @@ export function toRecord(row: RunRow): RunRecord {
     cancelRequested:
       row.cancel_requested === null ? null : (JSON.parse(row.cancel_requested) as Cancellation),
     deadlineAt: row.deadline_at === null ? null : Number(row.deadline_at),
+    usage: {
+      inputTokens: Number(row.input_tokens),
+      outputTokens: Number(row.output_tokens),
+      costUsd: Number(row.cost_usd),
+      calls: row.metered_calls,
+    },
   };
 }
 

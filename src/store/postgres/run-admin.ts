@@ -109,7 +109,7 @@ export async function deleteFinishedRuns(
     [endedBefore, limit],
   );
   const ids = rows.map((r) => r.id);
-  for (const table of ["journal", "waits", "signals", "decisions", "consumed_events"]) {
+  for (const table of ["journal", "waits", "signals", "decisions", "consumed_events", "stream"]) {
     await query(c, `DELETE FROM ${S}.${table} WHERE run_id = ANY($1::text[])`, [ids]);
   }
   return ids;

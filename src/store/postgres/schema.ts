@@ -125,6 +125,24 @@ const MIGRATIONS: readonly string[] = [
     granted_at_ms double precision NOT NULL
   );
   `,
+  `
+  -- Totals of metered steps (model calls), added in the commit that journals each one.
+  ALTER TABLE S.runs
+    ADD COLUMN input_tokens double precision NOT NULL DEFAULT 0,
+    ADD COLUMN output_tokens double precision NOT NULL DEFAULT 0,
+    ADD COLUMN cost_usd double precision NOT NULL DEFAULT 0,
+    ADD COLUMN metered_calls integer NOT NULL DEFAULT 0;
+  -- Each run's output stream: parts numbered from 0 without gaps; a keyed part is written once.
+  CREATE TABLE S.stream (
+    run_id text COLLATE "C" NOT NULL,
+    seq integer NOT NULL,
+    key text,
+    at bigint NOT NULL,
+    data text NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  );
+  CREATE UNIQUE INDEX stream_by_key ON S.stream (run_id, key) WHERE key IS NOT NULL;
+  `,
 ];
 
 /** The schema version this code writes. */

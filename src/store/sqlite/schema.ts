@@ -117,6 +117,22 @@ export const MIGRATIONS: readonly string[] = [
     tat_ms REAL NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 4: per-run usage totals of metered steps, and each run's output stream.
+  `
+  ALTER TABLE runs ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN metered_calls INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE stream (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    key TEXT,
+    at INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX stream_by_key ON stream (run_id, key) WHERE key IS NOT NULL;
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -46,6 +46,8 @@ import { openDatabase } from "./open.js";
 import { forgetWorker, ownerAlive, rememberWorker } from "./owner-liveness.js";
 import { createStatements, type Statements } from "./statements.js";
 import { createSqlTransaction } from "./sql-transaction.js";
+import { SqliteOutputStream } from "./output-stream.js";
+import type { StoredChunk } from "../stream.js";
 import { createSqliteWaits, type SqliteWaits } from "./sqlite-waits.js";
 
 /** How durable a commit is once it returns. */
@@ -86,6 +88,10 @@ interface RunRow {
   recoveries: number;
   priority: number;
   concurrency_key: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  metered_calls: number;
   cancel_requested: string | null;
   deadline_at: number | null;
 }
@@ -109,6 +115,7 @@ export class SqliteStore implements Store {
   private db: Database.Database | null = null;
   private reader: Database.Database | null = null;
   private st!: Statements;
+  private streams!: SqliteOutputStream;
   private waits!: SqliteWaits;
   /** Runs a function inside a transaction; prepared once, since wrapping is not free. */
   private inTransaction!: Database.Transaction<(fn: () => unknown) => unknown>;
@@ -147,6 +154,7 @@ export class SqliteStore implements Store {
         !pidTakeover || ownerAlive(owner as string | null, pid as number | null) ? 1 : 0,
     );
     this.st = createStatements(writer, reader);
+    this.streams = new SqliteOutputStream(writer, reader);
     this.waits = createSqliteWaits(writer);
     this.inTransaction = writer.transaction((fn: () => unknown) => fn());
     return Promise.resolve();
@@ -169,6 +177,7 @@ export class SqliteStore implements Store {
       } catch (e) {
         // Rolled back: the cached sequence numbers may be ahead of the file.
         this.lastSeqs.clear();
+        this.streams.forget();
         throw e;
       }
     });
@@ -471,6 +480,12 @@ export class SqliteStore implements Store {
     );
   }
 
+  readStream(runId: string, fromOffset: number, limit: number): Promise<StoredChunk[]> {
+    return Promise.resolve(
+      this.read("reading an output stream", () => this.streams.list(runId, fromOffset, limit)),
+    );
+  }
+
   nextWakeAt(): Promise<number | null> {
     const row = this.read("reading timers", () => this.st.nextWake.get() as { at: number | null });
     return Promise.resolve(row.at);
@@ -513,6 +528,10 @@ export class SqliteStore implements Store {
         recoveries: 0,
         priority: c.priority,
         concurrency_key: c.concurrencyKey,
+        input_tokens: 0,
+        output_tokens: 0,
+        cost_usd: 0,
+        metered_calls: 0,
         cancel_requested: null,
         deadline_at: c.deadlineAt,
       };
@@ -551,13 +570,16 @@ export class SqliteStore implements Store {
   private applyWrite(w: RunWrite, now: number, holds: boolean): WriteResult {
     if (!holds) {
       this.lastSeqs.delete(w.runId);
+      this.streams.forget(w.runId);
       return { kind: "fenced" };
     }
     this.insertEntries(w.runId, w.entries, w.epoch);
+    if (w.chunks !== undefined) this.streams.append(w.runId, w.chunks, w.epoch);
     if (w.waits !== undefined && w.waits.length > 0) this.waits.create(w.runId, w.waits, now);
     const u = w.update;
     if (u === null) return { kind: "committed" };
     this.lastSeqs.delete(w.runId);
+    this.streams.forget(w.runId);
     switch (u.status) {
       case "cancelled":
       case "timed_out":
@@ -681,12 +703,19 @@ export class SqliteStore implements Store {
           e.at,
           e.data,
         );
+        this.addUsage(runId, next);
         i++;
       } else {
         this.st.insertEntry.run(runId, ++seq, e.type, e.at, e.position, e.key, e.data);
+        this.addUsage(runId, e);
       }
     }
     if (epoch !== undefined) this.lastSeqs.set(runId, { epoch, seq });
+  }
+
+  private addUsage(runId: string, e: NewEntry): void {
+    const u = e.usage;
+    if (u !== undefined) this.st.addUsage.run(u.inputTokens, u.outputTokens, u.costUsd, runId);
   }
 
   private database(): Database.Database {
@@ -774,6 +803,12 @@ function toRecord(row: RunRow): RunRecord {
     recoveries: row.recoveries,
     priority: row.priority,
     concurrencyKey: row.concurrency_key,
+    usage: {
+      inputTokens: row.input_tokens,
+      outputTokens: row.output_tokens,
+      costUsd: row.cost_usd,
+      calls: row.metered_calls,
+    },
     cancelRequested:
       row.cancel_requested === null ? null : (JSON.parse(row.cancel_requested) as Cancellation),
     deadlineAt: row.deadline_at,

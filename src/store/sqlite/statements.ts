@@ -43,12 +43,13 @@ type StatementName =
   | "nextWake"
   | "runningByKey"
   | "rateState"
-  | "rateSave";
+  | "rateSave"
+  | "addUsage";
 
 const RUN_COLUMNS =
   "id, workflow, version, status, input, output, error, paused_reason, created_at, updated_at, " +
   "ended_at, wake_at, owner, epoch, recoveries, cancel_requested, deadline_at, priority, " +
-  "concurrency_key";
+  "concurrency_key, input_tokens, output_tokens, cost_usd, metered_calls";
 
 const IN_WORKFLOWS = "workflow IN (SELECT value FROM json_each(@workflows))";
 
@@ -121,7 +122,7 @@ export function createStatements(db: Database.Database, reader: Database.Databas
       `SELECT id FROM runs WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND ended_at < ?
        ORDER BY ended_at LIMIT ?`,
     ),
-    deleteRunParts: ["journal", "waits", "signals", "decisions", "consumed_events"]
+    deleteRunParts: ["journal", "waits", "signals", "decisions", "consumed_events", "stream"]
       .map((table) => db.prepare(`DELETE FROM ${table} WHERE run_id = ?`))
       .concat(db.prepare("DELETE FROM runs WHERE id = ?")),
     // Events at or below the floor can be consumed by no run still going (each consumes only
@@ -190,6 +191,10 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     rateState: db.prepare("SELECT tat_ms FROM rate_limits WHERE key = ?"),
     rateSave: db.prepare(
       "INSERT INTO rate_limits (key, tat_ms) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET tat_ms = excluded.tat_ms",
+    ),
+    addUsage: db.prepare(
+      `UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
+         cost_usd = cost_usd + ?, metered_calls = metered_calls + 1 WHERE id = ?`,
     ),
   };
 }
