@@ -33,6 +33,7 @@ import type {
   WaitRecord,
   WriteResult,
 } from "../store.js";
+import { EpochCache } from "../epoch-cache.js";
 import type { StoredChunk } from "../stream.js";
 import { claimRuns } from "./claim.js";
 import { buildCommit, hasUsage, rowCount, sumUsage, type CommitRow } from "./commit.js";
@@ -45,7 +46,6 @@ import { migrate, type MigrationReport } from "./migrate.js";
 import * as admin from "./run-admin.js";
 import { RUN_COLUMNS, toRecord, type RunRow } from "./rows.js";
 import { quoteIdent } from "./schema.js";
-import { SeqCache } from "./seq-cache.js";
 import { settingsOf, type PostgresSettings, type PostgresStoreOptions } from "./settings.js";
 import { createSqlTransaction } from "./sql-transaction.js";
 import { PostgresWaits } from "./waits.js";
@@ -86,7 +86,8 @@ export class PostgresStore implements Store {
   private readonly S: string;
   private readonly channel: string;
   private readonly waits: PostgresWaits;
-  private readonly seqs = new SeqCache();
+  /** Last journal seq of runs this process writes under a lease. */
+  private readonly seqs = new EpochCache();
 
   constructor(urlOrPool: string | pg.Pool, options: PostgresStoreOptions = {}) {
     this.settings = settingsOf(options);
@@ -129,7 +130,7 @@ export class PostgresStore implements Store {
     this.listener = null;
     this.appender?.release();
     this.appender = null;
-    this.seqs.clear();
+    this.seqs.forget();
     if (pool !== null && this.givenPool === null) await pool.end();
   }
 
@@ -142,7 +143,7 @@ export class PostgresStore implements Store {
       this.settings.schema,
       batch,
       unique,
-      (w) => this.seqs.baseOf(w),
+      (w) => this.seqs.get(w.runId, w.epoch),
       this.channel,
     );
     // Waits, and runs going to sleep, need more than the one statement (commit-with-waits.ts).
@@ -213,7 +214,7 @@ export class PostgresStore implements Store {
           [runId, now, used.inputTokens, used.outputTokens, used.costUsd, used.calls],
         );
         await client.query("COMMIT");
-        this.seqs.remember(runId, epoch, seq);
+        this.seqs.set(runId, epoch, seq);
         return { kind: "committed" } as const;
       } catch (e) {
         end?.();
@@ -230,7 +231,7 @@ export class PostgresStore implements Store {
   claim(request: ClaimRequest): Promise<ClaimedRun[]> {
     return this.use("claiming runs", WRITE, async (c) => {
       const claimed = await claimRuns(c, this.settings.schema, request);
-      for (const { run, markSeq } of claimed) this.seqs.remember(run.id, run.epoch, markSeq);
+      for (const { run, markSeq } of claimed) this.seqs.set(run.id, run.epoch, markSeq);
       const ids = claimed.map((x) => x.run.id);
       const journals = await readJournals(c, this.S, ids);
       return claimed.map(({ run, takeover }) => ({
@@ -481,7 +482,7 @@ export class PostgresStore implements Store {
     if (batch.creates.length > 0 || batch.writes.length === 0) return null;
     const bases: number[] = [];
     for (const w of batch.writes) {
-      const base = this.seqs.baseOf(w);
+      const base = this.seqs.get(w.runId, w.epoch);
       if (base === null || w.update !== null || (w.waits?.length ?? 0) > 0) return null;
       if ((w.chunks?.length ?? 0) > 0 || hasUsage(w)) return null;
       bases.push(base);
@@ -497,7 +498,7 @@ export class PostgresStore implements Store {
       if (code === UNIQUE_VIOLATION) return null;
       throw e;
     }
-    for (const w of batch.writes) this.seqs.remember(w.runId, w.epoch, next.get(w.runId) ?? 0);
+    for (const w of batch.writes) this.seqs.set(w.runId, w.epoch, next.get(w.runId) ?? 0);
     return { creates: [], writes: batch.writes.map(() => ({ kind: "committed" })) };
   }
 
@@ -570,7 +571,7 @@ export class PostgresStore implements Store {
       const mine = created.get(c.id);
       if (mine !== undefined && !seen.has(c.id)) {
         seen.add(c.id);
-        if (c.claim !== null) this.seqs.remember(c.id, 1, 1);
+        if (c.claim !== null) this.seqs.set(c.id, 1, 1);
         results.push({ created: true, run: toRecord(mine) });
         continue;
       }
@@ -591,7 +592,7 @@ export class PostgresStore implements Store {
         this.seqs.forget(w.runId);
         return { kind: "fenced" };
       }
-      if (w.update === null) this.seqs.remember(w.runId, w.epoch, base + rowCount(w));
+      if (w.update === null) this.seqs.set(w.runId, w.epoch, base + rowCount(w));
       else this.seqs.forget(w.runId);
       return { kind: "committed" };
     });

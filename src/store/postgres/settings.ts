@@ -21,10 +21,6 @@ export const RECONNECT_MS_DEFAULT = 10_000;
 export const RECONNECT_BACKOFF_MS_INITIAL = 50;
 export const RECONNECT_BACKOFF_MS_MAX = 1_000;
 
-/** Runs whose last journal sequence number is cached: 100,000. The cache saves a lookup per
- * commit; it only holds runs this process writes, and is cleared when it grows past this. */
-export const SEQ_CACHE_RUNS_MAX = 100_000;
-
 /** Longest schema name, in characters: 40 (PostgreSQL allows 63; prepared statement and
  * channel names are built from it). */
 export const SCHEMA_NAME_LENGTH_MAX = 40;

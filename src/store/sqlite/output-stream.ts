@@ -1,6 +1,7 @@
 // Output streams on SQLite: one row per part, numbered per run from 0; a part whose key the
 // run already holds is skipped. Written inside the store's write transactions.
 import type Database from "better-sqlite3";
+import { EpochCache } from "../epoch-cache.js";
 import type { NewChunk, StoredChunk } from "../stream.js";
 
 /** Appends and reads output-stream parts. */
@@ -10,7 +11,7 @@ export class SqliteOutputStream {
   private readonly last: Database.Statement;
   private readonly read: Database.Statement;
   /** Next offset of runs written under a lease, with that epoch (as for journal entries). */
-  private readonly next = new Map<string, { epoch: number; offset: number }>();
+  private readonly next = new EpochCache();
 
   constructor(db: Database.Database, reader: Database.Database) {
     this.insert = db.prepare(
@@ -26,22 +27,17 @@ export class SqliteOutputStream {
   /** Appends `chunks` to the run's stream; call inside a write transaction. */
   append(runId: string, chunks: readonly NewChunk[], epoch: number): void {
     if (chunks.length === 0) return;
-    const cached = this.next.get(runId);
-    let offset =
-      cached !== undefined && cached.epoch === epoch
-        ? cached.offset
-        : (this.last.get(runId) as number) + 1;
+    let offset = this.next.get(runId, epoch) ?? (this.last.get(runId) as number) + 1;
     for (const c of chunks) {
       if (c.key !== null && this.hasKey.get(runId, c.key) !== undefined) continue;
       this.insert.run(runId, offset++, c.key, c.at, c.data);
     }
-    this.next.set(runId, { epoch, offset });
+    this.next.set(runId, epoch, offset);
   }
 
   /** Forgets cached offsets (a transaction rolled back, or the run changed hands). */
   forget(runId?: string): void {
-    if (runId === undefined) this.next.clear();
-    else this.next.delete(runId);
+    this.next.forget(runId);
   }
 
   list(runId: string, fromOffset: number, limit: number): StoredChunk[] {

@@ -48,6 +48,7 @@ import { createStatements, type Statements } from "./statements.js";
 import { createSqlTransaction } from "./sql-transaction.js";
 import { SqliteOutputStream } from "./output-stream.js";
 import type { StoredChunk } from "../stream.js";
+import { EpochCache } from "../epoch-cache.js";
 import { createSqliteWaits, type SqliteWaits } from "./sqlite-waits.js";
 
 /** How durable a commit is once it returns. */
@@ -127,7 +128,7 @@ export class SqliteStore implements Store {
    * Last journal sequence number of runs this store writes under a lease, with the epoch it
    * holds: while that epoch holds, no one else appends to the run, so no lookup is needed.
    */
-  private readonly lastSeqs = new Map<string, { epoch: number; seq: number }>();
+  private readonly lastSeqs = new EpochCache();
 
   constructor(
     readonly path: string,
@@ -176,7 +177,7 @@ export class SqliteStore implements Store {
         return this.writeTx("committing", () => this.commitSync(batch));
       } catch (e) {
         // Rolled back: the cached sequence numbers may be ahead of the file.
-        this.lastSeqs.clear();
+        this.lastSeqs.forget();
         this.streams.forget();
         throw e;
       }
@@ -210,7 +211,7 @@ export class SqliteStore implements Store {
       } catch (e) {
         end();
         if (db.inTransaction) db.exec("ROLLBACK");
-        this.lastSeqs.delete(runId);
+        this.lastSeqs.forget(runId);
         throw e;
       }
     });
@@ -569,7 +570,7 @@ export class SqliteStore implements Store {
 
   private applyWrite(w: RunWrite, now: number, holds: boolean): WriteResult {
     if (!holds) {
-      this.lastSeqs.delete(w.runId);
+      this.lastSeqs.forget(w.runId);
       this.streams.forget(w.runId);
       return { kind: "fenced" };
     }
@@ -578,7 +579,7 @@ export class SqliteStore implements Store {
     if (w.waits !== undefined && w.waits.length > 0) this.waits.create(w.runId, w.waits, now);
     const u = w.update;
     if (u === null) return { kind: "committed" };
-    this.lastSeqs.delete(w.runId);
+    this.lastSeqs.forget(w.runId);
     this.streams.forget(w.runId);
     switch (u.status) {
       case "cancelled":
@@ -678,11 +679,9 @@ export class SqliteStore implements Store {
   /** Appends entries to a run's journal, numbering them after its last one. */
   private insertEntries(runId: string, entries: readonly NewEntry[], epoch?: number): void {
     if (entries.length === 0) return;
-    const cached = epoch === undefined ? undefined : this.lastSeqs.get(runId);
     let seq =
-      cached?.epoch === epoch && cached !== undefined
-        ? cached.seq
-        : (this.st.lastSeq.get(runId) as { s: number }).s;
+      (epoch === undefined ? null : this.lastSeqs.get(runId, epoch)) ??
+      (this.st.lastSeq.get(runId) as { s: number }).s;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i] as NewEntry;
       const next = entries[i + 1];
@@ -710,7 +709,7 @@ export class SqliteStore implements Store {
         this.addUsage(runId, e);
       }
     }
-    if (epoch !== undefined) this.lastSeqs.set(runId, { epoch, seq });
+    if (epoch !== undefined) this.lastSeqs.set(runId, epoch, seq);
   }
 
   private addUsage(runId: string, e: NewEntry): void {
