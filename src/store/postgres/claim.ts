@@ -7,7 +7,7 @@ import { fullSlots, pickWithinLimits, slotOf } from "../flow-control.js";
 import type { ClaimedRun, ClaimRequest } from "../store.js";
 import { query } from "./connection.js";
 import { quoteIdent } from "./schema.js";
-import { RUN_COLUMNS, toRecord, type RunRow } from "./rows.js";
+import { RUN_COLUMNS, toRunRecord as toRecord, type RunRow } from "../sql-rows.js";
 
 interface Candidate {
   id: string;

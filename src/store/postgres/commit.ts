@@ -7,7 +7,7 @@ import type { NewEntry } from "../../core/journal.js";
 import { addUsage, NO_USAGE, type RunUsage } from "../../core/usage.js";
 import type { CommitBatch, RunWrite, StoreWake } from "../store.js";
 import { quoteIdent } from "./schema.js";
-import { RUN_COLUMNS, toRows, type RunRow } from "./rows.js";
+import { RUN_COLUMNS, toEntryRows as toRows, type RunRow } from "../sql-rows.js";
 
 /** Statuses a run ends with. */
 const ENDED = "('completed', 'failed', 'cancelled', 'timed_out')";

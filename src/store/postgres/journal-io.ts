@@ -5,9 +5,7 @@ import type { JournalEntry, NewEntry } from "../../core/journal.js";
 import type { RunWrite } from "../store.js";
 import { LEASE_MARK } from "./claim.js";
 import { query } from "./connection.js";
-import { toEntries, toRows, type EntryRow } from "./rows.js";
-
-const ENTRY_COLUMNS = "seq, type, at, position, key, data, started_at, started_data";
+import { ENTRY_COLUMNS, toEntries, toEntryRows as toRows, type EntryRow } from "../sql-rows.js";
 
 /** A run's journal, in order. */
 export async function readJournal(

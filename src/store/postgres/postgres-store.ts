@@ -44,7 +44,13 @@ import { appendRows, insertRows, readJournal, readJournals } from "./journal-io.
 import { Listener } from "./listener.js";
 import { migrate, type MigrationReport } from "./migrate.js";
 import * as admin from "./run-admin.js";
-import { RUN_COLUMNS, toRecord, type RunRow } from "./rows.js";
+import {
+  cursorOf,
+  parseCursor,
+  RUN_COLUMNS,
+  toRunRecord as toRecord,
+  type RunRow,
+} from "../sql-rows.js";
 import { quoteIdent } from "./schema.js";
 import { settingsOf, type PostgresSettings, type PostgresStoreOptions } from "./settings.js";
 import { createSqlTransaction } from "./sql-transaction.js";
@@ -286,7 +292,7 @@ export class PostgresStore implements Store {
     const more = rows.length > filter.limit;
     const page = rows.slice(0, filter.limit).map(toRecord);
     const last = page[page.length - 1];
-    return { runs: page, next: more && last !== undefined ? `${last.createdAt}:${last.id}` : null };
+    return { runs: page, next: more && last !== undefined ? cursorOf(last) : null };
   }
 
   readStream(runId: string, fromOffset: number, limit: number): Promise<StoredChunk[]> {
@@ -597,11 +603,4 @@ export class PostgresStore implements Store {
       return { kind: "committed" };
     });
   }
-}
-
-function parseCursor(cursor: string | undefined): [number | null, string | null] {
-  if (cursor === undefined) return [null, null];
-  const i = cursor.indexOf(":");
-  const at = Number(cursor.slice(0, i));
-  return i > 0 && Number.isFinite(at) ? [at, cursor.slice(i + 1)] : [null, null];
 }

@@ -7,8 +7,9 @@ import { TERMINAL_STATUSES, type Cancellation } from "../../core/types.js";
 import type { CancelResult, EventRecord, RateRequest, ResumeResult, StoreWake } from "../store.js";
 import { query } from "./connection.js";
 import { insertRows, lastSeq } from "./journal-io.js";
-import { RUN_COLUMNS, toRecord, type RunRow } from "./rows.js";
-import { eventsLock, lockKeys, toEvent, type PostgresWaits } from "./waits.js";
+import { RUN_COLUMNS, toRunRecord as toRecord, type RunRow } from "../sql-rows.js";
+import { toEvent, type EventRow } from "../sql-rows.js";
+import { eventsLock, lockKeys, type PostgresWaits } from "./waits.js";
 
 /** Statuses a run ends with, as SQL. */
 const ENDED = "('completed', 'failed', 'cancelled', 'timed_out')";
@@ -169,7 +170,7 @@ export async function readEventsAfter(
   afterPos: number,
   limit: number,
 ): Promise<EventRecord[]> {
-  const rows = await query<Parameters<typeof toEvent>[0]>(
+  const rows = await query<EventRow>(
     c,
     `SELECT pos, id, name, data, received_at FROM ${S}.events
      WHERE name = $1 AND pos > $2 ORDER BY pos LIMIT $3`,

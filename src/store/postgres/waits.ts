@@ -5,15 +5,9 @@
 // a wait created at the same moment always find each other (no lost wake-up). Lock order is
 // always: all events, then an event name, then runs by id.
 import type pg from "pg";
-import {
-  refusalOf,
-  verdictOf,
-  type ApprovalRules,
-  type RecordedDecision,
-} from "../../core/approval-rules.js";
+import { refusalOf, verdictOf, type RecordedDecision } from "../../core/approval-rules.js";
 import { matchKeyOf } from "../../core/match.js";
 import type { WaitClosure, WaitRequest } from "../../core/run-port.js";
-import { decodeValue } from "../../core/serialize.js";
 import {
   encodeApprovalResult,
   encodeReceivedEvent,
@@ -24,44 +18,21 @@ import type {
   DecideResult,
   DecisionInput,
   EventInput,
-  EventRecord,
   InboxItem,
   SendEventResult,
   WaitRecord,
   WaitRef,
 } from "../store.js";
 import { query } from "./connection.js";
+import {
+  rulesOf,
+  toEvent,
+  toWait,
+  WAIT_COLUMNS,
+  type EventRow,
+  type WaitRow,
+} from "../sql-rows.js";
 
-interface WaitRow {
-  run_id: string;
-  position: number;
-  key: string;
-  kind: WaitRecord["kind"];
-  target: string;
-  match_paths: string;
-  match_key: string;
-  timeout_at: number;
-  details: string | null;
-  added_approvers: string;
-  status: WaitRecord["status"];
-  value: string | null;
-  created_at: number;
-  ended_at: number | null;
-}
-
-interface EventRow {
-  pos: number;
-  id: string;
-  name: string;
-  data: string;
-  received_at: number;
-}
-
-const WAIT_COLUMNS =
-  "run_id, position, key, kind, target, match_paths, match_key, timeout_at, details, " +
-  "added_approvers, status, value, created_at, ended_at";
-
-/** The advisory lock keys (texts hashed by the server) of a schema. */
 export function eventsLock(schema: string): string {
   return `endure-events:${schema}`;
 }
@@ -460,39 +431,4 @@ export class PostgresWaits {
       [runId, position],
     );
   }
-}
-
-function rulesOf(wait: WaitRecord): ApprovalRules {
-  const stored = decodeValue(wait.details ?? "{}") as ApprovalRules;
-  return {
-    ...stored,
-    approvers: stored.approvers.length === 0 ? [] : [...stored.approvers, ...wait.addedApprovers],
-  };
-}
-
-function toWait(row: WaitRow): WaitRecord {
-  return {
-    runId: row.run_id,
-    position: row.position,
-    key: row.key,
-    kind: row.kind,
-    target: row.target,
-    timeoutAt: Number(row.timeout_at),
-    details: row.details,
-    status: row.status,
-    value: row.value,
-    createdAt: Number(row.created_at),
-    endedAt: row.ended_at === null ? null : Number(row.ended_at),
-    addedApprovers: JSON.parse(row.added_approvers) as string[],
-  };
-}
-
-export function toEvent(row: EventRow): EventRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    data: row.data,
-    receivedAt: Number(row.received_at),
-    pos: Number(row.pos),
-  };
 }

@@ -2,12 +2,7 @@
 import Database from "better-sqlite3";
 import type { JournalEntry, NewEntry } from "../../core/journal.js";
 import type { WaitClosure } from "../../core/run-port.js";
-import {
-  TERMINAL_STATUSES,
-  type Cancellation,
-  type RunStatus,
-  type SqlTransaction,
-} from "../../core/types.js";
+import { TERMINAL_STATUSES, type Cancellation, type SqlTransaction } from "../../core/types.js";
 import type {
   ApprovalRecord,
   CancelResult,
@@ -49,6 +44,14 @@ import { createSqlTransaction } from "./sql-transaction.js";
 import { SqliteOutputStream } from "./output-stream.js";
 import type { StoredChunk } from "../stream.js";
 import { EpochCache } from "../epoch-cache.js";
+import {
+  cursorOf,
+  parseCursor,
+  toEntries,
+  toRunRecord as toRecord,
+  type EntryRow,
+  type RunRow,
+} from "../sql-rows.js";
 import { createSqliteWaits, type SqliteWaits } from "./sqlite-waits.js";
 
 /** How durable a commit is once it returns. */
@@ -69,44 +72,6 @@ export interface SqliteStoreOptions {
   pidTakeover?: boolean;
   /** How long a statement waits for another process's write lock, in ms. Default 5,000. */
   busyTimeoutMs?: number;
-}
-
-interface RunRow {
-  id: string;
-  workflow: string;
-  version: string | null;
-  status: RunStatus;
-  input: string;
-  output: string | null;
-  error: string | null;
-  paused_reason: string | null;
-  created_at: number;
-  updated_at: number;
-  ended_at: number | null;
-  wake_at: number | null;
-  owner: string | null;
-  epoch: number;
-  recoveries: number;
-  priority: number;
-  concurrency_key: string | null;
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-  metered_calls: number;
-  cancel_requested: string | null;
-  deadline_at: number | null;
-}
-
-interface EntryRow {
-  seq: number;
-  started_at: number | null;
-  started_data: string | null;
-  run_id: string;
-  type: JournalEntry["type"];
-  at: number;
-  position: number | null;
-  key: string | null;
-  data: string | null;
 }
 
 /** The SQLite implementation of {@link Store}. Create it with {@link sqliteStore}. */
@@ -267,36 +232,13 @@ export class SqliteStore implements Store {
     const last = page[page.length - 1];
     return Promise.resolve({
       runs: page,
-      next: more && last !== undefined ? `${last.createdAt}:${last.id}` : null,
+      next: more && last !== undefined ? cursorOf(last) : null,
     });
   }
 
   readJournal(runId: string): Promise<JournalEntry[]> {
     const rows = this.read("reading a journal", () => this.st.journal.all(runId) as EntryRow[]);
-    const entries: JournalEntry[] = [];
-    for (const row of rows) {
-      if (row.started_at !== null) {
-        entries.push({
-          seq: entries.length + 1,
-          runId,
-          type: "step_attempt_started",
-          at: row.started_at,
-          position: row.position,
-          key: row.key,
-          data: row.started_data,
-        });
-      }
-      entries.push({
-        seq: entries.length + 1,
-        runId,
-        type: row.type,
-        at: row.at,
-        position: row.position,
-        key: row.key,
-        data: row.data,
-      });
-    }
-    return Promise.resolve(entries);
+    return Promise.resolve(toEntries(runId, rows));
   }
 
   cancel(
@@ -781,42 +723,4 @@ export class SqliteStore implements Store {
     );
     return next;
   }
-}
-
-function toRecord(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    workflow: row.workflow,
-    version: row.version,
-    status: row.status,
-    input: row.input,
-    output: row.output,
-    error: row.error,
-    pausedReason: row.paused_reason,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    endedAt: row.ended_at,
-    wakeAt: row.wake_at,
-    owner: row.owner,
-    epoch: row.epoch,
-    recoveries: row.recoveries,
-    priority: row.priority,
-    concurrencyKey: row.concurrency_key,
-    usage: {
-      inputTokens: row.input_tokens,
-      outputTokens: row.output_tokens,
-      costUsd: row.cost_usd,
-      calls: row.metered_calls,
-    },
-    cancelRequested:
-      row.cancel_requested === null ? null : (JSON.parse(row.cancel_requested) as Cancellation),
-    deadlineAt: row.deadline_at,
-  };
-}
-
-function parseCursor(cursor: string | undefined): [number | null, string | null] {
-  if (cursor === undefined) return [null, null];
-  const i = cursor.indexOf(":");
-  const at = Number(cursor.slice(0, i));
-  return i > 0 && Number.isFinite(at) ? [at, cursor.slice(i + 1)] : [null, null];
 }

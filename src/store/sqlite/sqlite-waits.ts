@@ -1,15 +1,9 @@
 // Waits on SQLite: events, signals and approvals, each ended in the transaction that decides
 // it, so that a delivery and the wait's state never disagree. Called inside write transactions.
 import type Database from "better-sqlite3";
-import {
-  refusalOf,
-  verdictOf,
-  type ApprovalRules,
-  type RecordedDecision,
-} from "../../core/approval-rules.js";
+import { refusalOf, verdictOf, type RecordedDecision } from "../../core/approval-rules.js";
 import { matchKeyOf } from "../../core/match.js";
 import type { WaitClosure, WaitRequest } from "../../core/run-port.js";
-import { decodeValue } from "../../core/serialize.js";
 import {
   encodeApprovalResult,
   encodeReceivedEvent,
@@ -20,40 +14,19 @@ import type {
   DecideResult,
   DecisionInput,
   EventInput,
-  EventRecord,
   InboxItem,
   SendEventResult,
   WaitRecord,
   WaitRef,
 } from "../store.js";
-
-interface WaitRow {
-  run_id: string;
-  position: number;
-  key: string;
-  kind: WaitRecord["kind"];
-  target: string;
-  match_paths: string;
-  match_key: string;
-  timeout_at: number;
-  details: string | null;
-  added_approvers: string;
-  status: WaitRecord["status"];
-  value: string | null;
-  created_at: number;
-  ended_at: number | null;
-}
-
-interface EventRow {
-  pos: number;
-  id: string;
-  name: string;
-  data: string;
-  received_at: number;
-}
-
-const WAIT_COLUMNS =
-  "run_id, position, key, kind, target, match_paths, match_key, timeout_at, details, added_approvers, status, value, created_at, ended_at";
+import {
+  rulesOf,
+  toEvent,
+  toWait,
+  WAIT_COLUMNS,
+  type EventRow,
+  type WaitRow,
+} from "../sql-rows.js";
 
 /** The statements and operations on waits of one connection. */
 export type SqliteWaits = ReturnType<typeof createSqliteWaits>;
@@ -360,33 +333,4 @@ export function createSqliteWaits(db: Database.Database) {
       return st.hasUndelivered.get(runId) !== undefined;
     },
   };
-}
-
-function rulesOf(wait: WaitRecord): ApprovalRules {
-  const stored = decodeValue(wait.details ?? "{}") as ApprovalRules;
-  return {
-    ...stored,
-    approvers: stored.approvers.length === 0 ? [] : [...stored.approvers, ...wait.addedApprovers],
-  };
-}
-
-function toWait(row: WaitRow): WaitRecord {
-  return {
-    runId: row.run_id,
-    position: row.position,
-    key: row.key,
-    kind: row.kind,
-    target: row.target,
-    timeoutAt: row.timeout_at,
-    details: row.details,
-    status: row.status,
-    value: row.value,
-    createdAt: row.created_at,
-    endedAt: row.ended_at,
-    addedApprovers: JSON.parse(row.added_approvers) as string[],
-  };
-}
-
-function toEvent(row: EventRow): EventRecord {
-  return { id: row.id, name: row.name, data: row.data, receivedAt: row.received_at, pos: row.pos };
 }

@@ -1,4 +1,5 @@
 // Every SQL statement the SQLite store runs, prepared once per connection.
+import { RUN_COLUMNS } from "../sql-rows.js";
 import type Database from "better-sqlite3";
 
 /** Prepared statements of the write connection (and a few of the read connection). */
@@ -45,11 +46,6 @@ type StatementName =
   | "rateState"
   | "rateSave"
   | "addUsage";
-
-const RUN_COLUMNS =
-  "id, workflow, version, status, input, output, error, paused_reason, created_at, updated_at, " +
-  "ended_at, wake_at, owner, epoch, recoveries, cancel_requested, deadline_at, priority, " +
-  "concurrency_key, input_tokens, output_tokens, cost_usd, metered_calls";
 
 const IN_WORKFLOWS = "workflow IN (SELECT value FROM json_each(@workflows))";
 
