@@ -118,6 +118,13 @@ export const STREAM_READ_LIMIT_DEFAULT = 256;
 
 /** Most parts one read of a run's output stream may return: 1,000. */
 export const STREAM_READ_LIMIT_MAX = 1_000;
+
+/** Parts a run's output stream holds by default: 1,000,000 (a long agent's token deltas).
+ * The last place holds a `data-endure-stream-full` part and later parts are dropped; the run
+ * goes on, since its journal, not its stream, holds what it did. Stores take
+ * `streamPartsMax` to change it. */
+export const STREAM_PARTS_MAX_DEFAULT = 1_000_000;
+
 /** Longest a wait (event, signal, approval) lasts when the code gives no timeout, in ms:
  * 30 days. No wait is forever by accident. */
 export const WAIT_TIMEOUT_MS_DEFAULT = 30 * 24 * 60 * 60 * 1000;

@@ -27,6 +27,11 @@ export interface NewChunk {
   readonly data: string;
 }
 
+/** The part a store writes at the last place of a full stream (see STREAM_PARTS_MAX_DEFAULT). */
+export function streamFullPart(limit: number): string {
+  return encodePart({ type: "data-endure-stream-full", data: { limit } }, "a stream-full part");
+}
+
 /** Checks and encodes a part; `what` names it in errors. */
 export function encodePart(part: unknown, what: string): string {
   if (typeof part !== "object" || part === null || Array.isArray(part)) {

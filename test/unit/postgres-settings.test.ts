@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { isEndureError } from "endure";
 import { postgresStore } from "endure/postgres";
 import { buildCommit } from "../../src/store/postgres/commit.js";
+import { STREAM_PARTS_MAX_DEFAULT } from "../../src/core/limits.js";
 import { SCHEMA_NAME_LENGTH_MAX, settingsOf } from "../../src/store/postgres/settings.js";
 import type { CommitBatch, RunCreate } from "../../src/store/store.js";
 
@@ -69,6 +70,7 @@ describe("PostgreSQL commit statements", () => {
       [],
       () => 1,
       "ch",
+      STREAM_PARTS_MAX_DEFAULT,
     );
     expect(step.name).toBe("endure_commit_endure_w");
     expect(step.text).not.toContain('INSERT INTO "endure".runs');
@@ -82,6 +84,7 @@ describe("PostgreSQL commit statements", () => {
       [],
       () => 1,
       "ch",
+      STREAM_PARTS_MAX_DEFAULT,
     );
     expect(end.name).toBe("endure_commit_endure_wu");
     expect(end.text).toContain("UPDATE");
@@ -91,6 +94,7 @@ describe("PostgreSQL commit statements", () => {
       [create("a", "wf")],
       () => null,
       "ch",
+      STREAM_PARTS_MAX_DEFAULT,
     );
     expect(created.name).toBe("endure_commit_endure_cn");
   });
@@ -98,7 +102,14 @@ describe("PostgreSQL commit statements", () => {
   it("names up to 32 workflows in a wake-up, and 'any' past that", () => {
     const wakeOf = (n: number) => {
       const creates = Array.from({ length: n }, (_, i) => create(`r${i}`, `wf${i}`));
-      const values = buildCommit("endure", batch(creates, []), creates, () => null, "ch").values;
+      const values = buildCommit(
+        "endure",
+        batch(creates, []),
+        creates,
+        () => null,
+        "ch",
+        STREAM_PARTS_MAX_DEFAULT,
+      ).values;
       return JSON.parse(values[values.length - 1] as string) as { workflows: string[] | null };
     };
     expect(wakeOf(32).workflows).toHaveLength(32);

@@ -4,6 +4,7 @@
 // statement holds only the parts a batch needs (a step's commit is a fence and an insert),
 // since every CTE costs time to plan and run even when its arrays are empty.
 import type { NewEntry } from "../../core/journal.js";
+import { streamFullPart } from "../../core/stream.js";
 import { addUsage, NO_USAGE, type RunUsage } from "../../core/usage.js";
 import type { CommitBatch, RunWrite, StoreWake } from "../store.js";
 import { quoteIdent } from "./schema.js";
@@ -56,6 +57,7 @@ export function buildCommit(
   creates: CommitBatch["creates"],
   bases: (write: RunWrite) => number | null,
   channel: string,
+  streamPartsMax: number,
 ): CommitStatement {
   const S = quoteIdent(schema);
   const p = new Params();
@@ -77,7 +79,7 @@ export function buildCommit(
     outputs.push("(SELECT json_agg(json_build_array(ok.id, ok.base)) FROM ok) AS written");
     if (writes.some((w) => (w.chunks?.length ?? 0) > 0)) {
       shape.push("s");
-      ctes.push(...streamCtes(S, p, writes));
+      ctes.push(...streamCtes(S, p, writes, streamPartsMax));
     }
     const metered = writes.some(hasUsage);
     if (metered) {
@@ -219,9 +221,10 @@ export function hasUsage(write: RunWrite): boolean {
 /**
  * Output-stream parts of the writes that hold their lease, each run's numbered on from its
  * last part; a part whose key the run's stream (or an earlier part of this batch) already
- * holds is skipped without taking a number.
+ * holds is skipped without taking a number. The last place of a full stream gets the
+ * stream-full part, and parts past it are dropped.
  */
-function streamCtes(S: string, p: Params, writes: readonly RunWrite[]): string[] {
+function streamCtes(S: string, p: Params, writes: readonly RunWrite[], max: number): string[] {
   const parts = writes.flatMap((w) => (w.chunks ?? []).map((c, i) => ({ run: w.runId, i, c })));
   const table = p.table("ch", [
     ["run", "text", parts.map((x) => x.run)],
@@ -236,15 +239,20 @@ function streamCtes(S: string, p: Params, writes: readonly RunWrite[]): string[]
   WHERE ch.key IS NULL OR NOT EXISTS (
     SELECT 1 FROM ${S}.stream s WHERE s.run_id = ch.run AND s.key = ch.key)
 )`,
-    `streamed AS (
-  INSERT INTO ${S}.stream (run_id, seq, key, at, data)
+    `numbered AS (
   SELECT ch.run,
          coalesce((SELECT max(s.seq) FROM ${S}.stream s WHERE s.run_id = ch.run), -1)
-           + row_number() OVER (PARTITION BY ch.run ORDER BY ch.off),
+           + row_number() OVER (PARTITION BY ch.run ORDER BY ch.off) AS seq,
          ch.key, ch.at, ch.data
   FROM ch
   WHERE ch.key IS NULL OR NOT EXISTS (
     SELECT 1 FROM ch c2 WHERE c2.run = ch.run AND c2.key = ch.key AND c2.off < ch.off)
+)`,
+    `streamed AS (
+  INSERT INTO ${S}.stream (run_id, seq, key, at, data)
+  SELECT run, seq, key, at,
+         CASE WHEN seq = ${p.add("int", max - 1)} THEN ${p.add("text", streamFullPart(max))} ELSE data END
+  FROM numbered WHERE seq < ${p.add("int", max)}
 )`,
   ];
 }

@@ -151,6 +151,7 @@ export class PostgresStore implements Store {
       unique,
       (w) => this.seqs.get(w.runId, w.epoch),
       this.channel,
+      this.settings.streamPartsMax,
     );
     // Waits, and runs going to sleep, need more than the one statement (commit-with-waits.ts).
     const simple = batch.writes.every(

@@ -1,5 +1,6 @@
 // The options of the PostgreSQL store and its limits, each with its unit and reason.
 import { InvalidArgumentError } from "../../core/errors.js";
+import { STREAM_PARTS_MAX_DEFAULT } from "../../core/limits.js";
 
 /** Connections the store's own pool opens at most: 10. One carries group commits, the others
  * claims, heartbeats, journal reads and transactional steps (each holds one while it runs). */
@@ -52,6 +53,8 @@ export interface PostgresStoreOptions {
   migrate?: boolean;
   /** Listen for wake-ups with LISTEN/NOTIFY (default true); off, workers only poll. */
   listen?: boolean;
+  /** Parts a run's output stream holds (default 1,000,000); see STREAM_PARTS_MAX_DEFAULT. */
+  streamPartsMax?: number;
 }
 
 /** Options with their defaults applied. */
@@ -80,6 +83,7 @@ export function settingsOf(options: PostgresStoreOptions): PostgresSettings {
     reconnectMs: positive(options.reconnectMs ?? RECONNECT_MS_DEFAULT, "reconnectMs"),
     migrate: options.migrate ?? true,
     listen: options.listen ?? true,
+    streamPartsMax: positive(options.streamPartsMax ?? STREAM_PARTS_MAX_DEFAULT, "streamPartsMax"),
   };
 }
 

@@ -1,6 +1,8 @@
 // Output streams on SQLite: one row per part, numbered per run from 0; a part whose key the
-// run already holds is skipped. Written inside the store's write transactions.
+// run already holds is skipped; a full stream ends with a stream-full part. Written inside
+// the store's write transactions.
 import type Database from "better-sqlite3";
+import { streamFullPart } from "../../core/stream.js";
 import { EpochCache } from "../epoch-cache.js";
 import type { NewChunk, StoredChunk } from "../stream.js";
 
@@ -13,7 +15,15 @@ export class SqliteOutputStream {
   /** Next offset of runs written under a lease, with that epoch (as for journal entries). */
   private readonly next = new EpochCache();
 
-  constructor(db: Database.Database, reader: Database.Database) {
+  /** The part written at the last place of a full stream. */
+  private readonly fullPart: string;
+
+  constructor(
+    db: Database.Database,
+    reader: Database.Database,
+    private readonly max: number,
+  ) {
+    this.fullPart = streamFullPart(max);
     this.insert = db.prepare(
       "INSERT INTO stream (run_id, seq, key, at, data) VALUES (?, ?, ?, ?, ?)",
     );
@@ -29,8 +39,10 @@ export class SqliteOutputStream {
     if (chunks.length === 0) return;
     let offset = this.next.get(runId, epoch) ?? (this.last.get(runId) as number) + 1;
     for (const c of chunks) {
+      if (offset >= this.max) break;
       if (c.key !== null && this.hasKey.get(runId, c.key) !== undefined) continue;
-      this.insert.run(runId, offset++, c.key, c.at, c.data);
+      const data = offset === this.max - 1 ? this.fullPart : c.data;
+      this.insert.run(runId, offset++, c.key, c.at, data);
     }
     this.next.set(runId, epoch, offset);
   }

@@ -1,6 +1,8 @@
 // The embedded store: one SQLite file in WAL mode, written through one connection.
 import Database from "better-sqlite3";
+import { InvalidArgumentError } from "../../core/errors.js";
 import type { JournalEntry, NewEntry } from "../../core/journal.js";
+import { STREAM_PARTS_MAX_DEFAULT } from "../../core/limits.js";
 import type { WaitClosure } from "../../core/run-port.js";
 import { TERMINAL_STATUSES, type Cancellation, type SqlTransaction } from "../../core/types.js";
 import type {
@@ -72,6 +74,8 @@ export interface SqliteStoreOptions {
   pidTakeover?: boolean;
   /** How long a statement waits for another process's write lock, in ms. Default 5,000. */
   busyTimeoutMs?: number;
+  /** Parts a run's output stream holds (default 1,000,000); see STREAM_PARTS_MAX_DEFAULT. */
+  streamPartsMax?: number;
 }
 
 /** The SQLite implementation of {@link Store}. Create it with {@link sqliteStore}. */
@@ -104,7 +108,14 @@ export class SqliteStore implements Store {
       durability: options.durability ?? "fsync",
       pidTakeover: options.pidTakeover ?? true,
       busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
+      streamPartsMax: options.streamPartsMax ?? STREAM_PARTS_MAX_DEFAULT,
     };
+    const max = this.options.streamPartsMax;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new InvalidArgumentError(
+        `sqliteStore streamPartsMax must be a whole number of at least 1, got ${String(max)}`,
+      );
+    }
   }
 
   open(): Promise<void> {
@@ -120,7 +131,7 @@ export class SqliteStore implements Store {
         !pidTakeover || ownerAlive(owner as string | null, pid as number | null) ? 1 : 0,
     );
     this.st = createStatements(writer, reader);
-    this.streams = new SqliteOutputStream(writer, reader);
+    this.streams = new SqliteOutputStream(writer, reader, this.options.streamPartsMax);
     this.waits = createSqliteWaits(writer);
     this.inTransaction = writer.transaction((fn: () => unknown) => fn());
     return Promise.resolve();
