@@ -3,6 +3,7 @@ import { encodeValue, checkPayloadSize } from "./serialize.js";
 import { OutputValidationError, type NonDeterminismError } from "./errors.js";
 import type { RunOutcome, RunPort } from "./run-port.js";
 import { validate } from "./schema.js";
+import type { Cancellation } from "./types.js";
 import type { Workflow } from "./workflow.js";
 
 /** A completed run: its output checked against the workflow's schema, encoded, within limits. */
@@ -72,6 +73,26 @@ export function pauseOutcome(error: NonDeterminismError, port: RunPort): RunOutc
       data: `{"reason":"non_determinism","error":${encodeValue(error, "pause reason")}}`,
     },
     reason: error.message,
+  };
+}
+
+/** A run cancelled or timed out, with its error and the messages of cleanup that failed. */
+export function cancelledOutcome(
+  cancellation: Cancellation,
+  error: Error,
+  cleanupErrors: readonly string[],
+  port: RunPort,
+): RunOutcome {
+  const type = cancellation.kind === "timed_out" ? "run_timed_out" : "run_cancelled";
+  const data = JSON.stringify({
+    reason: cancellation.reason,
+    ...(cleanupErrors.length > 0 ? { cleanupErrors } : {}),
+  });
+  return {
+    kind: "cancelled",
+    status: cancellation.kind,
+    entry: { type, at: port.clock.now(), position: null, key: null, data },
+    error: encodeValue(error, "cancellation error"),
   };
 }
 

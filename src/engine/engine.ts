@@ -2,48 +2,21 @@
 // them back, and owns the worker that executes them.
 import type { Clock } from "../core/clock.js";
 import { parseDuration } from "../core/duration.js";
-import {
-  DuplicateWorkflowError,
-  EngineClosedError,
-  InputValidationError,
-  InvalidArgumentError,
-  RunCancelledError,
-  RunIdConflictError,
-  RunNotFoundError,
-  WorkflowNotFoundError,
-} from "../core/errors.js";
-import { concurrencyKeyOf, priorityOf } from "../core/flow-control.js";
-import type { NewEntry } from "../core/journal.js";
-import {
-  HEALTH_CHECK_MS_MAX,
-  LIST_RUNS_LIMIT_DEFAULT,
-  RETENTION_MS_DEFAULT,
-  LIST_RUNS_LIMIT_MAX,
-  PRIORITY_DEFAULT,
-  RESULT_POLL_MS_MAX,
-  RUN_ID_LENGTH_MAX,
-  STREAM_READ_LIMIT_DEFAULT,
-  STREAM_READ_LIMIT_MAX,
-} from "../core/limits.js";
+import { EngineClosedError, RunNotFoundError } from "../core/errors.js";
+import { RETENTION_MS_DEFAULT } from "../core/limits.js";
 import type { RunLimits } from "../core/run-port.js";
-import { validate } from "../core/schema.js";
-import { checkPayloadSize, encodeValue } from "../core/serialize.js";
-import { TERMINAL_STATUSES, type RunStatus } from "../core/types.js";
 import type { Workflow } from "../core/workflow.js";
-import type { RunRecord, Store } from "../store/store.js";
+import type { Store } from "../store/store.js";
 import { Committer } from "../worker/committer.js";
-import { newRunId } from "../worker/ids.js";
 import type { RunExit } from "../worker/run-host.js";
 import { systemClock } from "../worker/system-clock.js";
-import { cronOf } from "../worker/starters.js";
-import { explain, type Explanation } from "./explain.js";
-import { GC_SCHEDULE_DEFAULT, GC_WORKFLOW, gcWorkflow, type GcResult } from "./retention.js";
 import { Worker } from "../worker/worker.js";
+import type { Explanation } from "./explain.js";
+import { checkHealth, type EngineHealth } from "./health.js";
 import {
   decide,
   sendEvent,
   sendSignal,
-  toPendingApproval,
   type DecisionOptions,
   type EventToSend,
   type MessageParts,
@@ -58,27 +31,31 @@ import {
   type Logger,
 } from "./options.js";
 import {
-  followStream,
+  followRunStream,
+  readStreamPage,
   StreamWaiters,
-  toStreamChunk,
+  type ReadStreamOptions,
   type StreamChunk,
   type StreamOptions,
 } from "./output-stream.js";
+import { registerWorkflows, resolveWorkflow } from "./registry.js";
+import { GC_SCHEDULE_DEFAULT, GC_WORKFLOW, gcWorkflow, type GcResult } from "./retention.js";
+import { cancelRun, resumeRun, type AdminParts } from "./run-admin.js";
+import { RunExits, waitForResult } from "./run-exits.js";
 import {
-  toJournalRecord,
-  toRunInfo,
-  outcomeOf,
-  type JournalRecord,
-  type RunInfo,
-} from "./views.js";
+  explainRun,
+  listApprovals,
+  listRuns,
+  readJournal,
+  type ListRunsOptions,
+} from "./run-reads.js";
+import { startRun, type StartOptions, type StartParts } from "./start-run.js";
+import { toRunInfo, type JournalRecord, type RunInfo } from "./views.js";
 
-/** Options of `engine.start`. */
-export interface StartOptions {
-  /** The run's id: an idempotency key. A second start with the same id returns the same run. */
-  id?: string;
-  /** Claimed before runs of lower priority (from -1,000 to 1,000). Default: the workflow's, else 0. */
-  priority?: number;
-}
+export type { EngineHealth } from "./health.js";
+export type { ReadStreamOptions } from "./output-stream.js";
+export type { ListRunsOptions } from "./run-reads.js";
+export type { StartOptions } from "./start-run.js";
 
 /** A started run. */
 export interface RunHandle<O> {
@@ -107,49 +84,6 @@ export interface RunHandle<O> {
   stream(options?: StreamOptions): AsyncIterable<StreamChunk>;
 }
 
-/** Options of `engine.readStream`. */
-export interface ReadStreamOptions {
-  /** First offset to read (default 0). */
-  from?: number;
-  /** Most parts to return, default 256, at most 1,000. */
-  limit?: number;
-}
-
-/**
- * What {@link Engine.health} reports.
- *
- * @example
- * ```ts
- * const { ok, store, runsInMemory } = await engine.health();
- * if (!ok) console.warn(`store: ${store.error ?? "slow"}, ${runsInMemory} runs in memory`);
- * ```
- */
-export interface EngineHealth {
-  /** The store answered, the worker's claims are not failing, and the engine is not closing. */
-  readonly ok: boolean;
-  readonly workerId: string | null;
-  readonly runsInMemory: number;
-  readonly closing: boolean;
-  /** Whether a read of the store worked just now, how long it took, and why not. */
-  readonly store: {
-    readonly ok: boolean;
-    readonly latencyMs: number;
-    readonly error: string | null;
-  };
-  /** Claim rounds that failed in a row (the worker is backing off while this is above 0). */
-  readonly storeFailuresInRow: number;
-}
-
-/** Filter of `engine.listRuns`. */
-export interface ListRunsOptions {
-  workflow?: string;
-  status?: RunStatus;
-  /** Page size, default 100, at most 1,000. */
-  limit?: number;
-  /** `next` of the previous page. */
-  cursor?: string;
-}
-
 const defaultLogger: Logger = { warn: (message) => console.warn(`[endure] ${message}`) };
 
 /**
@@ -174,35 +108,24 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 export class Engine {
   readonly store: Store;
   readonly clock: Clock;
-  private readonly workflows = new Map<string, AnyWorkflow>();
+  private readonly workflows: Map<string, AnyWorkflow>;
   private readonly limits: RunLimits;
   private readonly logger: Logger;
   private readonly worker: Worker | null;
   private readonly committer: Committer;
-  private readonly exitWaiters = new Map<string, Set<(exit: RunExit) => void>>();
+  private readonly exits = new RunExits();
   private readonly streamWaiters = new StreamWaiters();
   private closed = false;
   private readonly retentionMs: number;
   private readonly messageParts: MessageParts;
+  private readonly parts: StartParts & AdminParts;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? defaultLogger;
     this.limits = runLimitsOf(options.limits);
-    for (const wf of options.workflows ?? []) {
-      if (this.workflows.has(wf.name)) {
-        throw new DuplicateWorkflowError(
-          `two workflows are registered under the name '${wf.name}'; workflow names must be unique`,
-        );
-      }
-      if (wf.name === GC_WORKFLOW)
-        throw new DuplicateWorkflowError(
-          `the workflow name '${GC_WORKFLOW}' is reserved for retention`,
-        );
-      cronOf(wf);
-      this.workflows.set(wf.name, wf);
-    }
+    this.workflows = registerWorkflows(options.workflows ?? []);
     this.retentionMs =
       options.retention === undefined
         ? RETENTION_MS_DEFAULT
@@ -236,6 +159,14 @@ export class Engine {
       woke: (refs) => this.worker?.woke(refs),
       triggered: () => this.worker?.kick(),
     };
+    this.parts = {
+      store: this.store,
+      clock: this.clock,
+      limits: this.limits,
+      committer: this.committer,
+      worker: this.worker,
+      workflows: this.workflows,
+    };
   }
 
   /** Opens the store and starts the worker. Called by {@link createEngine}. */
@@ -259,70 +190,9 @@ export class Engine {
     options: StartOptions = {},
   ): Promise<RunHandle<O>> {
     this.checkOpen();
-    const wf = this.resolve(workflow) as Workflow<unknown, O>;
-    const id = options.id ?? newRunId(this.clock.now());
-    if (typeof id !== "string" || id.length === 0 || id.length > RUN_ID_LENGTH_MAX) {
-      throw new InvalidArgumentError(
-        `run id must be a non-empty string of at most ${RUN_ID_LENGTH_MAX} characters`,
-      );
-    }
-    let value: unknown = input;
-    if (wf.options.input !== undefined) {
-      const checked = await validate(wf.options.input, input);
-      if (!checked.ok)
-        throw new InputValidationError(
-          `input of workflow '${wf.name}' fails its schema: ${checked.issues}; nothing was started`,
-        );
-      value = checked.value;
-    }
-    const priority = priorityOf(
-      options.priority,
-      wf.options.priority ?? PRIORITY_DEFAULT,
-      "start priority",
-    );
-    const concurrencyKey = concurrencyKeyOf(wf.options.concurrency, value, wf.name);
-    const what = `input of workflow '${wf.name}'`;
-    const encoded = encodeValue(value, what);
-    checkPayloadSize(encoded, this.limits.payloadBytesMax, what);
-    const started: NewEntry = {
-      type: "run_started",
-      at: this.clock.now(),
-      position: null,
-      key: null,
-      data: JSON.stringify({ workflow: wf.name, version: wf.options.version ?? null }),
-    };
-    // A limited run is claimed like any other, so that its limit is counted across workers.
-    const canRun =
-      this.worker !== null &&
-      this.worker.capacity > 0 &&
-      this.workflows.get(wf.name) === wf &&
-      concurrencyKey === null;
-    const claim =
-      canRun && this.worker !== null
-        ? { workerId: this.worker.settings.workerId, leaseMs: this.worker.settings.leaseMs }
-        : null;
-    const result = await this.committer.create({
-      id,
-      workflow: wf.name,
-      version: wf.options.version ?? null,
-      input: encoded,
-      started,
-      claim,
-      priority,
-      concurrencyKey,
-      deadlineAt:
-        wf.options.ttl === undefined
-          ? null
-          : this.clock.now() + parseDuration(wf.options.ttl, "ttl"),
-    });
-    if (!result.created && result.run.workflow !== wf.name) {
-      throw new RunIdConflictError(
-        `run id '${id}' already belongs to a run of workflow '${result.run.workflow}', not '${wf.name}'; choose another id`,
-      );
-    }
-    if (result.created && claim !== null) this.worker?.adoptNew(result.run, started);
-    else if (result.created) this.worker?.kick();
-    return this.handleOf<O>(id, result.created);
+    const wf = resolveWorkflow(this.workflows, workflow, this.worker !== null);
+    const { id, created } = await startRun(this.parts, wf, input, options);
+    return this.handleOf<O>(id, created);
   }
 
   /** A handle on an existing run, by id. */
@@ -338,28 +208,12 @@ export class Engine {
 
   /** Runs, newest first, optionally of one workflow or status; page with `cursor`. */
   async listRuns(options: ListRunsOptions = {}): Promise<{ runs: RunInfo[]; next: string | null }> {
-    const limit = options.limit ?? LIST_RUNS_LIMIT_DEFAULT;
-    if (!Number.isInteger(limit) || limit < 1 || limit > LIST_RUNS_LIMIT_MAX) {
-      throw new InvalidArgumentError(
-        `listRuns limit must be a whole number from 1 to ${LIST_RUNS_LIMIT_MAX}, got ${String(limit)}`,
-      );
-    }
-    const page = await this.store.listRuns({
-      limit,
-      ...(options.workflow !== undefined ? { workflow: options.workflow } : {}),
-      ...(options.status !== undefined ? { status: options.status } : {}),
-      ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
-    });
-    return { runs: page.runs.map((r) => toRunInfo(r)), next: page.next };
+    return listRuns(this.store, options);
   }
 
   /** The run's journal: every fact it recorded, in order, with decoded details. */
   async journal(runId: string): Promise<JournalRecord[]> {
-    const entries = await this.store.readJournal(runId);
-    if (entries.length === 0 && (await this.store.getRun(runId)) === null) {
-      throw new RunNotFoundError(`no run has the id '${runId}'`);
-    }
-    return entries.map(toJournalRecord);
+    return readJournal(this.store, runId);
   }
 
   /**
@@ -372,49 +226,13 @@ export class Engine {
    * ```
    */
   async readStream(runId: string, options: ReadStreamOptions = {}): Promise<StreamChunk[]> {
-    const from = options.from ?? 0;
-    const limit = options.limit ?? STREAM_READ_LIMIT_DEFAULT;
-    if (!Number.isInteger(from) || from < 0) {
-      throw new InvalidArgumentError(
-        `readStream from must be a whole number of at least 0, got ${String(from)}`,
-      );
-    }
-    if (!Number.isInteger(limit) || limit < 1 || limit > STREAM_READ_LIMIT_MAX) {
-      throw new InvalidArgumentError(
-        `readStream limit must be a whole number from 1 to ${STREAM_READ_LIMIT_MAX}, got ${String(limit)}`,
-      );
-    }
-    const stored = await this.store.readStream(runId, from, limit);
-    if (stored.length === 0 && (await this.store.getRun(runId)) === null) {
-      throw new RunNotFoundError(`no run has the id '${runId}'`);
-    }
-    return stored.map(toStreamChunk);
+    return readStreamPage(this.store, runId, options);
   }
 
   /** Cancels a run that has not ended. A run that already ended is returned unchanged. */
   async cancel(runId: string, reason = "cancelled by request"): Promise<RunInfo> {
     this.checkOpen();
-    const error = encodeValue(
-      new RunCancelledError(`run ${runId} was cancelled: ${reason}`),
-      "cancel error",
-    );
-    const entry: NewEntry = {
-      type: "run_cancelled",
-      at: this.clock.now(),
-      position: null,
-      key: null,
-      data: JSON.stringify({ reason }),
-    };
-    const cancellation = { reason, kind: "cancelled" as const };
-    const result = await this.store.cancel(runId, { cancellation, entry, error }, this.clock.now());
-    if (result.kind === "not_found")
-      throw new RunNotFoundError(`cannot cancel: no run has the id '${runId}'`);
-    if (result.kind === "requested") {
-      if (this.worker?.holds(runId) === true) this.worker.cancelLocal(runId, cancellation);
-      else this.worker?.kick();
-    }
-    if (result.kind === "cancelled") this.notifyExit(runId, { kind: "left" });
-    return toRunInfo(result.run);
+    return cancelRun(this.parts, runId, reason, (id, exit) => this.notifyExit(id, exit));
   }
 
   /**
@@ -439,17 +257,7 @@ export class Engine {
 
   /** Open approvals, oldest first, with what is being approved and the decisions so far. */
   async approvals(options: { runId?: string; limit?: number } = {}): Promise<PendingApproval[]> {
-    const limit = options.limit ?? LIST_RUNS_LIMIT_DEFAULT;
-    if (!Number.isInteger(limit) || limit < 1 || limit > LIST_RUNS_LIMIT_MAX) {
-      throw new InvalidArgumentError(
-        `approvals limit must be a whole number from 1 to ${LIST_RUNS_LIMIT_MAX}`,
-      );
-    }
-    const records = await this.store.listApprovals({
-      limit,
-      ...(options.runId !== undefined ? { runId: options.runId } : {}),
-    });
-    return records.map(toPendingApproval);
+    return listApprovals(this.store, options);
   }
 
   /**
@@ -472,13 +280,7 @@ export class Engine {
    * "waiting for approval 'publish' since 2h 3m; times out in 6d 21h".
    */
   async explain(runId: string): Promise<Explanation> {
-    const run = await this.store.getRun(runId);
-    if (run === null) throw new RunNotFoundError(`cannot explain: no run has the id '${runId}'`);
-    const [journal, approvals] = await Promise.all([
-      this.store.readJournal(runId),
-      this.store.listApprovals({ limit: LIST_RUNS_LIMIT_MAX, runId }),
-    ]);
-    return explain(run, journal, approvals, this.clock.now());
+    return explainRun(this.store, this.clock, runId);
   }
 
   /**
@@ -498,23 +300,7 @@ export class Engine {
   /** Makes a paused run (non-determinism, crash loop) runnable again. */
   async resume(runId: string): Promise<RunInfo> {
     this.checkOpen();
-    const entry: NewEntry = {
-      type: "run_resumed",
-      at: this.clock.now(),
-      position: null,
-      key: null,
-      data: JSON.stringify({ by: "request" }),
-    };
-    const result = await this.store.resume(runId, entry, this.clock.now());
-    if (result.kind === "not_found")
-      throw new RunNotFoundError(`cannot resume: no run has the id '${runId}'`);
-    if (result.kind === "not_paused") {
-      throw new InvalidArgumentError(
-        `run ${runId} is ${result.run.status}, not paused; only paused runs can be resumed`,
-      );
-    }
-    this.worker?.kick();
-    return toRunInfo(result.run);
+    return resumeRun(this.parts, runId);
   }
 
   /**
@@ -527,32 +313,7 @@ export class Engine {
    * ```
    */
   async health(): Promise<EngineHealth> {
-    const started = performance.now();
-    let error: string | null = null;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`the store did not answer within ${HEALTH_CHECK_MS_MAX} ms`)),
-        HEALTH_CHECK_MS_MAX,
-      );
-    });
-    try {
-      await Promise.race([this.store.nextWakeAt(), late]);
-    } catch (e) {
-      error = e instanceof Error ? e.message : String(e);
-    } finally {
-      clearTimeout(timer);
-    }
-    const state = this.worker?.state ?? { storeFailuresInRow: 0, closing: false };
-    const closing = this.closed || state.closing;
-    return {
-      ok: error === null && state.storeFailuresInRow === 0 && !closing,
-      workerId: this.workerId,
-      runsInMemory: this.worker?.runsInMemory ?? 0,
-      closing,
-      store: { ok: error === null, latencyMs: Math.round(performance.now() - started), error },
-      storeFailuresInRow: state.storeFailuresInRow,
-    };
+    return checkHealth(this.store, this.worker, () => this.closed);
   }
 
   /** Stops the worker gracefully (running steps finish, runs are handed back) and closes the store. */
@@ -561,37 +322,11 @@ export class Engine {
     this.closed = true;
     await this.worker?.close();
     await this.committer.flushAll();
-    for (const waiters of this.exitWaiters.values()) for (const w of waiters) w({ kind: "left" });
+    this.exits.leaveAll();
     await this.store.close();
   }
 
   // ---- internals ------------------------------------------------------------------------
-
-  private resolve(workflow: AnyWorkflow | string): AnyWorkflow {
-    if (typeof workflow === "string") {
-      const wf = this.workflows.get(workflow);
-      if (wf === undefined) throw new WorkflowNotFoundError(this.unknownMessage(workflow));
-      return wf;
-    }
-    if (typeof workflow !== "object" || workflow === null || typeof workflow.name !== "string") {
-      throw new InvalidArgumentError(
-        "start needs a workflow (made with workflow()) or a registered workflow name",
-      );
-    }
-    if (this.worker !== null && this.workflows.get(workflow.name) !== workflow) {
-      throw new WorkflowNotFoundError(this.unknownMessage(workflow.name));
-    }
-    return workflow;
-  }
-
-  private unknownMessage(name: string): string {
-    const known =
-      [...this.workflows.keys()]
-        .filter((n) => n !== GC_WORKFLOW)
-        .map((n) => `'${n}'`)
-        .join(", ") || "none";
-    return `no workflow '${name}' is registered on this engine (registered: ${known}); pass it in createEngine({ workflows: [...] })`;
-  }
 
   private checkOpen(): void {
     if (this.closed)
@@ -602,112 +337,20 @@ export class Engine {
     return {
       id,
       created,
-      result: () => this.result<O>(id),
+      result: () => waitForResult<O>(this.parts, this.exits, () => this.closed, id),
       info: async () => {
         const info = await this.getRun<O>(id);
         if (info === null) throw new RunNotFoundError(`no run has the id '${id}'`);
         return info;
       },
       cancel: (reason?: string) => this.cancel(id, reason) as Promise<RunInfo<O>>,
-      stream: (options?: StreamOptions) => this.follow(id, options),
+      stream: (options?: StreamOptions) =>
+        followRunStream(this.store, this.streamWaiters, () => this.closed, id, options),
     };
-  }
-
-  private follow(runId: string, options: StreamOptions = {}): AsyncIterable<StreamChunk> {
-    const from = options.from ?? 0;
-    if (!Number.isInteger(from) || from < 0) {
-      throw new InvalidArgumentError(
-        `stream from must be a whole number of at least 0, got ${String(from)}`,
-      );
-    }
-    return followStream(
-      {
-        read: (id, offset, limit) => this.store.readStream(id, offset, limit),
-        ended: async (id) => {
-          const run = await this.store.getRun(id);
-          if (run === null) throw new RunNotFoundError(`no run has the id '${id}'`);
-          return TERMINAL_STATUSES.has(run.status);
-        },
-        changed: (id, ms, signal) => this.streamWaiters.wait(id, this.closed ? 0 : ms, signal),
-      },
-      runId,
-      options,
-    );
-  }
-
-  private async result<O>(runId: string): Promise<O> {
-    let delayMs = 10;
-    for (;;) {
-      if (this.closed)
-        throw new EngineClosedError(`the engine closed while waiting for run ${runId}`);
-      const exit = this.nextExit(runId);
-      if (this.worker?.holds(runId) === true) {
-        // Executing here: its exit will be announced, no need to read the store first.
-        const got = await exit.wait(RESULT_POLL_MS_MAX);
-        if (got?.kind === "ended") return outcomeOf<O>(got.status, got.output, got.error);
-        continue;
-      }
-      let run: RunRecord | null;
-      try {
-        run = await this.store.getRun(runId);
-      } catch (e) {
-        exit.cancel();
-        throw e;
-      }
-      if (run === null) {
-        exit.cancel();
-        throw new RunNotFoundError(`no run has the id '${runId}'`);
-      }
-      if (TERMINAL_STATUSES.has(run.status)) {
-        exit.cancel();
-        return outcomeOf<O>(run.status, run.output, run.error);
-      }
-      const local = this.worker?.holds(runId) ?? false;
-      const got = await exit.wait(local ? RESULT_POLL_MS_MAX : delayMs);
-      if (got?.kind === "ended") return outcomeOf<O>(got.status, got.output, got.error);
-      if (got === null) delayMs = Math.min(delayMs * 2, RESULT_POLL_MS_MAX);
-    }
-  }
-
-  private nextExit(runId: string): {
-    wait: (ms: number) => Promise<RunExit | null>;
-    cancel: () => void;
-  } {
-    let set = this.exitWaiters.get(runId);
-    if (set === undefined) this.exitWaiters.set(runId, (set = new Set()));
-    const waiters = set;
-    let resolve: (exit: RunExit | null) => void = () => {};
-    let got: RunExit | null | undefined;
-    const listener = (exit: RunExit): void => {
-      got = exit;
-      resolve(exit);
-    };
-    waiters.add(listener);
-    const cancel = (): void => {
-      waiters.delete(listener);
-      if (waiters.size === 0 && this.exitWaiters.get(runId) === waiters)
-        this.exitWaiters.delete(runId);
-    };
-    const wait = (ms: number): Promise<RunExit | null> => {
-      if (got !== undefined) {
-        cancel();
-        return Promise.resolve(got);
-      }
-      return new Promise((r) => {
-        const timer = setTimeout(() => r(null), ms);
-        resolve = (exit) => {
-          clearTimeout(timer);
-          r(exit);
-        };
-      }).finally(cancel) as Promise<RunExit | null>;
-    };
-    return { wait, cancel };
   }
 
   private notifyExit(runId: string, exit: RunExit): void {
     this.streamWaiters.notify(runId);
-    const waiters = this.exitWaiters.get(runId);
-    if (waiters === undefined) return;
-    for (const w of [...waiters]) w(exit);
+    this.exits.notify(runId, exit);
   }
 }

@@ -1,8 +1,15 @@
 // Reading a run's output stream: pages by offset, and a follower that yields every part once,
 // in order, from any offset, until the run has ended and nothing is left to read.
+import { InvalidArgumentError, RunNotFoundError } from "../core/errors.js";
 import type { StreamPart } from "../core/stream.js";
 import { decodeValue } from "../core/serialize.js";
-import { RESULT_POLL_MS_MAX, STREAM_READ_LIMIT_DEFAULT } from "../core/limits.js";
+import {
+  RESULT_POLL_MS_MAX,
+  STREAM_READ_LIMIT_DEFAULT,
+  STREAM_READ_LIMIT_MAX,
+} from "../core/limits.js";
+import { TERMINAL_STATUSES } from "../core/types.js";
+import type { Store } from "../store/store.js";
 import type { StoredChunk } from "../store/stream.js";
 
 /** One part of a run's output stream, as readers see it. */
@@ -19,6 +26,14 @@ export interface StreamOptions {
   from?: number;
   /** Stops the reader (the iteration ends quietly). */
   signal?: AbortSignal;
+}
+
+/** Options of `engine.readStream`. */
+export interface ReadStreamOptions {
+  /** First offset to read (default 0). */
+  from?: number;
+  /** Most parts to return, default 256, at most 1,000. */
+  limit?: number;
 }
 
 /** What a follower needs from the engine. */
@@ -70,6 +85,63 @@ export async function* followStream(
     await source.changed(runId, delayMs, signal);
     delayMs = Math.min(delayMs * 2, RESULT_POLL_MS_MAX);
   }
+}
+
+/** One page of the run's stream; throws when no run has the id. */
+export async function readStreamPage(
+  store: Store,
+  runId: string,
+  options: ReadStreamOptions,
+): Promise<StreamChunk[]> {
+  const from = options.from ?? 0;
+  const limit = options.limit ?? STREAM_READ_LIMIT_DEFAULT;
+  if (!Number.isInteger(from) || from < 0) {
+    throw new InvalidArgumentError(
+      `readStream from must be a whole number of at least 0, got ${String(from)}`,
+    );
+  }
+  if (!Number.isInteger(limit) || limit < 1 || limit > STREAM_READ_LIMIT_MAX) {
+    throw new InvalidArgumentError(
+      `readStream limit must be a whole number from 1 to ${STREAM_READ_LIMIT_MAX}, got ${String(limit)}`,
+    );
+  }
+  const stored = await store.readStream(runId, from, limit);
+  if (stored.length === 0 && (await store.getRun(runId)) === null) {
+    throw new RunNotFoundError(`no run has the id '${runId}'`);
+  }
+  return stored.map(toStreamChunk);
+}
+
+/**
+ * Follows the run's stream in `store` (see {@link followStream}), woken by `waiters`; once
+ * `closed()`, it reads the store again without waiting. Throws at once on an invalid `from`.
+ */
+export function followRunStream(
+  store: Store,
+  waiters: StreamWaiters,
+  closed: () => boolean,
+  runId: string,
+  options: StreamOptions = {},
+): AsyncIterable<StreamChunk> {
+  const from = options.from ?? 0;
+  if (!Number.isInteger(from) || from < 0) {
+    throw new InvalidArgumentError(
+      `stream from must be a whole number of at least 0, got ${String(from)}`,
+    );
+  }
+  return followStream(
+    {
+      read: (id, offset, limit) => store.readStream(id, offset, limit),
+      ended: async (id) => {
+        const run = await store.getRun(id);
+        if (run === null) throw new RunNotFoundError(`no run has the id '${id}'`);
+        return TERMINAL_STATUSES.has(run.status);
+      },
+      changed: (id, ms, signal) => waiters.wait(id, closed() ? 0 : ms, signal),
+    },
+    runId,
+    options,
+  );
 }
 
 /** Readers of runs' streams waiting for parts: woken when this engine commits parts of the

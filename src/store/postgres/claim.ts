@@ -1,6 +1,6 @@
 // Claiming on PostgreSQL: candidates are locked FOR UPDATE SKIP LOCKED, so workers claiming
-// at once never wait for each other nor take the same run; leases expire on the database's
-// clock. Concurrency limits are counted from the runs that hold a lease, under one advisory
+// at once never wait for each other nor take the same run; leases are renewed and expire on
+// the database's clock. Concurrency limits are counted from the runs that hold a lease, under one advisory
 // lock, so every worker sees the others' claims.
 import type pg from "pg";
 import { fullSlots, pickWithinLimits, slotOf } from "../flow-control.js";
@@ -19,7 +19,7 @@ interface Candidate {
 /**
  * The journal row a claim writes, in its transaction, at the run's next sequence number. It
  * fences the previous holder's appends, which continue its own numbering: the first one
- * collides with this row on the journal's primary key (see postgres-store.ts, fast commits).
+ * collides with this row on the journal's primary key (see fast-append.ts).
  * Readers skip it.
  */
 export const LEASE_MARK = "lease_taken";
@@ -169,4 +169,25 @@ export async function claimRuns(
     await client.query("ROLLBACK").catch(() => undefined);
     throw e;
   }
+}
+
+/** Renews the leases of runs `workerId` holds; returns the runs whose lease it no longer has. */
+export async function renewLeases(
+  c: pg.ClientBase,
+  S: string,
+  workerId: string,
+  held: readonly { runId: string; epoch: number }[],
+  leaseMs: number,
+): Promise<string[]> {
+  const kept = await query<{ id: string }>(
+    c,
+    `UPDATE ${S}.runs r
+     SET lease_expires_at = clock_timestamp() + $2 * interval '1 millisecond'
+     FROM unnest($3::text[], $4::bigint[]) AS h(id, epoch)
+     WHERE r.id = h.id AND r.epoch = h.epoch AND r.owner = $1 AND r.status = 'running'
+     RETURNING r.id`,
+    [workerId, leaseMs, held.map((h) => h.runId), held.map((h) => h.epoch)],
+  );
+  const ok = new Set(kept.map((k) => k.id));
+  return held.filter((h) => !ok.has(h.runId)).map((h) => h.runId);
 }

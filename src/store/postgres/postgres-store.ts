@@ -13,7 +13,6 @@ import type {
   ClaimRequest,
   CommitBatch,
   CommitResult,
-  CreateResult,
   DecideResult,
   DecisionInput,
   EventInput,
@@ -25,7 +24,6 @@ import type {
   RunFilter,
   RunPage,
   RunRecord,
-  RunWrite,
   SendEventResult,
   SignalResult,
   Store,
@@ -35,25 +33,20 @@ import type {
 } from "../store.js";
 import { EpochCache } from "../epoch-cache.js";
 import type { StoredChunk } from "../stream.js";
-import { claimRuns } from "./claim.js";
-import { buildCommit, hasUsage, rowCount, sumUsage, type CommitRow } from "./commit.js";
-import { commitWithWaits } from "./commit-with-waits.js";
-import { clientConfig, createPool, query, withClient, type RetryPolicy } from "./connection.js";
-import { isConnectionFailure, redactUrl, storeError } from "./errors.js";
-import { appendRows, insertRows, readJournal, readJournals } from "./journal-io.js";
+import { claimRuns, renewLeases } from "./claim.js";
+import { clientConfig, createPool, withClient, type RetryPolicy } from "./connection.js";
+import { redactUrl, storeError } from "./errors.js";
+import { FastAppends } from "./fast-append.js";
+import { groupCommit, type CommitParts } from "./group-commit.js";
+import { readJournal, readJournals } from "./journal-io.js";
 import { Listener } from "./listener.js";
 import { migrate, type MigrationReport } from "./migrate.js";
 import * as admin from "./run-admin.js";
-import {
-  cursorOf,
-  parseCursor,
-  RUN_COLUMNS,
-  toRunRecord as toRecord,
-  type RunRow,
-} from "../sql-rows.js";
+import { toRunRecord as toRecord } from "../sql-rows.js";
+import { readNextWakeAt, readRun, readRunPage, readStreamRows } from "./run-reads.js";
 import { quoteIdent } from "./schema.js";
 import { settingsOf, type PostgresSettings, type PostgresStoreOptions } from "./settings.js";
-import { createSqlTransaction } from "./sql-transaction.js";
+import { runTransactionalStep } from "./transactional-step.js";
 import { PostgresWaits } from "./waits.js";
 
 const READ: RetryPolicy = { idempotent: true };
@@ -61,9 +54,6 @@ const WRITE: RetryPolicy = { idempotent: false };
 
 /** A wake-up for any worker: runs may be runnable, and held runs may have news. */
 const ANY: StoreWake = { workflows: null, wakeAt: null };
-
-/** SQLSTATE of a unique violation: a fast append met a lease mark (its run was taken). */
-const UNIQUE_VIOLATION = "23505";
 
 /**
  * The PostgreSQL implementation of {@link Store}. Create it with `postgresStore`.
@@ -86,14 +76,13 @@ export class PostgresStore implements Store {
   private readonly url: string | null;
   private readonly givenPool: pg.Pool | null;
   private listener: Listener | null = null;
-  /** The connection fast appends use, and whether one is under way. */
-  private appender: pg.PoolClient | null = null;
-  private appending = false;
   private readonly S: string;
   private readonly channel: string;
   private readonly waits: PostgresWaits;
   /** Last journal seq of runs this process writes under a lease. */
   private readonly seqs = new EpochCache();
+  private readonly commitParts: CommitParts;
+  private readonly appends: FastAppends;
 
   constructor(urlOrPool: string | pg.Pool, options: PostgresStoreOptions = {}) {
     this.settings = settingsOf(options);
@@ -104,6 +93,19 @@ export class PostgresStore implements Store {
     this.S = quoteIdent(this.settings.schema);
     this.channel = `endure_wake_${this.settings.schema}`;
     this.waits = new PostgresWaits(this.S, this.settings.schema);
+    this.commitParts = {
+      S: this.S,
+      schema: this.settings.schema,
+      channel: this.channel,
+      description: this.description,
+      waits: this.waits,
+      seqs: this.seqs,
+      streamPartsMax: this.settings.streamPartsMax,
+      pool: () => this.pool,
+      usePool: (fn) => this.use("committing", WRITE, fn),
+      getRun: (runId) => this.getRun(runId),
+    };
+    this.appends = new FastAppends(this.commitParts);
   }
 
   async open(): Promise<void> {
@@ -134,45 +136,16 @@ export class PostgresStore implements Store {
     this.pool = null;
     await this.listener?.close();
     this.listener = null;
-    this.appender?.release();
-    this.appender = null;
+    this.appends.release();
     this.seqs.forget();
     if (pool !== null && this.givenPool === null) await pool.end();
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
     if (batch.creates.length === 0 && batch.writes.length === 0) return { creates: [], writes: [] };
-    const fast = await this.commitAppends(batch);
+    const fast = await this.appends.commit(batch);
     if (fast !== null) return fast;
-    const unique = [...new Map(batch.creates.map((c) => [c.id, c])).values()];
-    const statement = buildCommit(
-      this.settings.schema,
-      batch,
-      unique,
-      (w) => this.seqs.get(w.runId, w.epoch),
-      this.channel,
-      this.settings.streamPartsMax,
-    );
-    // Waits, and runs going to sleep, need more than the one statement (commit-with-waits.ts).
-    const simple = batch.writes.every(
-      (w) => (w.waits?.length ?? 0) === 0 && w.update?.status !== "waiting",
-    );
-    let row: CommitRow | undefined;
-    try {
-      [row] = await this.use("committing", WRITE, (c) =>
-        simple
-          ? query<CommitRow>(c, statement.text, statement.values, statement.name)
-          : commitWithWaits(c, this.S, this.settings.schema, this.waits, batch, statement),
-      );
-    } catch (e) {
-      // The outcome is unknown: cached sequence numbers may be ahead of the journal.
-      for (const w of batch.writes) this.seqs.forget(w.runId);
-      throw e;
-    }
-    return {
-      creates: await this.createResults(batch, row),
-      writes: this.writeResults(batch.writes, row),
-    };
+    return groupCommit(this.commitParts, batch);
   }
 
   async transaction(
@@ -182,55 +155,9 @@ export class PostgresStore implements Store {
     before: readonly NewEntry[],
     body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>,
   ): Promise<WriteResult> {
-    let bodyFailed: { error: unknown } | null = null;
-    const result = await this.use("running a transactional step", WRITE, async (client) => {
-      await client.query("BEGIN");
-      let end: (() => void) | null = null;
-      try {
-        const [fence] = await query<{ epoch: number; last: number | null }>(
-          client,
-          `SELECT epoch, (SELECT max(seq) FROM ${this.S}.journal WHERE run_id = $1) AS last
-           FROM ${this.S}.runs WHERE id = $1 AND status = 'running' FOR SHARE`,
-          [runId],
-        );
-        if (fence?.epoch !== epoch) {
-          await client.query("ROLLBACK");
-          this.seqs.forget(runId);
-          return { kind: "fenced" } as const;
-        }
-        let seq = this.seqs.get(runId, epoch) ?? fence.last ?? 0;
-        seq = await insertRows(client, this.S, runId, seq, before);
-        const handle = createSqlTransaction(client);
-        end = handle.end;
-        let entries: readonly NewEntry[];
-        try {
-          entries = await body(handle.tx);
-        } catch (e) {
-          bodyFailed = { error: e };
-          throw e;
-        }
-        handle.end();
-        seq = await insertRows(client, this.S, runId, seq, entries);
-        const used = sumUsage([...before, ...entries]);
-        await query(
-          client,
-          `UPDATE ${this.S}.runs SET updated_at = $2, input_tokens = input_tokens + $3,
-             output_tokens = output_tokens + $4, cost_usd = cost_usd + $5,
-             metered_calls = metered_calls + $6
-           WHERE id = $1`,
-          [runId, now, used.inputTokens, used.outputTokens, used.costUsd, used.calls],
-        );
-        await client.query("COMMIT");
-        this.seqs.set(runId, epoch, seq);
-        return { kind: "committed" } as const;
-      } catch (e) {
-        end?.();
-        this.seqs.forget(runId);
-        await client.query("ROLLBACK").catch(() => undefined);
-        if (bodyFailed !== null) return bodyFailed;
-        throw e;
-      }
-    });
+    const result = await this.use("running a transactional step", WRITE, (client) =>
+      runTransactionalStep(client, this.S, this.seqs, { runId, epoch, now, before, body }),
+    );
     if ("error" in result) throw result.error;
     return result;
   }
@@ -256,54 +183,22 @@ export class PostgresStore implements Store {
     _now: number,
   ): Promise<string[]> {
     if (held.length === 0) return Promise.resolve([]);
-    return this.use("renewing leases", READ, async (c) => {
-      const kept = await query<{ id: string }>(
-        c,
-        `UPDATE ${this.S}.runs r
-         SET lease_expires_at = clock_timestamp() + $2 * interval '1 millisecond'
-         FROM unnest($3::text[], $4::bigint[]) AS h(id, epoch)
-         WHERE r.id = h.id AND r.epoch = h.epoch AND r.owner = $1 AND r.status = 'running'
-         RETURNING r.id`,
-        [workerId, leaseMs, held.map((h) => h.runId), held.map((h) => h.epoch)],
-      );
-      const ok = new Set(kept.map((k) => k.id));
-      return held.filter((h) => !ok.has(h.runId)).map((h) => h.runId);
-    });
+    return this.use("renewing leases", READ, (c) =>
+      renewLeases(c, this.S, workerId, held, leaseMs),
+    );
   }
 
-  async getRun(runId: string): Promise<RunRecord | null> {
-    const [row] = await this.use("reading a run", READ, (c) =>
-      query<RunRow>(c, `SELECT ${RUN_COLUMNS} FROM ${this.S}.runs WHERE id = $1`, [runId]),
-    );
-    return row === undefined ? null : toRecord(row);
+  getRun(runId: string): Promise<RunRecord | null> {
+    return this.use("reading a run", READ, (c) => readRun(c, this.S, runId));
   }
 
-  async listRuns(filter: RunFilter): Promise<RunPage> {
-    const [createdBefore, idBefore] = parseCursor(filter.cursor);
-    const rows = await this.use("listing runs", READ, (c) =>
-      query<RunRow>(
-        c,
-        `SELECT ${RUN_COLUMNS} FROM ${this.S}.runs
-         WHERE ($1::text IS NULL OR workflow = $1) AND ($2::text IS NULL OR status = $2)
-           AND ($3::bigint IS NULL OR (created_at, id) < ($3, $4::text))
-         ORDER BY created_at DESC, id DESC LIMIT $5`,
-        [filter.workflow ?? null, filter.status ?? null, createdBefore, idBefore, filter.limit + 1],
-      ),
-    );
-    const more = rows.length > filter.limit;
-    const page = rows.slice(0, filter.limit).map(toRecord);
-    const last = page[page.length - 1];
-    return { runs: page, next: more && last !== undefined ? cursorOf(last) : null };
+  listRuns(filter: RunFilter): Promise<RunPage> {
+    return this.use("listing runs", READ, (c) => readRunPage(c, this.S, filter));
   }
 
   readStream(runId: string, fromOffset: number, limit: number): Promise<StoredChunk[]> {
     return this.use("reading an output stream", READ, (c) =>
-      query<StoredChunk>(
-        c,
-        `SELECT seq AS "offset", at, data FROM ${this.S}.stream
-         WHERE run_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
-        [runId, fromOffset, limit],
-      ),
+      readStreamRows(c, this.S, runId, fromOffset, limit),
     );
   }
 
@@ -440,14 +335,8 @@ export class PostgresStore implements Store {
     );
   }
 
-  async nextWakeAt(): Promise<number | null> {
-    const [row] = await this.use("reading timers", READ, (c) =>
-      query<{ at: number | null }>(
-        c,
-        `SELECT min(wake_at) AS at FROM ${this.S}.runs WHERE status = 'waiting'`,
-      ),
-    );
-    return row?.at ?? null;
+  nextWakeAt(): Promise<number | null> {
+    return this.use("reading timers", READ, (c) => readNextWakeAt(c, this.S));
   }
 
   async acquireRate(r: RateRequest): Promise<RateGrant> {
@@ -477,72 +366,6 @@ export class PostgresStore implements Store {
 
   // ---- internals ------------------------------------------------------------------------
 
-  /**
-   * The fast commit of a batch that only appends to runs this process holds (every step of a
-   * running workflow): one plain INSERT, numbered after the cached last seq of each run. It
-   * needs no lock: a claim that took one of these runs wrote a row at that run's next seq in
-   * its transaction (claim.ts, LEASE_MARK), so the first late append collides with it on the
-   * primary key and the whole INSERT fails; the batch then goes the fenced way, which reports
-   * that run fenced and commits the others. Null when the batch does not qualify.
-   */
-  private async commitAppends(batch: CommitBatch): Promise<CommitResult | null> {
-    if (batch.creates.length > 0 || batch.writes.length === 0) return null;
-    const bases: number[] = [];
-    for (const w of batch.writes) {
-      const base = this.seqs.get(w.runId, w.epoch);
-      if (base === null || w.update !== null || (w.waits?.length ?? 0) > 0) return null;
-      if ((w.chunks?.length ?? 0) > 0 || hasUsage(w)) return null;
-      bases.push(base);
-    }
-    let next: Map<string, number>;
-    try {
-      next = await this.withAppender((c) =>
-        appendRows(c, this.S, this.settings.schema, batch.writes, bases),
-      );
-    } catch (e) {
-      for (const w of batch.writes) this.seqs.forget(w.runId);
-      const code = (e as { cause?: { code?: unknown } }).cause?.code;
-      if (code === UNIQUE_VIOLATION) return null;
-      throw e;
-    }
-    for (const w of batch.writes) this.seqs.set(w.runId, w.epoch, next.get(w.runId) ?? 0);
-    return { creates: [], writes: batch.writes.map(() => ({ kind: "committed" })) };
-  }
-
-  /**
-   * Runs fast appends on a connection kept for them, skipping the pool's checkout on the
-   * busiest path; falls back to the pool when it is in use or cannot be had.
-   */
-  private async withAppender<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    if (this.appending || this.pool === null) return this.use("committing", WRITE, fn);
-    this.appending = true;
-    try {
-      if (this.appender === null) {
-        try {
-          const client = await this.pool.connect();
-          client.on("error", () => {
-            // Lost while kept: the next append fails, drops it, and the run is handed back.
-          });
-          this.appender = client;
-        } catch {
-          return await this.use("committing", WRITE, fn);
-        }
-      }
-      const client = this.appender;
-      try {
-        return await fn(client);
-      } catch (e) {
-        if (isConnectionFailure(e)) {
-          this.appender = null;
-          client.release(e as Error);
-        }
-        throw storeError(e, this.description, "committing");
-      }
-    } finally {
-      this.appending = false;
-    }
-  }
-
   private use<T>(doing: string, policy: RetryPolicy, fn: (c: pg.PoolClient) => Promise<T>) {
     if (this.pool === null) {
       return Promise.reject(
@@ -563,45 +386,6 @@ export class PostgresStore implements Store {
         await c.query("ROLLBACK").catch(() => undefined);
         throw e;
       }
-    });
-  }
-
-  private async createResults(
-    batch: CommitBatch,
-    row: CommitRow | undefined,
-  ): Promise<CreateResult[]> {
-    const created = new Map((row?.created ?? []).map((r) => [r.id, r]));
-    const existing = new Map((row?.existing ?? []).map((r) => [r.id, r]));
-    const seen = new Set<string>();
-    const results: CreateResult[] = [];
-    for (const c of batch.creates) {
-      const mine = created.get(c.id);
-      if (mine !== undefined && !seen.has(c.id)) {
-        seen.add(c.id);
-        if (c.claim !== null) this.seqs.set(c.id, 1, 1);
-        results.push({ created: true, run: toRecord(mine) });
-        continue;
-      }
-      // Created by another session after this statement began: read it now.
-      const other = mine ?? existing.get(c.id);
-      const run = other === undefined ? await this.getRun(c.id) : toRecord(other);
-      if (run === null) throw storeError(new Error(`run ${c.id} vanished`), this.description, "");
-      results.push({ created: false, run });
-    }
-    return results;
-  }
-
-  private writeResults(writes: readonly RunWrite[], row: CommitRow | undefined): WriteResult[] {
-    const written = new Map(row?.written ?? []);
-    return writes.map((w): WriteResult => {
-      const base = written.get(w.runId);
-      if (base === undefined) {
-        this.seqs.forget(w.runId);
-        return { kind: "fenced" };
-      }
-      if (w.update === null) this.seqs.set(w.runId, w.epoch, base + rowCount(w));
-      else this.seqs.forget(w.runId);
-      return { kind: "committed" };
     });
   }
 }

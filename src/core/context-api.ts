@@ -1,0 +1,151 @@
+// Deterministic: the workflow-facing side of a run's context: each `ctx` call has its arguments
+// checked and becomes an operation of the run (a step, a sleep, a wait) or a recorded value.
+import { checkedWait } from "./context-waits.js";
+import type { Duration } from "./duration.js";
+import { InvalidArgumentError } from "./errors.js";
+import type { JournalEntry } from "./journal.js";
+import type { Op, OpHost } from "./op.js";
+import type { RunPort } from "./run-port.js";
+import { encodeValue } from "./serialize.js";
+import { checkedSleep, runSleep, type WakeAt } from "./sleep-op.js";
+import { runStep } from "./step-op.js";
+import type {
+  ApprovalOptions,
+  ApprovalResult,
+  ReceivedEvent,
+  ReceivedSignal,
+  StepContext,
+  StepOptions,
+  TransactionalStepContext,
+  WaitForEventOptions,
+  WaitOptions,
+} from "./types.js";
+import { runWait, type WaitSpec } from "./wait-op.js";
+import { checkName } from "./workflow.js";
+
+/** Executes an operation live; `prior` is what the journal recorded of it so far. */
+export type OpRun = (
+  host: OpHost,
+  op: Op,
+  prior: readonly JournalEntry[] | undefined,
+) => Promise<void>;
+
+/** A value `ctx` records once and replays after. */
+export type ValueKind = "now" | "random" | "uuid";
+
+/**
+ * Most of `ctx` as the workflow code sees it (the run's context adds the rest, and declares
+ * it a `WorkflowContext`); the run's context supplies the operations beneath.
+ */
+export abstract class ContextApi {
+  abstract readonly port: RunPort;
+
+  /** Gives an operation its place in the run, then runs it live or hands it its journaled result. */
+  protected abstract operation<T>(
+    kind: "step" | "sleep" | "wait",
+    name: string,
+    run: OpRun,
+  ): Promise<T>;
+
+  /** The journaled value at the next position, or one made by `make` and journaled there. */
+  protected abstract recordValue(kind: ValueKind, make: () => number | string): number | string;
+
+  step<T>(
+    name: string,
+    fn:
+      | ((step: StepContext) => T | Promise<T>)
+      | ((step: TransactionalStepContext) => T | Promise<T>),
+    options: StepOptions<T> = {},
+  ): Promise<T> {
+    try {
+      checkName(name, "step name");
+      if (typeof fn !== "function")
+        throw new InvalidArgumentError(`step '${name}' needs a function`);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.operation<T>("step", name, (host, op, prior) =>
+      runStep(host, op, fn as (s: StepContext) => unknown, options as StepOptions<unknown>, prior),
+    );
+  }
+
+  sleep(name: string, duration: Duration): Promise<void> {
+    return this.sleepOp(name, () => checkedSleep.duration(name, duration));
+  }
+
+  sleepUntil(name: string, until: Date | number): Promise<void> {
+    return this.sleepOp(name, () => checkedSleep.until(name, until));
+  }
+
+  waitForEvent<T = unknown>(
+    name: string,
+    options: WaitForEventOptions<T>,
+  ): Promise<ReceivedEvent<T> | null> {
+    return this.waitOp(name, () =>
+      checkedWait.event(name, options, this.port.waitTimeoutMsDefault),
+    );
+  }
+
+  waitForSignal<T = unknown>(
+    name: string,
+    options: WaitOptions = {},
+  ): Promise<ReceivedSignal<T> | null> {
+    return this.waitOp(name, () =>
+      checkedWait.signal(name, options, this.port.waitTimeoutMsDefault),
+    );
+  }
+
+  approval(name: string, options: ApprovalOptions): Promise<ApprovalResult> {
+    return this.waitOp(name, () =>
+      checkedWait.approval(name, options, this.port.waitTimeoutMsDefault),
+    );
+  }
+
+  sendEvent(name: string, event: { name: string; data?: unknown }): Promise<{ id: string }> {
+    return this.step(
+      name,
+      async ({ idempotencyKey }: StepContext) => {
+        checkName(event.name, "event name");
+        const data = encodeValue(event.data, `event '${event.name}' data`);
+        await this.port.sendEvent({ id: idempotencyKey, name: event.name, data });
+        return { id: idempotencyKey };
+      },
+      { retries: 5 },
+    );
+  }
+
+  now(): number {
+    return this.recordValue("now", () => this.port.clock.now()) as number;
+  }
+
+  random(): number {
+    return this.recordValue("random", () => this.port.entropy()) as number;
+  }
+
+  uuid(): string {
+    return this.recordValue("uuid", () => this.port.uuid()) as string;
+  }
+
+  private waitOp<T>(name: string, check: () => WaitSpec): Promise<T> {
+    let spec: WaitSpec;
+    try {
+      checkName(name, "wait name");
+      spec = check();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.operation<T>("wait", name, (host, op, prior) => runWait(host, op, spec, prior));
+  }
+
+  private sleepOp(name: string, check: () => WakeAt): Promise<void> {
+    let wakeAt: WakeAt;
+    try {
+      wakeAt = check();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.operation<void>("sleep", name, (host, op, prior) =>
+      runSleep(host, op, wakeAt, prior),
+    );
+  }
+}

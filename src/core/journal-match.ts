@@ -1,0 +1,100 @@
+// Deterministic: matches the operations the code asks for with its journal: gives each its
+// position and key, finds what the journal recorded there, and reports where the two differ.
+import { callSite } from "./call-site.js";
+import { describeOp, type Divergence } from "./divergence.js";
+import { opKindOf, type History, type OpKind } from "./history.js";
+import type { JournalEntry } from "./journal.js";
+import type { Op } from "./op.js";
+import { decodeValue } from "./serialize.js";
+
+/** An operation given its place in the run. */
+export interface Claim {
+  readonly position: number;
+  readonly key: string;
+  /** What the journal recorded at this position (a replay), if anything. */
+  readonly prior: readonly JournalEntry[] | undefined;
+  /** Where the code made the call, when it is to be journaled. */
+  readonly site: string | null;
+}
+
+/** Positions and keys of a run's operations, checked against what its journal recorded. */
+export class JournalMatcher {
+  private position = 0;
+  private callCount = 0;
+  private readonly occurrences = new Map<string, number>();
+
+  constructor(
+    readonly history: History,
+    private readonly diverged: (divergence: Divergence) => void,
+  ) {}
+
+  /** Operations asked for so far. */
+  get calls(): number {
+    return this.callCount;
+  }
+
+  /** The position given last. */
+  get lastPosition(): number {
+    return this.position;
+  }
+
+  /** Assigns the next position to an operation and checks it against the journal. */
+  claim(kind: OpKind, name: string): Claim | null {
+    const position = ++this.position;
+    this.callCount++;
+    let key = name;
+    let occurrence = 0;
+    if (kind !== "value") {
+      occurrence = (this.occurrences.get(name) ?? 0) + 1;
+      this.occurrences.set(name, occurrence);
+      key = `${name}#${occurrence}`;
+    }
+    const prior = this.history.byPosition.get(position);
+    const recorded = prior?.[0];
+    // Where the code made the call, journaled with its first occurrence (a loop's later
+    // occurrences come from the same line, and capturing a stack is not free).
+    const site = prior === undefined && occurrence === 1 ? callSite() : null;
+    if (recorded !== undefined && (opKindOf(recorded.type) !== kind || recorded.key !== key)) {
+      this.diverged({ position, recorded, requested: describeOp(kind, key), site: callSite() });
+      return null;
+    }
+    return { position, key, prior, site };
+  }
+
+  /**
+   * At the end of the code: true (and the divergence reported) when the journal holds more,
+   * `pending` being the next journaled settlement not yet handed to the code.
+   */
+  endsEarly(pending: JournalEntry | undefined): boolean {
+    const lastPosition = this.history.lastPosition;
+    if (pending === undefined && lastPosition <= this.position) return false;
+    const at = pending?.position ?? lastPosition;
+    this.diverged({
+      position: at,
+      recorded: this.history.byPosition.get(at)?.[0],
+      requested: "the end of the workflow (it returned or threw)",
+      site: null,
+    });
+    return true;
+  }
+
+  /** The journal holds `entry` but the code stopped before asking for it. */
+  stalled(entry: JournalEntry): void {
+    if (entry.position === null) return;
+    this.diverged({
+      position: entry.position,
+      recorded: this.history.byPosition.get(entry.position)?.[0],
+      requested: "nothing: the code is waiting on something else and never asked for it",
+      site: null,
+    });
+  }
+}
+
+/** Hands `op` the result its journal recorded in `entry`. */
+export function settleFromJournal(op: Op, entry: JournalEntry): void {
+  const data = decodeValue(entry.data ?? "null") as { error?: unknown; result?: unknown } | null;
+  if (entry.type === "step_failed") op.reject(data?.error);
+  else if (entry.type === "step_succeeded" || entry.type === "wait_completed")
+    op.resolve(data?.result);
+  else op.resolve(undefined);
+}

@@ -1,0 +1,65 @@
+// Deterministic: a durable sleep: its wake-up time is journaled when it starts (a replay keeps
+// it), then the run waits in memory, or the host evicts it until then.
+import { parseDuration, type Duration } from "./duration.js";
+import { InvalidArgumentError } from "./errors.js";
+import type { JournalEntry } from "./journal.js";
+import type { Op, OpHost } from "./op.js";
+import { decodeValue } from "./serialize.js";
+import { checkName } from "./workflow.js";
+
+/** When a sleep that starts at `now` wakes. */
+export type WakeAt = (now: number) => number;
+
+/** Checks the arguments of `ctx.sleep` and `ctx.sleepUntil`; throws when they are invalid. */
+export const checkedSleep = {
+  duration(name: string, duration: Duration): WakeAt {
+    checkName(name, "sleep name");
+    const ms = parseDuration(duration, `sleep '${name}' duration`);
+    return (now) => now + ms;
+  },
+
+  until(name: string, until: Date | number): WakeAt {
+    const at = until instanceof Date ? until.getTime() : until;
+    checkName(name, "sleep name");
+    if (typeof at !== "number" || !Number.isFinite(at)) {
+      throw new InvalidArgumentError(
+        `sleepUntil '${name}' needs a valid Date or epoch milliseconds`,
+      );
+    }
+    return () => at;
+  },
+};
+
+/** Runs sleep `op` until it wakes, then hands it to the code. */
+export async function runSleep(
+  host: OpHost,
+  op: Op,
+  wakeAtFrom: WakeAt,
+  prior: readonly JournalEntry[] | undefined,
+): Promise<void> {
+  const started = prior?.find((e) => e.type === "sleep_started");
+  let wakeAt: number;
+  if (started !== undefined) {
+    wakeAt = (decodeValue(started.data ?? "{}") as { wakeAt: number }).wakeAt;
+  } else {
+    wakeAt = wakeAtFrom(host.port.clock.now());
+    const site = op.site === null ? "" : `,"site":${JSON.stringify(op.site)}`;
+    host.append({
+      type: "sleep_started",
+      at: host.port.clock.now(),
+      position: op.position,
+      key: op.key,
+      data: `{"wakeAt":${wakeAt}${site}}`,
+    });
+  }
+  await host.waitUntil(op.position, wakeAt);
+  if (!host.isCurrent(op)) return;
+  host.append({
+    type: "sleep_completed",
+    at: host.port.clock.now(),
+    position: op.position,
+    key: op.key,
+    data: null,
+  });
+  host.settleLive(op, () => op.resolve(undefined));
+}

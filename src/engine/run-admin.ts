@@ -1,0 +1,71 @@
+// Changing a run from outside: cancelling it, and making a paused run runnable again. The
+// store decides; this engine's worker is told when it executes the run, else woken.
+import type { Clock } from "../core/clock.js";
+import { InvalidArgumentError, RunCancelledError, RunNotFoundError } from "../core/errors.js";
+import type { NewEntry } from "../core/journal.js";
+import { encodeValue } from "../core/serialize.js";
+import type { Store } from "../store/store.js";
+import type { RunExit } from "../worker/run-host.js";
+import type { Worker } from "../worker/worker.js";
+import { toRunInfo, type RunInfo } from "./views.js";
+
+/** The parts of an engine changing a run needs. */
+export interface AdminParts {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly worker: Worker | null;
+}
+
+/**
+ * Cancels the run, or asks whoever executes it to; a run that ended is returned unchanged.
+ * `exited` hears of a run the store cancelled at once (no worker was executing it).
+ */
+export async function cancelRun(
+  parts: AdminParts,
+  runId: string,
+  reason: string,
+  exited: (runId: string, exit: RunExit) => void,
+): Promise<RunInfo> {
+  const error = encodeValue(
+    new RunCancelledError(`run ${runId} was cancelled: ${reason}`),
+    "cancel error",
+  );
+  const entry: NewEntry = {
+    type: "run_cancelled",
+    at: parts.clock.now(),
+    position: null,
+    key: null,
+    data: JSON.stringify({ reason }),
+  };
+  const cancellation = { reason, kind: "cancelled" as const };
+  const result = await parts.store.cancel(runId, { cancellation, entry, error }, parts.clock.now());
+  if (result.kind === "not_found")
+    throw new RunNotFoundError(`cannot cancel: no run has the id '${runId}'`);
+  if (result.kind === "requested") {
+    if (parts.worker?.holds(runId) === true) parts.worker.cancelLocal(runId, cancellation);
+    else parts.worker?.kick();
+  }
+  if (result.kind === "cancelled") exited(runId, { kind: "left" });
+  return toRunInfo(result.run);
+}
+
+/** Makes the paused run runnable again; throws when it is not paused. */
+export async function resumeRun(parts: AdminParts, runId: string): Promise<RunInfo> {
+  const entry: NewEntry = {
+    type: "run_resumed",
+    at: parts.clock.now(),
+    position: null,
+    key: null,
+    data: JSON.stringify({ by: "request" }),
+  };
+  const result = await parts.store.resume(runId, entry, parts.clock.now());
+  if (result.kind === "not_found")
+    throw new RunNotFoundError(`cannot resume: no run has the id '${runId}'`);
+  if (result.kind === "not_paused") {
+    throw new InvalidArgumentError(
+      `run ${runId} is ${result.run.status}, not paused; only paused runs can be resumed`,
+    );
+  }
+  parts.worker?.kick();
+  return toRunInfo(result.run);
+}

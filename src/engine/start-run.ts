@@ -1,0 +1,116 @@
+// Starting a run: its id, input and priority checked, and the run created with its first entry;
+// claimed at once when this engine's worker can execute it.
+import type { Clock } from "../core/clock.js";
+import { parseDuration } from "../core/duration.js";
+import { InputValidationError, InvalidArgumentError, RunIdConflictError } from "../core/errors.js";
+import { concurrencyKeyOf, priorityOf } from "../core/flow-control.js";
+import type { NewEntry } from "../core/journal.js";
+import { PRIORITY_DEFAULT, RUN_ID_LENGTH_MAX } from "../core/limits.js";
+import type { RunLimits } from "../core/run-port.js";
+import { validate } from "../core/schema.js";
+import { checkPayloadSize, encodeValue } from "../core/serialize.js";
+import type { Workflow } from "../core/workflow.js";
+import type { Committer } from "../worker/committer.js";
+import { newRunId } from "../worker/ids.js";
+import type { Worker } from "../worker/worker.js";
+import type { AnyWorkflow } from "./options.js";
+
+/** Options of `engine.start`. */
+export interface StartOptions {
+  /** The run's id: an idempotency key. A second start with the same id returns the same run. */
+  id?: string;
+  /** Claimed before runs of lower priority (from -1,000 to 1,000). Default: the workflow's, else 0. */
+  priority?: number;
+}
+
+/** The parts of an engine starting a run needs. */
+export interface StartParts {
+  readonly clock: Clock;
+  readonly limits: RunLimits;
+  readonly committer: Committer;
+  readonly worker: Worker | null;
+  readonly workflows: ReadonlyMap<string, AnyWorkflow>;
+}
+
+/** Creates a run of `wf` (or finds the one with the id); throws when the id is another's. */
+export async function startRun(
+  parts: StartParts,
+  wf: Workflow<unknown, unknown>,
+  input: unknown,
+  options: StartOptions,
+): Promise<{ id: string; created: boolean }> {
+  const id = options.id ?? newRunId(parts.clock.now());
+  if (typeof id !== "string" || id.length === 0 || id.length > RUN_ID_LENGTH_MAX) {
+    throw new InvalidArgumentError(
+      `run id must be a non-empty string of at most ${RUN_ID_LENGTH_MAX} characters`,
+    );
+  }
+  const value = await checkedInput(wf, input);
+  const priority = priorityOf(
+    options.priority,
+    wf.options.priority ?? PRIORITY_DEFAULT,
+    "start priority",
+  );
+  const concurrencyKey = concurrencyKeyOf(wf.options.concurrency, value, wf.name);
+  const what = `input of workflow '${wf.name}'`;
+  const encoded = encodeValue(value, what);
+  checkPayloadSize(encoded, parts.limits.payloadBytesMax, what);
+  const started: NewEntry = {
+    type: "run_started",
+    at: parts.clock.now(),
+    position: null,
+    key: null,
+    data: JSON.stringify({ workflow: wf.name, version: wf.options.version ?? null }),
+  };
+  const claim = claimOf(parts, wf, concurrencyKey);
+  const result = await parts.committer.create({
+    id,
+    workflow: wf.name,
+    version: wf.options.version ?? null,
+    input: encoded,
+    started,
+    claim,
+    priority,
+    concurrencyKey,
+    deadlineAt:
+      wf.options.ttl === undefined
+        ? null
+        : parts.clock.now() + parseDuration(wf.options.ttl, "ttl"),
+  });
+  if (!result.created && result.run.workflow !== wf.name) {
+    throw new RunIdConflictError(
+      `run id '${id}' already belongs to a run of workflow '${result.run.workflow}', not '${wf.name}'; choose another id`,
+    );
+  }
+  if (result.created && claim !== null) parts.worker?.adoptNew(result.run, started);
+  else if (result.created) parts.worker?.kick();
+  return { id, created: result.created };
+}
+
+/** The input as the workflow's schema returns it; throws when it fails the schema. */
+async function checkedInput(wf: Workflow<unknown, unknown>, input: unknown): Promise<unknown> {
+  if (wf.options.input === undefined) return input;
+  const checked = await validate(wf.options.input, input);
+  if (!checked.ok)
+    throw new InputValidationError(
+      `input of workflow '${wf.name}' fails its schema: ${checked.issues}; nothing was started`,
+    );
+  return checked.value;
+}
+
+/** This engine's claim on the new run, when its worker can execute it now. */
+function claimOf(
+  parts: StartParts,
+  wf: Workflow<unknown, unknown>,
+  concurrencyKey: string | null,
+): { workerId: string; leaseMs: number } | null {
+  // A limited run is claimed like any other, so that its limit is counted across workers.
+  const canRun =
+    parts.worker !== null &&
+    parts.worker.capacity > 0 &&
+    parts.workflows.get(wf.name) === wf &&
+    concurrencyKey === null;
+  return canRun && parts.worker !== null
+    ? { workerId: parts.worker.settings.workerId, leaseMs: parts.worker.settings.leaseMs }
+    : null;
+}
