@@ -17,10 +17,11 @@ import type {
 
 /** What the committer tells its worker about runs whose writes did not land. */
 export interface CommitterEvents {
-  /** A write was refused: the run's epoch moved on (cancelled, or taken by another worker). */
-  fenced(runId: string): void;
-  /** The store failed while committing the run's entries. */
-  failed(runId: string, error: Error): void;
+  /** A write under `epoch` was refused: the run's epoch moved on (cancelled, or taken by
+   * another worker, or by this one again). */
+  fenced(runId: string, epoch: number): void;
+  /** The store failed while committing the run's entries written under `epoch`. */
+  failed(runId: string, epoch: number, error: Error): void;
   /** Output-stream parts of the run were committed (readers may look). */
   streamed?(runId: string): void;
 }
@@ -164,7 +165,7 @@ export class Committer {
       return result;
     } catch (e) {
       if (thrown === null) {
-        this.events.failed(runId, e instanceof Error ? e : new Error(String(e)));
+        this.events.failed(runId, epoch, e instanceof Error ? e : new Error(String(e)));
         return { kind: "failed" };
       }
       const back = this.queue(runId, epoch);
@@ -280,7 +281,7 @@ export class Committer {
       for (const c of creates) c.reject(error);
       writes.forEach((w, i) => {
         queues[i]?.updated?.reject(error);
-        this.events.failed(w.runId, error);
+        this.events.failed(w.runId, w.epoch, error);
       });
     } finally {
       for (const w of writes)
@@ -294,7 +295,7 @@ export class Committer {
       for (const w of q.waiters) w();
       if (q.chunks.length > 0) this.events.streamed?.(runId);
     } else {
-      this.events.fenced(runId);
+      this.events.fenced(runId, q.epoch);
     }
   }
 }

@@ -59,7 +59,7 @@ export interface HostServices {
   /** Reserves units of a rate limit in the store. */
   reserve(limit: RateLimit): Promise<RateGrant>;
   /** The store failed for this run outside a commit: it is lost here and handed back. */
-  storeFailed(runId: string, error: Error): void;
+  storeFailed(runId: string, epoch: number, error: Error): void;
   /** An event sent from a run (or a decision) ended these waits. */
   woke(refs: readonly WaitRef[]): void;
 }
@@ -141,7 +141,11 @@ export class RunHost implements RunPort {
     try {
       grant = await this.services.reserve(limit);
     } catch (e) {
-      this.services.storeFailed(this.runId, e instanceof Error ? e : new Error(String(e)));
+      this.services.storeFailed(
+        this.runId,
+        this.epoch,
+        e instanceof Error ? e : new Error(String(e)),
+      );
       return new Promise<never>(() => {});
     }
     const waitMs = grant.waitMs;

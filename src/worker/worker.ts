@@ -73,15 +73,16 @@ export class Worker {
     private readonly events: WorkerEvents,
   ) {
     this.committer = new Committer(store, clock, {
-      fenced: (runId) =>
+      fenced: (runId, epoch) =>
         this.leaseLost(
           runId,
+          epoch,
           new LeaseLostError(
             `run ${runId} was taken over or cancelled; worker ${settings.workerId} stops ` +
               "executing it, and its late writes were refused",
           ),
         ),
-      failed: (runId, error) => this.storeFailed(runId, error),
+      failed: (runId, epoch, error) => this.storeFailed(runId, epoch, error),
       streamed: (runId) => events.streamed?.(runId),
     });
     for (const [name, wf] of workflows) {
@@ -101,7 +102,17 @@ export class Worker {
   async start(): Promise<void> {
     await this.starters.open();
     this.unwatch = this.store.watch?.((wake) => this.onWake(wake)) ?? null;
-    this.loopDone = this.loop();
+    // Take back this worker id's unfinished runs before the engine starts any: a run started
+    // here must never look like one this worker left behind. If the store fails now, the loop
+    // tries again (and a run claimed twice here goes on under its newer epoch).
+    let recovered = false;
+    try {
+      await this.claimOnce(true);
+      recovered = true;
+    } catch {
+      // The loop reports store failures and backs off.
+    }
+    this.loopDone = this.loop(!recovered);
     const beat = Math.max(250, Math.floor(this.settings.leaseMs / 3));
     this.heartbeat = setInterval(() => void this.renewLeases(), beat);
     this.heartbeat.unref();
@@ -182,8 +193,8 @@ export class Worker {
     await this.committer.flushAll();
   }
 
-  private async loop(): Promise<void> {
-    let recovering = true;
+  private async loop(recoveringFirst: boolean): Promise<void> {
+    let recovering = recoveringFirst;
     while (!this.closing) {
       let full = false;
       try {
@@ -213,20 +224,22 @@ export class Worker {
   }
 
   /** A run's commit or a store call for it failed: stop it here and hand it back later. */
-  private storeFailed(runId: string, error: Error): void {
+  private storeFailed(runId: string, epoch: number, error: Error): void {
+    // Only the run as it was held then: it may have been claimed again here since.
+    const host = this.hosts.get(runId);
+    if (host === undefined || host.epoch !== epoch) return;
     this.events.warn(
       `run ${runId}: the store failed (${error.message}); it stops here and is handed back`,
     );
-    const host = this.hosts.get(runId);
-    if (host === undefined) return;
     this.orphans.set(runId, host.epoch);
     host.lose(error);
   }
 
-  /** Another worker took the run (or it was cancelled): stop it here, writing nothing. */
-  private leaseLost(runId: string, error: LeaseLostError): void {
+  /** Another worker took the run (or it was cancelled): stop it here, writing nothing. Only
+   * the lease of `epoch` is lost: a newer claim of the run by this worker carries on. */
+  private leaseLost(runId: string, epoch: number, error: LeaseLostError): void {
     const host = this.hosts.get(runId);
-    if (host === undefined) return;
+    if (host === undefined || host.epoch !== epoch) return;
     this.events.warn(`${error.message} [${error.code}]`);
     host.lose(error);
   }
@@ -363,7 +376,7 @@ export class Worker {
         },
         evicted: (_runId, wakeAt) => this.noteWake(wakeAt),
         reserve: (limit) => this.store.acquireRate({ ...limit, now: this.clock.now() }),
-        storeFailed: (runId, error) => this.storeFailed(runId, error),
+        storeFailed: (runId, epoch, error) => this.storeFailed(runId, epoch, error),
       },
       workflow,
       run,
@@ -405,9 +418,11 @@ export class Worker {
       for (const runId of lost) {
         // The run may have been dropped and claimed again while the heartbeat was on its way:
         // only the lease it asked about is lost.
-        if (this.hosts.get(runId)?.epoch !== sent.get(runId)) continue;
+        const epoch = sent.get(runId);
+        if (epoch === undefined) continue;
         this.leaseLost(
           runId,
+          epoch,
           new LeaseLostError(
             `worker ${this.settings.workerId} lost its lease on run ${runId}; it stops executing it`,
           ),

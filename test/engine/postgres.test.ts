@@ -4,8 +4,10 @@
 // waiting for a poll (the poll interval is set to an hour).
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { workflow } from "endure";
-import { eventually } from "../helpers.js";
+import { createEngine, workflow } from "endure";
+import { postgresStore } from "endure/postgres";
+import type { ClaimRequest, CommitBatch } from "../../src/store/store.js";
+import { eventually, onCleanup } from "../helpers.js";
 import { freshDatabase, postgresEngine } from "../support/postgres.js";
 
 const steps = workflow("steps", async (ctx, input: { n: number }) => {
@@ -107,5 +109,44 @@ describe("the engine on PostgreSQL", () => {
     expect(info.output).toBe(3);
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(await run.result()).toBe(3);
+  });
+
+  it("never takes a run it just started for one its own worker left behind", async () => {
+    // A worker's first claim takes back the runs its id held before (a restart). Here that
+    // claim is held back until a run has been created: it must still not take that run, which
+    // would then lose its lease to its own worker.
+    const store = postgresStore(await freshDatabase());
+    let created: () => void = () => {};
+    const createdOnce = new Promise<void>((resolve) => (created = resolve));
+    let firstClaim = true;
+    const slowed = new Proxy(store, {
+      get(target, prop) {
+        if (prop === "commit") {
+          return async (batch: CommitBatch) => {
+            const result = await target.commit(batch);
+            if (batch.creates.length > 0) created();
+            return result;
+          };
+        }
+        if (prop === "claim") {
+          return async (request: ClaimRequest) => {
+            if (firstClaim) {
+              firstClaim = false;
+              await Promise.race([createdOnce, new Promise((r) => setTimeout(r, 500))]);
+            }
+            return target.claim(request);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === "function" ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    const engine = await createEngine({ store: slowed, workflows: [steps], logger: { warn() {} } });
+    onCleanup(() => engine.close());
+    const run = await engine.start(steps, { n: 3 }, { id: "fresh" });
+    expect(await run.result()).toBe(6);
+    const types = (await engine.journal("fresh")).map((e) => e.type);
+    expect(types).not.toContain("run_recovered");
+    expect(types.filter((t) => t === "step_succeeded")).toHaveLength(3);
   });
 });
