@@ -31,6 +31,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_by_status ON runs (status, wake_at);
   CREATE INDEX runs_by_created ON runs (created_at, id);
   CREATE INDEX runs_by_workflow ON runs (workflow, created_at, id);
+  -- A rowid table with its key as an index, not WITHOUT ROWID: many runs append at once, and
+  -- appending rows at the table's end keeps each group commit's dirty pages (and WAL) few.
   CREATE TABLE journal (
     run_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -42,7 +44,7 @@ export const MIGRATIONS: readonly string[] = [
     started_at INTEGER,
     started_data TEXT,
     PRIMARY KEY (run_id, seq)
-  ) WITHOUT ROWID;
+  );
   `,
   // 2: events, waits, signals, approvals; cancellation requests and deadlines on runs.
   `
