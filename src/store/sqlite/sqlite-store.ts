@@ -20,32 +20,25 @@ import type {
   ClaimRequest,
   CommitBatch,
   CommitResult,
-  CreateResult,
   RateGrant,
   RateRequest,
   ResumeResult,
   RunFilter,
   RunPage,
   RunRecord,
-  RunWrite,
   Store,
   WriteResult,
 } from "../store.js";
-import {
-  fullSlots,
-  pickWithinLimits,
-  reserveUnits,
-  slotOf,
-  type ClaimCandidate,
-} from "../flow-control.js";
+import { reserveUnits } from "../flow-control.js";
 import { storeError } from "./errors.js";
 import { openDatabase } from "./open.js";
 import { forgetWorker, ownerAlive, rememberWorker } from "./owner-liveness.js";
 import { createStatements, type Statements } from "./statements.js";
 import { createSqlTransaction } from "./sql-transaction.js";
 import { SqliteOutputStream } from "./output-stream.js";
+import { claimRuns } from "./claim.js";
+import { SqliteJournalWriter } from "./journal-writer.js";
 import type { StoredChunk } from "../stream.js";
-import { EpochCache } from "../epoch-cache.js";
 import {
   cursorOf,
   parseCursor,
@@ -93,11 +86,7 @@ export class SqliteStore implements Store {
   private lock: Promise<void> = Promise.resolve();
   private locked = false;
   private readonly workers = new Set<string>();
-  /**
-   * Last journal sequence number of runs this store writes under a lease, with the epoch it
-   * holds: while that epoch holds, no one else appends to the run, so no lookup is needed.
-   */
-  private readonly lastSeqs = new EpochCache();
+  private journal!: SqliteJournalWriter;
 
   constructor(
     readonly path: string,
@@ -133,6 +122,9 @@ export class SqliteStore implements Store {
     this.st = createStatements(writer, reader);
     this.streams = new SqliteOutputStream(writer, reader, this.options.streamPartsMax);
     this.waits = createSqliteWaits(writer);
+    this.journal = new SqliteJournalWriter(this.st, this.streams, this.waits, (w) =>
+      this.remember(w),
+    );
     this.inTransaction = writer.transaction((fn: () => unknown) => fn());
     return Promise.resolve();
   }
@@ -150,11 +142,10 @@ export class SqliteStore implements Store {
   commit(batch: CommitBatch): Promise<CommitResult> {
     return this.exclusive(() => {
       try {
-        return this.writeTx("committing", () => this.commitSync(batch));
+        return this.writeTx("committing", () => this.journal.commit(batch));
       } catch (e) {
         // Rolled back: the cached sequence numbers may be ahead of the file.
-        this.lastSeqs.forget();
-        this.streams.forget();
+        this.journal.forget();
         throw e;
       }
     });
@@ -172,22 +163,22 @@ export class SqliteStore implements Store {
       this.run("starting a transactional step", () => db.exec("BEGIN IMMEDIATE"));
       const { tx, end } = createSqlTransaction(db);
       try {
-        if (!this.fenceHolds(runId, epoch)) {
+        if (!this.journal.fenceHolds(runId, epoch)) {
           end();
           db.exec("ROLLBACK");
           return { kind: "fenced" } as const;
         }
-        this.insertEntries(runId, before, epoch);
+        this.journal.insertEntries(runId, before, epoch);
         const entries = await body(tx);
         end();
-        this.insertEntries(runId, entries, epoch);
+        this.journal.insertEntries(runId, entries, epoch);
         this.st.touch.run(now, runId);
         this.run("committing a transactional step", () => db.exec("COMMIT"));
         return { kind: "committed" } as const;
       } catch (e) {
         end();
         if (db.inTransaction) db.exec("ROLLBACK");
-        this.lastSeqs.forget(runId);
+        this.journal.forget(runId);
         throw e;
       }
     });
@@ -195,7 +186,7 @@ export class SqliteStore implements Store {
 
   claim(request: ClaimRequest): Promise<ClaimedRun[]> {
     this.remember(request.workerId);
-    return this.exclusive(() => this.writeTx("claiming runs", () => this.claimSync(request)));
+    return this.exclusive(() => this.writeTx("claiming runs", () => claimRuns(this.st, request)));
   }
 
   heartbeat(
@@ -265,7 +256,7 @@ export class SqliteStore implements Store {
         if (row.status === "paused") {
           // A paused run cannot replay to run its cleanup: it ends here.
           this.st.cancelRun.run({ error: request.error, now, id: runId });
-          this.insertEntries(runId, [request.entry]);
+          this.journal.insertEntries(runId, [request.entry]);
           this.waits.cancelAll(runId, now);
           return { kind: "cancelled", run: toRecord(this.st.getRun.get(runId) as RunRow) };
         }
@@ -417,7 +408,7 @@ export class SqliteStore implements Store {
         if (row === undefined) return { kind: "not_found" };
         if (row.status !== "paused") return { kind: "not_paused", run: toRecord(row) };
         this.st.resumeRun.run(now, runId);
-        this.insertEntries(runId, [entry]);
+        this.journal.insertEntries(runId, [entry]);
         return { kind: "resumed", run: toRecord(this.st.getRun.get(runId) as RunRow) };
       }),
     );
@@ -452,222 +443,6 @@ export class SqliteStore implements Store {
     if (this.workers.has(workerId)) return;
     this.workers.add(workerId);
     rememberWorker(workerId);
-  }
-
-  private commitSync(batch: CommitBatch): CommitResult {
-    const creates: CreateResult[] = [];
-    for (const c of batch.creates) {
-      if (c.claim !== null) this.remember(c.claim.workerId);
-      const existing = this.st.getRun.get(c.id) as RunRow | undefined;
-      if (existing !== undefined) {
-        creates.push({ created: false, run: toRecord(existing) });
-        continue;
-      }
-      const claimed = c.claim !== null;
-      const row: RunRow = {
-        id: c.id,
-        workflow: c.workflow,
-        version: c.version,
-        status: claimed ? "running" : "pending",
-        input: c.input,
-        output: null,
-        error: null,
-        paused_reason: null,
-        created_at: batch.now,
-        updated_at: batch.now,
-        ended_at: null,
-        wake_at: null,
-        owner: c.claim?.workerId ?? null,
-        epoch: claimed ? 1 : 0,
-        recoveries: 0,
-        priority: c.priority,
-        concurrency_key: c.concurrencyKey,
-        input_tokens: 0,
-        output_tokens: 0,
-        cost_usd: 0,
-        metered_calls: 0,
-        cancel_requested: null,
-        deadline_at: c.deadlineAt,
-      };
-      this.st.insertRun.run({
-        ...row,
-        owner_pid: claimed ? process.pid : null,
-        lease_expires_at: claimed ? batch.now + (c.claim?.leaseMs ?? 0) : null,
-      });
-      this.insertEntries(c.id, [c.started]);
-      creates.push({ created: true, run: toRecord(row) });
-    }
-    const holding = this.holdingEpochs(batch.writes);
-    const writes = batch.writes.map((w) =>
-      this.applyWrite(w, batch.now, holding.get(w.runId) === w.epoch),
-    );
-    return { creates, writes };
-  }
-
-  /** Epochs of the written runs that are running, in one query for the whole batch. */
-  private holdingEpochs(writes: readonly RunWrite[]): Map<string, number> {
-    const epochs = new Map<string, number>();
-    if (writes.length === 0) return epochs;
-    if (writes.length === 1) {
-      const w = writes[0] as RunWrite;
-      if (this.fenceHolds(w.runId, w.epoch)) epochs.set(w.runId, w.epoch);
-      return epochs;
-    }
-    const rows = this.st.fenceMany.all(JSON.stringify(writes.map((w) => w.runId))) as Array<{
-      id: string;
-      epoch: number;
-    }>;
-    for (const row of rows) epochs.set(row.id, row.epoch);
-    return epochs;
-  }
-
-  private applyWrite(w: RunWrite, now: number, holds: boolean): WriteResult {
-    if (!holds) {
-      this.lastSeqs.forget(w.runId);
-      this.streams.forget(w.runId);
-      return { kind: "fenced" };
-    }
-    this.insertEntries(w.runId, w.entries, w.epoch);
-    if (w.chunks !== undefined) this.streams.append(w.runId, w.chunks, w.epoch);
-    if (w.waits !== undefined && w.waits.length > 0) this.waits.create(w.runId, w.waits, now);
-    const u = w.update;
-    if (u === null) return { kind: "committed" };
-    this.lastSeqs.forget(w.runId);
-    this.streams.forget(w.runId);
-    switch (u.status) {
-      case "cancelled":
-      case "timed_out":
-        this.st.finishRun.run({ status: u.status, output: null, error: u.error, now, id: w.runId });
-        break;
-      case "completed":
-        this.st.finishRun.run({
-          status: "completed",
-          output: u.output,
-          error: null,
-          now,
-          id: w.runId,
-        });
-        break;
-      case "failed":
-        this.st.finishRun.run({ status: "failed", output: null, error: u.error, now, id: w.runId });
-        break;
-      case "paused":
-        this.st.pauseRun.run(u.reason, now, w.runId);
-        break;
-      case "waiting": {
-        // A wait that ended while the run was being suspended must not sleep through it.
-        const row = this.st.fence.get(w.runId) as { cancel_requested: string | null };
-        const wake = row.cancel_requested !== null || this.waits.hasUndelivered(w.runId);
-        this.st.releaseRun.run(wake ? "pending" : "waiting", wake ? null : u.wakeAt, now, w.runId);
-        break;
-      }
-      case "pending":
-        this.st.releaseRun.run("pending", null, now, w.runId);
-        break;
-    }
-    return { kind: "committed" };
-  }
-
-  private claimSync(r: ClaimRequest): ClaimedRun[] {
-    const running = new Map<string, number>();
-    const limited = r.workflows.filter((w) => r.concurrency[w] !== undefined);
-    if (limited.length > 0) {
-      const counts = this.st.runningByKey.all(JSON.stringify(limited)) as Array<{
-        workflow: string;
-        key: string;
-        n: number;
-      }>;
-      for (const c of counts) running.set(slotOf(c.workflow, c.key), c.n);
-    }
-    const args = {
-      workflows: JSON.stringify(r.workflows),
-      me: r.workerId,
-      now: r.now,
-      limit: r.limit,
-      full: JSON.stringify(fullSlots(running, r)),
-    };
-    type Row = Omit<ClaimCandidate, "takeover"> & { priority?: number; ord?: number };
-    const all = (st: Database.Statement, takeover: boolean): Array<Row & ClaimCandidate> =>
-      (st.all(args) as Row[]).map((row) => ({ ...row, takeover }));
-    const runnable = [...all(this.st.claimPending, false), ...all(this.st.claimDue, false)].sort(
-      (a, b) => (b.priority ?? 0) - (a.priority ?? 0) || (a.ord ?? 0) - (b.ord ?? 0),
-    );
-    const candidates = [
-      ...(r.recovering ? all(this.st.claimOwn, true) : []),
-      ...all(this.st.claimOrphaned, true),
-      ...runnable,
-      ...(r.recovering ? all(this.st.claimDiverged, false) : []),
-    ];
-    const found = pickWithinLimits(candidates, r, running);
-    const lease = r.now + r.leaseMs;
-    return found.map(({ id, takeover }) => {
-      let recoveries = 0;
-      let mark = (this.st.runRow.get(id) as { progress_mark: number; recoveries: number }) ?? {
-        progress_mark: 0,
-        recoveries: 0,
-      };
-      if (takeover) {
-        const progress = (this.st.progress.get(id) as { p: number | null }).p ?? 0;
-        recoveries = progress > mark.progress_mark ? 1 : mark.recoveries + 1;
-        mark = { progress_mark: progress, recoveries };
-      }
-      const row = this.st.claimRun.get({
-        id,
-        me: r.workerId,
-        pid: process.pid,
-        lease,
-        now: r.now,
-        recoveries,
-        mark: mark.progress_mark,
-      }) as RunRow;
-      return { run: toRecord(row), takeover };
-    });
-  }
-
-  private fenceHolds(runId: string, epoch: number): boolean {
-    const row = this.st.fence.get(runId) as { epoch: number; status: string } | undefined;
-    return row !== undefined && row.epoch === epoch && row.status === "running";
-  }
-
-  /** Appends entries to a run's journal, numbering them after its last one. */
-  private insertEntries(runId: string, entries: readonly NewEntry[], epoch?: number): void {
-    if (entries.length === 0) return;
-    let seq =
-      (epoch === undefined ? null : this.lastSeqs.get(runId, epoch)) ??
-      (this.st.lastSeq.get(runId) as { s: number }).s;
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i] as NewEntry;
-      const next = entries[i + 1];
-      if (
-        e.type === "step_attempt_started" &&
-        next?.type === "step_succeeded" &&
-        next.position === e.position
-      ) {
-        // A step's start and its result, committed together, share one row: half the b-tree
-        // inserts of a group commit. readJournal gives back both entries.
-        this.st.insertStep.run(
-          runId,
-          ++seq,
-          next.at,
-          next.position,
-          next.key,
-          next.data,
-          e.at,
-          e.data,
-        );
-        this.addUsage(runId, next);
-        i++;
-      } else {
-        this.st.insertEntry.run(runId, ++seq, e.type, e.at, e.position, e.key, e.data);
-        this.addUsage(runId, e);
-      }
-    }
-    if (epoch !== undefined) this.lastSeqs.set(runId, epoch, seq);
-  }
-
-  private addUsage(runId: string, e: NewEntry): void {
-    const u = e.usage;
-    if (u !== undefined) this.st.addUsage.run(u.inputTokens, u.outputTokens, u.costUsd, runId);
   }
 
   private database(): Database.Database {

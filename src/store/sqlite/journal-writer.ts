@@ -1,0 +1,195 @@
+// Writing journals on SQLite: group commits (run creations, fenced appends, status changes,
+// output-stream parts and usage totals) and the numbering of journal rows. Called inside the
+// store's write transactions.
+import type { NewEntry } from "../../core/journal.js";
+import type { CommitBatch, CommitResult, CreateResult, RunWrite, WriteResult } from "../store.js";
+import { EpochCache } from "../epoch-cache.js";
+import { toRunRecord as toRecord, type RunRow } from "../sql-rows.js";
+import type { SqliteOutputStream } from "./output-stream.js";
+import type { Statements } from "./statements.js";
+import type { SqliteWaits } from "./sqlite-waits.js";
+
+/** Appends to journals and applies the writes of group commits. */
+export class SqliteJournalWriter {
+  /**
+   * Last journal sequence number of runs this store writes under a lease, with the epoch it
+   * holds: while that epoch holds, no one else appends to the run, so no lookup is needed.
+   */
+  private readonly lastSeqs = new EpochCache();
+
+  constructor(
+    private readonly st: Statements,
+    private readonly streams: SqliteOutputStream,
+    private readonly waits: SqliteWaits,
+    /** Notes a worker id that holds leases in this process (for takeover of dead owners). */
+    private readonly remember: (workerId: string) => void,
+  ) {}
+
+  /** Forgets cached sequence numbers: a transaction rolled back, or the run changed hands. */
+  forget(runId?: string): void {
+    this.lastSeqs.forget(runId);
+    this.streams.forget(runId);
+  }
+
+  /** Creates and writes a batch; call inside a write transaction. */
+  commit(batch: CommitBatch): CommitResult {
+    const creates: CreateResult[] = [];
+    for (const c of batch.creates) {
+      if (c.claim !== null) this.remember(c.claim.workerId);
+      const existing = this.st.getRun.get(c.id) as RunRow | undefined;
+      if (existing !== undefined) {
+        creates.push({ created: false, run: toRecord(existing) });
+        continue;
+      }
+      const claimed = c.claim !== null;
+      const row: RunRow = {
+        id: c.id,
+        workflow: c.workflow,
+        version: c.version,
+        status: claimed ? "running" : "pending",
+        input: c.input,
+        output: null,
+        error: null,
+        paused_reason: null,
+        created_at: batch.now,
+        updated_at: batch.now,
+        ended_at: null,
+        wake_at: null,
+        owner: c.claim?.workerId ?? null,
+        epoch: claimed ? 1 : 0,
+        recoveries: 0,
+        priority: c.priority,
+        concurrency_key: c.concurrencyKey,
+        input_tokens: 0,
+        output_tokens: 0,
+        cost_usd: 0,
+        metered_calls: 0,
+        cancel_requested: null,
+        deadline_at: c.deadlineAt,
+      };
+      this.st.insertRun.run({
+        ...row,
+        owner_pid: claimed ? process.pid : null,
+        lease_expires_at: claimed ? batch.now + (c.claim?.leaseMs ?? 0) : null,
+      });
+      this.insertEntries(c.id, [c.started]);
+      creates.push({ created: true, run: toRecord(row) });
+    }
+    const holding = this.holdingEpochs(batch.writes);
+    const writes = batch.writes.map((w) =>
+      this.applyWrite(w, batch.now, holding.get(w.runId) === w.epoch),
+    );
+    return { creates, writes };
+  }
+
+  /** Epochs of the written runs that are running, in one query for the whole batch. */
+  private holdingEpochs(writes: readonly RunWrite[]): Map<string, number> {
+    const epochs = new Map<string, number>();
+    if (writes.length === 0) return epochs;
+    if (writes.length === 1) {
+      const w = writes[0] as RunWrite;
+      if (this.fenceHolds(w.runId, w.epoch)) epochs.set(w.runId, w.epoch);
+      return epochs;
+    }
+    const rows = this.st.fenceMany.all(JSON.stringify(writes.map((w) => w.runId))) as Array<{
+      id: string;
+      epoch: number;
+    }>;
+    for (const row of rows) epochs.set(row.id, row.epoch);
+    return epochs;
+  }
+
+  private applyWrite(w: RunWrite, now: number, holds: boolean): WriteResult {
+    if (!holds) {
+      this.lastSeqs.forget(w.runId);
+      this.streams.forget(w.runId);
+      return { kind: "fenced" };
+    }
+    this.insertEntries(w.runId, w.entries, w.epoch);
+    if (w.chunks !== undefined) this.streams.append(w.runId, w.chunks, w.epoch);
+    if (w.waits !== undefined && w.waits.length > 0) this.waits.create(w.runId, w.waits, now);
+    const u = w.update;
+    if (u === null) return { kind: "committed" };
+    this.lastSeqs.forget(w.runId);
+    this.streams.forget(w.runId);
+    switch (u.status) {
+      case "cancelled":
+      case "timed_out":
+        this.st.finishRun.run({ status: u.status, output: null, error: u.error, now, id: w.runId });
+        break;
+      case "completed":
+        this.st.finishRun.run({
+          status: "completed",
+          output: u.output,
+          error: null,
+          now,
+          id: w.runId,
+        });
+        break;
+      case "failed":
+        this.st.finishRun.run({ status: "failed", output: null, error: u.error, now, id: w.runId });
+        break;
+      case "paused":
+        this.st.pauseRun.run(u.reason, now, w.runId);
+        break;
+      case "waiting": {
+        // A wait that ended while the run was being suspended must not sleep through it.
+        const row = this.st.fence.get(w.runId) as { cancel_requested: string | null };
+        const wake = row.cancel_requested !== null || this.waits.hasUndelivered(w.runId);
+        this.st.releaseRun.run(wake ? "pending" : "waiting", wake ? null : u.wakeAt, now, w.runId);
+        break;
+      }
+      case "pending":
+        this.st.releaseRun.run("pending", null, now, w.runId);
+        break;
+    }
+    return { kind: "committed" };
+  }
+
+  /** Whether the run is running under `epoch`. */
+  fenceHolds(runId: string, epoch: number): boolean {
+    const row = this.st.fence.get(runId) as { epoch: number; status: string } | undefined;
+    return row !== undefined && row.epoch === epoch && row.status === "running";
+  }
+
+  /** Appends entries to a run's journal, numbering them after its last one. */
+  insertEntries(runId: string, entries: readonly NewEntry[], epoch?: number): void {
+    if (entries.length === 0) return;
+    let seq =
+      (epoch === undefined ? null : this.lastSeqs.get(runId, epoch)) ??
+      (this.st.lastSeq.get(runId) as { s: number }).s;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as NewEntry;
+      const next = entries[i + 1];
+      if (
+        e.type === "step_attempt_started" &&
+        next?.type === "step_succeeded" &&
+        next.position === e.position
+      ) {
+        // A step's start and its result, committed together, share one row: half the b-tree
+        // inserts of a group commit. readJournal gives back both entries.
+        this.st.insertStep.run(
+          runId,
+          ++seq,
+          next.at,
+          next.position,
+          next.key,
+          next.data,
+          e.at,
+          e.data,
+        );
+        this.addUsage(runId, next);
+        i++;
+      } else {
+        this.st.insertEntry.run(runId, ++seq, e.type, e.at, e.position, e.key, e.data);
+        this.addUsage(runId, e);
+      }
+    }
+    if (epoch !== undefined) this.lastSeqs.set(runId, epoch, seq);
+  }
+
+  private addUsage(runId: string, e: NewEntry): void {
+    const u = e.usage;
+    if (u !== undefined) this.st.addUsage.run(u.inputTokens, u.outputTokens, u.costUsd, runId);
+  }
+}
