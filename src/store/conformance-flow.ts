@@ -1,65 +1,18 @@
 // Conformance cases for flow control: priorities, concurrency limits shared by claimers,
 // rate limits as token buckets, and claims racing each other.
 import assert from "node:assert/strict";
-import type { NewEntry } from "../core/journal.js";
-import type { ConformanceCase } from "./conformance-case.js";
-import type { ClaimRequest, RunCreate, Store } from "./store.js";
-
-const T0 = 1_700_000_000_000;
-const LEASE = 30_000;
-/** A lease short enough to wait out (see conformance-runs.ts: leases use the store's clock). */
-const SHORT = 300;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const lapse = () => sleep(SHORT + 100);
-
-function entry(type: NewEntry["type"]): NewEntry {
-  return { type, at: T0, position: null, key: null, data: null };
-}
-
-function create(
-  id: string,
-  workflow = "wf",
-  claim: RunCreate["claim"] = null,
-  more: Partial<RunCreate> = {},
-): RunCreate {
-  return {
-    id,
-    workflow,
-    version: null,
-    input: '{"n":1}',
-    started: entry("run_started"),
-    claim,
-    deadlineAt: null,
-    priority: 0,
-    concurrencyKey: null,
-    ...more,
-  };
-}
-
-async function createRuns(store: Store, ...creates: RunCreate[]) {
-  const result = await store.commit({ creates, writes: [], now: T0 });
-  return result.creates;
-}
-
-async function claimOne(
-  store: Store,
-  workerId: string,
-  now = T0,
-  recovering = false,
-  more: Partial<ClaimRequest> = {},
-) {
-  return store.claim({
-    workerId,
-    workflows: ["wf"],
-    limit: 10,
-    leaseMs: LEASE,
-    now,
-    recovering,
-    concurrency: {},
-    ...more,
-  });
-}
+import {
+  claimOne,
+  create,
+  createRuns,
+  entry,
+  lapse,
+  LEASE,
+  SHORT,
+  sleep,
+  T0,
+  type ConformanceCase,
+} from "./conformance-case.js";
 
 /** The cases about priorities, concurrency and rate limits, and racing claims. */
 export const flowCases: readonly ConformanceCase[] = [

@@ -1,76 +1,17 @@
 // Conformance cases for runs, journals, leases, cancellation and transactions.
 import assert from "node:assert/strict";
-import type { NewEntry } from "../core/journal.js";
-import type { ConformanceCase } from "./conformance-case.js";
-import type { ClaimRequest, RunCreate, Store } from "./store.js";
-
-const T0 = 1_700_000_000_000;
-const LEASE = 30_000;
-/**
- * A lease short enough to wait out. Stores measure leases on their own clock: SQLite on the
- * engine's (the `now` passed in), PostgreSQL on the database's. Cases that let a lease lapse
- * therefore both wait in real time and move `now` past it.
- */
-const SHORT = 300;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until a lease of {@link SHORT} ms taken now has lapsed on any clock. */
-const lapse = () => sleep(SHORT + 100);
-
-function entry(
-  type: NewEntry["type"],
-  at = T0,
-  position: number | null = null,
-  key: string | null = null,
-  data: string | null = null,
-): NewEntry {
-  return { type, at, position, key, data };
-}
-
-function create(
-  id: string,
-  workflow = "wf",
-  claim: RunCreate["claim"] = null,
-  more: Partial<RunCreate> = {},
-): RunCreate {
-  return {
-    id,
-    workflow,
-    version: null,
-    input: '{"n":1}',
-    started: entry("run_started", T0, null, null, '{"workflow":"wf"}'),
-    claim,
-    deadlineAt: null,
-    priority: 0,
-    concurrencyKey: null,
-    ...more,
-  };
-}
-
-async function createRuns(store: Store, ...creates: RunCreate[]) {
-  const result = await store.commit({ creates, writes: [], now: T0 });
-  return result.creates;
-}
-
-async function claimOne(
-  store: Store,
-  workerId: string,
-  now = T0,
-  recovering = false,
-  more: Partial<ClaimRequest> = {},
-) {
-  return store.claim({
-    workerId,
-    workflows: ["wf"],
-    limit: 10,
-    leaseMs: LEASE,
-    now,
-    recovering,
-    concurrency: {},
-    ...more,
-  });
-}
+import {
+  claimOne,
+  create,
+  createRuns,
+  entry,
+  lapse,
+  LEASE,
+  SHORT,
+  T0,
+  type ConformanceCase,
+} from "./conformance-case.js";
+import type { Store } from "./store.js";
 
 function placeholder(store: Store, n: number): string {
   return store.dialect === "postgres" ? `$${n}` : "?";
