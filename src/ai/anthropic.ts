@@ -1,7 +1,7 @@
 // An adapter for Anthropic's Messages API, streamed or not.
 import { parseDuration, type Duration } from "../core/duration.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import { postModel, type Fetch } from "./http.js";
+import { httpModel, type Fetch } from "./http.js";
 import { ANTHROPIC_MAX_TOKENS_DEFAULT, MODEL_REQUEST_TIMEOUT_MS_DEFAULT } from "./limits.js";
 import {
   estimatedUsage,
@@ -10,7 +10,7 @@ import {
   type ModelRequest,
   type ToolCall,
 } from "./messages.js";
-import type { Model, ModelCall, ModelRetryPolicy, PriceTable } from "./model.js";
+import type { Model, ModelRetryPolicy, PriceTable } from "./model.js";
 import { ModelResponseError } from "./errors.js";
 import { finishReason, readStream, type WireUsage } from "./anthropic-stream.js";
 
@@ -62,33 +62,21 @@ export function anthropic(options: AnthropicOptions): Model {
     ...options.headers,
   };
   if (options.apiKey !== undefined && options.apiKey !== "") headers["x-api-key"] = options.apiKey;
-  const fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
   const maxTokens = options.maxTokens ?? ANTHROPIC_MAX_TOKENS_DEFAULT;
-  return {
+  return httpModel({
     provider: "anthropic",
     model: options.model,
-    ...(options.prices === undefined ? {} : { prices: options.prices }),
-    ...(options.retry === undefined ? {} : { retry: options.retry }),
-    async generate(request: ModelRequest, call: ModelCall): Promise<ModelReply> {
-      const stream = (options.stream ?? true) && call.onText !== undefined;
-      const body = requestBody(options.model, request, stream, maxTokens);
-      return postModel(
-        {
-          provider: "anthropic",
-          url,
-          headers,
-          body,
-          timeoutMs,
-          signal: call.signal,
-          fetch: fetchFn,
-        },
-        (response) =>
-          stream
-            ? readStream(response, call, request, options.model)
-            : readJson(response, request, options.model),
-      );
-    },
-  };
+    url,
+    headers,
+    timeoutMs,
+    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    stream: options.stream ?? true,
+    prices: options.prices,
+    retry: options.retry,
+    body: (request, stream) => requestBody(options.model, request, stream, maxTokens),
+    readStream: (response, call, request) => readStream(response, call, request, options.model),
+    readJson: (response, request) => readJson(response, request, options.model),
+  });
 }
 
 type Block = Record<string, unknown>;

@@ -3,6 +3,8 @@
 import { isEndureError, NonRetriableError, RetryAfterError } from "../core/errors.js";
 import { ERROR_TEXT_CHARS_MAX, MODEL_RETRY_AFTER_MS_MAX } from "./limits.js";
 import { ModelTimeoutError, ModelUnavailableError } from "./errors.js";
+import type { ModelReply, ModelRequest } from "./messages.js";
+import type { Model, ModelCall, ModelRetryPolicy, PriceTable } from "./model.js";
 
 /** The fetch function adapters use: the global one unless a test or proxy passes its own. */
 export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
@@ -18,6 +20,43 @@ export interface ModelHttpRequest {
   /** The call's signal: cancellation and lost runs abort the request. */
   readonly signal: AbortSignal;
   readonly fetch: Fetch;
+}
+
+/** What an HTTP model adapter gives {@link httpModel}: where and how to ask, how to read. */
+export interface HttpModelSpec {
+  readonly provider: string;
+  readonly model: string;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly timeoutMs: number;
+  readonly fetch: Fetch;
+  /** Stream replies when the call has a text listener. */
+  readonly stream: boolean;
+  readonly prices?: PriceTable | undefined;
+  readonly retry?: ModelRetryPolicy | undefined;
+  body(request: ModelRequest, stream: boolean): unknown;
+  readStream(response: Response, call: ModelCall, request: ModelRequest): Promise<ModelReply>;
+  readJson(response: Response, request: ModelRequest): Promise<ModelReply>;
+}
+
+/** A {@link Model} that POSTs each call to `spec.url` and reads a streamed or whole reply. */
+export function httpModel(spec: HttpModelSpec): Model {
+  return {
+    provider: spec.provider,
+    model: spec.model,
+    ...(spec.prices === undefined ? {} : { prices: spec.prices }),
+    ...(spec.retry === undefined ? {} : { retry: spec.retry }),
+    async generate(request: ModelRequest, call: ModelCall): Promise<ModelReply> {
+      const stream = spec.stream && call.onText !== undefined;
+      const { provider, url, headers, timeoutMs } = spec;
+      const body = spec.body(request, stream);
+      return postModel(
+        { provider, url, headers, body, timeoutMs, signal: call.signal, fetch: spec.fetch },
+        (response) =>
+          stream ? spec.readStream(response, call, request) : spec.readJson(response, request),
+      );
+    },
+  };
 }
 
 /**

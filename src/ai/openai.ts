@@ -2,7 +2,7 @@
 // LM Studio, gateways), streamed or not.
 import { parseDuration, type Duration } from "../core/duration.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import { postModel, type Fetch } from "./http.js";
+import { httpModel, type Fetch } from "./http.js";
 import { MODEL_REQUEST_TIMEOUT_MS_DEFAULT } from "./limits.js";
 import {
   estimatedUsage,
@@ -11,7 +11,7 @@ import {
   type ModelRequest,
   type ToolCall,
 } from "./messages.js";
-import type { Model, ModelCall, ModelRetryPolicy, PriceTable } from "./model.js";
+import type { Model, ModelRetryPolicy, PriceTable } from "./model.js";
 import { ModelResponseError } from "./errors.js";
 import {
   finishReason,
@@ -74,34 +74,21 @@ export function openaiCompatible(options: OpenAICompatibleOptions): Model {
   const headers: Record<string, string> = { ...options.headers };
   if (options.apiKey !== undefined && options.apiKey !== "")
     headers["authorization"] = `Bearer ${options.apiKey}`;
-  const fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
-  const streamReplies = options.stream ?? true;
   const maxTokensParam = options.maxTokensParam ?? "max_tokens";
-  return {
+  return httpModel({
     provider: "openai-compatible",
     model: options.model,
-    ...(options.prices === undefined ? {} : { prices: options.prices }),
-    ...(options.retry === undefined ? {} : { retry: options.retry }),
-    async generate(request: ModelRequest, call: ModelCall): Promise<ModelReply> {
-      const stream = streamReplies && call.onText !== undefined;
-      const body = requestBody(options.model, request, stream, maxTokensParam);
-      return postModel(
-        {
-          provider: "openai-compatible",
-          url,
-          headers,
-          body,
-          timeoutMs,
-          signal: call.signal,
-          fetch: fetchFn,
-        },
-        (response) =>
-          stream
-            ? readStream(response, call, request, options.model)
-            : readJson(response, request, options.model),
-      );
-    },
-  };
+    url,
+    headers,
+    timeoutMs,
+    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    stream: options.stream ?? true,
+    prices: options.prices,
+    retry: options.retry,
+    body: (request, stream) => requestBody(options.model, request, stream, maxTokensParam),
+    readStream: (response, call, request) => readStream(response, call, request, options.model),
+    readJson: (response, request) => readJson(response, request, options.model),
+  });
 }
 
 function requestBody(
