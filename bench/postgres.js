@@ -7,18 +7,12 @@ import pg from "pg";
 import { createEngine, workflow } from "endure";
 import { postgresStore } from "endure/postgres";
 import { startPostgres } from "../test/support/postgres-server.mjs";
+import { median, noSteps, sequentialSteps, tenSteps } from "./sequential.js";
 
 const WORKER = new URL("./pg-worker.mjs", import.meta.url).pathname;
 const silent = { warn: () => {} };
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const tenSteps = workflow("ten-steps", async (ctx) => {
-  let total = 0;
-  for (let i = 0; i < 10; i++) total += await ctx.step("step", () => i);
-  return total;
-});
-const noSteps = workflow("no-steps", async () => 0);
 const slowSteps = workflow("slow-steps", async () => "done");
 
 async function freshDatabase(server, name) {
@@ -54,7 +48,7 @@ async function openFloor(url) {
   };
 }
 
-/** Sequential runs in blocks interleaved with blocks of floor commits; medians of ratios. */
+/** Per-step overhead beside the floor, on one engine and one floor connection. */
 async function sequential(url, blocks, runsPerBlock) {
   const floor = await openFloor(url);
   const engine = await createEngine({
@@ -62,39 +56,10 @@ async function sequential(url, blocks, runsPerBlock) {
     workflows: [tenSteps, noSteps],
     logger: silent,
   });
-  const timeRuns = async (wf) => {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < runsPerBlock; i++) await (await engine.start(wf, undefined)).result();
-    return Number(process.hrtime.bigint() - t0) / 1e3 / runsPerBlock;
-  };
-  await floor.commitUs(100);
-  await timeRuns(tenSteps);
-  const samples = [];
-  for (let b = 0; b < blocks; b++) {
-    const floorUs = await floor.commitUs(runsPerBlock * 10);
-    const emptyRunUs = await timeRuns(noSteps);
-    const tenStepRunUs = await timeRuns(tenSteps);
-    samples.push({
-      floorUs,
-      emptyRunUs,
-      tenStepRunUs,
-      perStepUs: tenStepRunUs / 10,
-      marginalStepUs: (tenStepRunUs - emptyRunUs) / 10,
-    });
-  }
+  const result = await sequentialSteps(engine, floor, blocks, runsPerBlock);
   await engine.close();
   await floor.close();
-  const pick = (k) => median(samples.map((s) => s[k]));
-  return {
-    floorCommitUs: pick("floorUs"),
-    emptyRunUs: pick("emptyRunUs"),
-    tenStepRunUs: pick("tenStepRunUs"),
-    perStepUs: pick("perStepUs"),
-    marginalStepUs: pick("marginalStepUs"),
-    perStepRatio: median(samples.map((s) => s.perStepUs / s.floorUs)),
-    marginalRatio: median(samples.map((s) => s.marginalStepUs / s.floorUs)),
-    blocks: samples,
-  };
+  return result;
 }
 
 function startWorker(url, id, leaseMs) {

@@ -11,6 +11,7 @@ import { createEngine, workflow } from "endure";
 import { sqliteStore } from "endure/sqlite";
 import { createTestClock } from "endure/testing";
 import { benchPostgres } from "./postgres.js";
+import { noSteps, sequentialSteps, tenSteps } from "./sequential.js";
 
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length) ?? null;
@@ -19,12 +20,6 @@ const rows = [];
 const dir = mkdtempSync(join(tmpdir(), "endure-bench-"));
 const silent = { warn: () => {} };
 
-const tenSteps = workflow("ten-steps", async (ctx) => {
-  let total = 0;
-  for (let i = 0; i < 10; i++) total += await ctx.step("step", () => i);
-  return total;
-});
-const noSteps = workflow("no-steps", async () => 0);
 const sleeper = workflow("sleeper", async (ctx) => {
   await ctx.sleep("nap", "1d");
   return 1;
@@ -58,12 +53,7 @@ function openFloor(durability) {
   };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/**
- * Sequential runs, one at a time, in blocks interleaved with blocks of floor commits, so that
- * the machine's drift hits both alike; each block pair gives a ratio, and the median is kept.
- */
+/** Per-step overhead beside the floor, on one engine and one floor file. */
 async function sequential(durability, blocks, runsPerBlock) {
   const floor = openFloor(durability);
   const engine = await createEngine({
@@ -71,39 +61,10 @@ async function sequential(durability, blocks, runsPerBlock) {
     workflows: [tenSteps, noSteps],
     logger: silent,
   });
-  const timeRuns = async (wf) => {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < runsPerBlock; i++) await (await engine.start(wf, undefined)).result();
-    return Number(process.hrtime.bigint() - t0) / 1e3 / runsPerBlock;
-  };
-  floor.commitUs(100);
-  await timeRuns(tenSteps);
-  const samples = [];
-  for (let b = 0; b < blocks; b++) {
-    const floorUs = floor.commitUs(runsPerBlock * 10);
-    const emptyRunUs = await timeRuns(noSteps);
-    const tenStepRunUs = await timeRuns(tenSteps);
-    samples.push({
-      floorUs,
-      emptyRunUs,
-      tenStepRunUs,
-      perStepUs: tenStepRunUs / 10,
-      marginalStepUs: (tenStepRunUs - emptyRunUs) / 10,
-    });
-  }
+  const result = await sequentialSteps(engine, floor, blocks, runsPerBlock);
   await engine.close();
   floor.close();
-  const pick = (k) => median(samples.map((s) => s[k]));
-  return {
-    floorCommitUs: pick("floorUs"),
-    emptyRunUs: pick("emptyRunUs"),
-    tenStepRunUs: pick("tenStepRunUs"),
-    perStepUs: pick("perStepUs"),
-    marginalStepUs: pick("marginalStepUs"),
-    perStepRatio: median(samples.map((s) => s.perStepUs / s.floorUs)),
-    marginalRatio: median(samples.map((s) => s.marginalStepUs / s.floorUs)),
-    blocks: samples,
-  };
+  return result;
 }
 
 /** Rounds run and dropped before timing: compiled code, the page cache and the WAL file
