@@ -3,10 +3,13 @@
 // behind with migrations off) are refused unchanged; a statement blocked past its timeout
 // fails as store_timeout; a connection killed mid-commit hands its run back and the run
 // completes with a consistent journal; workers ride out a database restart with no run
-// lost; claimers racing for one run never both get it; and leases ignore workers' clocks.
+// lost; claimers racing for one run never both get it; leases ignore workers' clocks; and a
+// session idle inside one of endure's transactions is ended, freeing its locks.
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { createEngine, isEndureError, limits, workflow } from "endure";
 import { postgresStore, SCHEMA_VERSION } from "endure/postgres";
+import { BEGIN_BOUNDED, TRANSACTION_IDLE_MS_MAX } from "../../src/store/postgres/settings.js";
 import type { Store } from "../../src/store/store.js";
 import { eventually, onCleanup } from "../helpers.js";
 import { startPostgres } from "../support/postgres-server.mjs";
@@ -404,5 +407,27 @@ describe("PostgreSQL store faults", () => {
       behind.map((c) => [c.run.id, c.takeover]),
       "an expired lease is taken by a clock behind",
     ).toEqual([["short", true]]);
+  });
+
+  it("ends a session idle in one of its transactions past TRANSACTION_IDLE_MS_MAX, freeing its locks", async () => {
+    // A worker frozen inside a claim would hold the claim lock of concurrency limits; the
+    // server ends its session after the bound, and the lock is free for the others.
+    const url = await freshDatabase();
+    const frozen = new pg.Client(url);
+    frozen.on("error", () => {}); // the server ends this session on purpose
+    await frozen.connect();
+    onCleanup(() => frozen.end().catch(() => undefined));
+    await frozen.query(BEGIN_BOUNDED);
+    await frozen.query("SELECT pg_advisory_xact_lock(4242)");
+    const tryLock = () =>
+      admin(async (c) => {
+        const r = await c.query<{ got: boolean }>("SELECT pg_try_advisory_lock(4242) AS got");
+        if (r.rows[0]?.got === true) await c.query("SELECT pg_advisory_unlock(4242)");
+        return r.rows[0]?.got === true;
+      }, url);
+    await new Promise((r) => setTimeout(r, TRANSACTION_IDLE_MS_MAX - 1_000));
+    expect(await tryLock(), "held just under the bound").toBe(false);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await tryLock(), "free just past the bound").toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import type { ClaimedRun, ClaimRequest } from "../store.js";
 import { query } from "./connection.js";
 import { quoteIdent } from "./schema.js";
 import { RUN_COLUMNS, toRunRecord as toRecord, type RunRow } from "../sql-rows.js";
+import { BEGIN_BOUNDED } from "./settings.js";
 
 interface Candidate {
   id: string;
@@ -103,7 +104,7 @@ export async function claimRuns(
 ): Promise<Claimed[]> {
   const S = quoteIdent(schema);
   const limited = r.workflows.filter((w) => r.concurrency[w] !== undefined);
-  await client.query("BEGIN");
+  await client.query(BEGIN_BOUNDED);
   try {
     const running = new Map<string, number>();
     if (limited.length > 0) {

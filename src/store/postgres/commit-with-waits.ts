@@ -6,6 +6,7 @@ import type { CommitBatch } from "../store.js";
 import type { CommitRow, CommitStatement } from "./commit.js";
 import { query } from "./connection.js";
 import { eventNameLock, lockKeys, type PostgresWaits } from "./waits.js";
+import { BEGIN_BOUNDED } from "./settings.js";
 
 /**
  * The event names of new event waits are locked first (an event sent meanwhile is then seen
@@ -25,7 +26,7 @@ export async function commitWithWaits(
   const names = batch.writes.flatMap((w) =>
     (w.waits ?? []).filter((x) => x.kind === "event").map((x) => x.target),
   );
-  await c.query("BEGIN");
+  await c.query(BEGIN_BOUNDED);
   try {
     await lockKeys(
       c,

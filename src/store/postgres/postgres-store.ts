@@ -45,7 +45,12 @@ import * as admin from "./run-admin.js";
 import { toRunRecord as toRecord } from "../sql-rows.js";
 import { readNextWakeAt, readRun, readRunPage, readStreamRows } from "./run-reads.js";
 import { quoteIdent } from "./schema.js";
-import { settingsOf, type PostgresSettings, type PostgresStoreOptions } from "./settings.js";
+import {
+  BEGIN_BOUNDED,
+  settingsOf,
+  type PostgresSettings,
+  type PostgresStoreOptions,
+} from "./settings.js";
 import { runTransactionalStep } from "./transactional-step.js";
 import { PostgresWaits } from "./waits.js";
 
@@ -377,7 +382,7 @@ export class PostgresStore implements Store {
 
   private inTransaction<T>(doing: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     return this.use(doing, WRITE, async (c) => {
-      await c.query("BEGIN");
+      await c.query(BEGIN_BOUNDED);
       try {
         const result = await fn(c);
         await c.query("COMMIT");

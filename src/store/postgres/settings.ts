@@ -22,6 +22,18 @@ export const RECONNECT_MS_DEFAULT = 10_000;
 export const RECONNECT_BACKOFF_MS_INITIAL = 50;
 export const RECONNECT_BACKOFF_MS_MAX = 1_000;
 
+/**
+ * How long one of endure's own transactions may wait for its worker between statements, in
+ * ms: 5 s. They take milliseconds; a worker frozen in the middle of one (a stop signal, a
+ * paused VM, a long garbage collection) would otherwise keep its locks, the lock of claims
+ * under concurrency limits among them, until its connection dies. PostgreSQL ends such a
+ * session after this, and other workers go on. Transactional steps are not bounded by it.
+ */
+export const TRANSACTION_IDLE_MS_MAX = 5_000;
+
+/** Starts one of endure's own transactions, bounded by {@link TRANSACTION_IDLE_MS_MAX}. */
+export const BEGIN_BOUNDED = `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${TRANSACTION_IDLE_MS_MAX}`;
+
 /** Longest schema name, in characters: 40 (PostgreSQL allows 63; prepared statement and
  * channel names are built from it). */
 export const SCHEMA_NAME_LENGTH_MAX = 40;
