@@ -91,6 +91,8 @@ export class RunHost implements RunPort {
   readonly waitTimeoutMsDefault: number;
   private readonly deadlineAt: number | null;
   private readonly watchers = new Map<number, (outcome: WaitOutcome) => void>();
+  /** Reads of this run's waits under way (see waitEnded). */
+  private reading = 0;
   private idleCheckScheduled = false;
   private lingering: NodeJS.Timeout | null = null;
   private deadlineTimer: TimerHandle | null = null;
@@ -227,12 +229,27 @@ export class RunHost implements RunPort {
     return this.watchers.size > 0;
   }
 
-  /** A wait of the run may have ended: read it and, if so, tell the run. */
+  /**
+   * A wait of the run may have ended: read it and, if so, tell the run. While a read is under
+   * way the run stays in memory: evicting it then would put to sleep a run whose wait has
+   * ended, only for the store to make it runnable again at once. A failed read is left to the
+   * next look at the inbox.
+   */
   async waitEnded(position: number): Promise<void> {
     if (!this.watchers.has(position)) return;
-    const wait = await this.services.store.getWait(this.runId, position);
-    const outcome = wait === null ? null : outcomeOf(wait);
-    if (outcome !== null) this.watchers.get(position)?.(outcome);
+    this.reading++;
+    try {
+      const wait = await this.services.store.getWait(this.runId, position);
+      const outcome = wait === null ? null : outcomeOf(wait);
+      if (outcome !== null) this.watchers.get(position)?.(outcome);
+    } catch (e) {
+      this.services.warn(
+        `run ${this.runId}: could not read its wait at position ${position} (${(e as Error).message}); it is read again with the inbox`,
+      );
+    } finally {
+      this.reading--;
+      this.changed();
+    }
   }
 
   /** Cancels the run (a request, or its deadline): cleanup runs, then it ends. */
@@ -298,7 +315,7 @@ export class RunHost implements RunPort {
       this.lingering = setTimeout(() => {
         this.lingering = null;
         const still = this.ctx.idleness();
-        if (still?.external === true && !this.gone)
+        if (still?.external === true && !this.gone && this.reading === 0)
           this.evict(Math.min(still.wakeAt, this.deadlineAt ?? Infinity));
         else this.changed();
       }, this.services.inMemoryWaitMs);

@@ -3,9 +3,11 @@
 // correlation, timeouts through an injected clock, delivery to runs in memory and evicted,
 // buffered signals in order, and typed refusals of bad input.
 import { describe, expect, it } from "vitest";
-import { isEndureError, workflow, type ReceivedEvent } from "endure";
+import { join } from "node:path";
+import { createEngine, isEndureError, workflow, type ReceivedEvent } from "endure";
+import { sqliteStore } from "endure/sqlite";
 import { createTestClock } from "endure/testing";
-import { eventually, sqliteEngine } from "../helpers.js";
+import { eventually, sqliteEngine, tempDir } from "../helpers.js";
 
 const waitingOn = async (engine: Awaited<ReturnType<typeof sqliteEngine>>, runId: string) =>
   eventually(
@@ -94,6 +96,39 @@ describe("events", () => {
     expect(await a1.result()).toEqual({ thread: "a", text: "yes" });
     expect(await a2.result()).toEqual({ thread: "a", text: "yes" });
     expect((await engine.getRun(b.id))?.status).toBe("waiting");
+  });
+
+  it("keeps a resumed run in memory while it reads whether its wait ended", async () => {
+    // A read slower than inMemoryWait: the run must not be put back to sleep before the read
+    // says its wait ended (it would be made runnable again at once, over and over).
+    const store = sqliteStore(join(tempDir(), "endure.db"), { durability: "process" });
+    const getWait = store.getWait.bind(store);
+    store.getWait = async (runId, position) => {
+      await new Promise((r) => setTimeout(r, 50));
+      return getWait(runId, position);
+    };
+    const wf = workflow("slow-read", async (ctx) => {
+      const go = await ctx.waitForEvent("go", { event: "slow.go", timeout: "1h" });
+      return go?.data;
+    });
+    const engine = await createEngine({
+      store,
+      workflows: [wf],
+      logger: { warn: () => {} },
+      gcSchedule: null,
+      worker: { inMemoryWait: 1 },
+    });
+    try {
+      const run = await engine.start(wf, undefined);
+      await eventually(async () => (await engine.getRun(run.id))?.status === "waiting");
+      await engine.sendEvent({ name: "slow.go", data: { n: 1 } });
+      expect(await run.result()).toEqual({ n: 1 });
+      const types = (await engine.journal(run.id)).map((e) => e.type);
+      expect(types.filter((t) => t === "run_suspended")).toHaveLength(1);
+      expect(types.filter((t) => t === "run_resumed")).toHaveLength(1);
+    } finally {
+      await engine.close();
+    }
   });
 
   it("times out after 30 days (the default) in an instant through the injected clock", async () => {
