@@ -52,7 +52,7 @@ import {
   type PostgresStoreOptions,
 } from "./settings.js";
 import { runTransactionalStep } from "./transactional-step.js";
-import { PostgresWaits } from "./waits.js";
+import { PostgresWaits, type OpenedEvent } from "./waits.js";
 
 const READ: RetryPolicy = { idempotent: true };
 const WRITE: RetryPolicy = { idempotent: false };
@@ -238,11 +238,15 @@ export class PostgresStore implements Store {
   }
 
   sendEvent(event: EventInput, now: number): Promise<SendEventResult> {
-    return this.inTransaction("storing an event", async (c) => {
-      const result = await this.waits.sendEvent(c, event, now);
-      if (result.created) await admin.notify(c, this.channel, ANY);
-      return result;
-    });
+    return this.inTransaction(
+      "storing an event",
+      (c, opened) =>
+        this.waits.sendEvent(c, event, now, opened as OpenedEvent, {
+          channel: this.channel,
+          payload: JSON.stringify(ANY),
+        }),
+      (c) => this.waits.eventOpening(c, event),
+    );
   }
 
   sendSignal(
@@ -380,11 +384,21 @@ export class PostgresStore implements Store {
     return withClient(this.pool, this.settings.reconnectMs, this.description, doing, policy, fn);
   }
 
-  private inTransaction<T>(doing: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in one of endure's own transactions. `opening` gives statements (values quoted)
+   * sent with the BEGIN in one round trip; `fn` gets the first row of the last one.
+   */
+  private inTransaction<T>(
+    doing: string,
+    fn: (c: pg.PoolClient, opened: unknown) => Promise<T>,
+    opening?: (c: pg.PoolClient) => string,
+  ): Promise<T> {
     return this.use(doing, WRITE, async (c) => {
-      await c.query(BEGIN_BOUNDED);
+      const began = (await c.query(
+        opening === undefined ? BEGIN_BOUNDED : `${BEGIN_BOUNDED};\n${opening(c)}`,
+      )) as unknown as pg.QueryResult[];
       try {
-        const result = await fn(c);
+        const result = await fn(c, began.at(-1)?.rows[0]);
         await c.query("COMMIT");
         return result;
       } catch (e) {

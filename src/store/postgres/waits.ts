@@ -33,6 +33,17 @@ import {
   type WaitRow,
 } from "../sql-rows.js";
 
+/** What the statements opening an event's transaction read (see `eventOpening`): the event
+ * already stored with its id (all null if none) and the open waits' match shapes. */
+export interface OpenedEvent {
+  pos: number | null;
+  id: string | null;
+  name: string | null;
+  data: string | null;
+  received_at: number | null;
+  shapes: string[] | null;
+}
+
 export function eventsLock(schema: string): string {
   return `endure-events:${schema}`;
 }
@@ -98,44 +109,109 @@ export class PostgresWaits {
     }
   }
 
-  async sendEvent(c: pg.ClientBase, event: EventInput, now: number): Promise<SendEventResult> {
-    // Positions follow commit order: one sender at a time, so a reader never skips one.
-    await lockKeys(c, [eventsLock(this.schema)]);
-    await lockKeys(c, [eventNameLock(this.schema, event.name)]);
-    const [existing] = await query<EventRow>(
-      c,
-      `SELECT pos, id, name, data, received_at FROM ${this.S}.events WHERE id = $1`,
-      [event.id],
-    );
-    if (existing !== undefined) return { created: false, event: toEvent(existing), woken: [] };
-    const [inserted] = await query<{ pos: number }>(
-      c,
-      `INSERT INTO ${this.S}.events (pos, id, name, data, received_at)
-       SELECT coalesce(max(pos), 0) + 1, $1, $2, $3, $4 FROM ${this.S}.events RETURNING pos`,
-      [event.id, event.name, event.data, now],
-    );
-    const pos = inserted?.pos ?? 0;
-    const matching = await this.openMatching(c, event);
-    const runs = await this.lockRuns(c, [...new Set(matching.map((m) => m.run_id))]);
-    // Read again under the run locks: a wait may have ended since.
-    const earliest = new Map<string, number>();
-    for (const row of await this.openMatching(c, event)) {
-      if (!runs.has(row.run_id)) continue;
-      const seen = earliest.get(row.run_id);
-      if (seen === undefined || row.position < seen) earliest.set(row.run_id, row.position);
+  /**
+   * The statements that open an event's transaction, sent with its BEGIN in one round trip:
+   * the locks, all events then the event's name (positions follow commit order, one sender
+   * at a time, so a reader never skips one; no wait for the name is created meanwhile), then,
+   * read under them, the event already stored with this id if any, and the match shapes of
+   * the open waits for the name. Values are quoted by the client.
+   */
+  eventOpening(c: pg.ClientBase, event: EventInput): string {
+    const lit = (text: string): string => c.escapeLiteral(text);
+    const lock = (key: string): string =>
+      `SELECT pg_advisory_xact_lock(hashtextextended(${lit(key)}, 0))`;
+    return [
+      lock(eventsLock(this.schema)),
+      lock(eventNameLock(this.schema, event.name)),
+      `SELECT e.pos, e.id, e.name, e.data, e.received_at,
+         (SELECT json_agg(DISTINCT w.match_paths) FROM ${this.S}.waits w
+          WHERE w.kind = 'event' AND w.target = ${lit(event.name)} AND w.status = 'open') AS shapes
+       FROM (SELECT 1) AS one LEFT JOIN ${this.S}.events e ON e.id = ${lit(event.id)}`,
+    ].join(";\n");
+  }
+
+  /**
+   * Stores the event and delivers it to the earliest open matching wait of each run, after
+   * {@link eventOpening} (whose last row is `opened`): one statement stores it, queues the
+   * wake-up and locks the runs whose waits it meets (by id), and one more, read under those
+   * locks, ends the waits (one may have ended meanwhile) and marks their runs runnable.
+   */
+  async sendEvent(
+    c: pg.ClientBase,
+    event: EventInput,
+    now: number,
+    opened: OpenedEvent,
+    wake: { channel: string; payload: string },
+  ): Promise<SendEventResult> {
+    if (opened.id !== null) {
+      return { created: false, event: toEvent(opened as EventRow), woken: [] };
     }
+    const subject = { id: event.id, name: event.name, data: JSON.parse(event.data) as unknown };
+    const paths: string[] = [];
+    const keys: string[] = [];
+    for (const shape of opened.shapes ?? []) {
+      const key = matchKeyOf(subject, JSON.parse(shape) as string[]);
+      if (key === null) continue;
+      paths.push(shape);
+      keys.push(key);
+    }
+    const [stored] = await query<{ pos: number; locked: string[] | null }>(
+      c,
+      `WITH stored AS (
+         INSERT INTO ${this.S}.events (pos, id, name, data, received_at)
+         SELECT coalesce(max(pos), 0) + 1, $1, $2, $3, $4 FROM ${this.S}.events RETURNING pos
+       ),
+       notified AS (SELECT pg_notify($7, $8)),
+       candidates AS (
+         SELECT w.run_id FROM ${this.S}.waits w
+         JOIN unnest($5::text[], $6::text[]) AS m(paths, key)
+           ON w.match_paths = m.paths AND w.match_key = m.key
+         WHERE w.kind = 'event' AND w.target = $2 AND w.status = 'open'
+       ),
+       locked AS (
+         SELECT r.id FROM ${this.S}.runs r WHERE r.id IN (SELECT run_id FROM candidates)
+         ORDER BY r.id FOR UPDATE
+       )
+       SELECT (SELECT pos FROM stored) AS pos, (SELECT count(*) FROM notified) AS notified,
+              (SELECT json_agg(id) FROM locked) AS locked`,
+      [event.id, event.name, event.data, now, paths, keys, wake.channel, wake.payload],
+      `endure_event_store_${this.schema}`,
+    );
+    const pos = Number(stored?.pos ?? 0);
+    const locked = stored?.locked ?? [];
+    const record = { ...event, receivedAt: now, pos };
+    if (locked.length === 0) return { created: true, event: record, woken: [] };
     const value = encodeReceivedEvent(event.id, event.name, event.data, now);
-    const woken: WaitRef[] = [];
-    for (const [runId, position] of earliest) {
-      await query(c, `INSERT INTO ${this.S}.consumed_events (run_id, event_pos) VALUES ($1, $2)`, [
-        runId,
-        pos,
-      ]);
-      await this.end(c, runId, position, "satisfied", value, now);
-      await this.wake(c, runId);
-      woken.push({ runId, position });
-    }
-    return { created: true, event: { ...event, receivedAt: now, pos }, woken };
+    const woken = await query<{ run_id: string; position: number }>(
+      c,
+      `WITH earliest AS (
+         SELECT DISTINCT ON (w.run_id) w.run_id, w.position FROM ${this.S}.waits w
+         JOIN unnest($1::text[], $2::text[]) AS m(paths, key)
+           ON w.match_paths = m.paths AND w.match_key = m.key
+         WHERE w.kind = 'event' AND w.target = $3 AND w.status = 'open'
+           AND w.run_id = ANY($4::text[])
+         ORDER BY w.run_id, w.position
+       ),
+       consumed AS (
+         INSERT INTO ${this.S}.consumed_events (run_id, event_pos) SELECT run_id, $5 FROM earliest
+       ),
+       ended AS (
+         UPDATE ${this.S}.waits w SET status = 'satisfied', value = $6, ended_at = $7
+         FROM earliest e WHERE w.run_id = e.run_id AND w.position = e.position AND w.status = 'open'
+       ),
+       runnable AS (
+         UPDATE ${this.S}.runs r SET status = 'pending', wake_at = NULL
+         FROM earliest e WHERE r.id = e.run_id AND r.status = 'waiting'
+       )
+       SELECT run_id, position FROM earliest ORDER BY run_id`,
+      [paths, keys, event.name, locked, pos, value, now],
+      `endure_event_deliver_${this.schema}`,
+    );
+    return {
+      created: true,
+      event: record,
+      woken: woken.map((w) => ({ runId: w.run_id, position: w.position })),
+    };
   }
 
   /** Buffers a signal, or ends the run's earliest open wait for it. The run's row is locked. */
@@ -309,35 +385,6 @@ export class PostgresWaits {
   }
 
   // ---- internals ------------------------------------------------------------------------
-
-  /** Open event waits whose match the event meets. */
-  private async openMatching(
-    c: pg.ClientBase,
-    event: EventInput,
-  ): Promise<Array<{ run_id: string; position: number }>> {
-    const subject = { id: event.id, name: event.name, data: JSON.parse(event.data) as unknown };
-    const shapes = await query<{ match_paths: string }>(
-      c,
-      `SELECT DISTINCT match_paths FROM ${this.S}.waits
-       WHERE kind = 'event' AND target = $1 AND status = 'open'`,
-      [event.name],
-    );
-    const found: Array<{ run_id: string; position: number }> = [];
-    for (const { match_paths } of shapes) {
-      const key = matchKeyOf(subject, JSON.parse(match_paths) as string[]);
-      if (key === null) continue;
-      found.push(
-        ...(await query<{ run_id: string; position: number }>(
-          c,
-          `SELECT run_id, position FROM ${this.S}.waits WHERE kind = 'event' AND target = $1
-             AND status = 'open' AND match_paths = $2 AND match_key = $3
-           ORDER BY run_id, position`,
-          [event.name, match_paths, key],
-        )),
-      );
-    }
-    return found;
-  }
 
   /** Takes the first event since the run began that meets the wait, if any. */
   private async takeEvent(
