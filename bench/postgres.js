@@ -7,6 +7,7 @@ import pg from "pg";
 import { createEngine, workflow } from "endure";
 import { postgresStore } from "endure/postgres";
 import { startPostgres } from "../test/support/postgres-server.mjs";
+import { eventLatency, eventRate, eventSendRate } from "./events.js";
 import { median, noSteps, sequentialSteps, tenSteps } from "./sequential.js";
 
 const WORKER = new URL("./pg-worker.mjs", import.meta.url).pathname;
@@ -193,6 +194,20 @@ async function recovery(server, leaseMs) {
   };
 }
 
+/** Event latency (in memory, evicted) and delivery rate, each on a database of its own. */
+async function eventFigures(server, quick) {
+  const store = async (name) => {
+    const url = await freshDatabase(server, name);
+    return () => postgresStore(url);
+  };
+  const n = quick ? 10 : 40;
+  const inMemory = await eventLatency(await store("events_inmem"), false, n);
+  const evicted = await eventLatency(await store("events_evicted"), true, n);
+  const rate = await eventRate(await store("events_rate"), quick ? 200 : 1000, 8);
+  const alone = await eventSendRate(await store("events_alone"), quick ? 200 : 1000);
+  return { inMemory, evicted, rate, alone };
+}
+
 export { sequential, throughput, recovery, freshDatabase };
 
 /** Runs the PostgreSQL benchmarks; `row` adds a line to the printed table. */
@@ -232,6 +247,39 @@ export async function benchPostgres({ quick, row, fmt }) {
         `${fmt(t.seconds * 1000)} ms; best ${fmt(t.bestStepsPerSecond)}/s`,
       );
     }
+    const events = await eventFigures(server, quick);
+    row(
+      "postgres: sendEvent to next step running, run in memory (median)",
+      events.inMemory.medianMs,
+      "ms",
+      "",
+      "",
+      `p90 ${fmt(events.inMemory.p90Ms)} ms`,
+    );
+    row(
+      "postgres: sendEvent to next step running, run evicted (median)",
+      events.evicted.medianMs,
+      "ms",
+      "",
+      "",
+      `p90 ${fmt(events.evicted.p90Ms)} ms`,
+    );
+    row(
+      `postgres: events delivered to ${events.rate.runs} waiting runs, ${events.rate.senders} senders`,
+      events.rate.eventsPerSecond,
+      "events/s",
+      "",
+      "",
+      `runs resumed to their end at ${fmt(events.rate.resumedPerSecond)}/s`,
+    );
+    row(
+      "postgres: events no run waits for, one sender",
+      events.alone.eventsPerSecond,
+      "events/s",
+      "",
+      "",
+      `${events.alone.events} events`,
+    );
     const leaseMs = 5_000;
     const rec = await recovery(server, leaseMs);
     row(
@@ -242,7 +290,13 @@ export async function benchPostgres({ quick, row, fmt }) {
       `≤ ${rec.leaseSeconds + 1} s`,
       `${rec.resumed}/${rec.orphans} runs; first after ${fmt(rec.firstSeconds)} s`,
     );
-    return { server: server.source, sequential: seq, throughput: tput, recovery: rec };
+    return {
+      server: server.source,
+      sequential: seq,
+      throughput: tput,
+      events,
+      recovery: rec,
+    };
   } finally {
     await server.stop();
   }

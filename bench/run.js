@@ -10,6 +10,7 @@ import Database from "better-sqlite3";
 import { createEngine, workflow } from "endure";
 import { sqliteStore } from "endure/sqlite";
 import { createTestClock } from "endure/testing";
+import { eventLatency, eventRate, eventSendRate, waitWaiting } from "./events.js";
 import { benchPostgres } from "./postgres.js";
 import { noSteps, sequentialSteps, tenSteps } from "./sequential.js";
 
@@ -152,64 +153,6 @@ function walSize(path) {
   }
 }
 
-async function waitWaiting(engine, n) {
-  for (;;) {
-    const page = await engine.listRuns({ status: "waiting", limit: 1000 });
-    let count = page.runs.length;
-    let next = page.next;
-    while (next !== null && count < n) {
-      const more = await engine.listRuns({ status: "waiting", limit: 1000, cursor: next });
-      count += more.runs.length;
-      next = more.next;
-    }
-    if (count >= n) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/**
- * Latency from sendEvent to the body of the step after the wait starting, for runs waiting in
- * memory and for runs evicted to the store. Median of `n` runs, one at a time.
- */
-async function eventLatency(evicted, n) {
-  let bodyAt = 0;
-  const waiter = workflow("event-waiter", async (ctx) => {
-    await ctx.waitForEvent("go", { event: "go", match: { "data.run": ctx.runId } });
-    await ctx.step("after", () => {
-      bodyAt = performance.now();
-    });
-  });
-  const engine = await createEngine({
-    store: sqliteStore(file(evicted ? "evicted" : "inmem"), { durability: "fsync" }),
-    workflows: [waiter],
-    logger: silent,
-    gcSchedule: null,
-    worker: { inMemoryWait: evicted ? 1 : "1h" },
-  });
-  const samples = [];
-  for (let i = 0; i < n; i++) {
-    const run = await engine.start(waiter, undefined);
-    for (;;) {
-      const info = await engine.getRun(run.id);
-      const journal = await engine.journal(run.id);
-      if (
-        journal.some((e) => e.type === "wait_started") &&
-        (!evicted || info?.status === "waiting")
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    bodyAt = 0;
-    const t0 = performance.now();
-    await engine.sendEvent({ name: "go", data: { run: run.id } });
-    await run.result();
-    samples.push(bodyAt - t0);
-  }
-  await engine.close();
-  samples.sort((a, b) => a - b);
-  return { n, medianMs: samples[Math.floor(n / 2)], p90Ms: samples[Math.floor(n * 0.9)] };
-}
-
 /** Store size and worker heap with `n` runs waiting for events at once, all evicted. */
 async function manyWaiting(n) {
   const waiter = workflow("many-waiter", async (ctx) =>
@@ -305,9 +248,12 @@ if (only === null || only === "sqlite") {
   );
   row("sqlite: store size per sleeping run", mem.storeBytesPerRun, "bytes", "", "");
 
-  const inMemory = await eventLatency(false, quick ? 10 : 40);
-  const evictedLatency = await eventLatency(true, quick ? 10 : 40);
-  results.sqlite.events = { inMemory, evicted: evictedLatency };
+  const fsyncStore = (name) => () => sqliteStore(file(name), { durability: "fsync" });
+  const inMemory = await eventLatency(fsyncStore("inmem"), false, quick ? 10 : 40);
+  const evictedLatency = await eventLatency(fsyncStore("evicted"), true, quick ? 10 : 40);
+  const rate = await eventRate(fsyncStore("rate"), quick ? 200 : 1000, 8);
+  const alone = await eventSendRate(fsyncStore("send"), quick ? 200 : 1000);
+  results.sqlite.events = { inMemory, evicted: evictedLatency, rate, alone };
   row(
     "sqlite fsync: sendEvent to next step running, run in memory (median)",
     inMemory.medianMs,
@@ -323,6 +269,22 @@ if (only === null || only === "sqlite") {
     "",
     "< 20 ms",
     `p90 ${fmt(evictedLatency.p90Ms)} ms`,
+  );
+  row(
+    `sqlite fsync: events delivered to ${rate.runs} waiting runs, ${rate.senders} senders`,
+    rate.eventsPerSecond,
+    "events/s",
+    "",
+    "",
+    `runs resumed to their end at ${fmt(rate.resumedPerSecond)}/s`,
+  );
+  row(
+    "sqlite fsync: events no run waits for, one sender",
+    alone.eventsPerSecond,
+    "events/s",
+    "",
+    "",
+    `${alone.events} events`,
   );
   const many = await manyWaiting(quick ? 10_000 : 100_000);
   results.sqlite.manyWaiting = many;

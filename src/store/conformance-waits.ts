@@ -149,6 +149,25 @@ export const waitCases: readonly ConformanceCase[] = [
     },
   },
   {
+    name: "event names and ids with quotes, backslashes and non-ASCII text are kept as sent",
+    async run(store) {
+      await store.commit({ creates: [create("q")], writes: [], now: T0 });
+      const name = 'it\'s \\ "odd"; -- é';
+      await withWaits(store, "q", [
+        wait(1, "event", name, { match: canonicalMatch({ "data.k": "a'b" }, "w") }),
+      ]);
+      const id = "id ' \\' ); DROP TABLE runs; --";
+      const sent = await event(store, id, name, { k: "a'b" });
+      assert.equal(sent.created, true);
+      assert.equal(sent.event.id, id);
+      assert.equal(sent.event.name, name);
+      assert.deepEqual(sent.woken, [{ runId: "q", position: 1 }]);
+      const again = await event(store, id, name, { k: "a'b" });
+      assert.equal(again.created, false, "the quoted id is found again");
+      assert.equal((await store.getRun("q"))?.status, "running");
+    },
+  },
+  {
     name: "signals are buffered in order and taken one per wait; finished and unknown runs refuse them",
     async run(store) {
       await store.commit({ creates: [create("s")], writes: [], now: T0 });
