@@ -1,6 +1,7 @@
 // Gives every workflow context an `llm` method once endure/ai is imported: `ctx.llm(name,
 // model, request)` is `llm(ctx, name, model, request)`, available in any workflow.
 import { RunContext } from "../core/run-context.js";
+import type { WorkflowContext } from "../core/types.js";
 import { llm, type LlmOptions } from "./llm.js";
 import type { ModelRequest, ModelResponse } from "./messages.js";
 import type { Model } from "./model.js";
@@ -29,21 +30,10 @@ declare module "../core/types.js" {
 
 declare module "../core/run-context.js" {
   interface RunContext {
-    llm(
-      name: string,
-      model: Model,
-      request: ModelRequest,
-      options?: LlmOptions,
-    ): Promise<ModelResponse>;
+    llm: WorkflowContext["llm"];
   }
 }
 
-RunContext.prototype.llm = function (
-  this: RunContext,
-  name: string,
-  model: Model,
-  request: ModelRequest,
-  options?: LlmOptions,
-): Promise<ModelResponse> {
+RunContext.prototype.llm = function (this: RunContext, name, model, request, options) {
   return llm(this, name, model, request, options);
 };

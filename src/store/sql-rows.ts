@@ -129,17 +129,26 @@ export function toEntries(runId: string, rows: readonly EntryRow[]): JournalEntr
   return entries;
 }
 
+/**
+ * Whether `e` and the entry after it share one journal row: a step's start followed by its
+ * success, committed together (half the b-tree inserts of a group commit). Reading the row
+ * gives back both entries (see toEntries).
+ */
+export function sharesRow(e: NewEntry, next: NewEntry | undefined): next is NewEntry {
+  return (
+    e.type === "step_attempt_started" &&
+    next?.type === "step_succeeded" &&
+    next.position === e.position
+  );
+}
+
 /** Entries as rows to insert: a step's start followed by its success share one row. */
 export function toEntryRows(entries: readonly NewEntry[]): Omit<EntryRow, "seq">[] {
   const rows: Omit<EntryRow, "seq">[] = [];
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i] as NewEntry;
     const next = entries[i + 1];
-    if (
-      e.type === "step_attempt_started" &&
-      next?.type === "step_succeeded" &&
-      next.position === e.position
-    ) {
+    if (sharesRow(e, next)) {
       rows.push({ ...fields(next), started_at: e.at, started_data: e.data });
       i++;
     } else {

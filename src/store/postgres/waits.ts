@@ -163,10 +163,7 @@ export class PostgresWaits {
        ),
        notified AS (SELECT pg_notify($7, $8)),
        candidates AS (
-         SELECT w.run_id FROM ${this.S}.waits w
-         JOIN unnest($5::text[], $6::text[]) AS m(paths, key)
-           ON w.match_paths = m.paths AND w.match_key = m.key
-         WHERE w.kind = 'event' AND w.target = $2 AND w.status = 'open'
+         SELECT w.run_id FROM ${this.openWaitsMatching("$5", "$6", "$2")}
        ),
        locked AS (
          SELECT r.id FROM ${this.S}.runs r WHERE r.id IN (SELECT run_id FROM candidates)
@@ -185,11 +182,8 @@ export class PostgresWaits {
     const woken = await query<{ run_id: string; position: number }>(
       c,
       `WITH earliest AS (
-         SELECT DISTINCT ON (w.run_id) w.run_id, w.position FROM ${this.S}.waits w
-         JOIN unnest($1::text[], $2::text[]) AS m(paths, key)
-           ON w.match_paths = m.paths AND w.match_key = m.key
-         WHERE w.kind = 'event' AND w.target = $3 AND w.status = 'open'
-           AND w.run_id = ANY($4::text[])
+         SELECT DISTINCT ON (w.run_id) w.run_id, w.position
+         FROM ${this.openWaitsMatching("$1", "$2", "$3")} AND w.run_id = ANY($4::text[])
          ORDER BY w.run_id, w.position
        ),
        consumed AS (
@@ -212,6 +206,17 @@ export class PostgresWaits {
       event: record,
       woken: woken.map((w) => ({ runId: w.run_id, position: w.position })),
     };
+  }
+
+  /**
+   * `waits w` restricted to the open event waits for the name in parameter `name` whose
+   * match shape and key are a pair of the arrays in parameters `paths` and `keys`.
+   */
+  private openWaitsMatching(paths: string, keys: string, name: string): string {
+    return `${this.S}.waits w
+         JOIN unnest(${paths}::text[], ${keys}::text[]) AS m(paths, key)
+           ON w.match_paths = m.paths AND w.match_key = m.key
+         WHERE w.kind = 'event' AND w.target = ${name} AND w.status = 'open'`;
   }
 
   /** Buffers a signal, or ends the run's earliest open wait for it. The run's row is locked. */

@@ -4,7 +4,7 @@
 import type { NewEntry } from "../../core/journal.js";
 import type { CommitBatch, CommitResult, CreateResult, RunWrite, WriteResult } from "../store.js";
 import { EpochCache } from "../epoch-cache.js";
-import { toRunRecord as toRecord, type RunRow } from "../sql-rows.js";
+import { sharesRow, toRunRecord as toRecord, type RunRow } from "../sql-rows.js";
 import type { SqliteOutputStream } from "./output-stream.js";
 import type { Statements } from "./statements.js";
 import type { SqliteWaits } from "./sqlite-waits.js";
@@ -161,13 +161,7 @@ export class SqliteJournalWriter {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i] as NewEntry;
       const next = entries[i + 1];
-      if (
-        e.type === "step_attempt_started" &&
-        next?.type === "step_succeeded" &&
-        next.position === e.position
-      ) {
-        // A step's start and its result, committed together, share one row: half the b-tree
-        // inserts of a group commit. readJournal gives back both entries.
+      if (sharesRow(e, next)) {
         this.st.insertStep.run(
           runId,
           ++seq,
