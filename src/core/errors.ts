@@ -7,10 +7,61 @@ export interface EndureErrorOptions {
 }
 
 /**
+ * Every `code` an endure error can carry; each has a page in `docs/errors/<code>.md`.
+ * Branch on it with {@link isEndureError}.
+ */
+export type EndureErrorCode =
+  | "invalid_argument"
+  | "workflow_not_found"
+  | "workflow_duplicate"
+  | "run_id_conflict"
+  | "run_not_found"
+  | "input_invalid"
+  | "output_invalid"
+  | "value_not_serializable"
+  | "payload_too_large"
+  | "journal_too_long"
+  | "step_timeout"
+  | "verification_failed"
+  | "step_interrupted"
+  | "run_cancelled"
+  | "run_timed_out"
+  | "run_finished"
+  | "approval_not_found"
+  | "approval_decided"
+  | "approval_not_allowed"
+  | "run_paused"
+  | "lease_lost"
+  | "engine_closed"
+  | "store_not_endure"
+  | "store_too_new"
+  | "store_read_only"
+  | "store_corrupt"
+  | "store_unavailable"
+  | "store_timeout"
+  | "store_outdated"
+  | "non_retriable"
+  | "retry_after"
+  | "non_determinism"
+  | "budget_exceeded"
+  | "max_turns_exceeded"
+  | "model_empty_reply"
+  | "model_timeout"
+  | "model_unavailable"
+  | "model_response_invalid";
+
+/**
+ * The brand every endure error carries on its prototype. `Symbol.for` makes it the same
+ * symbol in every copy of the package, so two installed versions still recognize each
+ * other's errors, while a Node `ENOENT` or a driver error with a string `code` does not.
+ */
+const ENDURE_ERROR_BRAND: unique symbol = Symbol.for("endure.error") as never;
+
+/**
  * Base class of every operating error endure raises. Each subclass has a stable string
  * `code` (documented in `docs/errors/<code>.md`) and a message that says what to do.
  * Recognize errors with {@link isEndureError} rather than `instanceof`, which fails across
- * package copies and after an error went through the journal.
+ * package copies. `JSON.stringify(error)` gives its plain {@link ErrorRecord}.
  *
  * @example
  * ```ts
@@ -19,23 +70,95 @@ export interface EndureErrorOptions {
  * ```
  */
 export class EndureError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options: EndureErrorOptions = {}) {
+  readonly code: EndureErrorCode;
+  constructor(code: EndureErrorCode, message: string, options: EndureErrorOptions = {}) {
     super(message, "cause" in options ? { cause: options.cause } : undefined);
     this.code = code;
     this.name = new.target.name;
   }
+
+  /** The brand {@link isEndureError} looks for; on the prototype, so restored errors have it. */
+  get [ENDURE_ERROR_BRAND](): true {
+    return true;
+  }
+
+  /** The error as plain data: `{ name, code, message, stack, cause, props }`. */
+  toJSON(): ErrorRecord {
+    return errorRecord(this);
+  }
 }
 
-/** True when `error` is an endure error, optionally with the given `code`. */
-export function isEndureError(error: unknown, code?: string): error is EndureError {
+/**
+ * True when `error` is one of endure's errors (branded by this package, in any copy of it),
+ * optionally with the given `code`. A foreign error that merely has a string `code` (a
+ * Node `ENOENT`, a PostgreSQL `23505`) is not taken for one.
+ */
+export function isEndureError(error: unknown, code?: EndureErrorCode): error is EndureError {
   if (typeof error !== "object" || error === null) return false;
+  if ((error as { [ENDURE_ERROR_BRAND]?: unknown })[ENDURE_ERROR_BRAND] !== true) return false;
   const c = (error as { code?: unknown }).code;
-  const isOurs = error instanceof EndureError || typeof c === "string";
-  return isOurs && (code === undefined || c === code);
+  return typeof c === "string" && (code === undefined || c === code);
 }
 
-function define(code: string, name: string) {
+/** An error as plain, JSON-ready data, as endure persists and logs it. */
+export interface ErrorRecord {
+  name: string;
+  message: string;
+  /** Present on endure's errors and on foreign errors that carry a string code. */
+  code?: string;
+  /** True for endure's own errors. */
+  endure?: true;
+  stack?: string;
+  cause?: ErrorRecord | PlainData;
+  /** Other own enumerable fields, reduced to plain data. */
+  props?: { [key: string]: PlainData };
+}
+
+/** JSON-ready data. */
+export type PlainData = null | boolean | number | string | PlainData[] | { [k: string]: PlainData };
+
+const RECORD_DEPTH_MAX = 8;
+
+/** Turns anything thrown into an {@link ErrorRecord} of plain data (never throws). */
+export function errorRecord(thrown: unknown, depth = 0): ErrorRecord {
+  const error = ensureError(thrown);
+  const out: ErrorRecord = { name: error.name, message: error.message };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") out.code = code;
+  if (isEndureError(error)) out.endure = true;
+  if (typeof error.stack === "string") out.stack = error.stack;
+  const props: { [key: string]: PlainData } = {};
+  for (const key of Object.keys(error)) {
+    if (key === "name" || key === "message" || key === "stack" || key === "code") continue;
+    props[key] = plainData((error as unknown as Record<string, unknown>)[key], depth + 1);
+  }
+  if (Object.keys(props).length > 0) out.props = props;
+  if (error.cause !== undefined)
+    out.cause =
+      error.cause instanceof Error && depth < RECORD_DEPTH_MAX
+        ? errorRecord(error.cause, depth + 1)
+        : plainData(error.cause, depth + 1);
+  return out;
+}
+
+function plainData(value: unknown, depth: number): PlainData {
+  if (value === null || typeof value === "boolean" || typeof value === "string") return value;
+  if (typeof value === "number") return Number.isFinite(value) ? value : String(value);
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "undefined") return null;
+  if (typeof value === "symbol") return value.toString();
+  if (typeof value === "function") return `[function ${value.name || "anonymous"}]`;
+  if (depth >= RECORD_DEPTH_MAX) return "[nested too deep]";
+  if (value instanceof Error) return errorRecord(value, depth) as unknown as PlainData;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (Array.isArray(value)) return value.map((v) => plainData(v, depth + 1));
+  const out: { [k: string]: PlainData } = {};
+  for (const key of Object.keys(value))
+    out[key] = plainData((value as Record<string, unknown>)[key], depth + 1);
+  return out;
+}
+
+function define(code: EndureErrorCode, name: string) {
   const cls = class extends EndureError {
     constructor(message: string, options?: EndureErrorOptions) {
       super(code, message, options);
@@ -175,60 +298,6 @@ export class NonDeterminismError extends EndureError {
     this.recorded = fields.recorded;
     this.requested = fields.requested;
   }
-}
-
-const errorClasses: Record<string, new (message: string) => Error> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
-for (const cls of [
-  RunTimedOutError,
-  RunFinishedError,
-  ApprovalNotFoundError,
-  ApprovalDecidedError,
-  ApprovalNotAllowedError,
-  InvalidArgumentError,
-  WorkflowNotFoundError,
-  DuplicateWorkflowError,
-  RunIdConflictError,
-  RunNotFoundError,
-  InputValidationError,
-  OutputValidationError,
-  SerializationError,
-  PayloadTooLargeError,
-  JournalLimitError,
-  StepTimeoutError,
-  VerificationFailedError,
-  StepInterruptedError,
-  RunCancelledError,
-  RunPausedError,
-  LeaseLostError,
-  EngineClosedError,
-  StoreNotEndureError,
-  StoreTooNewError,
-  StoreReadOnlyError,
-  StoreCorruptError,
-  StoreUnavailableError,
-  StoreTimeoutError,
-  StoreOutdatedError,
-  NonRetriableError,
-]) {
-  errorClasses[cls.name] = cls;
-}
-errorClasses["RetryAfterError"] = RetryAfterError;
-errorClasses["NonDeterminismError"] = NonDeterminismError as unknown as new (
-  message: string,
-) => Error;
-errorClasses["EndureError"] = EndureError as unknown as new (message: string) => Error;
-
-/** The class to restore a journaled error with, by its `name`; `Error` when unknown. */
-export function errorClassFor(name: string): new (message: string) => Error {
-  return errorClasses[name] ?? Error;
 }
 
 /** Turns anything thrown into an `Error` (a thrown string becomes its message). */

@@ -1,6 +1,7 @@
 // Deterministic: turns values into journal text and back, so a first run and a replay see
 // identical values. Plain JSON passes through untouched; other kinds are tagged objects.
-import { errorClassFor, PayloadTooLargeError, SerializationError } from "./errors.js";
+import { errorClassFor } from "./error-registry.js";
+import { isEndureError, PayloadTooLargeError, SerializationError } from "./errors.js";
 import { PAYLOAD_DEPTH_MAX } from "./limits.js";
 
 const TAG = "$endure";
@@ -176,6 +177,7 @@ function errorToJson(
   seen: Set<object>,
 ): Json {
   const out: { [key: string]: Json } = { [TAG]: "error", name: err.name, message: err.message };
+  if (isEndureError(err)) out["endure"] = true;
   if (err.stack !== undefined) out["stack"] = err.stack;
   const props: { [key: string]: Json } = {};
   const rec = err as unknown as Record<string, unknown>;
@@ -237,7 +239,7 @@ function fromTagged(tag: Json, json: { [key: string]: Json }): unknown {
 
 function errorFromJson(json: { [key: string]: Json }): Error {
   const name = json["name"] as string;
-  const cls = errorClassFor(name);
+  const cls = errorClassFor(name, json["endure"] === true);
   const err = Object.create(cls.prototype as object) as Error;
   const define = (key: string, value: unknown) =>
     Object.defineProperty(err, key, {

@@ -136,7 +136,7 @@ describe("architecture", () => {
 
 describe("error documentation", () => {
   it("has a page for every error code endure raises", () => {
-    const errors = ["core/errors.ts", "ai/errors.ts"]
+    const errors = ["core/errors.ts", "core/agent-errors.ts"]
       .map((f) => readFileSync(join(root, f), "utf8"))
       .join("\n");
     const codes = new Set(
