@@ -104,15 +104,15 @@ async function replay(turns) {
     (x) => x.type !== "run_completed",
   );
   await reader.close();
-  const { RunContext } = await import("../dist/core/run-context.js");
+  const { RunExecution } = await import("../dist/core/run-execution.js");
   const { MemoryPort } = await import("../dist/testing/memory-port.js");
   const t0 = performance.now();
-  const ctx = new RunContext(
+  const execution = new RunExecution(
     a,
     { runId: "long-run", input: { prompt: "go" }, journal },
     new MemoryPort({ journal }),
   );
-  const outcome = await ctx.outcome;
+  const outcome = await execution.outcome;
   const ms = performance.now() - t0;
   if (outcome.kind !== "completed") throw new Error(`replay ended ${outcome.kind}`);
   return { turns, journalEntries: journal.length, replayMs: ms, msPerTurn: ms / turns };

@@ -75,7 +75,7 @@ export interface ModelReply {
   readonly id: string | null;
 }
 
-/** A model's answer as `ctx.llm` journals and returns it: the reply and what it cost. */
+/** A model's answer as `llm` journals and returns it: the reply and what it cost. */
 export interface ModelResponse extends ModelReply {
   readonly usage: TokenUsage & {
     /** US dollars, from the model's price table (0 when it has no price for the model). */

@@ -1,4 +1,4 @@
-// Deterministic: an operation the workflow code asked for, and what executing one needs.
+// Deterministic: an operation the workflow code asked for, and the scope that executes it.
 import type { NewEntry } from "./journal.js";
 import type { RunPort } from "./run-port.js";
 
@@ -15,19 +15,25 @@ export interface Op {
   reject(error: unknown): void;
 }
 
-/** What the run context offers the code that executes an operation. */
-export interface OpHost {
+/**
+ * What executing an operation may use of its run: the journal, the in-memory timers, the
+ * bodies in flight and the ordered hand-over of results. One scope per run, handed to each
+ * operation; the operation never sees the rest of the run.
+ */
+export interface OpScope {
   readonly runId: string;
   readonly port: RunPort;
   /** True once the run has an outcome or was halted: stop and write nothing. */
-  readonly halted: boolean;
+  readonly ended: boolean;
   /** False once the run moved on without this operation (it is being cancelled). */
   isCurrent(op: Op): boolean;
   /** Stops an in-memory wait started with {@link waitUntil} (its promise never settles). */
   cancelTimer(position: number): void;
   /** The run waits on something outside it (an event, a signal, people) until this ends. */
   externalWaitStarted(): () => void;
+  /** Appends an entry, counting it against the journal limit. */
   append(entry: NewEntry): void;
+  /** Counts entries committed through a transaction against the journal limit. */
   countCommitted(entries: number): void;
   /** Hands a result to the code after earlier ones; `first` puts it ahead of held ones. */
   settleLive(op: Op, settle: () => void, first?: boolean): void;
@@ -35,7 +41,7 @@ export interface OpHost {
   holdSettlements(): () => void;
   /** Runs `work` after any earlier `serially` work of this run has finished. */
   serially<T>(work: () => Promise<T>): Promise<T>;
-  /** True once the host asked the run to stop starting step bodies (a graceful close). */
+  /** True once the worker asked the run to stop starting step bodies (a graceful close). */
   readonly draining: boolean;
   /** A step body (or its wait for durability) starts: a run with one in flight is never idle. */
   bodyStarted(): void;
@@ -45,5 +51,6 @@ export interface OpHost {
   readonly runSignal: AbortSignal;
   /** A controller of its own for a body with a timeout, also aborted when the run is. */
   controller(): { controller: AbortController; release: () => void };
+  /** Waits, in memory, until `wakeAt` on the run's clock; the worker may evict the run instead. */
   waitUntil(position: number, wakeAt: number): Promise<void>;
 }

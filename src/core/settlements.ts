@@ -1,18 +1,19 @@
 // Deterministic: hands results to the workflow code one per turn of the event loop, journaled
 // ones first in journal order, then live ones in the order they were journaled. Equal order on
 // the first run and on replay is what makes Promise.race and Promise.all replay faithfully.
+//
+// Replay knows when it has finished matching without guessing at time: workflow code awaits
+// only endure operations, so once the code has had a whole turn (every microtask run) after
+// its last result, it has asked for everything it is going to ask for until the next result.
+// If the journal then settles an operation the code never asked for, the code diverged.
 import type { JournalEntry } from "./journal.js";
-
-/** Macrotask turns a replay waits for the code to ask for a recorded operation before it
- * calls the run diverged. Workflow code only awaits endure operations, so a handful of turns
- * is plenty; awaiting anything else between steps is itself non-deterministic. */
-const REPLAY_STALL_TURNS = 20;
 
 /** What the queue needs from its run. */
 export interface SettlementOwner {
-  readonly finished: boolean;
-  /** Operations asked for so far (stall detection watches it move). */
-  readonly calls: number;
+  readonly ended: boolean;
+  /** True while the run does work of its own before the code may go on (a cancellation being
+   * set up); when that work ends the run pumps the queue again. */
+  readonly busy: boolean;
   /** The settle function for a journaled entry, once the code has asked for its operation. */
   settlementFor(entry: JournalEntry): (() => void) | null;
   /** The journal holds `entry` but the code stopped before asking for it. */
@@ -27,7 +28,6 @@ export class SettlementQueue {
   private cursor = 0;
   private pumping = false;
   private holds = 0;
-  private stallArmed = false;
   private readonly live: Array<() => void> = [];
 
   constructor(
@@ -76,52 +76,44 @@ export class SettlementQueue {
 
   /** Starts handing over, if not already doing so. */
   pump(): void {
-    if (this.pumping || this.owner.finished) return;
+    if (this.pumping || this.owner.ended) return;
     this.pumping = true;
     void this.deliver();
   }
 
   private async deliver(): Promise<void> {
+    // Whether the code has had a whole turn since it last received something.
+    let settledTurn = false;
     for (;;) {
-      if (this.owner.finished) break;
-      const settle = this.next();
-      if (settle === null) break;
-      settle();
+      if (this.owner.ended) break;
+      const next = this.next();
+      if (next === "unasked") {
+        if (!settledTurn) {
+          await this.owner.nextTurn();
+          settledTurn = true;
+          continue;
+        }
+        const entry = this.journaled[this.cursor];
+        if (!this.owner.busy && entry !== undefined) this.owner.stalled(entry);
+        break;
+      }
+      if (next === null) break;
+      next();
       await this.owner.nextTurn();
+      settledTurn = true;
     }
     this.pumping = false;
-    if (!this.owner.finished) this.owner.drained();
+    if (!this.owner.ended) this.owner.drained();
   }
 
-  private next(): (() => void) | null {
+  private next(): (() => void) | "unasked" | null {
     const entry = this.journaled[this.cursor];
     if (entry !== undefined) {
       const settle = this.owner.settlementFor(entry);
-      if (settle === null) {
-        this.armStallCheck();
-        return null;
-      }
+      if (settle === null) return "unasked";
       this.cursor++;
       return settle;
     }
     return this.holds > 0 ? null : (this.live.shift() ?? null);
-  }
-
-  private armStallCheck(): void {
-    if (this.stallArmed) return;
-    this.stallArmed = true;
-    const calls = this.owner.calls;
-    const cursor = this.cursor;
-    void (async () => {
-      for (let i = 0; i < REPLAY_STALL_TURNS; i++) await this.owner.nextTurn();
-      this.stallArmed = false;
-      if (this.owner.finished || this.cursor !== cursor) return;
-      if (this.owner.calls !== calls) {
-        if (!this.pumping) this.armStallCheck();
-        return;
-      }
-      const entry = this.journaled[cursor];
-      if (entry !== undefined) this.owner.stalled(entry);
-    })();
   }
 }

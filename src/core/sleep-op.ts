@@ -1,9 +1,9 @@
 // Deterministic: a durable sleep: its wake-up time is journaled when it starts (a replay keeps
-// it), then the run waits in memory, or the host evicts it until then.
+// it), then the run waits in memory, or the worker evicts it until then.
 import { parseDuration, type Duration } from "./duration.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { JournalEntry } from "./journal.js";
-import type { Op, OpHost } from "./op.js";
+import type { Op, OpScope } from "./op.js";
 import { decodeValue } from "./serialize.js";
 import { checkName } from "./workflow.js";
 
@@ -32,7 +32,7 @@ export const checkedSleep = {
 
 /** Runs sleep `op` until it wakes, then hands it to the code. */
 export async function runSleep(
-  host: OpHost,
+  scope: OpScope,
   op: Op,
   wakeAtFrom: WakeAt,
   prior: readonly JournalEntry[] | undefined,
@@ -42,24 +42,24 @@ export async function runSleep(
   if (started !== undefined) {
     wakeAt = (decodeValue(started.data ?? "{}") as { wakeAt: number }).wakeAt;
   } else {
-    wakeAt = wakeAtFrom(host.port.clock.now());
+    wakeAt = wakeAtFrom(scope.port.clock.now());
     const site = op.site === null ? "" : `,"site":${JSON.stringify(op.site)}`;
-    host.append({
+    scope.append({
       type: "sleep_started",
-      at: host.port.clock.now(),
+      at: scope.port.clock.now(),
       position: op.position,
       key: op.key,
       data: `{"wakeAt":${wakeAt}${site}}`,
     });
   }
-  await host.waitUntil(op.position, wakeAt);
-  if (!host.isCurrent(op)) return;
-  host.append({
+  await scope.waitUntil(op.position, wakeAt);
+  if (!scope.isCurrent(op)) return;
+  scope.append({
     type: "sleep_completed",
-    at: host.port.clock.now(),
+    at: scope.port.clock.now(),
     position: op.position,
     key: op.key,
     data: null,
   });
-  host.settleLive(op, () => op.resolve(undefined));
+  scope.settleLive(op, () => op.resolve(undefined));
 }

@@ -11,7 +11,7 @@ import {
 } from "./errors.js";
 import type { JournalEntry, NewEntry } from "./journal.js";
 import { rateLimitOf, type RateLimit } from "./flow-control.js";
-import type { Op, OpHost } from "./op.js";
+import type { Op, OpScope } from "./op.js";
 import { encodeError } from "./outcomes.js";
 import {
   backoffDelayMs,
@@ -31,25 +31,25 @@ class BodyContext implements StepContext {
   readonly idempotencyKey: string;
   readonly runId: string;
   constructor(
-    private readonly host: OpHost,
+    private readonly scope: OpScope,
     readonly stepKey: string,
     readonly attempt: number,
     private readonly own: AbortController | null,
     readonly tx: SqlTransaction | undefined,
   ) {
-    this.runId = host.runId;
-    this.idempotencyKey = `${host.runId}/${stepKey}`;
+    this.runId = scope.runId;
+    this.idempotencyKey = `${scope.runId}/${stepKey}`;
   }
 
   get signal(): AbortSignal {
-    return this.own?.signal ?? this.host.runSignal;
+    return this.own?.signal ?? this.scope.runSignal;
   }
 
   /** An arrow, so that a body may destructure it. */
   readonly emit = (part: StreamPart): void => {
     const data = encodePart(part, `part emitted by step '${this.stepKey}'`);
-    if (this.host.halted) return;
-    this.host.port.emit({ key: null, at: this.host.port.clock.now(), data });
+    if (this.scope.ended) return;
+    this.scope.port.emit({ key: null, at: this.scope.port.clock.now(), data });
   };
 }
 
@@ -70,7 +70,7 @@ type AttemptResult =
 
 /** Executes step `op` until it succeeds, fails for good, or the run halts. */
 export async function runStep(
-  host: OpHost,
+  scope: OpScope,
   op: Op,
   body: Body,
   options: StepOptions<unknown>,
@@ -83,58 +83,58 @@ export async function runStep(
     policy = retryPolicyOf(options, name);
     rate = rateLimitOf(options.rateLimit, name);
   } catch (e) {
-    settleFailure(host, op, ensureError(e), 0);
+    settleFailure(scope, op, ensureError(e), 0);
     return;
   }
   const progress = progressOf(prior);
   if (progress.interrupted && options.atMostOnce === true) {
     const error = new StepInterruptedError(
-      `step '${op.key}' of run ${host.runId} was interrupted by a crash during attempt ` +
+      `step '${op.key}' of run ${scope.runId} was interrupted by a crash during attempt ` +
         `${progress.lastAttempt}; it is atMostOnce, so it is not run again. Check whether its ` +
         "effect happened, then handle this error in the workflow",
     );
-    settleFailure(host, op, error, progress.lastAttempt);
+    settleFailure(scope, op, error, progress.lastAttempt);
     return;
   }
   let { lastAttempt: attempt, failures, retryAt } = progress;
   for (;;) {
-    if (retryAt !== null) await host.waitUntil(op.position, retryAt);
+    if (retryAt !== null) await scope.waitUntil(op.position, retryAt);
     attempt++;
-    host.bodyStarted();
+    scope.bodyStarted();
     let result: AttemptResult;
     try {
-      result = await runAttempt(host, op, body, options, policy, attempt, rate);
+      result = await runAttempt(scope, op, body, options, policy, attempt, rate);
     } finally {
-      host.bodyEnded();
+      scope.bodyEnded();
     }
-    if (result.ok === "halted" || result.ok === "settled" || host.halted || !host.isCurrent(op))
+    if (result.ok === "halted" || result.ok === "settled" || scope.ended || !scope.isCurrent(op))
       return;
     if (result.ok) {
-      settleSuccess(host, op, result.encoded, attempt, result.usage);
+      settleSuccess(scope, op, result.encoded, attempt, result.usage);
       return;
     }
     failures++;
     if (isTerminalStepError(result.error) || failures > policy.retries) {
-      settleFailure(host, op, result.error, attempt);
+      settleFailure(scope, op, result.error, attempt);
       return;
     }
-    const delayMs = retryDelayMs(result.error, policy, failures, host.port.entropy());
-    retryAt = host.port.clock.now() + delayMs;
-    host.append({
+    const delayMs = retryDelayMs(result.error, policy, failures, scope.port.entropy());
+    retryAt = scope.port.clock.now() + delayMs;
+    scope.append({
       type: result.verification ? "step_verification_failed" : "step_attempt_failed",
-      at: host.port.clock.now(),
+      at: scope.port.clock.now(),
       position: op.position,
       key: op.key,
       data: `{"attempt":${attempt},"attempts":${policy.retries + 1},"retryAt":${retryAt},"delayMs":${delayMs},"error":${encodeError(result.error)}}`,
     });
     // A failure is durable before the wait, so a crash never resets the attempt count.
-    await host.port.durable();
-    if (host.halted || !host.isCurrent(op)) return;
+    await scope.port.durable();
+    if (scope.ended || !scope.isCurrent(op)) return;
   }
 }
 
 async function runAttempt(
-  host: OpHost,
+  scope: OpScope,
   op: Op,
   body: Body,
   options: StepOptions<unknown>,
@@ -143,23 +143,23 @@ async function runAttempt(
   rate: RateLimit | null,
 ): Promise<AttemptResult> {
   // Write-ahead: nothing a step does may precede the commit of what came before it.
-  await host.port.durable();
-  if (host.halted || host.draining || !host.isCurrent(op)) return { ok: "halted" };
+  await scope.port.durable();
+  if (scope.ended || scope.draining || !scope.isCurrent(op)) return { ok: "halted" };
   if (rate !== null) {
-    await host.port.acquireRate(rate);
-    if (host.halted || host.draining || !host.isCurrent(op)) return { ok: "halted" };
+    await scope.port.acquireRate(rate);
+    if (scope.ended || scope.draining || !scope.isCurrent(op)) return { ok: "halted" };
   }
-  const started = startedEntry(host, op, attempt);
+  const started = startedEntry(scope, op, attempt);
   if (options.transactional === true)
-    return runTransactional(host, op, body, options, policy, attempt, started);
-  host.append(started);
+    return runTransactional(scope, op, body, options, policy, attempt, started);
+  scope.append(started);
   if (options.atMostOnce === true) {
-    await host.port.durable();
-    if (host.halted) return { ok: "halted" };
+    await scope.port.durable();
+    if (scope.ended) return { ok: "halted" };
   }
   try {
-    const encoded = await callBody(host, op, body, options, policy, attempt, undefined);
-    return { ok: true, encoded, usage: meter(host, op, options, encoded) };
+    const encoded = await callBody(scope, op, body, options, policy, attempt, undefined);
+    return { ok: true, encoded, usage: meter(scope, op, options, encoded) };
   } catch (e) {
     return {
       ok: false,
@@ -170,7 +170,7 @@ async function runAttempt(
 }
 
 async function runTransactional(
-  host: OpHost,
+  scope: OpScope,
   op: Op,
   body: Body,
   options: StepOptions<unknown>,
@@ -181,25 +181,25 @@ async function runTransactional(
   // One transactional step at a time per run, and no other result reaches the code while it
   // is open: its entries commit after everything queued before it, so the code must see it
   // before anything settled during it, to match the journal's order on replay.
-  return host.serially(async () => {
-    const release = host.holdSettlements();
+  return scope.serially(async () => {
+    const release = scope.holdSettlements();
     let encoded = "";
     try {
-      await host.port.transaction(async (tx) => {
-        encoded = await callBody(host, op, body, options, policy, attempt, tx);
-        if (host.halted || !host.isCurrent(op))
+      await scope.port.transaction(async (tx) => {
+        encoded = await callBody(scope, op, body, options, policy, attempt, tx);
+        if (scope.ended || !scope.isCurrent(op))
           throw new Error("run halted during a transactional step");
-        const usage = meter(host, op, options, encoded);
-        return [started, succeededEntry(host, op, encoded, attempt, usage)];
+        const usage = meter(scope, op, options, encoded);
+        return [started, succeededEntry(scope, op, encoded, attempt, usage)];
       });
-      host.countCommitted(2);
+      scope.countCommitted(2);
       const value = decodeValue(encoded);
-      host.settleLive(op, () => op.resolve(value), true);
+      scope.settleLive(op, () => op.resolve(value), true);
       return { ok: "settled" } as const;
     } catch (e) {
-      if (host.halted) return { ok: "halted" } as const;
+      if (scope.ended) return { ok: "halted" } as const;
       // The transaction rolled back: record that the attempt started, then that it failed.
-      host.append(started);
+      scope.append(started);
       return {
         ok: false,
         error: ensureError(e),
@@ -213,7 +213,7 @@ async function runTransactional(
 
 /** Runs the body once with its timeout, serializes and verifies its result. */
 async function callBody(
-  host: OpHost,
+  scope: OpScope,
   op: Op,
   body: Body,
   options: StepOptions<unknown>,
@@ -222,15 +222,15 @@ async function callBody(
   tx: SqlTransaction | undefined,
 ): Promise<string> {
   // Only a body with a timeout needs a signal of its own; the others share the run's.
-  const own = policy.timeoutMs === null ? null : host.controller();
-  const ctx = new BodyContext(host, op.key, attempt, own?.controller ?? null, tx);
+  const own = policy.timeoutMs === null ? null : scope.controller();
+  const ctx = new BodyContext(scope, op.key, attempt, own?.controller ?? null, tx);
   let timer: { cancel(): void } | null = null;
   try {
     let result: unknown = body(ctx);
     if (policy.timeoutMs !== null && own !== null) {
       const ms = policy.timeoutMs;
       const timedOut = new Promise<never>((_, reject) => {
-        timer = host.port.clock.setTimer(ms, () => {
+        timer = scope.port.clock.setTimer(ms, () => {
           const error = new StepTimeoutError(
             `step '${op.key}' attempt ${attempt} ran past its timeout of ${ms} ms`,
           );
@@ -243,10 +243,10 @@ async function callBody(
     const value = await result;
     const what = `step '${op.key}' result`;
     const encoded = encodeValue(value, what);
-    const bytes = checkPayloadSize(encoded, host.port.limits.payloadBytesMax, what);
-    if (bytes > host.port.limits.payloadBytesWarn) {
-      host.port.warn(
-        `${what} of run ${host.runId} is ${bytes} bytes; consider journaling a reference instead`,
+    const bytes = checkPayloadSize(encoded, scope.port.limits.payloadBytesMax, what);
+    if (bytes > scope.port.limits.payloadBytesWarn) {
+      scope.port.warn(
+        `${what} of run ${scope.runId} is ${bytes} bytes; consider journaling a reference instead`,
       );
     }
     if (options.verify !== undefined)
@@ -313,11 +313,11 @@ function progressOf(prior: readonly JournalEntry[] | undefined): Progress {
   return progress;
 }
 
-function startedEntry(host: OpHost, op: Op, attempt: number): NewEntry {
+function startedEntry(scope: OpScope, op: Op, attempt: number): NewEntry {
   const site = op.site === null || attempt > 1 ? "" : `,"site":${JSON.stringify(op.site)}`;
   return {
     type: "step_attempt_started",
-    at: host.port.clock.now(),
+    at: scope.port.clock.now(),
     position: op.position,
     key: op.key,
     data: `{"attempt":${attempt}${site}}`,
@@ -325,7 +325,7 @@ function startedEntry(host: OpHost, op: Op, attempt: number): NewEntry {
 }
 
 function succeededEntry(
-  host: OpHost,
+  scope: OpScope,
   op: Op,
   encoded: string,
   attempt: number,
@@ -333,7 +333,7 @@ function succeededEntry(
 ): NewEntry {
   const entry: NewEntry = {
     type: "step_succeeded",
-    at: host.port.clock.now(),
+    at: scope.port.clock.now(),
     position: op.position,
     key: op.key,
     data:
@@ -347,7 +347,7 @@ function succeededEntry(
 /** What a metered step's result used; a meter that fails or answers nonsense is logged and
  * counts nothing, since the work it measures is done and must not run again. */
 function meter(
-  host: OpHost,
+  scope: OpScope,
   op: Op,
   options: StepOptions<unknown>,
   encoded: string,
@@ -357,16 +357,16 @@ function meter(
   try {
     reported = options.usage(decodeValue(encoded));
   } catch (e) {
-    host.port.warn(
-      `step '${op.key}' of run ${host.runId}: usage() threw (${ensureError(e).message}); nothing was counted`,
+    scope.port.warn(
+      `step '${op.key}' of run ${scope.runId}: usage() threw (${ensureError(e).message}); nothing was counted`,
     );
     return undefined;
   }
   if (reported === undefined) return undefined;
   const usage = normalizeUsage(reported);
   if (usage === null) {
-    host.port.warn(
-      `step '${op.key}' of run ${host.runId}: usage() returned ${JSON.stringify(reported)}, not token counts and a cost of at least 0; nothing was counted`,
+    scope.port.warn(
+      `step '${op.key}' of run ${scope.runId}: usage() returned ${JSON.stringify(reported)}, not token counts and a cost of at least 0; nothing was counted`,
     );
     return undefined;
   }
@@ -374,29 +374,29 @@ function meter(
 }
 
 function settleSuccess(
-  host: OpHost,
+  scope: OpScope,
   op: Op,
   encoded: string,
   attempt: number,
   usage: Usage | undefined,
 ): void {
-  host.append(succeededEntry(host, op, encoded, attempt, usage));
+  scope.append(succeededEntry(scope, op, encoded, attempt, usage));
   const value = decodeResult(encoded);
-  host.settleLive(op, () => op.resolve(value));
+  scope.settleLive(op, () => op.resolve(value));
 }
 
-function settleFailure(host: OpHost, op: Op, error: Error, attempts: number): void {
+function settleFailure(scope: OpScope, op: Op, error: Error, attempts: number): void {
   const encoded = encodeError(error);
-  host.append({
+  scope.append({
     type: "step_failed",
-    at: host.port.clock.now(),
+    at: scope.port.clock.now(),
     position: op.position,
     key: op.key,
     data: `{"attempts":${attempts},"error":${encoded}}`,
   });
   // The code sees the error as the journal holds it, on the first run as on replay.
   const decoded = decodeValue(encoded);
-  host.settleLive(op, () => op.reject(decoded));
+  scope.settleLive(op, () => op.reject(decoded));
 }
 
 /** Decodes a result as replay will; plain numbers and `true`/`false`/`null` skip the parser. */

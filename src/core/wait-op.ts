@@ -2,7 +2,7 @@
 // timeout and a ladder of policy rungs (remind, escalate, resolve, expire), each journaled.
 import { decodeValue, encodeValue } from "./serialize.js";
 import type { JournalEntry } from "./journal.js";
-import type { Op, OpHost } from "./op.js";
+import type { Op, OpScope } from "./op.js";
 import type { CanonicalMatch } from "./match.js";
 import type { WaitKind, WaitOutcome } from "./run-port.js";
 import type { WaitPolicyRung } from "./types.js";
@@ -39,38 +39,38 @@ interface Started {
 
 /** Runs wait `op` until it ends, then hands its value to the code. */
 export async function runWait(
-  host: OpHost,
+  scope: OpScope,
   op: Op,
   spec: WaitSpec,
   prior: readonly JournalEntry[] | undefined,
 ): Promise<void> {
-  const started = await begin(host, op, spec, prior);
+  const started = await begin(scope, op, spec, prior);
   if (started === null) return;
   let applied = (prior ?? []).filter(
     (e) => e.type === "wait_reminded" || e.type === "wait_escalated",
   ).length;
-  const release = host.externalWaitStarted();
+  const release = scope.externalWaitStarted();
   try {
     for (;;) {
       const next = spec.policy[applied];
       const rungAt = next === undefined ? Infinity : started.startedAt + next.afterMs;
       const timerAt = Math.min(rungAt, started.timeoutAt);
       const winner = await Promise.race([
-        host.port.waitOutcome(op.position).then((outcome) => ({ outcome })),
-        host.waitUntil(op.position, timerAt).then(() => null),
+        scope.port.waitOutcome(op.position).then((outcome) => ({ outcome })),
+        scope.waitUntil(op.position, timerAt).then(() => null),
       ]);
-      if (host.halted || !host.isCurrent(op)) return;
+      if (scope.ended || !scope.isCurrent(op)) return;
       let outcome: WaitOutcome | null = winner?.outcome ?? null;
-      if (outcome !== null) host.cancelTimer(op.position);
+      if (outcome !== null) scope.cancelTimer(op.position);
       else if (next !== undefined && rungAt <= started.timeoutAt) {
-        outcome = await applyRung(host, op, spec, next.rung, applied + 1, started);
+        outcome = await applyRung(scope, op, spec, next.rung, applied + 1, started);
         applied++;
       } else {
-        outcome = await host.port.closeWait(op.position, { status: "timed_out" });
+        outcome = await scope.port.closeWait(op.position, { status: "timed_out" });
       }
-      if (host.halted || !host.isCurrent(op)) return;
+      if (scope.ended || !scope.isCurrent(op)) return;
       if (outcome === null) continue;
-      settle(host, op, outcome);
+      settle(scope, op, outcome);
       return;
     }
   } finally {
@@ -80,7 +80,7 @@ export async function runWait(
 
 /** Creates the wait (first execution) or reads when it began (replay); null if halted. */
 async function begin(
-  host: OpHost,
+  scope: OpScope,
   op: Op,
   spec: WaitSpec,
   prior: readonly JournalEntry[] | undefined,
@@ -90,7 +90,7 @@ async function begin(
     const data = decodeValue(recorded.data ?? "{}") as { timeoutAt: number };
     return { startedAt: recorded.at, timeoutAt: data.timeoutAt };
   }
-  const startedAt = host.port.clock.now();
+  const startedAt = scope.port.clock.now();
   const timeoutAt = startedAt + spec.timeoutMs;
   const site = op.site === null ? "" : `,"site":${JSON.stringify(op.site)}`;
   const match = spec.match === null ? "" : `,"match":${JSON.stringify(spec.match)}`;
@@ -101,14 +101,14 @@ async function begin(
           spec.policy.map((r) => ({ ...r.rung, afterMs: r.afterMs })),
           "wait policy",
         )}`;
-  host.append({
+  scope.append({
     type: "wait_started",
     at: startedAt,
     position: op.position,
     key: op.key,
     data: `{"kind":"${spec.kind}","target":${JSON.stringify(spec.target)},"timeoutAt":${timeoutAt}${match}${policy}${site}}`,
   });
-  host.port.createWait({
+  scope.port.createWait({
     position: op.position,
     key: op.key,
     kind: spec.kind,
@@ -118,27 +118,27 @@ async function begin(
     details: spec.details,
   });
   // The wait row and its timeout commit with the entry, before anything may wake it.
-  await host.port.durable();
-  return host.halted || !host.isCurrent(op) ? null : { startedAt, timeoutAt };
+  await scope.port.durable();
+  return scope.ended || !scope.isCurrent(op) ? null : { startedAt, timeoutAt };
 }
 
 async function applyRung(
-  host: OpHost,
+  scope: OpScope,
   op: Op,
   spec: WaitSpec,
   rung: WaitPolicyRung,
   n: number,
   started: Started,
 ): Promise<WaitOutcome | null> {
-  const at = host.port.clock.now();
+  const at = scope.port.clock.now();
   switch (rung.action) {
     case "remind":
     case "escalate": {
-      if (rung.action === "escalate") await host.port.addApprovers(op.position, rung.to);
+      if (rung.action === "escalate") await scope.port.addApprovers(op.position, rung.to);
       const name = rung.action === "remind" ? REMINDER_EVENT : ESCALATION_EVENT;
-      const id = `${host.runId}/${op.key}/${rung.action}-${n}`;
+      const id = `${scope.runId}/${op.key}/${rung.action}-${n}`;
       const data = {
-        runId: host.runId,
+        runId: scope.runId,
         wait: op.key,
         kind: spec.kind,
         target: spec.target,
@@ -148,9 +148,9 @@ async function applyRung(
         timeoutAt: new Date(started.timeoutAt),
         ...(rung.action === "escalate" ? { to: rung.to } : {}),
       };
-      await host.port.sendEvent({ id, name, data: encodeValue(data, `${name} data`) });
+      await scope.port.sendEvent({ id, name, data: encodeValue(data, `${name} data`) });
       const extra = rung.action === "escalate" ? `,"to":${JSON.stringify(rung.to)}` : "";
-      host.append({
+      scope.append({
         type: rung.action === "remind" ? "wait_reminded" : "wait_escalated",
         at,
         position: op.position,
@@ -161,38 +161,38 @@ async function applyRung(
     }
     case "resolve":
       if (spec.kind === "approval") {
-        return host.port.closeWait(op.position, {
+        return scope.port.closeWait(op.position, {
           status: "resolved",
           value: null,
           approved: rung.decision === "approved",
         });
       }
-      return host.port.closeWait(op.position, {
+      return scope.port.closeWait(op.position, {
         status: "resolved",
-        value: policyValue(host, op, spec, rung.value, at),
+        value: policyValue(scope, op, spec, rung.value, at),
       });
     case "expire":
-      return host.port.closeWait(op.position, { status: "timed_out" });
+      return scope.port.closeWait(op.position, { status: "timed_out" });
   }
 }
 
 /** The value an event or signal wait resolved by its policy hands to the code. */
-function policyValue(host: OpHost, op: Op, spec: WaitSpec, value: unknown, at: number): string {
+function policyValue(scope: OpScope, op: Op, spec: WaitSpec, value: unknown, at: number): string {
   const data = encodeValue(value, `wait '${op.key}' policy value`);
   return spec.kind === "signal"
     ? encodeReceivedSignal(spec.target, data, at)
-    : encodeReceivedEvent(`${host.runId}/${op.key}/policy`, spec.target, data, at);
+    : encodeReceivedEvent(`${scope.runId}/${op.key}/policy`, spec.target, data, at);
 }
 
-function settle(host: OpHost, op: Op, outcome: WaitOutcome): void {
+function settle(scope: OpScope, op: Op, outcome: WaitOutcome): void {
   const result = outcome.value ?? "null";
-  host.append({
+  scope.append({
     type: "wait_completed",
-    at: host.port.clock.now(),
+    at: scope.port.clock.now(),
     position: op.position,
     key: op.key,
     data: `{"status":"${outcome.status}","result":${result}}`,
   });
   const value = decodeValue(result);
-  host.settleLive(op, () => op.resolve(value));
+  scope.settleLive(op, () => op.resolve(value));
 }

@@ -2,7 +2,7 @@
 // its journal (every point a crash could have cut it), and checks each recovery ends the same.
 import { ensureError } from "../core/errors.js";
 import type { JournalEntry, NewEntry } from "../core/journal.js";
-import { RunContext } from "../core/run-context.js";
+import { RunExecution } from "../core/run-execution.js";
 import type { RunOutcome } from "../core/run-port.js";
 import { decodeValue, encodeValue } from "../core/serialize.js";
 import type { Workflow } from "../core/workflow.js";
@@ -46,8 +46,8 @@ async function execute(
   answer: WaitAnswer | undefined,
 ): Promise<Execution> {
   const port = new MemoryPort(answer === undefined ? { journal } : { answer, journal });
-  const ctx = new RunContext(workflow, { runId: "explored-run", input, journal }, port);
-  const outcome = await ctx.outcome;
+  const execution = new RunExecution(workflow, { runId: "explored-run", input, journal }, port);
+  const outcome = await execution.outcome;
   port.commit();
   return {
     outcome,

@@ -6,7 +6,7 @@ import type { Clock, TimerHandle } from "../core/clock.js";
 import type { RateLimit } from "../core/flow-control.js";
 import { EngineClosedError } from "../core/errors.js";
 import type { JournalEntry, NewEntry } from "../core/journal.js";
-import { RunContext } from "../core/run-context.js";
+import { RunExecution } from "../core/run-execution.js";
 import type {
   OutgoingEvent,
   RunLimits,
@@ -85,7 +85,7 @@ function outcomeOf(wait: WaitRecord): WaitOutcome | null {
 export class RunHost implements RunPort {
   readonly runId: string;
   readonly epoch: number;
-  readonly ctx: RunContext;
+  readonly execution: RunExecution;
   readonly clock: Clock;
   readonly limits: RunLimits;
   readonly waitTimeoutMsDefault: number;
@@ -114,8 +114,8 @@ export class RunHost implements RunPort {
     this.limits = services.limits;
     this.waitTimeoutMsDefault = services.waitTimeoutMsDefault;
     this.deadlineAt = run.deadlineAt;
-    this.ctx = new RunContext(workflow, { runId: run.id, input, journal }, this);
-    void this.ctx.outcome.then((outcome) => this.record(outcome));
+    this.execution = new RunExecution(workflow, { runId: run.id, input, journal }, this);
+    void this.execution.outcome.then((outcome) => this.record(outcome));
     if (run.cancelRequested !== null) this.requestCancel(run.cancelRequested);
     this.watchDeadline();
   }
@@ -255,14 +255,14 @@ export class RunHost implements RunPort {
   /** Cancels the run (a request, or its deadline): cleanup runs, then it ends. */
   requestCancel(cancellation: Cancellation): void {
     if (this.gone) return;
-    this.ctx.requestCancel(cancellation.reason, cancellation.kind);
+    this.execution.requestCancel(cancellation.reason, cancellation.kind);
   }
 
   /** The run's lease is gone (cancelled, taken over, store failure): stop without writing. */
   lose(reason: unknown = null): void {
     if (this.gone) return;
     this.leave();
-    this.ctx.halt(reason);
+    this.execution.halt(reason);
     this.services.committer.forget(this.runId);
     this.services.exited(this.runId, { kind: "left" });
   }
@@ -272,13 +272,15 @@ export class RunHost implements RunPort {
     if (this.gone) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.ctx.drain(),
+      this.execution.drain(),
       new Promise<void>((r) => (timer = setTimeout(r, graceMs))),
     ]);
     clearTimeout(timer);
     if (this.gone) return;
     this.leave();
-    this.ctx.halt(new EngineClosedError("the engine closed; the run was handed back to the store"));
+    this.execution.halt(
+      new EngineClosedError("the engine closed; the run was handed back to the store"),
+    );
     await this.write([], { status: "pending" });
     this.services.exited(this.runId, { kind: "left" });
   }
@@ -301,7 +303,7 @@ export class RunHost implements RunPort {
 
   private checkIdle(): void {
     if (this.gone) return;
-    const idle = this.ctx.idleness();
+    const idle = this.execution.idleness();
     if (idle === null) return;
     const wakeAt = Math.min(idle.wakeAt, this.deadlineAt ?? Infinity);
     if (!idle.external && wakeAt - this.clock.now() > this.services.inMemoryWaitMs) {
@@ -314,7 +316,7 @@ export class RunHost implements RunPort {
       // A reply often comes quickly; if none does, the run leaves memory.
       this.lingering = setTimeout(() => {
         this.lingering = null;
-        const still = this.ctx.idleness();
+        const still = this.execution.idleness();
         if (still?.external === true && !this.gone && this.reading === 0)
           this.evict(Math.min(still.wakeAt, this.deadlineAt ?? Infinity));
         else this.changed();
@@ -325,7 +327,7 @@ export class RunHost implements RunPort {
 
   private evict(wakeAt: number): void {
     this.leave();
-    this.ctx.halt(null);
+    this.execution.halt(null);
     const entry: NewEntry = {
       type: "run_suspended",
       at: this.clock.now(),

@@ -1,4 +1,4 @@
-// Proves ctx.llm, one durable model call in any workflow, against the local model server and
+// Proves llm(ctx, ...), one durable model call in any workflow, against the local model server and
 // a real SQLite file: the whole response is journaled and a replay never calls the server
 // again; 429 waits its Retry-After, 5xx and timeouts retry with backoff, 4xx fails at once;
 // cost comes from the price table and the run's totals match what the server reported;
@@ -32,12 +32,12 @@ function model(over: Partial<Parameters<typeof openaiCompatible>[0]> = {}): Mode
 
 const ask = (m: Model, name = "ask") =>
   workflow(name, async (ctx, input: { q: string }) => {
-    const reply = await ctx.llm("answer", m, { messages: [{ role: "user", content: input.q }] });
+    const reply = await llm(ctx, "answer", m, { messages: [{ role: "user", content: input.q }] });
     await ctx.sleep("pause", "1h");
     return reply.text;
   });
 
-describe("ctx.llm", () => {
+describe("llm", () => {
   it("journals the whole response: a replay after eviction does not call the model again", async () => {
     behavior = () => ({ text: "Paris", usage: { input: 11, output: 2 } });
     const clock = createTestClock();
@@ -92,13 +92,13 @@ describe("ctx.llm", () => {
           ? { text: "slow", delayMs: 600 }
           : { text: "third time" };
     const wf = workflow("retrying", async (ctx) => {
-      const r = await ctx.llm("a", model({ timeout: 200 }), {
+      const r = await llm(ctx, "a", model({ timeout: 200 }), {
         messages: [{ role: "user", content: "x" }],
       });
       return r.text;
     });
     const refusing = workflow("refused", async (ctx) => {
-      const r = await ctx.llm("a", model(), { messages: [{ role: "user", content: "x" }] });
+      const r = await llm(ctx, "a", model(), { messages: [{ role: "user", content: "x" }] });
       return r.text;
     });
     const engine = await sqliteEngine({ workflows: [wf, refusing] });
@@ -126,7 +126,7 @@ describe("ctx.llm", () => {
     const clock = createTestClock();
     const m = openaiCompatible({ baseURL: server.openaiURL, model: "gpt-test" });
     const wf = workflow("down", async (ctx) => {
-      await ctx.llm("a", m, { messages: [{ role: "user", content: "x" }] });
+      await llm(ctx, "a", m, { messages: [{ role: "user", content: "x" }] });
     });
     const engine = await sqliteEngine({ workflows: [wf], clock });
     const run = await engine.start(wf, null);
@@ -146,7 +146,7 @@ describe("ctx.llm", () => {
     const wf = workflow("costly", async (ctx) => {
       const m = model({ prices });
       for (let i = 0; i < 4; i++)
-        await ctx.llm("turn", m, { messages: [{ role: "user", content: "x".repeat(i * 50) }] });
+        await llm(ctx, "turn", m, { messages: [{ role: "user", content: "x".repeat(i * 50) }] });
       return "done";
     });
     const engine = await sqliteEngine({ workflows: [wf] });
@@ -168,7 +168,8 @@ describe("ctx.llm", () => {
         ? { text: "partial answer that breaks", dropAfterChunks: 2 }
         : { text: "the full answer" };
     const wf = workflow("streamed", async (ctx) => {
-      const r = await ctx.llm(
+      const r = await llm(
+        ctx,
         "answer",
         model(),
         { messages: [{ role: "user", content: "q" }] },
@@ -231,9 +232,9 @@ describe("ctx.llm", () => {
     const clock = createTestClock();
     const m = scriptedModel(["one", "two", "three"]);
     const wf = workflow("scripted", async (ctx) => {
-      const a = await ctx.llm("a", m, { messages: [{ role: "user", content: "x" }] });
+      const a = await llm(ctx, "a", m, { messages: [{ role: "user", content: "x" }] });
       await ctx.sleep("nap", "1h");
-      const b = await ctx.llm("b", m, { messages: [{ role: "user", content: "x" }] });
+      const b = await llm(ctx, "b", m, { messages: [{ role: "user", content: "x" }] });
       return `${a.text} ${b.text}`;
     });
     const engine = await sqliteEngine({ workflows: [wf], clock });
@@ -244,7 +245,7 @@ describe("ctx.llm", () => {
     const once = scriptedModel(["only"]);
     const over = workflow("over", async (ctx) => {
       for (let i = 0; i < 2; i++)
-        await ctx.llm("a", once, { messages: [{ role: "user", content: "x" }] });
+        await llm(ctx, "a", once, { messages: [{ role: "user", content: "x" }] });
     });
     const engine2 = await sqliteEngine({ workflows: [over] });
     await expect((await engine2.start(over, null)).result()).rejects.toThrow(

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { workflow, type Workflow, type WorkflowContext } from "endure";
 import type { JournalEntry, NewEntry } from "../../src/core/journal.js";
-import { RunContext } from "../../src/core/run-context.js";
+import { RunExecution } from "../../src/core/run-execution.js";
 import type { RunOutcome } from "../../src/core/run-port.js";
 import { MemoryPort } from "../../src/testing/memory-port.js";
 
@@ -19,8 +19,8 @@ async function execute(
   input: unknown = null,
 ) {
   const port = new MemoryPort();
-  const ctx = new RunContext(wf, { runId: "r", input, journal }, port);
-  const outcome: RunOutcome = await ctx.outcome;
+  const execution = new RunExecution(wf, { runId: "r", input, journal }, port);
+  const outcome: RunOutcome = await execution.outcome;
   port.commit();
   return {
     outcome,
@@ -177,6 +177,35 @@ describe("replay core", () => {
     );
   });
 
+  it("knows when replay has matched without counting turns: slow cancellation set-up", async () => {
+    const cleaned: string[] = [];
+    const wf = workflow("cancelled", async (ctx) => {
+      ctx.onCancel(async () => {
+        await Promise.resolve();
+        await ctx.step("undo", () => void cleaned.push("undo"));
+      });
+      await ctx.step("do", () => 1);
+      await ctx.waitForEvent("reply", { event: "never.sent" });
+      return 0;
+    });
+    const port = new MemoryPort();
+    const first = new RunExecution(wf, { runId: "r", input: null, journal: [] }, port);
+    while (!port.committed.some((e) => e.type === "wait_started"))
+      await new Promise((r) => setImmediate(r));
+    first.requestCancel("stop", "cancelled");
+    expect((await first.outcome).kind).toBe("cancelled");
+    port.commit();
+    // The store takes a hundred turns to end the waits: replay waits for the cleanup to ask.
+    const slow = new MemoryPort();
+    slow.cancelWaits = async () => {
+      for (let i = 0; i < 100; i++) await new Promise((r) => setImmediate(r));
+    };
+    const journal = asJournal(port.committed);
+    const replayed = await new RunExecution(wf, { runId: "r", input: null, journal }, slow).outcome;
+    expect(replayed.kind).toBe("cancelled");
+    expect(cleaned).toEqual(["undo"]);
+  });
+
   it("fails a run that reaches its journal limit, and not one entry earlier", async () => {
     const loop = (steps: number) =>
       workflow("loop", async (ctx) => {
@@ -195,13 +224,13 @@ describe("replay core", () => {
       key: null,
       data: null,
     };
-    const atLimit = await new RunContext(
+    const atLimit = await new RunExecution(
       loop(2),
       { runId: "r", input: null, journal: [started] },
       port,
     ).outcome;
     expect(atLimit.kind).toBe("completed");
-    const over = await new RunContext(
+    const over = await new RunExecution(
       loop(3),
       { runId: "r", input: null, journal: [started] },
       port,

@@ -9,7 +9,7 @@ import {
   type StepContext,
   type TransactionalStepContext,
 } from "endure";
-import { agent, scriptedModel, tool, type AgentResult, type ModelResponse } from "endure/ai";
+import { agent, llm, scriptedModel, tool, type AgentResult, type ModelResponse } from "endure/ai";
 
 describe("public types", () => {
   it("infers a workflow's input from its schema and its output from its function", () => {
@@ -52,7 +52,7 @@ describe("public types", () => {
     });
   });
 
-  it("types tool inputs from their schema, agents as workflows, and ctx.llm's response", () => {
+  it("types tool inputs from their schema, agents as workflows, and llm's response", () => {
     const search = tool({
       description: "Search",
       input: z.object({ q: z.string(), limit: z.number().optional() }),
@@ -73,7 +73,7 @@ describe("public types", () => {
     const wrong = (engine: Engine) => engine.start(scout, { question: "go" });
     void wrong;
     workflow("llm-typed", async (ctx) => {
-      const reply = await ctx.llm("ask", scriptedModel(["x"]), {
+      const reply = await llm(ctx, "ask", scriptedModel(["x"]), {
         messages: [{ role: "user", content: "hi" }],
       });
       expectTypeOf(reply).toEqualTypeOf<ModelResponse>();

@@ -1,15 +1,18 @@
-// Deterministic: the workflow-facing side of a run's context: each `ctx` call has its arguments
-// checked and becomes an operation of the run (a step, a sleep, a wait) or a recorded value.
+// Deterministic: the `ctx` a workflow function receives: each call has its arguments checked
+// and becomes an operation of the run (a step, a sleep, a wait) or a recorded value.
 import { checkedWait } from "./context-waits.js";
 import type { Duration } from "./duration.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { JournalEntry } from "./journal.js";
-import type { Op, OpHost } from "./op.js";
+import type { Op, OpScope } from "./op.js";
+import type { Cleanup } from "./cancellation.js";
+import type { StreamPart } from "./stream.js";
 import type { RunPort } from "./run-port.js";
 import { encodeValue } from "./serialize.js";
 import { checkedSleep, runSleep, type WakeAt } from "./sleep-op.js";
 import { runStep } from "./step-op.js";
 import type {
+  WorkflowContext,
   ApprovalOptions,
   ApprovalResult,
   ReceivedEvent,
@@ -25,7 +28,7 @@ import { checkName } from "./workflow.js";
 
 /** Executes an operation live; `prior` is what the journal recorded of it so far. */
 export type OpRun = (
-  host: OpHost,
+  scope: OpScope,
   op: Op,
   prior: readonly JournalEntry[] | undefined,
 ) => Promise<void>;
@@ -33,22 +36,38 @@ export type OpRun = (
 /** A value `ctx` records once and replays after. */
 export type ValueKind = "now" | "random" | "uuid";
 
-/**
- * Most of `ctx` as the workflow code sees it (the run's context adds the rest, and declares
- * it a `WorkflowContext`); the run's context supplies the operations beneath.
- */
-export abstract class ContextApi {
-  abstract readonly port: RunPort;
-
+/** What the workflow context asks of its run's execution. */
+export interface RunOperations {
+  readonly runId: string;
+  readonly workflowName: string;
+  readonly port: RunPort;
   /** Gives an operation its place in the run, then runs it live or hands it its journaled result. */
-  protected abstract operation<T>(
-    kind: "step" | "sleep" | "wait",
-    name: string,
-    run: OpRun,
-  ): Promise<T>;
-
+  operation<T>(kind: "step" | "sleep" | "wait", name: string, run: OpRun): Promise<T>;
   /** The journaled value at the next position, or one made by `make` and journaled there. */
-  protected abstract recordValue(kind: ValueKind, make: () => number | string): number | string;
+  recordValue(kind: ValueKind, make: () => number | string): number | string;
+  onCancel(cleanup: Cleanup): void;
+  emit(part: StreamPart): void;
+}
+
+/** The workflow context of one run, over the operations its execution supplies. */
+export class RunWorkflowContext implements WorkflowContext {
+  readonly runId: string;
+  readonly workflowName: string;
+  private readonly port: RunPort;
+
+  constructor(private readonly run: RunOperations) {
+    this.runId = run.runId;
+    this.workflowName = run.workflowName;
+    this.port = run.port;
+  }
+
+  onCancel(cleanup: Cleanup): void {
+    this.run.onCancel(cleanup);
+  }
+
+  emit(part: StreamPart): void {
+    this.run.emit(part);
+  }
 
   step<T>(
     name: string,
@@ -64,8 +83,8 @@ export abstract class ContextApi {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.operation<T>("step", name, (host, op, prior) =>
-      runStep(host, op, fn as (s: StepContext) => unknown, options as StepOptions<unknown>, prior),
+    return this.run.operation<T>("step", name, (scope, op, prior) =>
+      runStep(scope, op, fn as (s: StepContext) => unknown, options as StepOptions<unknown>, prior),
     );
   }
 
@@ -115,15 +134,15 @@ export abstract class ContextApi {
   }
 
   now(): number {
-    return this.recordValue("now", () => this.port.clock.now()) as number;
+    return this.run.recordValue("now", () => this.port.clock.now()) as number;
   }
 
   random(): number {
-    return this.recordValue("random", () => this.port.entropy()) as number;
+    return this.run.recordValue("random", () => this.port.entropy()) as number;
   }
 
   uuid(): string {
-    return this.recordValue("uuid", () => this.port.uuid()) as string;
+    return this.run.recordValue("uuid", () => this.port.uuid()) as string;
   }
 
   private waitOp<T>(name: string, check: () => WaitSpec): Promise<T> {
@@ -134,7 +153,9 @@ export abstract class ContextApi {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.operation<T>("wait", name, (host, op, prior) => runWait(host, op, spec, prior));
+    return this.run.operation<T>("wait", name, (scope, op, prior) =>
+      runWait(scope, op, spec, prior),
+    );
   }
 
   private sleepOp(name: string, check: () => WakeAt): Promise<void> {
@@ -144,8 +165,8 @@ export abstract class ContextApi {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.operation<void>("sleep", name, (host, op, prior) =>
-      runSleep(host, op, wakeAt, prior),
+    return this.run.operation<void>("sleep", name, (scope, op, prior) =>
+      runSleep(scope, op, wakeAt, prior),
     );
   }
 }

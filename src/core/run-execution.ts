@@ -1,0 +1,277 @@
+// Deterministic: executes one run of a workflow over its journal. A pure function of
+// (workflow code, journal, clock, entropy) that writes through a RunPort and does no I/O.
+import { cancellationError, runCleanups, type Cleanup } from "./cancellation.js";
+import { divergenceError, type Divergence } from "./divergence.js";
+import { ensureError, InvalidArgumentError, NonDeterminismError } from "./errors.js";
+import { indexHistory } from "./history.js";
+import { JournalMatcher, settleFromJournal } from "./journal-match.js";
+import type { JournalEntry } from "./journal.js";
+import { SETTLING_TYPES } from "./journal.js";
+import type { Op } from "./op.js";
+import { cancelledOutcome, finalOutcome, failureOutcome, pauseOutcome } from "./outcomes.js";
+import type { RunOutcome, RunPort } from "./run-port.js";
+import { RunScope } from "./run-scope.js";
+import { decodeValue } from "./serialize.js";
+import { SettlementQueue } from "./settlements.js";
+import { encodePart, type StreamPart } from "./stream.js";
+import type { Cancellation, WorkflowContext } from "./types.js";
+import type { Workflow } from "./workflow.js";
+import { RunWorkflowContext, type OpRun, type ValueKind } from "./workflow-context.js";
+
+/** What a worker needs to start a run in memory. */
+export interface RunSpec {
+  readonly runId: string;
+  /** The decoded input. */
+  readonly input: unknown;
+  /** The run's journal so far, in order (empty for a new run). */
+  readonly journal: readonly JournalEntry[];
+}
+
+/** When a run is idle: its earliest timer, and whether it also waits on the world. */
+export interface Idleness {
+  readonly wakeAt: number;
+  readonly external: boolean;
+}
+
+/**
+ * One run executing in memory. Construct it to start the workflow function; `outcome`
+ * settles when the run completes, fails, is cancelled, diverges from its journal, or is halted.
+ */
+export class RunExecution {
+  readonly runId: string;
+  readonly outcome: Promise<RunOutcome>;
+  /** What the workflow function receives. */
+  readonly ctx: WorkflowContext;
+  private readonly port: RunPort;
+  private readonly matcher: JournalMatcher;
+  private readonly settlements: SettlementQueue;
+  private readonly scope: RunScope;
+  private settleOutcome!: (outcome: RunOutcome) => void;
+  /** Parts emitted by the workflow code so far: the next one's key in the output stream. */
+  private emitted = 0;
+  private readonly cleanups: Cleanup[] = [];
+  private cancellation: Cancellation | null = null;
+  /** Set while a cancellation is being set up, before its cleanup (workflow code) runs. */
+  private settingUpCancel = false;
+
+  constructor(workflow: Workflow<unknown, unknown>, spec: RunSpec, port: RunPort) {
+    this.runId = spec.runId;
+    this.port = port;
+    const history = indexHistory(spec.journal);
+    this.matcher = new JournalMatcher(history, (divergence) => this.diverge(divergence));
+    const ended = (): boolean => this.scope.ended;
+    const busy = (): boolean => this.settingUpCancel;
+    this.settlements = new SettlementQueue(history.settlements, {
+      get ended() {
+        return ended();
+      },
+      get busy() {
+        return busy();
+      },
+      settlementFor: (entry) => this.settlementFor(entry),
+      stalled: (entry) => this.matcher.stalled(entry),
+      nextTurn: () => port.nextTurn(),
+      drained: () => {
+        if (this.scope.timers.size > 0) port.changed();
+      },
+    });
+    this.scope = new RunScope(spec.runId, port, this.settlements, spec.journal.length, (e) =>
+      this.failRun(e),
+    );
+    this.ctx = new RunWorkflowContext({
+      runId: spec.runId,
+      workflowName: workflow.name,
+      port,
+      operation: (kind, name, run) => this.operation(kind, name, run),
+      recordValue: (kind, make) => this.recordValue(kind, make),
+      onCancel: (cleanup) => this.onCancel(cleanup),
+      emit: (part) => this.emit(part),
+    });
+    this.outcome = new Promise((resolve) => (this.settleOutcome = resolve));
+    void this.main(workflow, spec.input);
+    // On replay, watch from the start that the code asks for what the journal recorded.
+    if (this.settlements.replaying) this.settlements.pump();
+  }
+
+  /** True once the run has an outcome; nothing it does afterwards is written. */
+  get ended(): boolean {
+    return this.scope.ended;
+  }
+
+  /** Operations asked for so far. */
+  get calls(): number {
+    return this.matcher.calls;
+  }
+
+  /** The cancellation under way, if any. */
+  get cancelling(): Cancellation | null {
+    return this.cancellation;
+  }
+
+  /**
+   * When nothing runs and every pending operation waits (for a timer, or also for the world),
+   * the earliest timer; otherwise null. A worker evicts an idle run whose wake-up is far off.
+   */
+  idleness(): Idleness | null {
+    const { scope } = this;
+    if (scope.ended || scope.bodies.active || this.settlements.busy || scope.timers.size === 0)
+      return null;
+    return { wakeAt: scope.timers.earliest(), external: scope.waitsExternally };
+  }
+
+  /** Stops the run: timers cancelled, step bodies aborted with `reason`, nothing more written. */
+  halt(reason: unknown): void {
+    if (this.scope.ended) return;
+    this.finish({ kind: "halted" });
+    this.scope.bodies.abort(reason);
+  }
+
+  /** Stops starting step bodies; resolves once none is running. Used by a graceful close. */
+  drain(): Promise<void> {
+    return this.scope.drain();
+  }
+
+  /**
+   * Cancels the run (a request, or its `ttl` passed): running bodies are aborted, waits end,
+   * and cleanup registered with `onCancel` runs durably before the run ends. Journaled first,
+   * so that replay applies it at the same point.
+   */
+  requestCancel(reason: string, kind: Cancellation["kind"]): void {
+    if (this.scope.ended || this.cancellation !== null) return;
+    // Already journaled (a crash interrupted its cleanup): replay applies it where it was.
+    if (this.matcher.history.settlements.some((e) => e.type === "run_cancel_requested")) return;
+    this.scope.append({
+      type: "run_cancel_requested",
+      at: this.port.clock.now(),
+      position: null,
+      key: null,
+      data: JSON.stringify({ reason, kind }),
+    });
+    this.settlements.push(() => void this.beginCancel({ reason, kind }));
+  }
+
+  private onCancel(cleanup: Cleanup): void {
+    if (typeof cleanup !== "function") throw new InvalidArgumentError("onCancel needs a function");
+    this.cleanups.push(cleanup);
+  }
+
+  private emit(part: StreamPart): void {
+    if (this.scope.ended) return;
+    const data = encodePart(part, "ctx.emit part");
+    // The code's order keys the part: a replay passing here again writes nothing new.
+    this.port.emit({ key: `w${this.emitted++}`, at: this.port.clock.now(), data });
+  }
+
+  private settlementFor(entry: JournalEntry): (() => void) | null {
+    if (entry.type === "run_cancel_requested") {
+      const data = decodeValue(entry.data ?? "{}") as Cancellation;
+      return () => void this.beginCancel(data);
+    }
+    const op = this.scope.ops.get(entry.position ?? -1);
+    if (op === undefined) return null;
+    this.scope.ops.delete(op.position);
+    return () => settleFromJournal(op, entry);
+  }
+
+  private async main(workflow: Workflow<unknown, unknown>, input: unknown): Promise<void> {
+    const generation = this.scope.generation;
+    const stale = (): boolean =>
+      this.scope.ended || this.scope.generation !== generation || this.checkCompleteReplay();
+    let outcome: RunOutcome;
+    try {
+      const output = await workflow.fn(this.ctx, input);
+      if (stale()) return;
+      outcome = await finalOutcome(workflow, output, this.port);
+    } catch (thrown) {
+      if (stale()) return;
+      outcome = failureOutcome(ensureError(thrown), this.port);
+    }
+    if (!this.scope.ended && this.scope.generation === generation) this.finish(outcome);
+  }
+
+  private async beginCancel(cancellation: Cancellation): Promise<void> {
+    if (this.scope.ended || this.cancellation !== null) return;
+    this.cancellation = cancellation;
+    const error = cancellationError(this.runId, cancellation);
+    // Operations asked for before this point are abandoned: their results are never written.
+    this.scope.abandonOps(error);
+    this.settingUpCancel = true;
+    try {
+      await this.port.cancelWaits();
+    } finally {
+      this.settingUpCancel = false;
+    }
+    const cleaned = runCleanups(this.cleanups, cancellation);
+    // The cleanup has asked for its first operations: replay may match them now.
+    this.settlements.pump();
+    const failures = await cleaned;
+    if (this.scope.ended) return;
+    this.finish(cancelledOutcome(cancellation, error, failures, this.port));
+  }
+
+  /** At the end of the code: true (and the run paused) when the journal holds more. */
+  private checkCompleteReplay(): boolean {
+    if (this.scope.ended) return true;
+    return this.matcher.endsEarly(this.settlements.nextJournaled);
+  }
+
+  private failRun(error: Error): void {
+    if (!this.scope.ended) this.finish(failureOutcome(error, this.port));
+  }
+
+  private finish(outcome: RunOutcome): void {
+    this.scope.end();
+    this.settleOutcome(outcome);
+  }
+
+  private diverge(divergence: Divergence): void {
+    const error = divergenceError(this.runId, this.matcher.history, divergence);
+    this.finish(pauseOutcome(error, this.port));
+  }
+
+  private operation<T>(kind: "step" | "sleep" | "wait", name: string, run: OpRun): Promise<T> {
+    if (this.scope.ended) return new Promise<T>(() => {});
+    const claimed = this.matcher.claim(kind, name);
+    if (claimed === null) return new Promise<T>(() => {});
+    return new Promise<T>((resolve, reject) => {
+      const op: Op = {
+        position: claimed.position,
+        kind,
+        key: claimed.key,
+        site: claimed.site,
+        generation: this.scope.generation,
+        resolve,
+        reject,
+      };
+      this.scope.ops.set(op.position, op);
+      const settled = claimed.prior?.some((e) => SETTLING_TYPES.has(e.type)) ?? false;
+      if (settled) this.settlements.pump();
+      else
+        void run(this.scope, op, claimed.prior).catch((e: unknown) => this.failRun(ensureError(e)));
+    });
+  }
+
+  private recordValue(kind: ValueKind, make: () => number | string): number | string {
+    if (this.scope.ended) return make();
+    const claimed = this.matcher.claim("value", kind);
+    if (claimed === null) {
+      throw new NonDeterminismError({
+        runId: this.runId,
+        position: this.matcher.lastPosition,
+        recorded: "another operation",
+        requested: `ctx.${kind}()`,
+      });
+    }
+    const recorded = claimed.prior?.[0];
+    if (recorded !== undefined) return decodeValue(recorded.data ?? "null") as number | string;
+    const value = make();
+    this.scope.append({
+      type: "value_recorded",
+      at: this.port.clock.now(),
+      position: claimed.position,
+      key: claimed.key,
+      data: JSON.stringify(value),
+    });
+    return value;
+  }
+}
