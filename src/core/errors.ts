@@ -1,4 +1,6 @@
 // Deterministic: the error family every boundary of endure speaks. No I/O.
+import { readDuration } from "./duration-text.js";
+import { DURATION_MS_MAX } from "./limits.js";
 
 /** Options every endure error accepts. */
 export interface EndureErrorOptions {
@@ -260,10 +262,22 @@ export class NonRetriableError extends define("non_retriable", "NonRetriableErro
  */
 export class RetryAfterError extends EndureError {
   readonly delay: number | string;
+  /** `delay` in milliseconds, checked when the error is made. */
+  readonly delayMs: number;
   constructor(delay: number | string, message?: string, options?: EndureErrorOptions) {
+    const reading = readDuration(delay);
+    if (reading.kind !== "ms") {
+      // Refused where it is made: a delay that means nothing must not quietly become the
+      // step's normal backoff.
+      throw new InvalidArgumentError(
+        `RetryAfterError delay ${JSON.stringify(delay)} is not a duration endure accepts; ` +
+          `give milliseconds from 0 to ${DURATION_MS_MAX} or a string such as "30s" or "5m"`,
+      );
+    }
     super("retry_after", message ?? `retry after ${String(delay)}`, options);
     this.name = "RetryAfterError";
     this.delay = delay;
+    this.delayMs = reading.ms;
   }
 }
 

@@ -12,6 +12,7 @@ import {
   RATE_LIMIT_PERIOD_MS_MIN,
   RATE_LIMIT_UNITS_MAX,
 } from "./limits.js";
+import { checkText } from "./text.js";
 
 /**
  * A concurrency limit of a workflow: at most `limit` of its runs hold a lease at once, across
@@ -87,12 +88,9 @@ export function concurrencyKeyOf<I>(
   if (concurrency === undefined) return null;
   if (concurrency.key === undefined) return "";
   const key: unknown = concurrency.key(input);
-  if (typeof key !== "string" || key.length > CONCURRENCY_KEY_LENGTH_MAX) {
-    throw new InvalidArgumentError(
-      `workflow '${workflow}' concurrency.key must return a string of at most ` +
-        `${CONCURRENCY_KEY_LENGTH_MAX} characters, got ${typeof key === "string" ? `${key.length} characters` : typeof key}`,
-    );
-  }
+  checkText(key, `workflow '${workflow}' concurrency.key(input)`, CONCURRENCY_KEY_LENGTH_MAX, {
+    emptyOk: true,
+  });
   return key;
 }
 
@@ -118,15 +116,7 @@ export function rateLimitOf(value: RateLimitOptions | undefined, step: string): 
   if (typeof value !== "object" || value === null) {
     throw new InvalidArgumentError(`${what} must be { key, limit, period, units? }`);
   }
-  if (
-    typeof value.key !== "string" ||
-    value.key.length === 0 ||
-    value.key.length > RATE_LIMIT_KEY_LENGTH_MAX
-  ) {
-    throw new InvalidArgumentError(
-      `${what}.key must be a non-empty string of at most ${RATE_LIMIT_KEY_LENGTH_MAX} characters`,
-    );
-  }
+  checkText(value.key, `${what}.key`, RATE_LIMIT_KEY_LENGTH_MAX);
   if (!(value.limit > 0 && value.limit <= RATE_LIMIT_UNITS_MAX)) {
     throw new InvalidArgumentError(
       `${what}.limit must be a number above 0 and at most ${RATE_LIMIT_UNITS_MAX}, got ${String(value.limit)}`,

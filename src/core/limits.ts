@@ -28,11 +28,27 @@ export const BACKOFF_MAX_MS_DEFAULT = 60_000;
 /** Growth of the retry delay from one attempt to the next. */
 export const BACKOFF_FACTOR_DEFAULT = 2;
 
+/** Spread of a retry delay around its backoff, as a share of it: 0.2, so a 1 s backoff waits
+ * from 0.8 s to 1.2 s (1 s on average), never longer than `backoff.max`. Runs failing together
+ * then do not retry in lockstep. */
+export const BACKOFF_JITTER_RATIO = 0.2;
+
 /** Longest name (workflow or step) in characters: 200. Names are keys in the journal. */
 export const NAME_LENGTH_MAX = 200;
 
 /** Longest run id in characters: 256 (room for a caller's idempotency key). */
 export const RUN_ID_LENGTH_MAX = 256;
+
+/** Longest free text a person gives (an approval's comment, a cancel reason), in characters:
+ * 10,000. It is journaled with the run; a document belongs in the run's input or a blob. */
+export const COMMENT_LENGTH_MAX = 10_000;
+
+/** Longest name of who decides an approval (or of a role), in characters: 256 (an e-mail
+ * address fits). */
+export const DECIDER_LENGTH_MAX = 256;
+
+/** Longest workflow version or worker id, in characters: 200, like other names. */
+export const LABEL_LENGTH_MAX = 200;
 
 /** Most journal entries one run may write: 100,000. A run that hits it is almost always a
  * loop that never ends; it fails with `journal_too_long` instead of filling the disk. */

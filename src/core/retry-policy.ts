@@ -4,6 +4,7 @@ import { InvalidArgumentError, isEndureError } from "./errors.js";
 import {
   BACKOFF_FACTOR_DEFAULT,
   BACKOFF_INITIAL_MS_DEFAULT,
+  BACKOFF_JITTER_RATIO,
   BACKOFF_MAX_MS_DEFAULT,
   STEP_RETRIES_DEFAULT,
   STEP_RETRIES_MAX,
@@ -73,12 +74,14 @@ export function retryPolicyOf(options: StepOptions<unknown>, stepName: string): 
 
 /**
  * Delay before the attempt after `failedAttempt` (1-based): exponential growth capped at
- * `maxMs`, with "equal jitter" (between half and all of it) so that many runs failing together
- * do not retry in lockstep. `unit` is a random number in [0, 1).
+ * `maxMs`, with jitter centred on it (from 1 - {@link BACKOFF_JITTER_RATIO} to 1 + that share,
+ * the backoff on average) so that many runs failing together do not retry in lockstep. The cap
+ * holds after the jitter. `unit` is a random number in [0, 1).
  */
 export function backoffDelayMs(policy: RetryPolicy, failedAttempt: number, unit: number): number {
   const base = Math.min(policy.maxMs, policy.initialMs * policy.factor ** (failedAttempt - 1));
-  return Math.round(base / 2 + (base / 2) * unit);
+  const spread = BACKOFF_JITTER_RATIO * (2 * unit - 1);
+  return Math.min(policy.maxMs, Math.round(base * (1 + spread)));
 }
 
 /** Errors that end a step at once, whatever retries remain. */

@@ -1,6 +1,6 @@
 // Deterministic: executes one step: attempts, timeout, verification, retries with backoff.
 // Step bodies do I/O; this file only calls them and journals what happened.
-import { parseDuration } from "./duration.js";
+import { readDuration } from "./duration-text.js";
 import {
   ensureError,
   isEndureError,
@@ -283,11 +283,10 @@ async function verify(
 
 function retryDelayMs(error: Error, policy: RetryPolicy, failures: number, unit: number): number {
   if (isEndureError(error, "retry_after")) {
-    try {
-      return parseDuration((error as RetryAfterError).delay, "RetryAfterError delay");
-    } catch {
-      // An unusable delay falls back to the step's backoff.
-    }
+    // RetryAfterError refuses a delay that is not one when it is made; only an object that
+    // imitates its code can get here with a bad delay, and it gets the step's backoff.
+    const reading = readDuration((error as RetryAfterError).delay);
+    if (reading.kind === "ms") return reading.ms;
   }
   return backoffDelayMs(policy, failures, unit);
 }

@@ -50,7 +50,8 @@ export interface TransactionalStepContext extends StepContext {
   readonly tx: SqlTransaction;
 }
 
-/** Exponential backoff between attempts, with jitter. */
+/** Exponential backoff between attempts, with jitter: each delay is within 20% of the
+ * backoff either way (its average is the backoff), and never longer than `max`. */
 export interface BackoffOptions {
   /** Delay before the first retry. Default `"1s"`. */
   initial?: Duration;

@@ -2,7 +2,8 @@
 import { parseDuration } from "./duration.js";
 import { InvalidArgumentError } from "./errors.js";
 import { checkConcurrency, priorityOf, type ConcurrencyOptions } from "./flow-control.js";
-import { NAME_LENGTH_MAX } from "./limits.js";
+import { LABEL_LENGTH_MAX, NAME_LENGTH_MAX } from "./limits.js";
+import { checkText } from "./text.js";
 import type { Duration } from "./duration.js";
 import type { StandardSchemaV1 } from "./schema.js";
 import type { WorkflowContext } from "./types.js";
@@ -69,6 +70,8 @@ export function workflow<I, O>(
   options: WorkflowOptions<I, O> = {},
 ): Workflow<I, O> {
   checkName(name, "workflow name");
+  if (options.version !== undefined)
+    checkText(options.version, `workflow '${name}' version`, LABEL_LENGTH_MAX);
   if (options.ttl !== undefined) parseDuration(options.ttl, `workflow '${name}' ttl`);
   if (options.on !== undefined) checkName(options.on, `workflow '${name}' trigger event name`);
   if (options.catchUp !== undefined && !["latest", "all", "none"].includes(options.catchUp)) {
@@ -84,24 +87,13 @@ export function workflow<I, O>(
   return Object.freeze({ name, fn, options });
 }
 
-/** Refuses a name that is not a non-empty string of at most {@link NAME_LENGTH_MAX} chars. */
+/** Refuses a name that is not a storable string (see `checkText`) of at most
+ * {@link NAME_LENGTH_MAX} characters, or that holds `#`. */
 export function checkName(name: unknown, what: string): asserts name is string {
-  if (typeof name !== "string" || name.length === 0) {
-    throw new InvalidArgumentError(`${what} must be a non-empty string, got ${describe(name)}`);
-  }
-  if (name.length > NAME_LENGTH_MAX) {
-    throw new InvalidArgumentError(
-      `${what} is ${name.length} characters long; the limit is ${NAME_LENGTH_MAX}`,
-    );
-  }
+  checkText(name, what, NAME_LENGTH_MAX);
   if (name.includes("#")) {
     throw new InvalidArgumentError(
       `${what} '${name}' must not contain '#', which marks occurrences`,
     );
   }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "string") return "an empty string";
-  return value === null ? "null" : typeof value;
 }

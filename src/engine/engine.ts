@@ -1,5 +1,6 @@
 // The engine: the composition root users hold. It registers workflows, starts runs, reads
 // them back, and owns the worker that executes them.
+import { checkRunId } from "../core/text.js";
 import type { Clock } from "../core/clock.js";
 import { parseDuration } from "../core/duration.js";
 import { EngineClosedError, RunNotFoundError } from "../core/errors.js";
@@ -202,6 +203,7 @@ export class Engine {
 
   /** The run as stored, or null when no run has this id. */
   async getRun<O = unknown>(runId: string): Promise<RunInfo<O> | null> {
+    checkRunId(runId);
     const run = await this.store.getRun(runId);
     return run === null ? null : toRunInfo<O>(run);
   }

@@ -9,7 +9,8 @@ import {
   RunFinishedError,
   RunNotFoundError,
 } from "../core/errors.js";
-import { EVENT_ID_LENGTH_MAX } from "../core/limits.js";
+import { COMMENT_LENGTH_MAX, DECIDER_LENGTH_MAX, EVENT_ID_LENGTH_MAX } from "../core/limits.js";
+import { checkRunId, checkText } from "../core/text.js";
 import type { RunLimits } from "../core/run-port.js";
 import { checkPayloadSize, decodeValue, encodeValue } from "../core/serialize.js";
 import { checkName } from "../core/workflow.js";
@@ -83,11 +84,7 @@ export async function sendEvent(parts: MessageParts, event: EventToSend): Promis
     throw new InvalidArgumentError("sendEvent needs an event: { name, data, id? }");
   checkName(event.name, "event name");
   const id = event.id ?? newEventId(parts.clock.now());
-  if (typeof id !== "string" || id.length === 0 || id.length > EVENT_ID_LENGTH_MAX) {
-    throw new InvalidArgumentError(
-      `event id must be a non-empty string of at most ${EVENT_ID_LENGTH_MAX} characters`,
-    );
-  }
+  checkText(id, "event id", EVENT_ID_LENGTH_MAX);
   const what = `data of event '${event.name}'`;
   const data = encodeValue(event.data, what);
   checkPayloadSize(data, parts.limits.payloadBytesMax, what);
@@ -104,6 +101,7 @@ export async function sendSignal(
   name: string,
   data: unknown,
 ): Promise<void> {
+  checkRunId(runId);
   checkName(name, "signal name");
   const what = `data of signal '${name}'`;
   const encoded = encodeValue(data, what);
@@ -127,20 +125,7 @@ export async function decide(
   approved: boolean,
   options: DecisionOptions,
 ): Promise<"recorded" | "settled"> {
-  if (
-    typeof options !== "object" ||
-    options === null ||
-    typeof options.by !== "string" ||
-    options.by.length === 0
-  ) {
-    throw new InvalidArgumentError("a decision needs { by }: who decides");
-  }
-  const decision = {
-    by: options.by,
-    approved,
-    comment: options.comment ?? null,
-    role: options.role ?? null,
-  };
+  const decision = checkedDecision(runId, name, approved, options);
   const result: DecideResult = await parts.store.decide(runId, name, decision, parts.clock.now());
   switch (result.kind) {
     case "not_found": {
@@ -164,6 +149,27 @@ export async function decide(
       parts.woke([{ runId, position: result.wait.position }]);
       return "settled";
   }
+}
+
+/** Checks a decision at the boundary: who, an optional role, an optional bounded comment. */
+function checkedDecision(
+  runId: string,
+  name: string,
+  approved: boolean,
+  options: DecisionOptions,
+): { by: string; approved: boolean; comment: string | null; role: string | null } {
+  checkRunId(runId);
+  checkName(name, "approval name");
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidArgumentError("a decision needs { by }: who decides");
+  }
+  checkText(options.by, "decision by (who decides)", DECIDER_LENGTH_MAX);
+  const comment = options.comment ?? null;
+  if (comment !== null)
+    checkText(comment, "decision comment", COMMENT_LENGTH_MAX, { emptyOk: true });
+  const role = options.role ?? null;
+  if (role !== null) checkText(role, "decision role", DECIDER_LENGTH_MAX);
+  return { by: options.by, approved, comment, role };
 }
 
 /** Turns a stored approval into what users see. */

@@ -1,4 +1,5 @@
 // The options of createEngine, checked once and turned into settings with units.
+import { checkText } from "../core/text.js";
 import type { Clock } from "../core/clock.js";
 import { parseDuration, type Duration } from "../core/duration.js";
 import { InvalidArgumentError } from "../core/errors.js";
@@ -14,6 +15,7 @@ import {
   POLL_INTERVAL_MS_DEFAULT,
   WAIT_TIMEOUT_MS_DEFAULT,
   WORKER_RUNS_MAX_DEFAULT,
+  LABEL_LENGTH_MAX,
 } from "../core/limits.js";
 import type { RunLimits } from "../core/run-port.js";
 import type { Workflow } from "../core/workflow.js";
@@ -111,8 +113,10 @@ export function workerSettingsOf(
     throw new InvalidArgumentError(
       `worker.lease must be at least ${LEASE_MS_MIN} ms, got ${leaseMs} ms`,
     );
+  const workerId = o.workerId ?? newWorkerId();
+  checkText(workerId, "worker.workerId", LABEL_LENGTH_MAX);
   return {
-    workerId: o.workerId ?? newWorkerId(),
+    workerId,
     runsMax: positiveInt(o.concurrency ?? WORKER_RUNS_MAX_DEFAULT, "worker.concurrency"),
     leaseMs,
     pollIntervalMs: Math.max(

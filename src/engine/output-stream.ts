@@ -9,6 +9,7 @@ import {
   STREAM_READ_LIMIT_MAX,
 } from "../core/limits.js";
 import { TERMINAL_STATUSES } from "../core/types.js";
+import { checkRunId } from "../core/text.js";
 import type { Store } from "../store/store.js";
 import type { StoredChunk } from "../store/stream.js";
 
@@ -93,6 +94,7 @@ export async function readStreamPage(
   runId: string,
   options: ReadStreamOptions,
 ): Promise<StreamChunk[]> {
+  checkRunId(runId);
   const from = options.from ?? 0;
   const limit = options.limit ?? STREAM_READ_LIMIT_DEFAULT;
   if (!Number.isInteger(from) || from < 0) {

@@ -3,7 +3,9 @@
 import type { Clock } from "../core/clock.js";
 import { InvalidArgumentError, RunCancelledError, RunNotFoundError } from "../core/errors.js";
 import type { NewEntry } from "../core/journal.js";
+import { COMMENT_LENGTH_MAX } from "../core/limits.js";
 import { encodeValue } from "../core/serialize.js";
+import { checkRunId, checkText } from "../core/text.js";
 import type { Store } from "../store/store.js";
 import type { RunExit } from "../worker/run-host.js";
 import type { Worker } from "../worker/worker.js";
@@ -26,6 +28,8 @@ export async function cancelRun(
   reason: string,
   exited: (runId: string, exit: RunExit) => void,
 ): Promise<RunInfo> {
+  checkRunId(runId);
+  checkText(reason, "cancel reason", COMMENT_LENGTH_MAX);
   const error = encodeValue(
     new RunCancelledError(`run ${runId} was cancelled: ${reason}`),
     "cancel error",
@@ -51,6 +55,7 @@ export async function cancelRun(
 
 /** Makes the paused run runnable again; throws when it is not paused. */
 export async function resumeRun(parts: AdminParts, runId: string): Promise<RunInfo> {
+  checkRunId(runId);
   const entry: NewEntry = {
     type: "run_resumed",
     at: parts.clock.now(),

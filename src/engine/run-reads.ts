@@ -2,6 +2,8 @@
 import type { Clock } from "../core/clock.js";
 import { InvalidArgumentError, RunNotFoundError } from "../core/errors.js";
 import { LIST_RUNS_LIMIT_DEFAULT, LIST_RUNS_LIMIT_MAX } from "../core/limits.js";
+import { checkRunId } from "../core/text.js";
+import { checkName } from "../core/workflow.js";
 import type { RunStatus } from "../core/types.js";
 import type { Store } from "../store/store.js";
 import { explain, type Explanation } from "./explain.js";
@@ -29,6 +31,7 @@ export async function listRuns(
       `listRuns limit must be a whole number from 1 to ${LIST_RUNS_LIMIT_MAX}, got ${String(limit)}`,
     );
   }
+  if (options.workflow !== undefined) checkName(options.workflow, "listRuns workflow");
   const page = await store.listRuns({
     limit,
     ...(options.workflow !== undefined ? { workflow: options.workflow } : {}),
@@ -40,6 +43,7 @@ export async function listRuns(
 
 /** The run's journal, decoded; throws when no run has the id. */
 export async function readJournal(store: Store, runId: string): Promise<JournalRecord[]> {
+  checkRunId(runId);
   const entries = await store.readJournal(runId);
   if (entries.length === 0 && (await store.getRun(runId)) === null) {
     throw new RunNotFoundError(`no run has the id '${runId}'`);
@@ -58,6 +62,7 @@ export async function listApprovals(
       `approvals limit must be a whole number from 1 to ${LIST_RUNS_LIMIT_MAX}`,
     );
   }
+  if (options.runId !== undefined) checkRunId(options.runId, "approvals runId");
   const records = await store.listApprovals({
     limit,
     ...(options.runId !== undefined ? { runId: options.runId } : {}),
@@ -67,6 +72,7 @@ export async function listApprovals(
 
 /** Where the run is and why, as of now on `clock`; throws when no run has the id. */
 export async function explainRun(store: Store, clock: Clock, runId: string): Promise<Explanation> {
+  checkRunId(runId);
   const run = await store.getRun(runId);
   if (run === null) throw new RunNotFoundError(`cannot explain: no run has the id '${runId}'`);
   const [journal, approvals] = await Promise.all([

@@ -2,10 +2,11 @@
 // claimed at once when this engine's worker can execute it.
 import type { Clock } from "../core/clock.js";
 import { parseDuration } from "../core/duration.js";
-import { InputValidationError, InvalidArgumentError, RunIdConflictError } from "../core/errors.js";
+import { InputValidationError, RunIdConflictError } from "../core/errors.js";
 import { concurrencyKeyOf, priorityOf } from "../core/flow-control.js";
 import type { NewEntry } from "../core/journal.js";
-import { PRIORITY_DEFAULT, RUN_ID_LENGTH_MAX } from "../core/limits.js";
+import { PRIORITY_DEFAULT } from "../core/limits.js";
+import { checkRunId } from "../core/text.js";
 import type { RunLimits } from "../core/run-port.js";
 import { validate } from "../core/schema.js";
 import { checkPayloadSize, encodeValue } from "../core/serialize.js";
@@ -40,11 +41,7 @@ export async function startRun(
   options: StartOptions,
 ): Promise<{ id: string; created: boolean }> {
   const id = options.id ?? newRunId(parts.clock.now());
-  if (typeof id !== "string" || id.length === 0 || id.length > RUN_ID_LENGTH_MAX) {
-    throw new InvalidArgumentError(
-      `run id must be a non-empty string of at most ${RUN_ID_LENGTH_MAX} characters`,
-    );
-  }
+  checkRunId(id);
   const value = await checkedInput(wf, input);
   const priority = priorityOf(
     options.priority,
