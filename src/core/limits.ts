@@ -158,6 +158,13 @@ export const APPROVERS_MAX = 100;
  * 30 days. */
 export const RETENTION_MS_DEFAULT = 30 * 24 * 60 * 60 * 1000;
 
+/** How long an event id is remembered, so that sending it again is a duplicate
+ * (`created: false`), in ms: the retention period (30 days by default). An event is kept, and
+ * its id deduplicated, until retention deletes it, which is at least this long after it was
+ * received, and later while a live run or a trigger could still take it. Past that, the same
+ * id is a new event. The engine's `retention` option sets both. */
+export const EVENT_DEDUP_MS_DEFAULT = RETENTION_MS_DEFAULT;
+
 /** Runs or events deleted per transaction by `gc`: 500, so that cleaning never holds the
  * write lock for long. */
 export const GC_BATCH_MAX = 500;

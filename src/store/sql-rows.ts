@@ -229,3 +229,11 @@ export function toEvent(row: EventRow): EventRecord {
     pos: Number(row.pos),
   };
 }
+
+/**
+ * Name of the row in `cursors` that holds the highest event position retention ever deleted.
+ * A new event takes the position after both it and the highest one stored, so positions are
+ * never given twice: a trigger or a wait whose cursor passed a deleted event still sees every
+ * event sent after it. (`trigger:` rows are the triggers' own cursors; this is not one.)
+ */
+export const DELETED_EVENTS_CURSOR = "events:deleted";

@@ -8,8 +8,8 @@ import type { CancelResult, EventRecord, RateRequest, ResumeResult, StoreWake } 
 import { query } from "./connection.js";
 import { insertRows, lastSeq } from "./journal-io.js";
 import { RUN_COLUMNS, toRunRecord as toRecord, type RunRow } from "../sql-rows.js";
-import { toEvent, type EventRow } from "../sql-rows.js";
-import { eventsLock, lockKeys, type PostgresWaits } from "./waits.js";
+import { DELETED_EVENTS_CURSOR, toEvent, type EventRow } from "../sql-rows.js";
+import { eventsLock, lastEventPos, lockKeys, type PostgresWaits } from "./waits.js";
 
 /** Statuses a run ends with, as SQL. */
 const ENDED = "('completed', 'failed', 'cancelled', 'timed_out')";
@@ -133,13 +133,20 @@ export async function deleteEvents(
     `WITH floor AS (
        SELECT min(f) AS f FROM (
          SELECT min(event_cursor) AS f FROM ${S}.runs WHERE status NOT IN ${ENDED}
-         UNION ALL SELECT min(value) FROM ${S}.cursors WHERE name LIKE 'trigger:%') m)
-     DELETE FROM ${S}.events WHERE pos IN (
-       SELECT pos FROM ${S}.events, floor
-       WHERE received_at < $1 AND (floor.f IS NULL OR pos <= floor.f)
-       ORDER BY pos LIMIT $2)
-     RETURNING pos`,
-    [receivedBefore, limit],
+         UNION ALL SELECT min(value) FROM ${S}.cursors WHERE name LIKE 'trigger:%') m),
+     deleted AS (
+       DELETE FROM ${S}.events WHERE pos IN (
+         SELECT pos FROM ${S}.events, floor
+         WHERE received_at < $1 AND (floor.f IS NULL OR pos <= floor.f)
+         ORDER BY pos LIMIT $2)
+       RETURNING pos),
+     -- Remember the highest deleted position: new events are numbered past it.
+     remembered AS (
+       INSERT INTO ${S}.cursors AS k (name, value)
+       SELECT $3, max(pos) FROM deleted HAVING count(*) > 0
+       ON CONFLICT (name) DO UPDATE SET value = greatest(k.value, excluded.value))
+     SELECT pos FROM deleted`,
+    [receivedBefore, limit, DELETED_EVENTS_CURSOR],
   );
   return rows.length;
 }
@@ -180,7 +187,7 @@ export async function readEventsAfter(
 }
 
 export async function readLastEventPos(c: pg.ClientBase, S: string): Promise<number> {
-  const [row] = await query<{ p: number }>(c, `SELECT coalesce(max(pos), 0) AS p FROM ${S}.events`);
+  const [row] = await query<{ p: number }>(c, `SELECT ${lastEventPos(S)} AS p`);
   return Number(row?.p ?? 0);
 }
 

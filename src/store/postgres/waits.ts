@@ -25,6 +25,7 @@ import type {
 } from "../store.js";
 import { query } from "./connection.js";
 import {
+  DELETED_EVENTS_CURSOR,
   rulesOf,
   toEvent,
   toWait,
@@ -32,6 +33,13 @@ import {
   type EventRow,
   type WaitRow,
 } from "../sql-rows.js";
+
+/** The highest event position ever given: stored, or deleted by retention (see
+ * DELETED_EVENTS_CURSOR). New events take the next one; callers hold the events lock. */
+export function lastEventPos(S: string): string {
+  return `greatest(coalesce((SELECT max(pos) FROM ${S}.events), 0),
+    coalesce((SELECT value FROM ${S}.cursors WHERE name = '${DELETED_EVENTS_CURSOR}'), 0))`;
+}
 
 /** What the statements opening an event's transaction read (see `eventOpening`): the event
  * already stored with its id (all null if none) and the open waits' match shapes. */
@@ -159,7 +167,7 @@ export class PostgresWaits {
       c,
       `WITH stored AS (
          INSERT INTO ${this.S}.events (pos, id, name, data, received_at)
-         SELECT coalesce(max(pos), 0) + 1, $1, $2, $3, $4 FROM ${this.S}.events RETURNING pos
+         SELECT ${lastEventPos(this.S)} + 1, $1, $2, $3, $4 RETURNING pos
        ),
        notified AS (SELECT pg_notify($7, $8)),
        candidates AS (

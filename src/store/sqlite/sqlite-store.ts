@@ -40,6 +40,7 @@ import { claimRuns } from "./claim.js";
 import { SqliteJournalWriter } from "./journal-writer.js";
 import type { StoredChunk } from "../stream.js";
 import {
+  DELETED_EVENTS_CURSOR,
   cursorOf,
   parseCursor,
   toEntries,
@@ -391,7 +392,17 @@ export class SqliteStore implements Store {
     return this.exclusive(() =>
       this.writeTx("deleting events", () => {
         const { floor } = this.st.eventFloor.get() as { floor: number | null };
-        return this.st.deleteEvents.run({ before: receivedBefore, floor, limit }).changes;
+        const deleted = this.st.deleteEvents.all({
+          before: receivedBefore,
+          floor,
+          limit,
+        }) as Array<{
+          pos: number;
+        }>;
+        // Remember the highest deleted position: new events are numbered past it.
+        const highest = deleted.reduce((m, r) => Math.max(m, r.pos), 0);
+        if (highest > 0) this.st.setCursor.run({ name: DELETED_EVENTS_CURSOR, value: highest });
+        return deleted.length;
       }),
     );
   }

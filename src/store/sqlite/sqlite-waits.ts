@@ -27,6 +27,7 @@ import {
   type EventRow,
   type WaitRow,
 } from "../sql-rows.js";
+import { LAST_EVENT_POS } from "./statements.js";
 
 /** The statements and operations on waits of one connection. */
 export type SqliteWaits = ReturnType<typeof createSqliteWaits>;
@@ -43,7 +44,9 @@ export function createSqliteWaits(db: Database.Database) {
       "UPDATE waits SET status = ?, value = ?, ended_at = ? WHERE run_id = ? AND position = ? AND status = 'open'",
     ),
     eventById: db.prepare("SELECT pos, id, name, data, received_at FROM events WHERE id = ?"),
-    insertEvent: db.prepare("INSERT INTO events (id, name, data, received_at) VALUES (?, ?, ?, ?)"),
+    insertEvent: db.prepare(
+      `INSERT INTO events (pos, id, name, data, received_at) VALUES ((SELECT ${LAST_EVENT_POS} + 1), ?, ?, ?, ?)`,
+    ),
     eventsSince: db.prepare(
       `SELECT pos, id, name, data, received_at FROM events
        WHERE name = @name AND pos > (SELECT event_cursor FROM runs WHERE id = @runId)

@@ -1,5 +1,10 @@
 // Every SQL statement the SQLite store runs, prepared once per connection.
-import { RUN_COLUMNS } from "../sql-rows.js";
+import { DELETED_EVENTS_CURSOR, RUN_COLUMNS } from "../sql-rows.js";
+
+/** The highest event position ever given: stored, or deleted by retention (see
+ * DELETED_EVENTS_CURSOR). New events take the next one. */
+export const LAST_EVENT_POS = `max(coalesce((SELECT max(pos) FROM events), 0),
+  coalesce((SELECT value FROM cursors WHERE name = '${DELETED_EVENTS_CURSOR}'), 0))`;
 import type Database from "better-sqlite3";
 
 /** Prepared statements of the write connection (and a few of the read connection). */
@@ -113,7 +118,7 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     eventsAfter: reader.prepare(
       "SELECT pos, id, name, data, received_at FROM events WHERE name = ? AND pos > ? ORDER BY pos LIMIT ?",
     ),
-    lastEventPos: reader.prepare("SELECT coalesce(max(pos), 0) AS p FROM events"),
+    lastEventPos: reader.prepare(`SELECT ${LAST_EVENT_POS} AS p`),
     finishedBefore: db.prepare(
       `SELECT id FROM runs WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND ended_at < ?
        ORDER BY ended_at LIMIT ?`,
@@ -131,7 +136,8 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     deleteEvents: db.prepare(
       `DELETE FROM events WHERE pos IN (
          SELECT pos FROM events WHERE received_at < @before AND (@floor IS NULL OR pos <= @floor)
-         ORDER BY pos LIMIT @limit)`,
+         ORDER BY pos LIMIT @limit)
+       RETURNING pos`,
     ),
     resumeRun: db.prepare(
       `UPDATE runs SET status = 'pending', paused_reason = NULL, recoveries = 0, updated_at = ? WHERE id = ?`,
