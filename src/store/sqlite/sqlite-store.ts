@@ -70,6 +70,13 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Parts a run's output stream holds (default 1,000,000); see STREAM_PARTS_MAX_DEFAULT. */
   streamPartsMax?: number;
+  /**
+   * What `open()` checks of the file: `"quick"` (default) runs SQLite's quick check, which
+   * reads every page (about a second per GB) and refuses a damaged file with
+   * `store_corrupt` before anything is written into it; `"none"` skips it (for very large
+   * files checked otherwise).
+   */
+  checkOnOpen?: "quick" | "none";
 }
 
 /** The SQLite implementation of {@link Store}. Create it with {@link sqliteStore}. */
@@ -86,6 +93,8 @@ export class SqliteStore implements Store {
   private readonly options: Required<SqliteStoreOptions>;
   private lock: Promise<void> = Promise.resolve();
   private locked = false;
+  /** When the current holder of the write connection took it (performance.now()). */
+  private lockedAtMs = 0;
   private readonly workers = new Set<string>();
   private journal!: SqliteJournalWriter;
 
@@ -99,7 +108,13 @@ export class SqliteStore implements Store {
       pidTakeover: options.pidTakeover ?? true,
       busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
       streamPartsMax: options.streamPartsMax ?? STREAM_PARTS_MAX_DEFAULT,
+      checkOnOpen: options.checkOnOpen ?? "quick",
     };
+    if (this.options.checkOnOpen !== "quick" && this.options.checkOnOpen !== "none") {
+      throw new InvalidArgumentError(
+        `sqliteStore checkOnOpen must be "quick" or "none", got ${JSON.stringify(options.checkOnOpen)}`,
+      );
+    }
     const max = this.options.streamPartsMax;
     if (!Number.isInteger(max) || max < 1) {
       throw new InvalidArgumentError(
@@ -490,11 +505,16 @@ export class SqliteStore implements Store {
     }
   }
 
+  writeLockHeldMs(): number {
+    return this.locked ? Math.round(performance.now() - this.lockedAtMs) : 0;
+  }
+
   /** Serializes use of the write connection; an open transactional step holds it. */
   private exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
     if (!this.locked) {
       // Fast path: synchronous work runs at once, without waiting a turn.
       this.locked = true;
+      this.lockedAtMs = performance.now();
       let result: T | Promise<T>;
       try {
         result = fn();
