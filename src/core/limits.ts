@@ -54,6 +54,15 @@ export const LABEL_LENGTH_MAX = 200;
  * loop that never ends; it fails with `journal_too_long` instead of filling the disk. */
 export const JOURNAL_ENTRIES_MAX_DEFAULT = 100_000;
 
+/** Timeout of a transactional step's attempt when the step gives none, in ms: 5 s. Its
+ * transaction holds a lock (on SQLite the store's one write lock, on PostgreSQL its run's row)
+ * until the body returns, so a body that never resolves must not hold it forever. */
+export const TRANSACTIONAL_STEP_TIMEOUT_MS_DEFAULT = 5_000;
+
+/** Longest timeout a transactional step may ask for, in ms: 60 s. Longer work belongs in a
+ * normal step with an idempotency key; a transaction is for a few quick writes. */
+export const TRANSACTIONAL_STEP_TIMEOUT_MS_MAX = 60_000;
+
 /** Longest duration accepted anywhere, in milliseconds: 10 years. */
 export const DURATION_MS_MAX = 10 * 365 * 24 * 60 * 60 * 1000;
 

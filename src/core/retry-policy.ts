@@ -8,6 +8,8 @@ import {
   BACKOFF_MAX_MS_DEFAULT,
   STEP_RETRIES_DEFAULT,
   STEP_RETRIES_MAX,
+  TRANSACTIONAL_STEP_TIMEOUT_MS_DEFAULT,
+  TRANSACTIONAL_STEP_TIMEOUT_MS_MAX,
 } from "./limits.js";
 import type { StepOptions } from "./types.js";
 
@@ -30,6 +32,7 @@ const DEFAULT_POLICY: RetryPolicy = Object.freeze({
 
 /** Checks a step's options and turns them into a {@link RetryPolicy}. */
 export function retryPolicyOf(options: StepOptions<unknown>, stepName: string): RetryPolicy {
+  if (options.transactional === true) return transactionalPolicy(options, stepName);
   if (
     options.retries === undefined &&
     options.backoff === undefined &&
@@ -70,6 +73,21 @@ export function retryPolicyOf(options: StepOptions<unknown>, stepName: string): 
   if (timeoutMs === 0)
     throw new InvalidArgumentError(`step '${stepName}' timeout must be longer than 0`);
   return { retries, initialMs, maxMs, factor, timeoutMs };
+}
+
+/** A transactional step's policy: its timeout defaults to, and is bounded by, the limits of a
+ * lock held in the store (every write lock has a bound). */
+function transactionalPolicy(options: StepOptions<unknown>, stepName: string): RetryPolicy {
+  const policy = retryPolicyOf({ ...options, transactional: false }, stepName);
+  const timeoutMs = policy.timeoutMs ?? TRANSACTIONAL_STEP_TIMEOUT_MS_DEFAULT;
+  if (timeoutMs > TRANSACTIONAL_STEP_TIMEOUT_MS_MAX) {
+    throw new InvalidArgumentError(
+      `step '${stepName}' is transactional, and its timeout (${timeoutMs} ms) is longer than the ` +
+        `${TRANSACTIONAL_STEP_TIMEOUT_MS_MAX} ms its transaction may hold a lock; do the long work ` +
+        "in a normal step and keep the transactional one to the writes",
+    );
+  }
+  return { ...policy, timeoutMs };
 }
 
 /**

@@ -13,7 +13,8 @@ import type { Worker } from "../worker/worker.js";
  * ```
  */
 export interface EngineHealth {
-  /** The store answered, the worker's claims are not failing, and the engine is not closing. */
+  /** The store answered, its write lock is not stuck, the worker's claims are not failing,
+   * and the engine is not closing. */
   readonly ok: boolean;
   readonly workerId: string | null;
   readonly runsInMemory: number;
@@ -49,6 +50,13 @@ export async function checkHealth(
     error = e instanceof Error ? e.message : String(e);
   } finally {
     clearTimeout(timer);
+  }
+  // Reads answer while a writer is stuck in a transaction: every write waits behind it.
+  const heldMs = store.writeLockHeldMs?.() ?? 0;
+  if (error === null && heldMs > HEALTH_CHECK_MS_MAX) {
+    error =
+      `the store's write lock has been held for ${heldMs} ms (more than ${HEALTH_CHECK_MS_MAX} ms): ` +
+      "every write waits behind one transaction";
   }
   const state = worker?.state ?? { storeFailuresInRow: 0, closing: false };
   const closing = closed() || state.closing;

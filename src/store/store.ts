@@ -349,6 +349,12 @@ export interface Store extends OutputStreamStore {
   /** The earliest wake-up time of a waiting run, or null. */
   nextWakeAt(): Promise<number | null>;
   /**
+   * Optional: how long, in ms, the one write lock of this process has been held by its
+   * current holder (0 when free). Stores that serialize every write (SQLite) give it, so
+   * that health sees a writer stuck in a transaction while reads still answer.
+   */
+  writeLockHeldMs?(): number;
+  /**
    * Reserves units of a rate limit shared by every worker: a token bucket of `limit` units,
    * refilled at `limit` per `periodMs`. Reservations queue: the grant says how long to wait.
    */

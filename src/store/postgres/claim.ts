@@ -180,13 +180,23 @@ export async function renewLeases(
   held: readonly { runId: string; epoch: number }[],
   leaseMs: number,
 ): Promise<string[]> {
+  // Renewal never waits on a row lock (SKIP LOCKED): one statement renews all of a worker's
+  // leases, and waiting behind one run's lock would let every other lease run out. A run
+  // whose row is locked now is still held (read without a lock) and is renewed next beat.
   const kept = await query<{ id: string }>(
     c,
-    `UPDATE ${S}.runs r
-     SET lease_expires_at = clock_timestamp() + $2 * interval '1 millisecond'
-     FROM unnest($3::text[], $4::bigint[]) AS h(id, epoch)
-     WHERE r.id = h.id AND r.epoch = h.epoch AND r.owner = $1 AND r.status = 'running'
-     RETURNING r.id`,
+    `WITH held AS (
+       SELECT r.id FROM ${S}.runs r JOIN unnest($3::text[], $4::bigint[]) AS h(id, epoch)
+         ON r.id = h.id AND r.epoch = h.epoch
+       WHERE r.owner = $1 AND r.status = 'running'),
+     free AS (
+       SELECT r.id FROM ${S}.runs r WHERE r.id IN (SELECT id FROM held)
+       FOR UPDATE SKIP LOCKED),
+     renewed AS (
+       UPDATE ${S}.runs r SET lease_expires_at = clock_timestamp() + $2 * interval '1 millisecond'
+       FROM free WHERE r.id = free.id AND r.owner = $1 AND r.status = 'running'
+       RETURNING r.id)
+     SELECT id FROM held`,
     [workerId, leaseMs, held.map((h) => h.runId), held.map((h) => h.epoch)],
   );
   const ok = new Set(kept.map((k) => k.id));

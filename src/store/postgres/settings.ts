@@ -1,6 +1,6 @@
 // The options of the PostgreSQL store and its limits, each with its unit and reason.
 import { InvalidArgumentError } from "../../core/errors.js";
-import { STREAM_PARTS_MAX_DEFAULT } from "../../core/limits.js";
+import { STREAM_PARTS_MAX_DEFAULT, TRANSACTIONAL_STEP_TIMEOUT_MS_MAX } from "../../core/limits.js";
 
 /** Connections the store's own pool opens at most: 10. One carries group commits, the others
  * claims, heartbeats, journal reads and transactional steps (each holds one while it runs). */
@@ -30,6 +30,11 @@ export const RECONNECT_BACKOFF_MS_MAX = 1_000;
  * session after this, and other workers go on. Transactional steps are not bounded by it.
  */
 export const TRANSACTION_IDLE_MS_MAX = 5_000;
+
+/** How long a transactional step's transaction may wait for its worker between statements,
+ * in ms: the longest step timeout and 5 s more. The core ends the body at its timeout; this
+ * ends the session of a worker that stalled in the body (its locks with it). */
+export const TRANSACTIONAL_STEP_IDLE_MS_MAX = TRANSACTIONAL_STEP_TIMEOUT_MS_MAX + 5_000;
 
 /** Starts one of endure's own transactions, bounded by {@link TRANSACTION_IDLE_MS_MAX}. */
 export const BEGIN_BOUNDED = `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${TRANSACTION_IDLE_MS_MAX}`;

@@ -7,6 +7,7 @@ import type { EpochCache } from "../epoch-cache.js";
 import { sumUsage } from "./commit.js";
 import { query } from "./connection.js";
 import { insertRows } from "./journal-io.js";
+import { TRANSACTIONAL_STEP_IDLE_MS_MAX } from "./settings.js";
 import { createSqlTransaction } from "./sql-transaction.js";
 
 /** One transactional step of a run, as the store's `transaction` receives it. */
@@ -32,22 +33,23 @@ export async function runTransactionalStep(
 ): Promise<{ kind: "fenced" } | { kind: "committed" } | { error: unknown }> {
   const { runId, epoch, now, before, body } = step;
   let bodyFailed: { error: unknown } | null = null;
-  await client.query("BEGIN");
+  // The backstop of a worker that stalls inside the body: the core ends a body at its
+  // timeout (at most TRANSACTIONAL_STEP_TIMEOUT_MS_MAX), the server a little later.
+  await client.query(
+    `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${TRANSACTIONAL_STEP_IDLE_MS_MAX}`,
+  );
   let end: (() => void) | null = null;
   try {
+    // The fence is read without a lock here and checked again, under the row lock, at the end:
+    // holding the run's row for the whole body made the one statement that renews all of the
+    // worker's leases wait behind it, and its other runs were taken over.
     const [fence] = await query<{ epoch: number; last: number | null }>(
       client,
       `SELECT epoch, (SELECT max(seq) FROM ${S}.journal WHERE run_id = $1) AS last
-       FROM ${S}.runs WHERE id = $1 AND status = 'running' FOR SHARE`,
+       FROM ${S}.runs WHERE id = $1 AND status = 'running'`,
       [runId],
     );
-    if (fence?.epoch !== epoch) {
-      await client.query("ROLLBACK");
-      seqs.forget(runId);
-      return { kind: "fenced" } as const;
-    }
-    let seq = seqs.get(runId, epoch) ?? fence.last ?? 0;
-    seq = await insertRows(client, S, runId, seq, before);
+    if (fence?.epoch !== epoch) return await fenced(client, seqs, runId);
     const handle = createSqlTransaction(client);
     end = handle.end;
     let entries: readonly NewEntry[];
@@ -58,16 +60,20 @@ export async function runTransactionalStep(
       throw e;
     }
     handle.end();
-    seq = await insertRows(client, S, runId, seq, entries);
     const used = sumUsage([...before, ...entries]);
-    await query(
+    // Locks the row until COMMIT, a few statements from now: the epoch cannot move under it.
+    const kept = await query<{ id: string }>(
       client,
-      `UPDATE ${S}.runs SET updated_at = $2, input_tokens = input_tokens + $3,
-         output_tokens = output_tokens + $4, cost_usd = cost_usd + $5,
-         metered_calls = metered_calls + $6
-       WHERE id = $1`,
-      [runId, now, used.inputTokens, used.outputTokens, used.costUsd, used.calls],
+      `UPDATE ${S}.runs SET updated_at = $3, input_tokens = input_tokens + $4,
+         output_tokens = output_tokens + $5, cost_usd = cost_usd + $6,
+         metered_calls = metered_calls + $7
+       WHERE id = $1 AND epoch = $2 AND status = 'running' RETURNING id`,
+      [runId, epoch, now, used.inputTokens, used.outputTokens, used.costUsd, used.calls],
     );
+    if (kept.length === 0) return await fenced(client, seqs, runId);
+    let seq = seqs.get(runId, epoch) ?? fence.last ?? 0;
+    seq = await insertRows(client, S, runId, seq, before);
+    seq = await insertRows(client, S, runId, seq, entries);
     await client.query("COMMIT");
     seqs.set(runId, epoch, seq);
     return { kind: "committed" } as const;
@@ -78,4 +84,14 @@ export async function runTransactionalStep(
     if (bodyFailed !== null) return bodyFailed;
     throw e;
   }
+}
+
+async function fenced(
+  client: pg.PoolClient,
+  seqs: EpochCache,
+  runId: string,
+): Promise<{ kind: "fenced" }> {
+  await client.query("ROLLBACK");
+  seqs.forget(runId);
+  return { kind: "fenced" };
 }
