@@ -134,6 +134,41 @@ describe("architecture", () => {
   });
 });
 
+describe("dashboard architecture", () => {
+  const dashboard = resolve(root, "../dashboard/src");
+  const dashboardFiles = readdirSync(dashboard, { recursive: true, encoding: "utf8" })
+    .filter((f) => /\.tsx?$/.test(f))
+    .map((f) => join(dashboard, f));
+
+  it("talks to the server through endure/client only, and loads nothing from the network", () => {
+    expect(dashboardFiles.length).toBeGreaterThan(5);
+    for (const file of dashboardFiles) {
+      const text = readFileSync(file, "utf8");
+      const name = relative(dashboard, file);
+      const specs = [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']/gm)].map(
+        (m) => m[1] ?? "",
+      );
+      for (const spec of specs) {
+        if (spec.startsWith(".")) {
+          const target = resolve(dirname(file), spec);
+          expect(target.startsWith(dashboard), `${name} imports ${spec}`).toBe(true);
+        } else {
+          expect(["endure/client", "preact", "preact/hooks"], `${name} imports ${spec}`).toContain(
+            spec,
+          );
+        }
+      }
+      for (const banned of [
+        /\bfetch\(/,
+        /\bnew EventSource\(/,
+        /\bXMLHttpRequest\b/,
+        /https?:\/\//,
+      ])
+        expect(banned.test(text), `${name} uses ${banned}`).toBe(false);
+    }
+  });
+});
+
 describe("error documentation", () => {
   it("has a page for every error code endure raises", () => {
     const errors = ["core/errors.ts", "core/agent-errors.ts"]
