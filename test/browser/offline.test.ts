@@ -2,7 +2,6 @@
 // all it loads (no font, script or image from any other address), the sign-in screen is
 // labelled and reachable by keyboard, the theme switches, and a 390 px screen shows it
 // without sideways scrolling.
-/// <reference lib="dom" />
 import { readFileSync, existsSync } from "node:fs";
 import { extname, join, normalize } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -16,6 +15,9 @@ const TYPES: Record<string, string> = {
   ".js": "text/javascript",
   ".css": "text/css",
 };
+
+/** How far the page is wider than the screen, in pixels (0 when it fits). */
+const OVERFLOW_PX = "document.documentElement.scrollWidth - document.documentElement.clientWidth";
 
 let browser: Browser;
 
@@ -59,7 +61,7 @@ describe("the built dashboard", () => {
     await expect(page.getByRole("heading", { name: "Sign in to endure" }).count()).resolves.toBe(1);
     // The field has the focus; Tab reaches the button.
     await page.keyboard.press("Tab");
-    await expect(page.evaluate(() => document.activeElement?.textContent?.trim())).resolves.toBe(
+    await expect(page.evaluate("document.activeElement?.textContent?.trim()")).resolves.toBe(
       "Sign in",
     );
     expect(foreign).toEqual([]);
@@ -77,7 +79,7 @@ describe("the built dashboard", () => {
     const { page } = await openBuilt();
     await page.getByLabel("Token").fill("any");
     await page.getByRole("button", { name: "Sign in" }).click();
-    const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+    const theme = () => page.evaluate("document.documentElement.dataset.theme");
     const before = await theme();
     await page.getByRole("button", { name: /Switch to the (dark|light) theme/ }).click();
     const after = await theme();
@@ -88,9 +90,7 @@ describe("the built dashboard", () => {
   it("fits a 390 px wide screen", async () => {
     const { page } = await openBuilt(390);
     await page.getByLabel("Token").waitFor();
-    const overflow = await page.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    );
+    const overflow = await page.evaluate(OVERFLOW_PX);
     expect(overflow).toBeLessThanOrEqual(0);
     await page.close();
   });
