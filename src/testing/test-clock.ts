@@ -16,6 +16,8 @@ export interface TestClock extends Clock {
   advance(duration: Duration): Promise<void>;
   /** Timers not yet fired. */
   readonly pendingTimers: number;
+  /** When the next timer is due (epoch ms), or null when none is pending. */
+  nextTimerAt(): number | null;
 }
 
 /**
@@ -71,5 +73,6 @@ export function createTestClock(startMs = Date.UTC(2026, 0, 1)): TestClock {
     get pendingTimers() {
       return timers.size;
     },
+    nextTimerAt: () => earliest(Number.POSITIVE_INFINITY)?.due ?? null,
   };
 }
