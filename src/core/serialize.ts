@@ -56,6 +56,17 @@ export function checkPayloadSize(text: string, bytesMax: number, what: string): 
   return bytes;
 }
 
+/** Sets an own property, also one named `__proto__` (an assignment would set the prototype
+ * instead and lose the key). */
+function define(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
 function fail(what: string, path: string, problem: string): never {
   throw new SerializationError(
     `${what} cannot be journaled: ${problem} at ${path}. ` +
@@ -160,7 +171,7 @@ function plainToJson(
   const rec = obj as Record<string, unknown>;
   for (const key in rec) {
     if (!Object.prototype.hasOwnProperty.call(rec, key)) continue;
-    out[key] = toJson(rec[key], what, `${path}.${key}`, depth, seen);
+    define(out, key, toJson(rec[key], what, `${path}.${key}`, depth, seen));
   }
   for (const sym of Object.getOwnPropertySymbols(obj)) {
     fail(what, `${path}[${sym.toString()}]`, "a symbol-keyed property");
@@ -184,7 +195,7 @@ function errorToJson(
   for (const key of Object.keys(err)) {
     if (key === "name" || key === "message" || key === "stack" || key === "cause") continue;
     if (typeof rec[key] === "function") continue;
-    props[key] = toJson(rec[key], what, `${path}.${key}`, depth, seen);
+    define(props, key, toJson(rec[key], what, `${path}.${key}`, depth, seen));
   }
   if (Object.keys(props).length > 0) out["props"] = props;
   if (err.cause !== undefined) out["cause"] = toJson(err.cause, what, `${path}.cause`, depth, seen);
@@ -197,7 +208,7 @@ function fromJson(json: Json): unknown {
   const tag = json[TAG];
   if (tag === undefined) {
     const out: Record<string, unknown> = {};
-    for (const key in json) out[key] = fromJson(json[key] as Json);
+    for (const key in json) define(out, key, fromJson(json[key] as Json));
     return out;
   }
   return fromTagged(tag, json);
@@ -227,7 +238,7 @@ function fromTagged(tag: Json, json: { [key: string]: Json }): unknown {
     case "object": {
       const out: Record<string, unknown> = {};
       const inner = v as { [key: string]: Json };
-      for (const key in inner) out[key] = fromJson(inner[key] as Json);
+      for (const key in inner) define(out, key, fromJson(inner[key] as Json));
       return out;
     }
     default:
