@@ -8,6 +8,7 @@ import { RunExecution } from "../core/run-execution.js";
 import type { RunOutcome } from "../core/run-port.js";
 import { decodeValue, encodeValue } from "../core/serialize.js";
 import type { Workflow } from "../core/workflow.js";
+import { summary as describeOutcome } from "./explore.js";
 import { MemoryPort, type WaitAnswer } from "./memory-port.js";
 
 /** Crash points tried at the most by default; longer journals are sampled evenly. */
@@ -198,17 +199,6 @@ async function execute(
   }
   port.commit();
   return { outcome: first, committed: [...port.committed] };
-}
-
-function describeOutcome(outcome: RunOutcome): string {
-  switch (outcome.kind) {
-    case "completed":
-      return `completed with ${outcome.output}`;
-    case "failed":
-      return `failed with ${(decodeValue(outcome.error) as Error).message}`;
-    default:
-      return outcome.kind;
-  }
 }
 
 /** Crash points: after 0..n committed entries (n: just before the run's end is written), or

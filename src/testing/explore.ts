@@ -59,7 +59,8 @@ async function execute(
   };
 }
 
-function summary(outcome: RunOutcome): string {
+/** How a run ended, in words that compare equal when two outcomes are the same. */
+export function summary(outcome: RunOutcome): string {
   switch (outcome.kind) {
     case "completed":
       return `completed with ${outcome.output}`;
