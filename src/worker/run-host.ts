@@ -94,7 +94,7 @@ export class RunHost implements RunPort {
   /** Reads of this run's waits under way (see waitEnded). */
   private reading = 0;
   private idleCheckScheduled = false;
-  private lingering: NodeJS.Timeout | null = null;
+  private lingering: TimerHandle | null = null;
   private deadlineTimer: TimerHandle | null = null;
   private gone = false;
 
@@ -288,7 +288,7 @@ export class RunHost implements RunPort {
   private leave(): void {
     this.gone = true;
     this.watchers.clear();
-    if (this.lingering !== null) clearTimeout(this.lingering);
+    this.lingering?.cancel();
     this.deadlineTimer?.cancel();
   }
 
@@ -313,15 +313,15 @@ export class RunHost implements RunPort {
     // Waiting in memory: make what the run did so far (and the wait itself) visible now.
     void this.durable();
     if (idle.external && this.lingering === null) {
-      // A reply often comes quickly; if none does, the run leaves memory.
-      this.lingering = setTimeout(() => {
+      // A reply often comes quickly; if none does, the run leaves memory. On the engine's
+      // clock, so that a virtual clock's advance() evicts it as production time would.
+      this.lingering = this.clock.setTimer(this.services.inMemoryWaitMs, () => {
         this.lingering = null;
         const still = this.execution.idleness();
         if (still?.external === true && !this.gone && this.reading === 0)
           this.evict(Math.min(still.wakeAt, this.deadlineAt ?? Infinity));
         else this.changed();
-      }, this.services.inMemoryWaitMs);
-      this.lingering.unref();
+      });
     }
   }
 
