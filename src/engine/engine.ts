@@ -152,7 +152,11 @@ export class Engine {
           );
     this.committer =
       this.worker?.committer ??
-      new Committer(this.store, this.clock, { fenced: () => {}, failed: () => {} });
+      new Committer(this.store, this.clock, {
+        fenced: () => {},
+        failed: () => {},
+        poisoned: () => {},
+      });
     this.messageParts = {
       store: this.store,
       clock: this.clock,

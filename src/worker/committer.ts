@@ -22,6 +22,9 @@ export interface CommitterEvents {
   fenced(runId: string, epoch: number): void;
   /** The store failed while committing the run's entries written under `epoch`. */
   failed(runId: string, epoch: number, error: Error): void;
+  /** The store refused the run's entries written under `epoch` while it committed other
+   * runs': something in them (not the store) is at fault. They were dropped. */
+  poisoned(runId: string, epoch: number, error: Error): void;
   /** Output-stream parts of the run were committed (readers may look). */
   streamed?(runId: string): void;
 }
@@ -278,14 +281,60 @@ export class Committer {
       );
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
-      for (const c of creates) c.reject(error);
-      writes.forEach((w, i) => {
-        queues[i]?.updated?.reject(error);
-        this.events.failed(w.runId, w.epoch, error);
-      });
+      if (creates.length + writes.length > 1) {
+        await this.commitApart(creates, writes, queues);
+      } else {
+        for (const c of creates) c.reject(error);
+        writes.forEach((w, i) => {
+          queues[i]?.updated?.reject(error);
+          this.events.failed(w.runId, w.epoch, error);
+        });
+      }
     } finally {
       for (const w of writes)
         if (this.inflight.get(w.runId) === settled) this.inflight.delete(w.runId);
+    }
+  }
+
+  /**
+   * A group commit failed: commit each of its parts alone, so that one run whose entries the
+   * store refuses (a value it cannot keep) never stops the others. A part refused while
+   * another went through is that run's fault: it is reported as poisoned. When every part
+   * fails, the store is down: each is reported as failed, as before.
+   */
+  private async commitApart(
+    creates: readonly PendingCreate[],
+    writes: readonly RunWrite[],
+    queues: readonly RunQueue[],
+  ): Promise<void> {
+    const now = this.clock.now();
+    let landed = 0;
+    const refused: Array<() => void> = [];
+    for (const c of creates) {
+      try {
+        const result = await this.store.commit({ creates: [c.create], writes: [], now });
+        c.resolve(result.creates[0] as CreateResult);
+        landed++;
+      } catch (e) {
+        refused.push(() => c.reject(e instanceof Error ? e : new Error(String(e))));
+      }
+    }
+    const lone: Array<{ write: RunWrite; queue: RunQueue; error: Error }> = [];
+    for (const [i, write] of writes.entries()) {
+      const queue = queues[i] as RunQueue;
+      try {
+        const result = await this.store.commit({ creates: [], writes: [write], now });
+        this.settleWrite(write.runId, queue, result.writes[0] as WriteResult);
+        landed++;
+      } catch (e) {
+        lone.push({ write, queue, error: e instanceof Error ? e : new Error(String(e)) });
+      }
+    }
+    for (const reject of refused) reject();
+    for (const { write, queue, error } of lone) {
+      queue.updated?.reject(error);
+      if (landed > 0) this.events.poisoned(write.runId, write.epoch, error);
+      else this.events.failed(write.runId, write.epoch, error);
     }
   }
 

@@ -83,6 +83,7 @@ export class Worker {
           ),
         ),
       failed: (runId, epoch, error) => this.storeFailed(runId, epoch, error),
+      poisoned: (runId, epoch, error) => void this.commitRefused(runId, epoch, error),
       streamed: (runId) => events.streamed?.(runId),
     });
     for (const [name, wf] of workflows) {
@@ -235,6 +236,35 @@ export class Worker {
     host.lose(error);
   }
 
+  /** The store refused this run's entries while it took other runs': the run pauses with
+   * the reason, and nothing else on this worker is held up by it. */
+  private async commitRefused(runId: string, epoch: number, error: Error): Promise<void> {
+    const host = this.hosts.get(runId);
+    if (host === undefined || host.epoch !== epoch) return;
+    host.lose(error);
+    const reason =
+      `run ${runId} was paused: the store refused to commit what it wrote (${error.message}), ` +
+      "while it committed other runs. Fix the cause (a value the store cannot keep), then " +
+      "resume it with engine.resume(runId)";
+    await this.pauseRun(runId, epoch, "commit_refused", reason);
+  }
+
+  /** Pauses a run held under `epoch`, journaling why; it waits for engine.resume(). */
+  private async pauseRun(runId: string, epoch: number, kind: string, reason: string) {
+    const entry: NewEntry = {
+      type: "run_paused",
+      at: this.clock.now(),
+      position: null,
+      key: null,
+      data: JSON.stringify({ reason: kind, message: reason }),
+    };
+    await this.committer
+      .update(runId, epoch, [entry], { status: "paused", reason: kind })
+      .catch(() => undefined);
+    this.events.warn(reason);
+    this.events.exited(runId, { kind: "paused", reason });
+  }
+
   /** Another worker took the run (or it was cancelled): stop it here, writing nothing. Only
    * the lease of `epoch` is lost: a newer claim of the run by this worker carries on. */
   private leaseLost(runId: string, epoch: number, error: LeaseLostError): void {
@@ -315,18 +345,7 @@ export class Worker {
         `run ${run.id} was paused after ${run.recoveries} crashes in a row while it ran, with no ` +
         "progress in between: something in it (a step, the input) kills the process. Fix the cause, " +
         "then resume it with engine.resume(runId)";
-      const entry: NewEntry = {
-        type: "run_paused",
-        at: now,
-        position: null,
-        key: null,
-        data: JSON.stringify({ reason: "crash_loop", message: reason }),
-      };
-      await this.committer
-        .update(run.id, run.epoch, [entry], { status: "paused", reason: "crash_loop" })
-        .catch(() => undefined);
-      this.events.warn(reason);
-      this.events.exited(run.id, { kind: "paused", reason });
+      await this.pauseRun(run.id, run.epoch, "crash_loop", reason);
       return;
     }
     const journal = claimed.journal ?? (await this.store.readJournal(run.id));
