@@ -72,6 +72,19 @@ export const LEASE_MS_DEFAULT = 30_000;
 /** Shortest lease accepted, in milliseconds: 1 s (heartbeats run at a third of it). */
 export const LEASE_MS_MIN = 1_000;
 
+/** Heartbeats per lease: 3. A worker renews its leases every third of the lease, so two
+ * heartbeats in a row may fail (a slow store, a long pause) before a lease runs out. */
+export const HEARTBEATS_PER_LEASE = 3;
+
+/** Shortest pause between two heartbeats, in milliseconds: 250. One renewal is one store
+ * round trip for all of a worker's runs; more often only loads the store. */
+export const HEARTBEAT_INTERVAL_MS_MIN = 250;
+
+/** How often a worker holding leases of `leaseMs` renews them, in milliseconds. */
+export function heartbeatIntervalMs(leaseMs: number): number {
+  return Math.max(HEARTBEAT_INTERVAL_MS_MIN, Math.floor(leaseMs / HEARTBEATS_PER_LEASE));
+}
+
 /** A wait (sleep, retry delay) longer than this, in milliseconds, evicts the run from memory
  * and resumes it by replay: 5 s. Shorter waits stay in memory and resume at once. */
 export const IN_MEMORY_WAIT_MS_DEFAULT = 5_000;

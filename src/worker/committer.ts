@@ -5,6 +5,8 @@ import type { NewEntry } from "../core/journal.js";
 import type { NewChunk } from "../core/stream.js";
 import type { WaitRequest } from "../core/run-port.js";
 import type { SqlTransaction } from "../core/types.js";
+import { assert } from "../core/assert.js";
+import { isEndureError } from "../core/errors.js";
 import { COMMIT_BATCH_ENTRIES_MAX } from "../core/limits.js";
 import type {
   CreateResult,
@@ -263,6 +265,7 @@ export class Committer {
       size += count;
     }
     if (creates.length === 0 && writes.length === 0) return;
+    for (const w of writes) checkBeforeCommit(w);
     const done = this.store.commit({
       creates: creates.map((c) => c.create),
       writes,
@@ -275,6 +278,12 @@ export class Committer {
     for (const w of writes) this.inflight.set(w.runId, settled);
     try {
       const result = await done;
+      assert(
+        result.creates.length === creates.length && result.writes.length === writes.length,
+        () =>
+          `the store answered ${result.creates.length}/${result.writes.length} results for ` +
+          `${creates.length} creations and ${writes.length} writes`,
+      );
       creates.forEach((c, i) => c.resolve(result.creates[i] as CreateResult));
       writes.forEach((w, i) =>
         this.settleWrite(w.runId, queues[i] as RunQueue, result.writes[i] as WriteResult),
@@ -298,8 +307,9 @@ export class Committer {
 
   /**
    * A group commit failed: commit each of its parts alone, so that one run whose entries the
-   * store refuses (a value it cannot keep) never stops the others. A part refused while
-   * another went through is that run's fault: it is reported as poisoned. When every part
+   * store refuses (a value it cannot keep) never stops the others. A part refused for its value
+   * (value_not_serializable) while another went through is that run's fault: it is reported
+   * as poisoned. When every part
    * fails, the store is down: each is reported as failed, as before.
    */
   private async commitApart(
@@ -333,7 +343,10 @@ export class Committer {
     for (const reject of refused) reject();
     for (const { write, queue, error } of lone) {
       queue.updated?.reject(error);
-      if (landed > 0) this.events.poisoned(write.runId, write.epoch, error);
+      // Only a value the store refused is the run's fault; any other failure (the store went
+      // away half-way through) hands the run back as before.
+      if (landed > 0 && isEndureError(error, "value_not_serializable"))
+        this.events.poisoned(write.runId, write.epoch, error);
       else this.events.failed(write.runId, write.epoch, error);
     }
   }
@@ -346,5 +359,20 @@ export class Committer {
     } else {
       this.events.fenced(runId, q.epoch);
     }
+  }
+}
+
+/** What a write must be before it goes to the store: under a claimed epoch, with entries
+ * whose time and type are set. */
+function checkBeforeCommit(w: RunWrite): void {
+  assert(
+    Number.isInteger(w.epoch) && w.epoch >= 1,
+    () => `run ${w.runId} writes under epoch ${w.epoch}`,
+  );
+  for (const e of w.entries) {
+    assert(
+      typeof e.type === "string" && Number.isFinite(e.at),
+      () => `run ${w.runId} queued an entry without a type or time (${String(e.type)})`,
+    );
   }
 }

@@ -1,5 +1,7 @@
 // The worker: claims runnable runs from the store under a lease, hosts them in memory,
 // renews its leases, wakes evicted runs when their timers are due, and hands runs back on close.
+import { assert } from "../core/assert.js";
+import { heartbeatIntervalMs } from "../core/limits.js";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import { LeaseLostError } from "../core/errors.js";
 import type { JournalEntry, NewEntry } from "../core/journal.js";
@@ -114,7 +116,11 @@ export class Worker {
       // The loop reports store failures and backs off.
     }
     this.loopDone = this.loop(!recovered);
-    const beat = Math.max(250, Math.floor(this.settings.leaseMs / 3));
+    const beat = heartbeatIntervalMs(this.settings.leaseMs);
+    assert(
+      beat < this.settings.leaseMs,
+      () => `heartbeat ${beat} ms >= lease ${this.settings.leaseMs} ms`,
+    );
     this.heartbeat = setInterval(() => void this.renewLeases(), beat);
     this.heartbeat.unref();
     this.inboxTimer = setInterval(() => void this.readInbox(), this.settings.pollIntervalMs);
@@ -339,6 +345,11 @@ export class Worker {
 
   private async adopt(claimed: ClaimedRun): Promise<void> {
     const run = claimed.run;
+    // A claim is a lease transition: the run is now this worker's, under a claimed epoch.
+    assert(
+      run.status === "running" && run.owner === this.settings.workerId && run.epoch >= 1,
+      () => `claimed run ${run.id} is ${run.status}, owned by ${run.owner} at epoch ${run.epoch}`,
+    );
     const now = this.clock.now();
     if (claimed.takeover && run.recoveries >= this.settings.poisonRecoveriesMax) {
       const reason =
@@ -349,6 +360,7 @@ export class Worker {
       return;
     }
     const journal = claimed.journal ?? (await this.store.readJournal(run.id));
+    checkReadBack(run.id, journal);
     let prelude: NewEntry | null = null;
     if (claimed.takeover) {
       const data = JSON.stringify({ worker: this.settings.workerId, recoveries: run.recoveries });
@@ -453,4 +465,19 @@ export class Worker {
       );
     }
   }
+}
+
+/** A journal as read back from the store: it starts with the run's start, numbered 1, 2, ...
+ * in order, all of this run. Replay trusts this order. */
+function checkReadBack(runId: string, journal: readonly JournalEntry[]): void {
+  assert(
+    journal[0]?.type === "run_started",
+    () => `journal of run ${runId} does not start with run_started`,
+  );
+  journal.forEach((e, i) =>
+    assert(
+      e.seq === i + 1 && e.runId === runId,
+      () => `journal of run ${runId} has entry ${e.seq} of run ${e.runId} at place ${i + 1}`,
+    ),
+  );
 }

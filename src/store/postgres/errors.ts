@@ -2,6 +2,7 @@
 // with what to do; and tells which failures may be retried on a new connection.
 import {
   EndureError,
+  SerializationError,
   StoreReadOnlyError,
   StoreTimeoutError,
   StoreUnavailableError,
@@ -67,6 +68,15 @@ export function storeError(error: unknown, where: string, doing: string): Error 
     return new StoreReadOnlyError(
       `the endure store ${where} refused a write while ${doing} (${message}); connect as a role ` +
         "that may write endure's schema, to a primary rather than a read replica",
+      options,
+    );
+  }
+  if (code.startsWith("22")) {
+    // A data exception: the statement carried a value PostgreSQL cannot keep (a NUL in text,
+    // an invalid byte sequence). The value is at fault, not the store: retrying cannot help.
+    return new SerializationError(
+      `the endure store ${where} refused a value while ${doing} (${message}); the value ` +
+        "cannot be stored as it is",
       options,
     );
   }

@@ -3,10 +3,8 @@
 import Database from "better-sqlite3";
 import { StoreCorruptError, StoreNotEndureError, StoreTooNewError } from "../../core/errors.js";
 import { storeError } from "./errors.js";
+import { QUICK_CHECK_PROBLEMS_MAX, SQLITE_CACHE_KIB } from "./limits.js";
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
-
-/** Page cache per connection, in KiB: 64 MiB. */
-const CACHE_KIB = 65_536;
 
 interface OpenOptions {
   durability: "fsync" | "process";
@@ -45,7 +43,7 @@ function configure(db: Database.Database, options: OpenOptions): void {
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
   db.pragma("journal_mode = WAL");
   // Many runs write to different pages of the journal in one group commit: keep them cached.
-  db.pragma(`cache_size = -${CACHE_KIB}`);
+  db.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   // In WAL mode FULL syncs the log on every commit (safe against power loss); NORMAL writes
   // it without syncing (safe against a crash of the process, not of the machine).
   db.pragma(`synchronous = ${options.durability === "fsync" ? "FULL" : "NORMAL"}`);
@@ -78,9 +76,6 @@ function checkIdentity(db: Database.Database, path: string): void {
     );
   }
 }
-
-/** Problems the quick check reports at the most; one is enough to refuse the file. */
-const QUICK_CHECK_PROBLEMS_MAX = 3;
 
 /**
  * Refuses a damaged file before anything is written into it: SQLite's quick check reads every

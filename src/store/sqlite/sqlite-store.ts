@@ -1,4 +1,5 @@
 // The embedded store: one SQLite file in WAL mode, written through one connection.
+import { SQLITE_BUSY_TIMEOUT_MS_DEFAULT } from "./limits.js";
 import Database from "better-sqlite3";
 import { InvalidArgumentError } from "../../core/errors.js";
 import type { JournalEntry, NewEntry } from "../../core/journal.js";
@@ -106,7 +107,7 @@ export class SqliteStore implements Store {
     this.options = {
       durability: options.durability ?? "fsync",
       pidTakeover: options.pidTakeover ?? true,
-      busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
+      busyTimeoutMs: options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS_DEFAULT,
       streamPartsMax: options.streamPartsMax ?? STREAM_PARTS_MAX_DEFAULT,
       checkOnOpen: options.checkOnOpen ?? "quick",
     };
