@@ -70,8 +70,8 @@ function checkOutcome(run: PlannedRun, snapshot: RunSnapshot, violations: string
     );
 }
 
-/** Well-formed and ordered: seq 1..n, started first, one terminal entry and last, each
- * operation settled at most once. */
+/** Well-formed and ordered: seq 1..n, started first, one terminal entry and last, operation
+ * positions without a gap, each operation settled at most once. */
 function checkJournal(runId: string, journal: readonly JournalRecord[], violations: string[]) {
   journal.forEach((e, i) => {
     if (e.seq !== i + 1) violations.push(`${runId}: journal entry ${i + 1} has seq ${e.seq}`);
@@ -83,6 +83,15 @@ function checkJournal(runId: string, journal: readonly JournalRecord[], violatio
     violations.push(
       `${runId}: ${terminal.length} terminal entries, the last entry is ${journal.at(-1)?.type}`,
     );
+  // Every operation the code asked for wrote at least one entry at its position, so the
+  // positions of a completed run are 1..n with no gap: a gap is a result the store lost.
+  const positions = new Set(journal.flatMap((e) => (e.position === null ? [] : [e.position])));
+  if (journal.at(-1)?.type === "run_completed")
+    for (let p = 1; p <= positions.size; p++)
+      if (!positions.has(p)) {
+        violations.push(`${runId}: no entry at operation position ${p} of ${positions.size}`);
+        break;
+      }
   const settled = new Set<string>();
   for (const e of journal) {
     if (!SETTLING.has(e.type)) continue;

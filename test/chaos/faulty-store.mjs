@@ -79,7 +79,7 @@ export function broken(store, mode, onLie) {
             const drop =
               w.update === null &&
               w.entries.some((e) => e.type === "step_succeeded") &&
-              ++writes % 7 === 0;
+              ++writes % 3 === 0;
             if (drop) dropped.push(w);
             return !drop;
           });
