@@ -186,6 +186,9 @@ describe("many workers on PostgreSQL", () => {
       120_000,
       "every run to complete",
     );
+    // A worker restarted last may still be opening its engine: SIGTERM before its handler
+    // exists would end it by the signal, which says nothing about a graceful stop.
+    await Promise.all(slots.map((c) => c.waitFor(/^ready /, 60_000)));
     for (const child of slots) child.process.kill("SIGTERM");
     const codes = await Promise.all(slots.map((c) => c.exited));
     expect(codes).toEqual([0, 0, 0, 0]);
