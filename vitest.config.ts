@@ -13,6 +13,8 @@ export default defineConfig({
       { find: /^endure\/ai$/, replacement: src("ai/index.ts") },
       { find: /^endure\/ai-sdk$/, replacement: src("ai-sdk/index.ts") },
       { find: /^endure\/mcp$/, replacement: src("mcp/index.ts") },
+      { find: /^endure\/server$/, replacement: src("server/index.ts") },
+      { find: /^endure\/client$/, replacement: src("client/index.ts") },
     ],
   },
   test: {

@@ -3,6 +3,7 @@
 export { createEngine, Engine } from "./engine/engine.js";
 export type {
   EngineHealth,
+  JournalPage,
   ListRunsOptions,
   ReadStreamOptions,
   RunHandle,

@@ -50,7 +50,14 @@ export type EndureErrorCode =
   | "model_empty_reply"
   | "model_timeout"
   | "model_unavailable"
-  | "model_response_invalid";
+  | "model_response_invalid"
+  // The HTTP API's own refusals (endure/server), which its client throws back as ApiError.
+  | "unauthorized"
+  | "forbidden"
+  | "signature_invalid"
+  | "route_not_found"
+  | "live_connections_full"
+  | "internal_error";
 
 /**
  * The brand every endure error carries on its prototype. `Symbol.for` makes it the same

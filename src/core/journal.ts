@@ -6,6 +6,7 @@ export type EntryType =
   | "run_started"
   | "run_recovered"
   | "run_resumed"
+  | "run_retried"
   | "run_suspended"
   | "step_attempt_started"
   | "step_attempt_failed"

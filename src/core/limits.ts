@@ -203,3 +203,12 @@ export const TRIGGER_BATCH_MAX = 100;
 /** Longest `engine.health()` waits for the store, in milliseconds: 2 s. Health probes need an
  * answer, and a store that takes longer is not healthy anyway. */
 export const HEALTH_CHECK_MS_MAX = 2_000;
+
+/** Journal entries in one `engine.journalPage` page when none is asked for: 500. */
+export const JOURNAL_PAGE_LIMIT_DEFAULT = 500;
+
+/** Most journal entries one `engine.journalPage` page may return: 5,000. */
+export const JOURNAL_PAGE_LIMIT_MAX = 5_000;
+
+/** Longest text `listRuns` matches run ids against (`idContains`), in characters: 256. */
+export const RUN_ID_TEXT_LENGTH_MAX = 256;

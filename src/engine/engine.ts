@@ -41,13 +41,15 @@ import {
 } from "./output-stream.js";
 import { registerWorkflows, resolveWorkflow } from "./registry.js";
 import { GC_SCHEDULE_DEFAULT, GC_WORKFLOW, gcWorkflow, type GcResult } from "./retention.js";
-import { cancelRun, resumeRun, type AdminParts } from "./run-admin.js";
+import { cancelRun, resumeRun, retryRun, type AdminParts } from "./run-admin.js";
 import { RunExits, waitForResult } from "./run-exits.js";
 import {
   explainRun,
   listApprovals,
   listRuns,
   readJournal,
+  readJournalPage,
+  type JournalPage,
   type ListRunsOptions,
 } from "./run-reads.js";
 import { startRun, type StartOptions, type StartParts } from "./start-run.js";
@@ -55,7 +57,7 @@ import { toRunInfo, type JournalRecord, type RunInfo } from "./views.js";
 
 export type { EngineHealth } from "./health.js";
 export type { ReadStreamOptions } from "./output-stream.js";
-export type { ListRunsOptions } from "./run-reads.js";
+export type { JournalPage, ListRunsOptions } from "./run-reads.js";
 export type { StartOptions } from "./start-run.js";
 
 /** A started run. */
@@ -63,12 +65,30 @@ export interface RunHandle<O> {
   readonly id: string;
   /** False when a run with this id existed already and was returned instead. */
   readonly created: boolean;
-  /** Waits for the run to end: its output, or its error thrown (`RunCancelledError` if cancelled). */
-  result(): Promise<O>;
+  /**
+   * Waits for the run to end: its output, or its error thrown (`RunCancelledError` if
+   * cancelled). With `signal`, stops waiting when it aborts (rejecting with its reason); the
+   * run goes on.
+   *
+   * @example
+   * ```ts
+   * const output = await run.result({ signal: AbortSignal.timeout(5_000) });
+   * ```
+   */
+  result(options?: { signal?: AbortSignal }): Promise<O>;
   /** The run as stored now. */
   info(): Promise<RunInfo<O>>;
   /** Cancels the run. */
   cancel(reason?: string): Promise<RunInfo<O>>;
+  /**
+   * Sends the run a signal; it is buffered until the run reads it with `ctx.waitForSignal`.
+   *
+   * @example
+   * ```ts
+   * await run.signal("pause-outreach", { until: "monday" });
+   * ```
+   */
+  signal(name: string, data?: unknown): Promise<void>;
   /**
    * The run's output stream, from `options.from` (default 0): every part once, in order,
    * waiting for more while the run goes on; it ends when the run has ended. After a
@@ -212,7 +232,15 @@ export class Engine {
     return run === null ? null : toRunInfo<O>(run);
   }
 
-  /** Runs, newest first, optionally of one workflow or status; page with `cursor`. */
+  /**
+   * Runs, newest first, optionally of one workflow or status, created in a time range, or
+   * whose id contains a text; page with `cursor`.
+   *
+   * @example
+   * ```ts
+   * const { runs, next } = await engine.listRuns({ status: "failed", createdAfter: yesterday });
+   * ```
+   */
   async listRuns(options: ListRunsOptions = {}): Promise<{ runs: RunInfo[]; next: string | null }> {
     return listRuns(this.store, options);
   }
@@ -220,6 +248,23 @@ export class Engine {
   /** The run's journal: every fact it recorded, in order, with decoded details. */
   async journal(runId: string): Promise<JournalRecord[]> {
     return readJournal(this.store, runId);
+  }
+
+  /**
+   * A page of the run's journal: up to `limit` entries (default 500) from seq `from`
+   * (default 1), and the `from` of the next page (null at the end).
+   *
+   * @example
+   * ```ts
+   * let page = await engine.journalPage(runId);
+   * while (page.next !== null) page = await engine.journalPage(runId, { from: page.next });
+   * ```
+   */
+  async journalPage(
+    runId: string,
+    options: { from?: number; limit?: number } = {},
+  ): Promise<JournalPage> {
+    return readJournalPage(this.store, runId, options);
   }
 
   /**
@@ -310,6 +355,22 @@ export class Engine {
   }
 
   /**
+   * Runs a failed run again from the step that failed: its finished steps are answered from
+   * the journal (not repeated), the failed step gets fresh attempts. `by` is recorded in the
+   * journal's `run_retried` entry. Throws `RunFinishedError` when the run has not failed.
+   *
+   * @example
+   * ```ts
+   * await engine.retry("lead-42", { by: "maria@acme.io" });
+   * console.log(await engine.handle("lead-42").result());
+   * ```
+   */
+  async retry(runId: string, options: { by?: string } = {}): Promise<RunInfo> {
+    this.checkOpen();
+    return retryRun(this.parts, runId, options.by ?? "request");
+  }
+
+  /**
    * Checks the engine for a health endpoint: one read of the store, and the worker's state.
    *
    * @example
@@ -343,13 +404,15 @@ export class Engine {
     return {
       id,
       created,
-      result: () => waitForResult<O>(this.parts, this.exits, () => this.closed, id),
+      result: (options) =>
+        waitForResult<O>(this.parts, this.exits, () => this.closed, id, options?.signal),
       info: async () => {
         const info = await this.getRun<O>(id);
         if (info === null) throw new RunNotFoundError(`no run has the id '${id}'`);
         return info;
       },
       cancel: (reason?: string) => this.cancel(id, reason) as Promise<RunInfo<O>>,
+      signal: (name: string, data?: unknown) => this.signal(id, name, data),
       stream: (options?: StreamOptions) =>
         followRunStream(this.store, this.streamWaiters, () => this.closed, id, options),
     };

@@ -1,7 +1,12 @@
 // Changing a run from outside: cancelling it, and making a paused run runnable again. The
 // store decides; this engine's worker is told when it executes the run, else woken.
 import type { Clock } from "../core/clock.js";
-import { InvalidArgumentError, RunCancelledError, RunNotFoundError } from "../core/errors.js";
+import {
+  InvalidArgumentError,
+  RunCancelledError,
+  RunFinishedError,
+  RunNotFoundError,
+} from "../core/errors.js";
 import type { NewEntry } from "../core/journal.js";
 import { COMMENT_LENGTH_MAX } from "../core/limits.js";
 import { encodeValue } from "../core/serialize.js";
@@ -69,6 +74,30 @@ export async function resumeRun(parts: AdminParts, runId: string): Promise<RunIn
   if (result.kind === "not_paused") {
     throw new InvalidArgumentError(
       `run ${runId} is ${result.run.status}, not paused; only paused runs can be resumed`,
+    );
+  }
+  parts.worker?.kick();
+  return toRunInfo(result.run);
+}
+
+/**
+ * Makes the failed run pending again: replay answers its finished steps from the journal and
+ * runs the step that failed again, with fresh attempts. Throws when the run has not failed.
+ */
+export async function retryRun(parts: AdminParts, runId: string, by: string): Promise<RunInfo> {
+  const entry: NewEntry = {
+    type: "run_retried",
+    at: parts.clock.now(),
+    position: null,
+    key: null,
+    data: JSON.stringify({ by }),
+  };
+  const result = await parts.store.retry(runId, entry, parts.clock.now());
+  if (result.kind === "not_found")
+    throw new RunNotFoundError(`cannot retry: no run has the id '${runId}'`);
+  if (result.kind === "not_paused") {
+    throw new RunFinishedError(
+      `run ${runId} is ${result.run.status}, not failed; only failed runs can be retried (resume a paused run instead)`,
     );
   }
   parts.worker?.kick();

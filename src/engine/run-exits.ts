@@ -18,8 +18,8 @@ export interface ExitListener {
 export class RunExits {
   private readonly waiters = new Map<string, Set<(exit: RunExit) => void>>();
 
-  /** Listens from now on for the run's next exit. */
-  next(runId: string): ExitListener {
+  /** Listens from now on for the run's next exit; a wait ends early when `signal` aborts. */
+  next(runId: string, signal?: AbortSignal): ExitListener {
     let set = this.waiters.get(runId);
     if (set === undefined) this.waiters.set(runId, (set = new Set()));
     const waiters = set;
@@ -40,9 +40,16 @@ export class RunExits {
         return Promise.resolve(got);
       }
       return new Promise((r) => {
-        const timer = setTimeout(() => r(null), ms);
+        const stop = (): void => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", stop);
+          r(null);
+        };
+        const timer = setTimeout(stop, ms);
+        signal?.addEventListener("abort", stop, { once: true });
         resolve = (exit) => {
           clearTimeout(timer);
+          signal?.removeEventListener("abort", stop);
           r(exit);
         };
       }).finally(cancel) as Promise<RunExit | null>;
@@ -78,11 +85,13 @@ export async function waitForResult<O>(
   exits: RunExits,
   closed: () => boolean,
   runId: string,
+  signal?: AbortSignal,
 ): Promise<O> {
   let delayMs = 10;
   for (;;) {
     if (closed()) throw new EngineClosedError(`the engine closed while waiting for run ${runId}`);
-    const exit = exits.next(runId);
+    signal?.throwIfAborted();
+    const exit = exits.next(runId, signal);
     if (parts.worker?.holds(runId) === true) {
       // Executing here: its exit will be announced, no need to read the store first.
       const got = await exit.wait(RESULT_POLL_MS_MAX);

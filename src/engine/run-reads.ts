@@ -1,7 +1,13 @@
 // Reading runs back: pages of runs, a run's journal, open approvals, and where a run is and why.
 import type { Clock } from "../core/clock.js";
 import { InvalidArgumentError, RunNotFoundError } from "../core/errors.js";
-import { LIST_RUNS_LIMIT_DEFAULT, LIST_RUNS_LIMIT_MAX } from "../core/limits.js";
+import {
+  JOURNAL_PAGE_LIMIT_DEFAULT,
+  JOURNAL_PAGE_LIMIT_MAX,
+  LIST_RUNS_LIMIT_DEFAULT,
+  LIST_RUNS_LIMIT_MAX,
+  RUN_ID_TEXT_LENGTH_MAX,
+} from "../core/limits.js";
 import { checkRunId } from "../core/text.js";
 import { checkName } from "../core/workflow.js";
 import type { RunStatus } from "../core/types.js";
@@ -14,6 +20,12 @@ import { toJournalRecord, toRunInfo, type JournalRecord, type RunInfo } from "./
 export interface ListRunsOptions {
   workflow?: string;
   status?: RunStatus;
+  /** Runs created at or after this time. */
+  createdAfter?: Date | number;
+  /** Runs created before this time. */
+  createdBefore?: Date | number;
+  /** Runs whose id contains this text (case-sensitive). */
+  idContains?: string;
   /** Page size, default 100, at most 1,000. */
   limit?: number;
   /** `next` of the previous page. */
@@ -32,13 +44,67 @@ export async function listRuns(
     );
   }
   if (options.workflow !== undefined) checkName(options.workflow, "listRuns workflow");
+  const idContains = options.idContains;
+  if (
+    idContains !== undefined &&
+    (typeof idContains !== "string" ||
+      idContains.length === 0 ||
+      idContains.length > RUN_ID_TEXT_LENGTH_MAX)
+  ) {
+    throw new InvalidArgumentError(
+      `listRuns idContains must be a non-empty string of at most ${RUN_ID_TEXT_LENGTH_MAX} characters`,
+    );
+  }
+  const createdAfter = instantOf(options.createdAfter, "createdAfter");
+  const createdBefore = instantOf(options.createdBefore, "createdBefore");
   const page = await store.listRuns({
     limit,
     ...(options.workflow !== undefined ? { workflow: options.workflow } : {}),
     ...(options.status !== undefined ? { status: options.status } : {}),
+    ...(createdAfter !== undefined ? { createdAfter } : {}),
+    ...(createdBefore !== undefined ? { createdBefore } : {}),
+    ...(idContains !== undefined ? { idContains } : {}),
     ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
   });
   return { runs: page.runs.map((r) => toRunInfo(r)), next: page.next };
+}
+
+function instantOf(value: Date | number | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (typeof ms !== "number" || !Number.isFinite(ms))
+    throw new InvalidArgumentError(`listRuns ${what} must be a Date or epoch milliseconds`);
+  return ms;
+}
+
+/** One page of a run's journal: entries from seq `from` on, and the seq of the next page. */
+export interface JournalPage {
+  readonly entries: JournalRecord[];
+  /** The `from` of the next page, or null when this page reached the end. */
+  readonly next: number | null;
+}
+
+/** Up to `limit` entries of the run's journal from seq `from` (default 1). */
+export async function readJournalPage(
+  store: Store,
+  runId: string,
+  options: { from?: number; limit?: number },
+): Promise<JournalPage> {
+  const from = options.from ?? 1;
+  const limit = options.limit ?? JOURNAL_PAGE_LIMIT_DEFAULT;
+  if (!Number.isSafeInteger(from) || from < 0)
+    throw new InvalidArgumentError(`journal from must be a whole number, got ${String(from)}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > JOURNAL_PAGE_LIMIT_MAX) {
+    throw new InvalidArgumentError(
+      `journal limit must be a whole number from 1 to ${JOURNAL_PAGE_LIMIT_MAX}, got ${String(limit)}`,
+    );
+  }
+  // The store reads a journal whole (replay needs it so); a page is cut from it here.
+  const all = await readJournal(store, runId);
+  const rest = all.filter((e) => e.seq >= from);
+  const entries = rest.slice(0, limit);
+  const last = entries[entries.length - 1];
+  return { entries, next: rest.length > limit && last !== undefined ? last.seq + 1 : null };
 }
 
 /** The run's journal, decoded; throws when no run has the id. */

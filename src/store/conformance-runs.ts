@@ -492,6 +492,79 @@ export const runCases: readonly ConformanceCase[] = [
     },
   },
   {
+    name: "listing runs filters by creation time and id text, with the cursor",
+    async run(store) {
+      for (let i = 0; i < 6; i++) {
+        await store.commit({ creates: [create(`lead-${i}`)], writes: [], now: T0 + i * 10 });
+      }
+      await store.commit({ creates: [create("other-9")], writes: [], now: T0 + 100 });
+      const ids = async (filter: Parameters<Store["listRuns"]>[0]): Promise<string[]> =>
+        (await store.listRuns(filter)).runs.map((r) => r.id);
+      assert.deepEqual(await ids({ limit: 10, createdAfter: T0 + 20, createdBefore: T0 + 50 }), [
+        "lead-4",
+        "lead-3",
+        "lead-2",
+      ]);
+      assert.deepEqual(await ids({ limit: 10, idContains: "ad-5" }), ["lead-5"]);
+      assert.deepEqual(await ids({ limit: 10, idContains: "%" }), [], "no LIKE wildcards");
+      const page = await store.listRuns({ limit: 2, idContains: "lead-", createdAfter: T0 + 10 });
+      assert.deepEqual(
+        page.runs.map((r) => r.id),
+        ["lead-5", "lead-4"],
+      );
+      assert.deepEqual(
+        await ids({
+          limit: 10,
+          idContains: "lead-",
+          createdAfter: T0 + 10,
+          cursor: page.next ?? "",
+        }),
+        ["lead-3", "lead-2", "lead-1"],
+      );
+    },
+  },
+  {
+    name: "retrying makes a failed run pending again, its error and end cleared",
+    async run(store) {
+      await createRuns(store, create("f", "wf", { workerId: "w1", leaseMs: LEASE }));
+      assert.equal((await store.retry("f", entry("run_retried"), T0)).kind, "not_paused");
+      await store.commit({
+        creates: [],
+        writes: [
+          {
+            runId: "f",
+            epoch: 1,
+            entries: [entry("run_failed", T0)],
+            update: { status: "failed", error: '{"message":"boom"}' },
+          },
+        ],
+        now: T0,
+      });
+      const r = await store.retry("f", entry("run_retried", T0 + 1), T0 + 1);
+      assert.equal(r.kind, "resumed");
+      const run = await store.getRun("f");
+      assert.equal(run?.status, "pending");
+      assert.equal(run?.error, null);
+      assert.equal(run?.endedAt, null);
+      assert.deepEqual(
+        (await store.readJournal("f")).map((e) => e.type),
+        ["run_started", "run_failed", "run_retried"],
+      );
+      assert.equal((await store.retry("f", entry("run_retried"), T0)).kind, "not_paused");
+      assert.equal((await store.retry("nope", entry("run_retried"), T0)).kind, "not_found");
+      const [claimed] = await store.claim({
+        workerId: "w2",
+        workflows: ["wf"],
+        limit: 1,
+        leaseMs: LEASE,
+        now: T0 + 2,
+        recovering: false,
+        concurrency: {},
+      });
+      assert.equal(claimed?.run.id, "f", "a retried run is claimed like a new one");
+    },
+  },
+  {
     name: "unknown runs read as absent",
     async run(store) {
       assert.equal(await store.getRun("nope"), null);

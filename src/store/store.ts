@@ -175,6 +175,12 @@ export interface StoreWake {
 export interface RunFilter {
   readonly workflow?: string;
   readonly status?: RunStatus;
+  /** Runs created at or after this time (epoch milliseconds). */
+  readonly createdAfter?: number;
+  /** Runs created before this time (epoch milliseconds). */
+  readonly createdBefore?: number;
+  /** Runs whose id contains this text (case-sensitive). */
+  readonly idContains?: string;
   readonly limit: number;
   /** Return runs created before this cursor (from a previous page's `next`). */
   readonly cursor?: string;
@@ -346,6 +352,11 @@ export interface Store extends OutputStreamStore {
   ): Promise<CancelResult>;
   /** Makes a paused run runnable again, appending `entry` (a `run_resumed`). */
   resume(runId: string, entry: NewEntry, now: number): Promise<ResumeResult>;
+  /**
+   * Makes a failed run runnable again (its error and end cleared), appending `entry` (a
+   * `run_retried`). `not_paused` means the run has not failed.
+   */
+  retry(runId: string, entry: NewEntry, now: number): Promise<ResumeResult>;
   /** The earliest wake-up time of a waiting run, or null. */
   nextWakeAt(): Promise<number | null>;
   /**

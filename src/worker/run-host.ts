@@ -6,6 +6,7 @@ import type { Clock, TimerHandle } from "../core/clock.js";
 import type { RateLimit } from "../core/flow-control.js";
 import { EngineClosedError } from "../core/errors.js";
 import type { JournalEntry, NewEntry } from "../core/journal.js";
+import { journalForReplay } from "../core/retry-journal.js";
 import { RunExecution } from "../core/run-execution.js";
 import type {
   OutgoingEvent,
@@ -114,7 +115,11 @@ export class RunHost implements RunPort {
     this.limits = services.limits;
     this.waitTimeoutMsDefault = services.waitTimeoutMsDefault;
     this.deadlineAt = run.deadlineAt;
-    this.execution = new RunExecution(workflow, { runId: run.id, input, journal }, this);
+    this.execution = new RunExecution(
+      workflow,
+      { runId: run.id, input, journal: journalForReplay(journal) },
+      this,
+    );
     void this.execution.outcome.then((outcome) => this.record(outcome));
     if (run.cancelRequested !== null) this.requestCancel(run.cancelRequested);
     this.watchDeadline();

@@ -95,6 +95,49 @@ describe("architecture", () => {
     expect(seen).toBeGreaterThan(10);
   });
 
+  it("builds the server on core and the engine's public face, never on a store or the worker", () => {
+    let seen = 0;
+    for (const [file, { local, external }] of imports) {
+      if (!file.startsWith("server/")) continue;
+      seen++;
+      for (const dep of local) {
+        const ok =
+          dep.startsWith("core/") || dep.startsWith("engine/") || dep.startsWith("server/");
+        expect(ok, `${file} imports ${dep}`).toBe(true);
+      }
+      for (const dep of external) {
+        const ok =
+          dep.startsWith("node:") ||
+          dep === "zod" ||
+          dep.startsWith("hono") ||
+          dep.startsWith("@hono/");
+        expect(ok, `${file} imports ${dep}`).toBe(true);
+      }
+    }
+    expect(seen).toBeGreaterThan(8);
+  });
+
+  it("keeps the client free of the server, the engine and Node: it runs in browsers", () => {
+    let seen = 0;
+    for (const [file, { local, external }] of imports) {
+      if (!file.startsWith("client/")) continue;
+      seen++;
+      for (const dep of local) {
+        const ok = dep.startsWith("client/") || dep === "core/errors.ts" || dep === "core/types.ts";
+        expect(ok, `${file} imports ${dep}`).toBe(true);
+      }
+      expect(external, `${file} imports packages`).toEqual([]);
+      const code = readFileSync(join(root, file), "utf8")
+        .split("\n")
+        .filter((line) => !line.trim().startsWith("//") && !line.trim().startsWith("*"))
+        .join("\n");
+      expect(/\bprocess\.|\bBuffer\b|require\(/.test(code), `${file} uses Node globals`).toBe(
+        false,
+      );
+    }
+    expect(seen).toBeGreaterThan(3);
+  });
+
   it("has no import cycles", () => {
     const state = new Map<string, "visiting" | "done">();
     const visit = (file: string, path: string[]): void => {
@@ -176,11 +219,17 @@ describe("error documentation", () => {
     const errors = ["core/errors.ts", "core/agent-errors.ts"]
       .map((f) => readFileSync(join(root, f), "utf8"))
       .join("\n");
+    const server = files
+      .filter((f) => relative(root, f).startsWith("server/"))
+      .map((f) => readFileSync(f, "utf8"))
+      .join("\n");
     const codes = new Set(
       [
         ...errors.matchAll(/define\("([a-z_]+)"/g),
         ...errors.matchAll(/super\("([a-z_]+)"/g),
         ...errors.matchAll(/"(non_determinism)"/g),
+        ...server.matchAll(/RequestError\(\s*"([a-z_]+)"/g),
+        ...server.matchAll(/"(internal_error)"/g),
       ].map((m) => m[1] ?? ""),
     );
     expect(codes.size).toBeGreaterThan(20);

@@ -237,6 +237,12 @@ export class PostgresStore implements Store {
     );
   }
 
+  retry(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
+    return this.inTransaction("retrying a run", (c) =>
+      admin.retryRun(c, this.S, this.channel, runId, entry, now),
+    );
+  }
+
   sendEvent(event: EventInput, now: number): Promise<SendEventResult> {
     return this.inTransaction(
       "storing an event",

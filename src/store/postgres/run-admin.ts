@@ -72,7 +72,7 @@ export async function cancelRun(
 }
 
 /** Makes a paused run pending again, journaling `entry`. */
-export async function resumeRun(
+export function resumeRun(
   c: pg.ClientBase,
   S: string,
   channel: string,
@@ -80,12 +80,37 @@ export async function resumeRun(
   entry: NewEntry,
   now: number,
 ): Promise<ResumeResult> {
+  return reopenRun(c, S, channel, "paused", "paused_reason = NULL", runId, entry, now);
+}
+
+/** Makes a failed run pending again (its error and end cleared), journaling `entry`. */
+export function retryRun(
+  c: pg.ClientBase,
+  S: string,
+  channel: string,
+  runId: string,
+  entry: NewEntry,
+  now: number,
+): Promise<ResumeResult> {
+  return reopenRun(c, S, channel, "failed", "error = NULL, ended_at = NULL", runId, entry, now);
+}
+
+async function reopenRun(
+  c: pg.ClientBase,
+  S: string,
+  channel: string,
+  from: RunRow["status"],
+  clear: string,
+  runId: string,
+  entry: NewEntry,
+  now: number,
+): Promise<ResumeResult> {
   const row = await lockRun(c, S, runId);
   if (row === null) return { kind: "not_found" };
-  if (row.status !== "paused") return { kind: "not_paused", run: toRecord(row) };
+  if (row.status !== from) return { kind: "not_paused", run: toRecord(row) };
   const [updated] = await query<RunRow>(
     c,
-    `UPDATE ${S}.runs SET status = 'pending', paused_reason = NULL, recoveries = 0,
+    `UPDATE ${S}.runs SET status = 'pending', ${clear}, recoveries = 0,
        updated_at = $2 WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
     [runId, now],
   );

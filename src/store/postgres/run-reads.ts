@@ -30,14 +30,25 @@ export async function readRunPage(
   S: string,
   filter: RunFilter,
 ): Promise<RunPage> {
-  const [createdBefore, idBefore] = parseCursor(filter.cursor);
+  const [cursorAt, cursorId] = parseCursor(filter.cursor);
   const rows = await query<RunRow>(
     c,
     `SELECT ${RUN_COLUMNS} FROM ${S}.runs
      WHERE ($1::text IS NULL OR workflow = $1) AND ($2::text IS NULL OR status = $2)
        AND ($3::bigint IS NULL OR (created_at, id) < ($3, $4::text))
+       AND ($6::bigint IS NULL OR created_at >= $6) AND ($7::bigint IS NULL OR created_at < $7)
+       AND ($8::text IS NULL OR strpos(id, $8) > 0)
      ORDER BY created_at DESC, id DESC LIMIT $5`,
-    [filter.workflow ?? null, filter.status ?? null, createdBefore, idBefore, filter.limit + 1],
+    [
+      filter.workflow ?? null,
+      filter.status ?? null,
+      cursorAt,
+      cursorId,
+      filter.limit + 1,
+      filter.createdAfter ?? null,
+      filter.createdBefore ?? null,
+      filter.idContains ?? null,
+    ],
   );
   const more = rows.length > filter.limit;
   const page = rows.slice(0, filter.limit).map(toRecord);

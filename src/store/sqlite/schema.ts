@@ -135,6 +135,10 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE UNIQUE INDEX stream_by_key ON stream (run_id, key) WHERE key IS NOT NULL;
   `,
+  // 5: run lists filtered by status walk an index in page order, also among a million runs.
+  `
+  CREATE INDEX runs_by_status_created ON runs (status, created_at, id);
+  `,
 ];
 
 /** The schema version this code writes. */

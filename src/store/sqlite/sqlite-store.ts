@@ -34,7 +34,7 @@ import { reserveUnits } from "../flow-control.js";
 import { storeError } from "./errors.js";
 import { openDatabase } from "./open.js";
 import { forgetWorker, ownerAlive, rememberWorker } from "./owner-liveness.js";
-import { createStatements, type Statements } from "./statements.js";
+import { createStatements, runListQuery, type Statements } from "./statements.js";
 import { createSqlTransaction } from "./sql-transaction.js";
 import { SqliteOutputStream } from "./output-stream.js";
 import { claimRuns } from "./claim.js";
@@ -87,6 +87,8 @@ export class SqliteStore implements Store {
   private db: Database.Database | null = null;
   private reader: Database.Database | null = null;
   private st!: Statements;
+  /** Prepared run-list queries, one per combination of filters (at most 32). */
+  private readonly listStatements = new Map<string, Database.Statement>();
   private streams!: SqliteOutputStream;
   private waits!: SqliteWaits;
   /** Runs a function inside a transaction; prepared once, since wrapping is not free. */
@@ -154,6 +156,7 @@ export class SqliteStore implements Store {
     this.db?.close();
     this.db = null;
     this.reader = null;
+    this.listStatements.clear();
   }
 
   commit(batch: CommitBatch): Promise<CommitResult> {
@@ -234,15 +237,25 @@ export class SqliteStore implements Store {
   }
 
   listRuns(filter: RunFilter): Promise<RunPage> {
-    const [createdBefore, idBefore] = parseCursor(filter.cursor);
+    const [cursorAt, cursorId] = parseCursor(filter.cursor);
+    const query = runListQuery(filter, cursorAt !== null);
+    let statement = this.listStatements.get(query);
+    if (statement === undefined) {
+      statement = (this.reader as Database.Database).prepare(query);
+      this.listStatements.set(query, statement);
+    }
+    const bound = statement;
     const rows = this.read(
       "listing runs",
       () =>
-        this.st.listRuns.all({
+        bound.all({
           workflow: filter.workflow ?? null,
           status: filter.status ?? null,
-          createdBefore,
-          idBefore,
+          cursorAt,
+          cursorId,
+          after: filter.createdAfter ?? null,
+          before: filter.createdBefore ?? null,
+          idText: filter.idContains ?? null,
           limit: filter.limit + 1,
         }) as RunRow[],
     );
@@ -429,12 +442,28 @@ export class SqliteStore implements Store {
   }
 
   resume(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
+    return this.reopen("resuming a run", "paused", this.st.resumeRun, runId, entry, now);
+  }
+
+  retry(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
+    return this.reopen("retrying a run", "failed", this.st.retryRun, runId, entry, now);
+  }
+
+  /** Makes a run in status `from` pending with `update`, journaling `entry`. */
+  private reopen(
+    what: string,
+    from: RunRow["status"],
+    update: Database.Statement,
+    runId: string,
+    entry: NewEntry,
+    now: number,
+  ): Promise<ResumeResult> {
     return this.exclusive(() =>
-      this.writeTx("resuming a run", (): ResumeResult => {
+      this.writeTx(what, (): ResumeResult => {
         const row = this.st.getRun.get(runId) as RunRow | undefined;
         if (row === undefined) return { kind: "not_found" };
-        if (row.status !== "paused") return { kind: "not_paused", run: toRecord(row) };
-        this.st.resumeRun.run(now, runId);
+        if (row.status !== from) return { kind: "not_paused", run: toRecord(row) };
+        update.run(now, runId);
         this.journal.insertEntries(runId, [entry]);
         return { kind: "resumed", run: toRecord(this.st.getRun.get(runId) as RunRow) };
       }),

@@ -36,6 +36,7 @@ type StatementName =
   | "releaseRun"
   | "cancelRun"
   | "resumeRun"
+  | "retryRun"
   | "renewLease"
   | "claimPending"
   | "claimDue"
@@ -45,7 +46,6 @@ type StatementName =
   | "progress"
   | "claimRun"
   | "journal"
-  | "listRuns"
   | "nextWake"
   | "runningByKey"
   | "rateState"
@@ -142,6 +142,9 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     resumeRun: db.prepare(
       `UPDATE runs SET status = 'pending', paused_reason = NULL, recoveries = 0, updated_at = ? WHERE id = ?`,
     ),
+    retryRun: db.prepare(
+      `UPDATE runs SET status = 'pending', error = NULL, ended_at = NULL, recoveries = 0, updated_at = ? WHERE id = ?`,
+    ),
     renewLease: db.prepare(
       "UPDATE runs SET lease_expires_at = ? WHERE id = ? AND owner = ? AND epoch = ? AND status = 'running'",
     ),
@@ -178,12 +181,6 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     journal: reader.prepare(
       "SELECT seq, run_id, type, at, position, key, data, started_at, started_data FROM journal WHERE run_id = ? ORDER BY seq",
     ),
-    listRuns: reader.prepare(
-      `SELECT ${RUN_COLUMNS} FROM runs
-       WHERE (@workflow IS NULL OR workflow = @workflow) AND (@status IS NULL OR status = @status)
-         AND (@createdBefore IS NULL OR created_at < @createdBefore OR (created_at = @createdBefore AND id < @idBefore))
-       ORDER BY created_at DESC, id DESC LIMIT @limit`,
-    ),
     nextWake: reader.prepare("SELECT min(wake_at) AS at FROM runs WHERE status = 'waiting'"),
     runningByKey: db.prepare(
       `SELECT workflow, coalesce(concurrency_key, '') AS key, count(*) AS n FROM runs
@@ -199,4 +196,31 @@ export function createStatements(db: Database.Database, reader: Database.Databas
          cost_usd = cost_usd + ?, metered_calls = metered_calls + 1 WHERE id = ?`,
     ),
   };
+}
+
+/**
+ * The run-list query for the filters `filter` has, with only those conditions: a condition
+ * such as `(@status IS NULL OR status = @status)` would keep SQLite from using an index, and
+ * a page of a million runs must come from an index walk (created_at, id), not a scan.
+ */
+export function runListQuery(
+  filter: {
+    workflow?: string;
+    status?: string;
+    createdAfter?: number;
+    createdBefore?: number;
+    idContains?: string;
+  },
+  hasCursor: boolean,
+): string {
+  const where: string[] = [];
+  if (filter.workflow !== undefined) where.push("workflow = @workflow");
+  if (filter.status !== undefined) where.push("status = @status");
+  if (hasCursor)
+    where.push("(created_at < @cursorAt OR (created_at = @cursorAt AND id < @cursorId))");
+  if (filter.createdAfter !== undefined) where.push("created_at >= @after");
+  if (filter.createdBefore !== undefined) where.push("created_at < @before");
+  if (filter.idContains !== undefined) where.push("instr(id, @idText) > 0");
+  return `SELECT ${RUN_COLUMNS} FROM runs ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
+    ORDER BY created_at DESC, id DESC LIMIT @limit`;
 }

@@ -1,0 +1,100 @@
+// The Hono app: every route registered with the same steps (the caller, its role, the path,
+// query and body checked), errors turned into responses in one place, CORS if configured,
+// and static files at `/` if a directory is given.
+import { createRequire } from "node:module";
+import { serveStatic } from "@hono/node-server/serve-static";
+import { Hono, type Context } from "hono";
+import { cors } from "hono/cors";
+import { Authenticator, requireRole, type Caller } from "./auth.js";
+import { errorResponse, RequestError } from "./errors.js";
+import { openApiDocument } from "./openapi.js";
+import { checked, parseJson, readBody } from "./request.js";
+import type { Route, ServerParts } from "./route.js";
+import { actionRoutes } from "./routes/actions.js";
+import { messageRoutes } from "./routes/messages.js";
+import { metaRoutes, openApiRoute } from "./routes/meta.js";
+import { runRoutes } from "./routes/runs.js";
+import { noParams, noQuery } from "./schemas.js";
+import { SIGNATURE_HEADER, verifyWebhook } from "./webhooks.js";
+
+const version = (createRequire(import.meta.url)("../../package.json") as { version: string })
+  .version;
+
+const PUBLIC_CALLER: Caller = { name: "anonymous", role: "viewer" };
+
+/** Every route of the API, the OpenAPI route included. */
+export function allRoutes(): Route[] {
+  const routes: Route[] = [...metaRoutes, ...runRoutes, ...actionRoutes, ...messageRoutes];
+  const document = openApiDocument([...routes, openApiRoute(() => null)], version);
+  return [...routes, openApiRoute(() => document)];
+}
+
+/** The app serving `routes` over the server's parts. */
+export function createApp(server: ServerParts, routes: readonly Route[]): Hono {
+  const { options } = server;
+  const auth = new Authenticator(options.tokens);
+  const app = new Hono();
+  app.onError((e) => errorResponse(e, options.docsBaseUrl, options.onError));
+  if (options.cors !== null) {
+    const origins = options.cors.origins;
+    app.use(
+      "/v1/*",
+      cors({
+        origin: origins === "*" ? "*" : [...origins],
+        allowHeaders: ["authorization", "content-type", "last-event-id"],
+        exposeHeaders: ["location", "retry-after"],
+      }),
+    );
+  }
+  for (const r of routes) {
+    const path = r.path.replace(/\{(\w+)\}/g, ":$1");
+    app.on(r.method.toUpperCase(), path, (c) => handle(c, r, server, auth));
+  }
+  app.all("/v1/*", (c) => {
+    auth.caller(c.req.header("authorization"));
+    throw new RequestError(
+      "route_not_found",
+      404,
+      `no route ${c.req.method} ${c.req.path}; GET /v1/openapi.json lists them`,
+    );
+  });
+  if (options.staticDir !== null) {
+    const root = options.staticDir;
+    app.use("/*", serveStatic({ root }));
+    app.get("/*", serveStatic({ root, path: "index.html" }));
+  }
+  return app;
+}
+
+async function handle(
+  c: Context,
+  r: Route,
+  server: ServerParts,
+  auth: Authenticator,
+): Promise<Response> {
+  const request = c.req.raw;
+  let caller = PUBLIC_CALLER;
+  if (r.access !== "public" && r.access !== "signed") {
+    caller = auth.caller(c.req.header("authorization"));
+    requireRole(caller, r.access);
+  }
+  const params: unknown = checked(r.params ?? noParams, c.req.param(), "path");
+  const query: unknown = checked(r.query ?? noQuery, c.req.query(), "query");
+  let body: unknown = undefined;
+  if (r.body !== undefined) {
+    const text = await readBody(request, server.options.bodyBytesMax);
+    if (r.access === "signed") {
+      const source = (params as { source: string }).source;
+      verifyWebhook(
+        server.options.webhooks,
+        source,
+        c.req.header(SIGNATURE_HEADER) ?? null,
+        text,
+        Date.now(),
+      );
+      caller = { name: `webhook:${source}`, role: "operator" };
+    }
+    body = checked(r.body, parseJson(text), "body");
+  }
+  return r.handle({ params, query, body, caller, request, server });
+}

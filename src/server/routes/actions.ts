@@ -1,0 +1,85 @@
+// Routes that act on one run: its output stream, cancel, retry, resume, and signals.
+import { json } from "../json.js";
+import { route, wantsEvents, type Route } from "../route.js";
+import * as s from "../schemas.js";
+import { followOutput } from "./live-runs.js";
+import { runOr404 } from "./runs.js";
+
+export const actionRoutes: Route[] = [
+  route({
+    method: "get",
+    path: "/v1/runs/{id}/stream",
+    operationId: "readStream",
+    summary: "The run's output stream from an offset: a page of parts, or live as SSE.",
+    access: "viewer",
+    params: s.runParams,
+    query: s.streamQuery,
+    responses: { 200: "parts in offset order", 404: "no such run" },
+    events: "one event per part (id: its offset, data: the part), then `[DONE]`",
+    async handle({ params, query, request, server }) {
+      if (wantsEvents(request)) {
+        await runOr404(server.engine, params.id);
+        return followOutput(server, request, params.id, query.from ?? 0);
+      }
+      const parts = await server.engine.readStream(params.id, {
+        ...(query.from !== undefined ? { from: query.from } : {}),
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+      });
+      return json({ parts });
+    },
+  }),
+  route({
+    method: "post",
+    path: "/v1/runs/{id}/cancel",
+    operationId: "cancelRun",
+    summary: "Cancel a run that has not ended (its cleanup runs); an ended run is unchanged.",
+    access: "operator",
+    params: s.runParams,
+    body: s.cancelBody,
+    responses: { 200: "the run as it is now", 404: "no such run" },
+    async handle({ params, body, caller, server }) {
+      const reason = body.reason ?? `cancelled by ${caller.name}`;
+      return json(await server.engine.cancel(params.id, reason));
+    },
+  }),
+  route({
+    method: "post",
+    path: "/v1/runs/{id}/retry",
+    operationId: "retryRun",
+    summary: "Run a failed run again from its failed step; its finished steps are not repeated.",
+    access: "operator",
+    params: s.runParams,
+    body: s.emptyBody,
+    responses: { 200: "the run, pending again", 404: "no such run", 409: "the run has not failed" },
+    async handle({ params, caller, server }) {
+      return json(await server.engine.retry(params.id, { by: caller.name }));
+    },
+  }),
+  route({
+    method: "post",
+    path: "/v1/runs/{id}/resume",
+    operationId: "resumeRun",
+    summary: "Make a paused run (non-determinism, crash loop) runnable again.",
+    access: "operator",
+    params: s.runParams,
+    body: s.emptyBody,
+    responses: { 200: "the run, pending again", 400: "the run is not paused", 404: "no such run" },
+    async handle({ params, server }) {
+      return json(await server.engine.resume(params.id));
+    },
+  }),
+  route({
+    method: "post",
+    path: "/v1/runs/{id}/signals/{name}",
+    operationId: "signalRun",
+    summary: "Send a signal to a run; it is buffered until the run reads it.",
+    access: "operator",
+    params: s.signalParams,
+    body: s.signalBody,
+    responses: { 202: "the signal was stored", 404: "no such run", 409: "the run has ended" },
+    async handle({ params, body, server }) {
+      await server.engine.signal(params.id, params.name, body.data);
+      return json({ sent: true }, 202);
+    },
+  }),
+];

@@ -1,0 +1,78 @@
+// The schemas requests are checked against; the OpenAPI document is generated from them too.
+import { z } from "zod";
+import {
+  JOURNAL_PAGE_LIMIT_MAX,
+  LIST_RUNS_LIMIT_MAX,
+  NAME_LENGTH_MAX,
+  RUN_ID_LENGTH_MAX,
+} from "../core/limits.js";
+
+const STATUSES = [
+  "pending",
+  "running",
+  "waiting",
+  "paused",
+  "completed",
+  "failed",
+  "cancelled",
+  "timed_out",
+] as const;
+
+export const runId = z.string().min(1).max(RUN_ID_LENGTH_MAX);
+export const name = z.string().min(1).max(NAME_LENGTH_MAX);
+const wholeNumber = (max: number) => z.coerce.number().int().min(0).max(max);
+const positive = (max: number) => z.coerce.number().int().min(1).max(max);
+const instant = z.iso.datetime({ offset: true }).describe("an ISO 8601 time");
+
+export const noParams = z.strictObject({});
+export const noQuery = z.strictObject({});
+export const runParams = z.strictObject({ id: runId });
+export const workflowParams = z.strictObject({ name });
+export const signalParams = z.strictObject({ id: runId, name });
+export const approvalParams = z.strictObject({ id: runId, name });
+export const webhookParams = z.strictObject({ source: name });
+
+export const startQuery = z.strictObject({
+  wait: z.string().max(20).optional().describe("how long to wait for the result, such as 5s"),
+});
+export const startBody = z.strictObject({
+  id: runId.optional().describe("the run's id: an idempotency key"),
+  input: z.unknown().optional(),
+  priority: z.number().int().min(-1000).max(1000).optional(),
+});
+
+export const listQuery = z.strictObject({
+  workflow: name.optional(),
+  status: z.enum(STATUSES).optional(),
+  createdAfter: instant.optional(),
+  createdBefore: instant.optional(),
+  idContains: z.string().min(1).max(RUN_ID_LENGTH_MAX).optional(),
+  limit: positive(LIST_RUNS_LIMIT_MAX).optional(),
+  cursor: z
+    .string()
+    .max(RUN_ID_LENGTH_MAX + 32)
+    .optional(),
+});
+
+export const journalQuery = z.strictObject({
+  from: wholeNumber(Number.MAX_SAFE_INTEGER).optional().describe("first seq to return"),
+  limit: positive(JOURNAL_PAGE_LIMIT_MAX).optional(),
+});
+export const streamQuery = z.strictObject({
+  from: wholeNumber(Number.MAX_SAFE_INTEGER).optional().describe("first offset to return"),
+  limit: positive(1000).optional(),
+});
+export const approvalsQuery = z.strictObject({
+  runId: runId.optional(),
+  limit: positive(LIST_RUNS_LIMIT_MAX).optional(),
+});
+
+export const cancelBody = z.strictObject({ reason: z.string().min(1).max(1000).optional() });
+export const emptyBody = z.strictObject({});
+export const signalBody = z.strictObject({ data: z.unknown().optional() });
+export const eventBody = z.strictObject({
+  name,
+  data: z.unknown().optional(),
+  id: z.string().min(1).max(256).optional(),
+});
+export const decisionBody = z.strictObject({ comment: z.string().max(10_000).optional() });
