@@ -2,7 +2,7 @@
 // machine. Prints a table and writes bench/results/latest.json. Ratios hold across noisy
 // shared machines; absolute times do not.
 //
-//   node --expose-gc bench/run.js [--quick] [--only=sqlite|postgres]
+//   node --expose-gc bench/run.js [--quick] [--only=sqlite|postgres|api]
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import Database from "better-sqlite3";
 import { createEngine, workflow } from "endure";
 import { sqliteStore } from "endure/sqlite";
 import { createTestClock } from "endure/testing";
+import { benchApi } from "./api.js";
 import { eventLatency, eventRate, eventSendRate, waitWaiting } from "./events.js";
 import { benchPostgres } from "./postgres.js";
 import { noSteps, sequentialSteps, tenSteps } from "./sequential.js";
@@ -307,6 +308,30 @@ if (only === null || only === "sqlite") {
 }
 if (only === null || only === "postgres") {
   results.postgres = await benchPostgres({ quick, row, fmt });
+}
+if (only === null || only === "api") {
+  const api = await benchApi(file("api"), { connections: 16, seconds: quick ? 2 : 5 });
+  results.api = api;
+  const pair = (what, local, http) => {
+    row(
+      `api: ${what} over HTTP, ${api.connections} connections (median)`,
+      http.p50,
+      "ms",
+      `${fmt(local.p50)} ms`,
+      "+ < 1 ms",
+      `+${fmt(http.p50 - local.p50)} ms over in-process; p99 ${fmt(http.p99)} ms (in-process ${fmt(local.p99)} ms, +${fmt(http.p99 - local.p99)}); ${http.errors} errors`,
+    );
+    row(
+      `api: ${what} over HTTP, ${api.connections} connections`,
+      http.perSecond,
+      "req/s",
+      `${fmt(local.perSecond)}/s`,
+      what === "start a run" ? "≥ 2,000" : "",
+      "floor: the same engine call in-process, same concurrency",
+    );
+  };
+  pair("start a run", api.startLocal, api.startHttp);
+  pair("read a run", api.readLocal, api.readHttp);
 }
 
 const width = Math.max(...rows.map((r) => r.metric.length));

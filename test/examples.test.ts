@@ -1,11 +1,13 @@
 // Proves the runnable examples run: the demo completes, prints its journal, and a second
 // run on the same file returns the journaled result without executing anything again; the
 // agent example runs offline on its scripted model, approves its own outreach, saves its lead
-// once, and picks a real model when the environment names one.
+// once, and picks a real model when the environment names one; the API example serves an
+// engine over HTTP and an approver token decides its run's approval through endure/client.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { main as agentDemo, modelFromEnv } from "../examples/agent.js";
+import { main as apiDemo } from "../examples/api.js";
 import { main } from "../examples/demo.js";
 import { tempDir } from "./helpers.js";
 
@@ -45,6 +47,17 @@ describe("examples", () => {
     expect(await agentDemo({ path, env: {}, log: (t) => (again += t) })).toEqual(first);
     expect(again).toContain("run scout-demo exists");
     expect(readFileSync(join(dir, "crm.jsonl"), "utf8").trim().split("\n")).toHaveLength(1);
+  });
+
+  it("runs the API example: a 202 start, an approval decided over HTTP, the stream read back", async () => {
+    const lines: string[] = [];
+    const output = await apiDemo({ path: join(tempDir(), "api.db"), log: (l) => lines.push(l) });
+    expect(output).toEqual({ refunded: true, by: "manager@example.com" });
+    expect(lines.some((l) => /-> 202: waiting for approval 'refund'/.test(l))).toBe(true);
+    expect(lines).toContain("approved by manager@example.com: settled");
+    expect(lines).toContain(
+      "stream: order A-1009 is refundable. refunded, approved by manager@example.com.",
+    );
   });
 
   it("picks a real model from the environment when one is named", () => {

@@ -25,7 +25,7 @@ export class ApiError extends EndureError {
     body: { code: string; message: string; field?: string; docs?: string },
     retryAfterSeconds?: number,
   ) {
-    // The server answers with the codes of endure's typed errors.
+    // The server's code, as the server's endure knows it (it may be newer than this client).
     super(body.code as EndureErrorCode, body.message);
     this.name = "ApiError";
     this.status = status;

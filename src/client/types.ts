@@ -1,12 +1,16 @@
 // The shapes the API answers with, as JSON: times are ISO 8601 strings, errors plain data.
 import type { RunStatus } from "../core/types.js";
 
-/** An error as plain data. */
+/** An error as plain data: its name, message, code (endure's and coded errors), stack,
+ * cause, and the fields its class adds (`props`). */
 export interface ErrorData {
   readonly name: string;
   readonly message: string;
   readonly code?: string;
-  readonly [field: string]: unknown;
+  readonly endure?: true;
+  readonly stack?: string;
+  readonly cause?: unknown;
+  readonly props?: Readonly<Record<string, unknown>>;
 }
 
 /** A run. */

@@ -57,7 +57,9 @@ export type EndureErrorCode =
   | "signature_invalid"
   | "route_not_found"
   | "live_connections_full"
-  | "internal_error";
+  | "internal_error"
+  // An answer that is not the API's (a proxy's error page), as the client reports it.
+  | "http_error";
 
 /**
  * The brand every endure error carries on its prototype. `Symbol.for` makes it the same

@@ -7,6 +7,7 @@ import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import { Authenticator, requireRole, type Caller } from "./auth.js";
 import { errorResponse, RequestError } from "./errors.js";
+import { socketsOfRequests } from "./live.js";
 import { openApiDocument } from "./openapi.js";
 import { checked, parseJson, readBody } from "./request.js";
 import type { Route, ServerParts } from "./route.js";
@@ -73,6 +74,8 @@ async function handle(
   auth: Authenticator,
 ): Promise<Response> {
   const request = c.req.raw;
+  const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
+  if (outgoing !== undefined) socketsOfRequests.set(request, outgoing);
   let caller = PUBLIC_CALLER;
   if (r.access !== "public" && r.access !== "signed") {
     caller = auth.caller(c.req.header("authorization"));

@@ -1,23 +1,9 @@
-// JSON responses: dates as ISO strings and errors as plain data (name, code, message and the
-// fields their class adds), never the `{}` that JSON.stringify makes of an Error.
-
-/** An error as plain data. */
-export interface ErrorData {
-  readonly name: string;
-  readonly message: string;
-  readonly code?: string;
-  readonly [field: string]: unknown;
-}
-
-/** `error` as plain data: its name, message, code and own fields, without the stack. */
-export function errorData(error: Error): ErrorData {
-  const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(error)) if (k !== "stack") fields[k] = v;
-  return { ...fields, name: error.name, message: error.message };
-}
+// JSON responses: dates as ISO strings and errors as plain data (endure's ErrorRecord:
+// name, code, message, stack, cause and their fields), never the `{}` JSON makes of an Error.
+import { errorRecord } from "../core/errors.js";
 
 function replacer(this: unknown, _key: string, value: unknown): unknown {
-  return value instanceof Error ? errorData(value) : value;
+  return value instanceof Error ? errorRecord(value) : value;
 }
 
 /** The JSON text of `value`, with errors as plain data. */

@@ -25,6 +25,12 @@ export interface LiveEvent {
 
 const encoder = new TextEncoder();
 
+/**
+ * The sockets under requests, when the server runs on Node: a client dropped for not
+ * reading must lose its socket, since the end of a response it does not read never flushes.
+ */
+export const socketsOfRequests = new WeakMap<Request, { destroy(): void }>();
+
 /** Thrown by `send` once a connection ended; producers just stop. */
 export class ConnectionEnded extends Error {}
 
@@ -76,9 +82,9 @@ export class LiveConnections {
       clearTimeout(timer);
       room = null;
       if (!drained && !abort.signal.aborted) {
-        // The client read nothing for stallMs: drop it and free its buffer.
-        controller.error(new Error(`live client read nothing for ${stallMs} ms; dropped`));
+        // The client read nothing for stallMs: drop it, its socket and its buffer.
         end();
+        socketsOfRequests.get(request)?.destroy();
       }
     };
     const write = (text: string): void => {
