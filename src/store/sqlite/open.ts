@@ -89,7 +89,11 @@ function checkPages(db: Database.Database, path: string): void {
     const rows = db.pragma(`quick_check(${QUICK_CHECK_PROBLEMS_MAX})`) as Array<{
       quick_check: string;
     }>;
-    problems = rows.map((r) => r.quick_check).filter((p) => p !== "ok");
+    // SQLite may put several findings in one row, one per line: the message keeps one line.
+    problems = rows
+      .flatMap((r) => r.quick_check.split("\n"))
+      .map((p) => p.trim())
+      .filter((p) => p !== "" && p !== "ok");
   } catch (e) {
     // Damage the check cannot read past (a garbled schema page) is an error of its own.
     if (!String((e as { code?: unknown }).code).startsWith("SQLITE_CORRUPT")) throw e;
