@@ -227,8 +227,33 @@ export class ApprovalNotAllowedError extends define(
   "approval_not_allowed",
   "ApprovalNotAllowedError",
 ) {}
-/** The run is paused (non-determinism, a crash loop) and needs attention before it goes on. */
-export class RunPausedError extends define("run_paused", "RunPausedError") {}
+/**
+ * The run is paused (non-determinism, a crash loop) and needs attention before it goes on.
+ * `run.result()` rejects with it when the run pauses; `cause` is what paused it (the
+ * {@link NonDeterminismError} with the divergence). After `engine.resume(runId)`, a new
+ * `result()` waits for the run again.
+ *
+ * @example
+ * ```ts
+ * try { await run.result() }
+ * catch (e) { if (isEndureError(e, "run_paused")) console.error(e.reason, e.cause) }
+ * ```
+ */
+export class RunPausedError extends EndureError {
+  /** The paused run, when known. */
+  readonly runId: string | undefined;
+  /** Why it paused: `non_determinism` or `crash_loop`. */
+  readonly reason: string | undefined;
+  constructor(
+    message: string,
+    options: EndureErrorOptions & { runId?: string; reason?: string } = {},
+  ) {
+    super("run_paused", message, "cause" in options ? { cause: options.cause } : {});
+    this.name = "RunPausedError";
+    this.runId = options.runId;
+    this.reason = options.reason;
+  }
+}
 /** This worker lost its lease on a run; its late commits are refused. */
 export class LeaseLostError extends define("lease_lost", "LeaseLostError") {}
 /** The engine was closed; no more work is accepted. */

@@ -3,7 +3,7 @@
 import { checkRunId } from "../core/text.js";
 import type { Clock } from "../core/clock.js";
 import { parseDuration } from "../core/duration.js";
-import { EngineClosedError, RunNotFoundError } from "../core/errors.js";
+import { EngineClosedError, InvalidArgumentError, RunNotFoundError } from "../core/errors.js";
 import { RETENTION_MS_DEFAULT } from "../core/limits.js";
 import type { RunLimits } from "../core/run-port.js";
 import type { Workflow } from "../core/workflow.js";
@@ -39,6 +39,7 @@ import {
   type StreamChunk,
   type StreamOptions,
 } from "./output-stream.js";
+import { trackOpenEngine } from "./open-engines.js";
 import { registerWorkflows, resolveWorkflow } from "./registry.js";
 import { GC_SCHEDULE_DEFAULT, GC_WORKFLOW, gcWorkflow, type GcResult } from "./retention.js";
 import { cancelRun, resumeRun, retryRun, type AdminParts } from "./run-admin.js";
@@ -137,6 +138,7 @@ export class Engine {
   private readonly exits = new RunExits();
   private readonly streamWaiters = new StreamWaiters();
   private closed = false;
+  private untrack: () => void = () => {};
   private readonly retentionMs: number;
   private readonly messageParts: MessageParts;
   private readonly parts: StartParts & AdminParts;
@@ -198,6 +200,10 @@ export class Engine {
   async open(): Promise<void> {
     await this.store.open();
     await this.worker?.start();
+    this.untrack = trackOpenEngine({
+      description: this.store.description,
+      warn: (m) => this.logger.warn(m),
+    });
   }
 
   /** This engine's worker id, or null for a client engine. */
@@ -337,11 +343,18 @@ export class Engine {
   /**
    * Deletes finished runs and spent events older than the retention period (default 30 days),
    * as a run of the built-in `endure.gc` workflow, whose journal records what it deleted. The
-   * engine also runs it daily. Needs a worker engine on the store to execute it.
+   * engine also runs it daily. Only an engine with a worker can run it: on one created with
+   * `worker: false` it throws at once (an `invalid_argument` error) instead of waiting.
    */
   async gc(): Promise<GcResult> {
     this.checkOpen();
-    const wf = this.workflows.get(GC_WORKFLOW) ?? gcWorkflow(this.store, this.retentionMs, null);
+    const wf = this.workflows.get(GC_WORKFLOW);
+    if (this.worker === null || wf === undefined) {
+      throw new InvalidArgumentError(
+        "engine.gc() needs an engine with a worker to run the retention workflow, and this one " +
+          "was created with worker: false; call gc() on a worker engine (or run `endure gc --store <url>`)",
+      );
+    }
     const run = await this.start(wf as Workflow<unknown, GcResult>, undefined, {
       id: `${GC_WORKFLOW}@manual:${new Date(this.clock.now()).toISOString()}`,
     });
@@ -383,10 +396,15 @@ export class Engine {
     return checkHealth(this.store, this.worker, () => this.closed);
   }
 
-  /** Stops the worker gracefully (running steps finish, runs are handed back) and closes the store. */
+  /**
+   * Stops the worker gracefully (running steps finish, runs are handed back) and closes the
+   * store. Call it when done: a worker engine keeps the process alive until it is closed, and
+   * a process about to exit with an engine still open gets a warning naming its store.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.untrack();
     await this.worker?.close();
     await this.committer.flushAll();
     this.exits.leaveAll();

@@ -1,6 +1,7 @@
 // Waiting for runs to end: listeners on the exits this engine's worker announces, and the wait
 // for a run's result, which reads the store with backoff for runs executing elsewhere.
-import { EngineClosedError, RunNotFoundError } from "../core/errors.js";
+import { EngineClosedError, RunNotFoundError, RunPausedError } from "../core/errors.js";
+import { decodeValue } from "../core/serialize.js";
 import { RESULT_POLL_MS_MAX } from "../core/limits.js";
 import { TERMINAL_STATUSES } from "../core/types.js";
 import type { RunRecord, Store } from "../store/store.js";
@@ -77,8 +78,9 @@ export interface ResultParts {
 }
 
 /**
- * The run's output once it ends, or its error thrown. Listens on `exits` for runs this engine
- * executes; `closed()` is true once the engine closes.
+ * The run's output once it ends, or its error thrown. A run that pauses rejects with a
+ * {@link RunPausedError} whose `cause` is what paused it; after a resume, waiting again works.
+ * Listens on `exits` for runs this engine executes; `closed()` is true once the engine closes.
  */
 export async function waitForResult<O>(
   parts: ResultParts,
@@ -96,6 +98,7 @@ export async function waitForResult<O>(
       // Executing here: its exit will be announced, no need to read the store first.
       const got = await exit.wait(RESULT_POLL_MS_MAX);
       if (got?.kind === "ended") return outcomeOf<O>(got.status, got.output, got.error);
+      if (got?.kind === "paused") throw await pausedError(parts.store, runId);
       continue;
     }
     let run: RunRecord | null;
@@ -113,9 +116,31 @@ export async function waitForResult<O>(
       exit.cancel();
       return outcomeOf<O>(run.status, run.output, run.error);
     }
+    if (run.status === "paused") {
+      exit.cancel();
+      throw await pausedError(parts.store, runId);
+    }
     const local = parts.worker?.holds(runId) ?? false;
     const got = await exit.wait(local ? RESULT_POLL_MS_MAX : delayMs);
     if (got?.kind === "ended") return outcomeOf<O>(got.status, got.output, got.error);
+    if (got?.kind === "paused") throw await pausedError(parts.store, runId);
     if (got === null) delayMs = Math.min(delayMs * 2, RESULT_POLL_MS_MAX);
   }
+}
+
+/** The error a waiting caller gets for a paused run: why, and the error that paused it. */
+export async function pausedError(store: Store, runId: string): Promise<RunPausedError> {
+  const journal = await store.readJournal(runId);
+  const entry = journal.findLast((e) => e.type === "run_paused");
+  const paused = (entry === undefined || entry.data === null ? {} : decodeValue(entry.data)) as {
+    reason?: string;
+    message?: string;
+    error?: Error;
+  };
+  const reason = paused.reason ?? "unknown";
+  const why = paused.error?.message ?? paused.message ?? "no reason was recorded";
+  return new RunPausedError(
+    `run ${runId} is paused (${reason}): ${why} (await result() again to wait for it once it goes on)`,
+    { runId, reason, ...(paused.error !== undefined ? { cause: paused.error } : {}) },
+  );
 }

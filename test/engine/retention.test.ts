@@ -1,6 +1,6 @@
 // Proves retention on real SQLite with an injected clock: engine.gc deletes runs that ended
 // before the retention period and events no live run can consume any more, keeps everything
-// else, and records what it deleted in the journal of its own run.
+// else, and records what it deleted in the journal of its own run; a client engine refuses at once.
 import { describe, expect, it } from "vitest";
 import { workflow } from "endure";
 import { createTestClock } from "endure/testing";
@@ -83,5 +83,14 @@ describe("scheduled retention", () => {
       "endure.gc@2026-11-24T03:17:00.000Z",
       "endure.gc@2026-11-23T03:17:00.000Z",
     ]);
+  });
+
+  it("refuses gc at once on an engine without a worker, and nothing is started", async () => {
+    const engine = await sqliteEngine({ worker: false });
+    await expect(engine.gc()).rejects.toMatchObject({
+      code: "invalid_argument",
+      message: expect.stringContaining("worker: false") as unknown,
+    });
+    expect((await engine.listRuns()).runs).toEqual([]);
   });
 });

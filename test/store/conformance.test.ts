@@ -1,5 +1,6 @@
 // Proves every store meets the Store contract: the same conformance cases run against a real
-// SQLite file and a real PostgreSQL database, each case on a new file or a new database.
+// SQLite file, an in-memory SQLite database (":memory:") and a real PostgreSQL database, each
+// case on a new file or a new database.
 import { join } from "node:path";
 import { describe, it } from "vitest";
 import { sqliteStore } from "endure/sqlite";
@@ -13,6 +14,15 @@ const stores: Array<[string, () => Promise<Store>]> = [
     "SQLite",
     async () => {
       const store = sqliteStore(join(tempDir(), "conformance.db"));
+      await store.open();
+      onCleanup(() => store.close());
+      return store;
+    },
+  ],
+  [
+    "SQLite in memory",
+    async () => {
+      const store = sqliteStore(":memory:");
       await store.open();
       onCleanup(() => store.close());
       return store;

@@ -7,6 +7,8 @@ export type { SqliteDurability, SqliteStoreOptions } from "./sqlite-store.js";
 /**
  * The embedded store: journals, runs and timers in one SQLite file (WAL mode), created on
  * first use. Zero setup; many workers in processes of one machine may share the file.
+ * `sqliteStore(":memory:")` keeps everything in memory for tests: one connection, seen by
+ * this process only, gone when the store closes.
  *
  * @example
  * ```ts

@@ -6,6 +6,9 @@ import { storeError } from "./errors.js";
 import { QUICK_CHECK_PROBLEMS_MAX, SQLITE_CACHE_KIB } from "./limits.js";
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
 
+/** The path of an in-memory store: gone when the store closes, seen by this process only. */
+export const MEMORY_PATH = ":memory:";
+
 interface OpenOptions {
   durability: "fsync" | "process";
   busyTimeoutMs: number;
@@ -24,6 +27,9 @@ export function openDatabase(
     checkIdentity(writer, path);
     if (options.checkOnOpen === "quick") checkPages(writer, path);
     migrate(writer, path);
+    // Each connection to ":memory:" is a database of its own: an in-memory store reads and
+    // writes on its single connection (and lives as long as the store is open).
+    if (path === MEMORY_PATH) return { writer, reader: writer };
     const reader = new Database(path);
     configure(reader, options);
     return { writer, reader };
