@@ -254,6 +254,7 @@ export class RunPausedError extends EndureError {
     this.reason = options.reason;
   }
 }
+
 /** This worker lost its lease on a run; its late commits are refused. */
 export class LeaseLostError extends define("lease_lost", "LeaseLostError") {}
 /** The engine was closed; no more work is accepted. */

@@ -213,7 +213,15 @@ export class Engine {
 
   /**
    * Starts a run of `workflow` (a definition or a registered name) with `input`. Idempotent on
-   * `options.id`: starting an existing id returns that run (`created: false`).
+   * `options.id`: starting an existing id with the same input returns that run (`created:
+   * false`); with a different input it throws `RunIdConflictError`, unless
+   * `onConflict: "return"` asks for the existing run.
+   *
+   * @example
+   * ```ts
+   * const run = await engine.start(research, { query: "vector databases" }, { id: "lead-42" });
+   * const again = await engine.start(research, { query: "other" }, { id: "lead-42", onConflict: "return" });
+   * ```
    */
   async start<I, O>(
     workflow: Workflow<I, O> | string,

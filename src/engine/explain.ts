@@ -1,61 +1,14 @@
 // Where a run is and why, from its row, its journal and its open approvals: a structured
 // state and one plain sentence.
+import { errorRecord } from "../core/errors.js";
 import type { JournalEntry } from "../core/journal.js";
 import { decodeValue } from "../core/serialize.js";
 import type { ApprovalRecord, RunRecord } from "../store/store.js";
+import { nameOf, sentenceOf } from "./explain-sentence.js";
+import type { RunState } from "./run-state.js";
 
-/** A run's state, for programs. */
-export type RunState =
-  | { readonly kind: "pending"; readonly since: Date }
-  | { readonly kind: "running"; readonly since: Date; readonly lastStep: string | null }
-  | {
-      readonly kind: "retrying";
-      readonly step: string;
-      readonly attempt: number;
-      readonly attempts: number;
-      readonly lastError: string;
-      readonly nextTryAt: Date;
-    }
-  | {
-      readonly kind: "sleeping";
-      readonly sleep: string;
-      readonly since: Date;
-      readonly until: Date;
-    }
-  | {
-      readonly kind: "waiting_for_event";
-      readonly wait: string;
-      readonly event: string;
-      readonly match: Readonly<Record<string, unknown>> | null;
-      readonly since: Date;
-      readonly timesOutAt: Date;
-    }
-  | {
-      readonly kind: "waiting_for_signal";
-      readonly signal: string;
-      readonly since: Date;
-      readonly timesOutAt: Date;
-    }
-  | {
-      readonly kind: "waiting_for_approval";
-      readonly approval: string;
-      readonly title: string | null;
-      readonly approvals: number;
-      readonly quorum: number;
-      readonly since: Date;
-      readonly timesOutAt: Date;
-    }
-  | { readonly kind: "cancelling"; readonly reason: string }
-  | { readonly kind: "paused"; readonly reason: string; readonly message: string }
-  | { readonly kind: "completed"; readonly at: Date; readonly took: number }
-  | {
-      readonly kind: "failed";
-      readonly at: Date;
-      readonly error: string;
-      readonly step: string | null;
-      readonly attempts: number | null;
-    }
-  | { readonly kind: "cancelled" | "timed_out"; readonly at: Date; readonly reason: string };
+export { formatDuration } from "./explain-sentence.js";
+export type { RunState } from "./run-state.js";
 
 /** A run's state and one sentence about it. */
 export interface Explanation {
@@ -69,26 +22,6 @@ export interface Explanation {
   readonly alsoPending: number;
 }
 
-/** Formats a duration in milliseconds with its two largest units: "6d 21h", "2h 3m", "40s". */
-export function formatDuration(ms: number): string {
-  const units: Array<[string, number]> = [
-    ["d", 86_400_000],
-    ["h", 3_600_000],
-    ["m", 60_000],
-    ["s", 1_000],
-  ];
-  let left = Math.max(0, Math.round(ms));
-  const parts: string[] = [];
-  for (const [name, size] of units) {
-    if (left >= size || (parts.length === 0 && name === "s")) {
-      parts.push(`${Math.floor(left / size)}${name}`);
-      left %= size;
-    } else if (parts.length > 0) break;
-    if (parts.length === 2) break;
-  }
-  return parts.join(" ");
-}
-
 interface OpenOp {
   readonly position: number;
   readonly key: string;
@@ -98,7 +31,6 @@ interface OpenOp {
 
 const data = <T>(e: JournalEntry | undefined): T =>
   e?.data === null || e?.data === undefined ? ({} as T) : (decodeValue(e.data) as T);
-const nameOf = (key: string) => key.slice(0, key.lastIndexOf("#"));
 
 /** Explains a run. `approvals` are its open approvals (for decision counts). */
 export function explain(
@@ -109,14 +41,21 @@ export function explain(
 ): Explanation {
   const open = openOps(journal);
   const state = stateOf(run, journal, open, approvals, now);
+  const named =
+    state.kind === "waiting_for_approval"
+      ? 1 + state.others.length
+      : state.kind === "running" && state.step === null
+        ? 0
+        : 1;
   const alsoPending = [
+    "running",
     "retrying",
     "sleeping",
     "waiting_for_event",
     "waiting_for_signal",
     "waiting_for_approval",
   ].includes(state.kind)
-    ? open.length - 1
+    ? Math.max(0, open.length - named)
     : 0;
   const sentence =
     sentenceOf(state, now) +
@@ -170,10 +109,13 @@ function stateOf(
     case "failed": {
       const failed = [...journal].reverse().find((e) => e.type === "step_failed");
       const error = data<{ error?: Error }>(journal.find((e) => e.type === "run_failed")).error;
+      const code = (error as { code?: unknown } | undefined)?.code;
       return {
         kind: "failed",
         at,
         error: error?.message ?? "unknown error",
+        errorName: error?.name ?? "Error",
+        errorCode: typeof code === "string" ? code : null,
         step: failed?.key ?? null,
         attempts: data<{ attempts?: number }>(failed).attempts ?? null,
       };
@@ -198,6 +140,7 @@ function stateOf(
         kind: "paused",
         reason: run.pausedReason ?? paused.reason ?? "unknown",
         message: paused.error?.message ?? paused.message ?? "",
+        error: paused.error === undefined ? null : errorRecord(paused.error),
       };
     }
     default:
@@ -208,11 +151,37 @@ function stateOf(
   const op = open[0];
   if (op !== undefined) {
     const waiting = waitState(op, approvals);
+    if (waiting?.kind === "waiting_for_approval")
+      return withOtherApprovals(waiting, op, open, approvals);
     if (waiting !== null) return waiting;
   }
   if (run.status === "pending") return { kind: "pending", since: new Date(run.updatedAt) };
   const lastStep = [...journal].reverse().find((e) => e.type === "step_succeeded");
-  return { kind: "running", since: new Date(last?.at ?? now), lastStep: lastStep?.key ?? null };
+  const executing = open.find((o) => o.kind === "step");
+  const attempt = executing?.entries.findLast((e) => e.type === "step_attempt_started");
+  return {
+    kind: "running",
+    since: new Date((attempt ?? last)?.at ?? now),
+    step: executing === undefined ? null : nameOf(executing.key),
+    attempt: attempt === undefined ? null : (data<{ attempt?: number }>(attempt).attempt ?? null),
+    lastStep: lastStep?.key ?? null,
+  };
+}
+
+/** The approval state, naming the run's other open approvals too (oldest first). */
+function withOtherApprovals(
+  state: Extract<RunState, { kind: "waiting_for_approval" }>,
+  op: OpenOp,
+  open: readonly OpenOp[],
+  approvals: readonly ApprovalRecord[],
+): RunState {
+  const others = open
+    .filter((o) => o !== op && o.kind === "wait")
+    .map((o) => waitState(o, approvals))
+    .flatMap((s) => (s?.kind === "waiting_for_approval" ? [s] : []))
+    .sort((a, b) => a.since.getTime() - b.since.getTime())
+    .map(({ approval, title, since, timesOutAt }) => ({ approval, title, since, timesOutAt }));
+  return { ...state, others };
 }
 
 function waitState(op: OpenOp, approvals: readonly ApprovalRecord[]): RunState | null {
@@ -286,50 +255,6 @@ function waitState(op: OpenOp, approvals: readonly ApprovalRecord[]): RunState |
     quorum: rules?.quorum ?? 1,
     since,
     timesOutAt,
+    others: [],
   };
-}
-
-function sentenceOf(state: RunState, now: number): string {
-  const ago = (d: Date) => formatDuration(now - d.getTime());
-  const inFuture = (d: Date) =>
-    d.getTime() <= now ? "now" : `in ${formatDuration(d.getTime() - now)}`;
-  switch (state.kind) {
-    case "pending":
-      return `queued for a worker since ${ago(state.since)}`;
-    case "running":
-      return `running${state.lastStep === null ? "" : ` (last completed step: '${nameOf(state.lastStep)}')`}; last progress ${ago(state.since)} ago`;
-    case "retrying":
-      return `retrying step '${state.step}' (attempt ${state.attempt} of ${state.attempts}) after ${state.lastError}; next try ${inFuture(state.nextTryAt)}`;
-    case "sleeping":
-      return `sleeping '${state.sleep}' until ${state.until.toISOString()} (${inFuture(state.until)})`;
-    case "waiting_for_event": {
-      const match =
-        state.match === null
-          ? ""
-          : ` matching ${Object.entries(state.match)
-              .map(([p, v]) => `${p} = ${JSON.stringify(v)}`)
-              .join(", ")}`;
-      return `waiting for event '${state.event}'${match} since ${ago(state.since)}; times out ${inFuture(state.timesOutAt)}`;
-    }
-    case "waiting_for_signal":
-      return `waiting for signal '${state.signal}' since ${ago(state.since)}; times out ${inFuture(state.timesOutAt)}`;
-    case "waiting_for_approval": {
-      const count = state.quorum > 1 ? ` (${state.approvals} of ${state.quorum} approvals)` : "";
-      return `waiting for approval '${state.approval}'${count} since ${ago(state.since)}; times out ${inFuture(state.timesOutAt)}`;
-    }
-    case "cancelling":
-      return `cancelling (${state.reason}): its cleanup is running`;
-    case "paused":
-      return state.reason === "non_determinism"
-        ? `paused: its code no longer matches its journal; deploy matching code and it resumes. ${state.message}`
-        : `paused (${state.reason}): ${state.message}`;
-    case "completed":
-      return `completed ${ago(state.at)} ago, after ${formatDuration(state.took)}`;
-    case "failed":
-      return `failed ${ago(state.at)} ago${state.step === null ? "" : ` at step '${nameOf(state.step)}'${state.attempts === null ? "" : ` after ${state.attempts} attempt${state.attempts === 1 ? "" : "s"}`}`}: ${state.error}`;
-    case "cancelled":
-      return `cancelled ${ago(state.at)} ago: ${state.reason}`;
-    case "timed_out":
-      return `timed out ${ago(state.at)} ago: ${state.reason}`;
-  }
 }

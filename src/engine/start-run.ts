@@ -1,15 +1,16 @@
 // Starting a run: its id, input and priority checked, and the run created with its first entry;
 // claimed at once when this engine's worker can execute it.
+import { isDeepStrictEqual } from "node:util";
 import type { Clock } from "../core/clock.js";
 import { parseDuration } from "../core/duration.js";
-import { InputValidationError, RunIdConflictError } from "../core/errors.js";
+import { InputValidationError, InvalidArgumentError, RunIdConflictError } from "../core/errors.js";
 import { concurrencyKeyOf, priorityOf } from "../core/flow-control.js";
 import type { NewEntry } from "../core/journal.js";
 import { PRIORITY_DEFAULT } from "../core/limits.js";
 import { checkRunId } from "../core/text.js";
 import type { RunLimits } from "../core/run-port.js";
 import { validate } from "../core/schema.js";
-import { checkPayloadSize, encodeValue } from "../core/serialize.js";
+import { checkPayloadSize, decodeValue, encodeValue } from "../core/serialize.js";
 import type { Workflow } from "../core/workflow.js";
 import type { Committer } from "../worker/committer.js";
 import { newRunId } from "../worker/ids.js";
@@ -18,8 +19,17 @@ import type { AnyWorkflow } from "./options.js";
 
 /** Options of `engine.start`. */
 export interface StartOptions {
-  /** The run's id: an idempotency key. A second start with the same id returns the same run. */
+  /**
+   * The run's id: an idempotency key. A second start with the same id and the same input
+   * returns the same run (`created: false`); with a different input, see `onConflict`.
+   */
   id?: string;
+  /**
+   * What a start with an existing id but a different input does: `"error"` (the default)
+   * throws a `RunIdConflictError` naming the run; `"return"` returns the existing run as it
+   * is, its input unchanged.
+   */
+  onConflict?: "error" | "return";
   /** Claimed before runs of lower priority (from -1,000 to 1,000). Default: the workflow's, else 0. */
   priority?: number;
 }
@@ -42,6 +52,11 @@ export async function startRun(
 ): Promise<{ id: string; created: boolean }> {
   const id = options.id ?? newRunId(parts.clock.now());
   checkRunId(id);
+  if (options.onConflict !== undefined && !["error", "return"].includes(options.onConflict)) {
+    throw new InvalidArgumentError(
+      `start option onConflict must be "error" or "return", got ${JSON.stringify(options.onConflict)}`,
+    );
+  }
   const value = await checkedInput(wf, input);
   const priority = priorityOf(
     options.priority,
@@ -79,9 +94,20 @@ export async function startRun(
       `run id '${id}' already belongs to a run of workflow '${result.run.workflow}', not '${wf.name}'; choose another id`,
     );
   }
+  if (!result.created && options.onConflict !== "return" && !sameInput(result.run.input, encoded)) {
+    throw new RunIdConflictError(
+      `run '${id}' of workflow '${wf.name}' exists already with a different input; nothing was ` +
+        'started. Choose another id for a new run, or pass onConflict: "return" to get the existing run',
+    );
+  }
   if (result.created && claim !== null) parts.worker?.adoptNew(result.run, started);
   else if (result.created) parts.worker?.kick();
   return { id, created: result.created };
+}
+
+/** True when two encoded inputs hold equal values (key order aside). */
+function sameInput(stored: string, encoded: string): boolean {
+  return stored === encoded || isDeepStrictEqual(decodeValue(stored), decodeValue(encoded));
 }
 
 /** The input as the workflow's schema returns it; throws when it fails the schema. */

@@ -1,4 +1,5 @@
 // What users see of runs and journals: decoded values and Dates instead of store rows.
+import { plainValue } from "../core/error-data.js";
 import { RunCancelledError } from "../core/errors.js";
 import type { EntryType, JournalEntry } from "../core/journal.js";
 import { decodeValue } from "../core/serialize.js";
@@ -49,7 +50,11 @@ export interface JournalRecord {
   readonly position: number | null;
   /** The operation's name and occurrence, such as `enrich#3`. */
   readonly key: string | null;
-  /** Decoded details: a step's result or error, its attempt, a sleep's wake-up time, ... */
+  /**
+   * Decoded details: a step's result or error, its attempt, a sleep's wake-up time, ... Errors
+   * in it are plain data (`ErrorRecord`: name, code, message, `props` with their class's fields), so a
+   * record prints and serializes to JSON as it reads.
+   */
   readonly data: unknown;
 }
 
@@ -86,7 +91,7 @@ export function toJournalRecord(entry: JournalEntry): JournalRecord {
     at: new Date(entry.at),
     position: entry.position,
     key: entry.key,
-    data: entry.data === null ? null : decodeValue(entry.data),
+    data: entry.data === null ? null : plainValue(decodeValue(entry.data)),
   };
 }
 

@@ -2,7 +2,7 @@
 // can be in, on real SQLite with an injected clock so the durations in sentences are exact.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { workflow } from "endure";
+import { NonRetriableError, workflow } from "endure";
 import { createTestClock } from "endure/testing";
 import { formatDuration } from "../../src/engine/explain.js";
 import { eventually, sqliteEngine, tempDir } from "../helpers.js";
@@ -112,9 +112,11 @@ describe("explain", () => {
     expect(retry.sentence).toMatch(
       /^retrying step 'search' \(attempt 2 of 5\) after a 429; next try in \d+h \d+m$/,
     );
-    expect((await engine.explain("busy")).sentence).toMatch(
-      /^running \(last completed step: 'research'\); last progress 2h 3m ago$/,
+    const busy = await engine.explain("busy");
+    expect(busy.sentence).toBe(
+      "running step 'draft' (attempt 1) for 2h 3m; last completed step: 'research'",
     );
+    expect(busy.state).toMatchObject({ kind: "running", step: "draft", attempt: 1 });
     release();
     await engine.handle("busy").result();
     expect((await engine.explain("busy")).sentence).toBe("completed 0s ago, after 2h 3m");
@@ -198,5 +200,51 @@ describe("explain", () => {
     expect(explained.sentence).toMatch(
       /^paused: its code no longer matches its journal; deploy matching code and it resumes\. run p diverged from its journal at position 1/,
     );
+    expect(explained.state).toMatchObject({
+      kind: "paused",
+      error: { name: "NonDeterminismError", code: "non_determinism", props: { position: 1 } },
+    });
+  });
+
+  it("keeps a failed run's error class and names every open approval", async () => {
+    const clock = createTestClock();
+    const strict = workflow("strict", async (ctx) =>
+      ctx.step("charge", () => {
+        throw new NonRetriableError("card expired");
+      }),
+    );
+    const twice = workflow("twice", async (ctx) =>
+      Promise.all([
+        ctx.approval("legal", { title: "Legal ok?", timeout: "2d" }),
+        ctx.approval("budget", { title: "Budget ok?", timeout: "7d" }),
+      ]),
+    );
+    const engine = await sqliteEngine({ workflows: [strict, twice], clock });
+    await engine
+      .start(strict, undefined, { id: "strict" })
+      .then((r) => r.result().catch(() => null));
+    const failed = await engine.explain("strict");
+    expect(failed.sentence).toBe(
+      "failed 0s ago at step 'charge' after 1 attempt: NonRetriableError: card expired",
+    );
+    expect(failed.state).toMatchObject({
+      kind: "failed",
+      errorName: "NonRetriableError",
+      errorCode: "non_retriable",
+    });
+    await engine.start(twice, undefined, { id: "twice" });
+    await eventually(async () => (await engine.approvals({ runId: "twice" })).length === 2);
+    await clock.advance("1h");
+    const both = await engine.explain("twice");
+    expect(both.sentence).toMatch(/^waiting for approval '(legal|budget)' since 1h; times out in/);
+    expect(both.sentence).toContain("'legal'");
+    expect(both.sentence).toContain("'budget'");
+    expect(both.alsoPending).toBe(0);
+    expect(both.state).toMatchObject({ kind: "waiting_for_approval" });
+    const state = both.state as Extract<typeof both.state, { kind: "waiting_for_approval" }>;
+    expect([state.approval, ...state.others.map((o) => o.approval)].sort()).toEqual([
+      "budget",
+      "legal",
+    ]);
   });
 });

@@ -1,4 +1,5 @@
-// Proves the run API on real SQLite: idempotent start, getRun, listRuns, cancel (sleeping and
+// Proves the run API on real SQLite: idempotent start (a different input under the same id is
+// refused unless onConflict asks for the existing run), getRun, listRuns, cancel (sleeping and
 // mid-step), the determinism pause and its resumption once the code is fixed, and recovery.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -14,9 +15,20 @@ describe("runs", () => {
     const first = await engine.start(a, { n: 21 }, { id: "lead-42" });
     expect(first.created).toBe(true);
     expect(await first.result()).toBe(42);
-    const second = await engine.start(a, { n: 1 }, { id: "lead-42" });
+    const again = await engine.start(a, { n: 21 }, { id: "lead-42" });
+    expect(again.created).toBe(false);
+    await expect(engine.start(a, { n: 1 }, { id: "lead-42" })).rejects.toMatchObject({
+      code: "run_id_conflict",
+      message: expect.stringContaining(
+        "run 'lead-42' of workflow 'alpha' exists already with a different input",
+      ) as unknown,
+    });
+    const second = await engine.start(a, { n: 1 }, { id: "lead-42", onConflict: "return" });
     expect(second.created).toBe(false);
     expect(await second.result()).toBe(42);
+    await expect(
+      engine.start(a, { n: 1 }, { id: "lead-42", onConflict: "replace" as "return" }),
+    ).rejects.toMatchObject({ code: "invalid_argument" });
     await (await engine.start("beta", undefined)).result();
     const info = await engine.getRun("lead-42");
     expect(info).toMatchObject({
