@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:http";
 import { createEngine, type Engine } from "../engine/engine.js";
 import type { WorkerOptions } from "../engine/options.js";
 import { loadWorkflows } from "./load-workflows.js";
+import type { Output } from "./output.js";
 import { storeFromUrl } from "./store-url.js";
 
 /** Options of `endure worker`, as parsed from the command line. */
@@ -19,12 +20,6 @@ export interface WorkerCommandOptions {
   readonly closeGrace?: string;
   readonly healthPort?: number;
   readonly healthHost: string;
-}
-
-/** Where a command writes: lines for people, on stdout and stderr. */
-export interface Output {
-  log(line: string): void;
-  error(line: string): void;
 }
 
 /** Runs the worker until SIGTERM or SIGINT. A second signal exits at once. */

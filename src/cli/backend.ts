@@ -1,0 +1,90 @@
+// What the commands need from endure, whether through a server (endure/client) or on a store
+// opened directly: plain JSON data in both cases, so both print the same.
+
+/** A run as the commands see it: plain data, times as ISO strings. */
+export interface RunView {
+  readonly id: string;
+  readonly workflow: string;
+  readonly status: string;
+  readonly input?: unknown;
+  readonly output?: unknown;
+  readonly error?: { name: string; message: string; code?: string } | null;
+  readonly pausedReason?: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly endedAt?: string | null;
+  readonly usage?: {
+    readonly inputTokens?: number;
+    readonly outputTokens?: number;
+    readonly costUsd?: number;
+  };
+}
+
+/** A journal entry as the commands see it. */
+export interface EntryView {
+  readonly seq: number;
+  readonly type: string;
+  readonly at: string;
+  readonly position: number | null;
+  readonly key: string | null;
+  readonly data: unknown;
+}
+
+/** An open approval as the commands see it. */
+export interface ApprovalView {
+  readonly runId: string;
+  readonly workflow: string;
+  readonly name: string;
+  readonly title: string;
+  readonly approvers: readonly string[];
+  readonly quorum: number;
+  readonly decisions: readonly { by: string; approved: boolean }[];
+  readonly requestedAt: string;
+  readonly timesOutAt: string;
+}
+
+/** Where a run is and why. */
+export interface ExplanationView {
+  readonly runId: string;
+  readonly status: string;
+  readonly sentence: string;
+  readonly state: { readonly kind: string };
+}
+
+/** The operations behind the commands. */
+export interface Backend {
+  /** What it is connected to, for messages: a URL or a store description. */
+  readonly description: string;
+  listRuns(filter: {
+    workflow?: string;
+    status?: string;
+    limit?: number;
+    cursor?: string;
+  }): Promise<{ runs: RunView[]; next: string | null }>;
+  getRun(runId: string): Promise<RunView>;
+  journal(runId: string): Promise<EntryView[]>;
+  explain(runId: string): Promise<ExplanationView>;
+  cancel(runId: string, reason: string | undefined): Promise<RunView>;
+  retry(runId: string): Promise<RunView>;
+  resume(runId: string): Promise<RunView>;
+  start(
+    workflow: string,
+    input: unknown,
+    options: { id?: string },
+  ): Promise<{ id: string; created: boolean }>;
+  sendEvent(event: {
+    name: string;
+    data?: unknown;
+    id?: string;
+  }): Promise<{ id: string; created: boolean; woke: number }>;
+  signal(runId: string, name: string, data: unknown): Promise<void>;
+  approvals(filter: { runId?: string; limit?: number }): Promise<ApprovalView[]>;
+  decide(
+    runId: string,
+    name: string,
+    approved: boolean,
+    options: { comment?: string; by?: string },
+  ): Promise<{ outcome: string }>;
+  gc(): Promise<unknown>;
+  close(): Promise<void>;
+}

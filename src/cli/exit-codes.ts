@@ -1,0 +1,27 @@
+// The `endure` command's exit codes: documented in `endure --help` and docs/cli.md.
+
+/** The command did what was asked. */
+export const EXIT_OK = 0;
+/** The command failed: a store or server error, a refused action (the message says why). */
+export const EXIT_FAILED = 1;
+/** The command line was wrong: an unknown command or option, a missing argument. */
+export const EXIT_USAGE = 2;
+/** The run, approval or workflow named does not exist. */
+export const EXIT_NOT_FOUND = 3;
+/** `start --wait` saw the run end other than completed (failed, cancelled, timed out, paused). */
+export const EXIT_RUN_UNSUCCESSFUL = 4;
+
+/** The exit codes as `--help` lists them. */
+export const EXIT_CODES_HELP = `Exit codes:
+  ${EXIT_OK}  success
+  ${EXIT_FAILED}  failure (store or server error, refused action)
+  ${EXIT_USAGE}  usage error (unknown command or option, missing argument)
+  ${EXIT_NOT_FOUND}  not found (run, approval or workflow)
+  ${EXIT_RUN_UNSUCCESSFUL}  start --wait: the run failed, was cancelled, timed out or paused`;
+
+const NOT_FOUND_CODES = new Set(["run_not_found", "approval_not_found", "workflow_not_found"]);
+
+/** The exit code for an error with this endure code. */
+export function exitCodeOf(code: string | undefined): number {
+  return code !== undefined && NOT_FOUND_CODES.has(code) ? EXIT_NOT_FOUND : EXIT_FAILED;
+}

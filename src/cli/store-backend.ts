@@ -1,0 +1,103 @@
+// The commands' operations on a store opened directly (--store): a client engine (no worker)
+// on the store, and, for gc, an engine whose worker runs only the retention workflow.
+import { userInfo } from "node:os";
+import { plainValue } from "../core/error-data.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import { createEngine, type Engine } from "../engine/engine.js";
+import type { AnyWorkflow } from "../engine/options.js";
+import type { Backend, EntryView, RunView } from "./backend.js";
+import { loadWorkflows } from "./load-workflows.js";
+import { storeFromUrl } from "./store-url.js";
+
+/** Plain JSON data: errors as records, dates as ISO strings. */
+export function plain<T>(value: unknown): T {
+  return JSON.parse(JSON.stringify(plainValue(value) ?? null)) as T;
+}
+
+/** Who decides an approval on a store opened directly: `--by`, else the OS user. */
+function deciderOf(by: string | undefined): string {
+  if (by !== undefined && by !== "") return by;
+  return userInfo().username;
+}
+
+/** Opens the store at `url`; `workflowsModule` gives the definitions `start` needs. */
+export async function openStoreBackend(
+  url: string,
+  options: { schema?: string; workflowsModule?: string },
+): Promise<Backend> {
+  const store = storeFromUrl(url, {
+    ...(options.schema !== undefined ? { schema: options.schema } : {}),
+  });
+  const workflows: AnyWorkflow[] =
+    options.workflowsModule === undefined ? [] : await loadWorkflows(options.workflowsModule);
+  const engine: Engine = await createEngine({
+    store,
+    workflows,
+    worker: false,
+    logger: { warn: (m) => process.stderr.write(`warn: ${m}\n`) },
+  });
+  const run = async (id: string) => plain<RunView>(await engine.handle(id).info());
+  return {
+    description: store.description,
+    listRuns: async (filter) =>
+      plain(
+        await engine.listRuns({
+          ...filter,
+          ...(filter.status !== undefined ? { status: filter.status as RunView["status"] } : {}),
+        } as Parameters<Engine["listRuns"]>[0]),
+      ),
+    getRun: run,
+    journal: async (id) => plain<EntryView[]>(await engine.journal(id)),
+    explain: async (id) => plain(await engine.explain(id)),
+    cancel: async (id, reason) => plain(await engine.cancel(id, reason)),
+    retry: (id) => retryOf(engine, id),
+    resume: async (id) => plain(await engine.resume(id)),
+    start: async (name, input, o) => {
+      const wf = workflows.find((w) => w.name === name);
+      if (wf === undefined) {
+        throw new InvalidArgumentError(
+          workflows.length === 0
+            ? `to start '${name}' on a store directly, pass --workflows <module> (its definition checks the input and sets its options), or start it through a server with --url`
+            : `the workflows module exports no workflow '${name}' (it has: ${workflows.map((w) => w.name).join(", ")})`,
+        );
+      }
+      const handle = await engine.start(wf, input, o);
+      return { id: handle.id, created: handle.created };
+    },
+    sendEvent: async (e) => plain(await engine.sendEvent(e)),
+    signal: (id, name, data) => engine.signal(id, name, data),
+    approvals: async (filter) => plain(await engine.approvals(filter)),
+    decide: async (id, name, approved, o) => {
+      const decision = {
+        by: deciderOf(o.by),
+        ...(o.comment !== undefined ? { comment: o.comment } : {}),
+      };
+      const outcome = approved
+        ? await engine.approve(id, name, decision)
+        : await engine.reject(id, name, decision);
+      return { outcome };
+    },
+    gc: async () => {
+      await engine.close();
+      // The retention workflow needs a worker; one with no workflows of the user's claims nothing else.
+      const gcEngine = await createEngine({ store: storeFromUrl(url, options), workflows: [] });
+      try {
+        return plain(await gcEngine.gc());
+      } finally {
+        await gcEngine.close();
+      }
+    },
+    close: () => engine.close(),
+  };
+}
+
+/** Retries a failed run, when this engine can. */
+async function retryOf(engine: Engine, runId: string): Promise<RunView> {
+  const retry = (engine as unknown as { retry?: (id: string) => Promise<unknown> }).retry;
+  if (retry === undefined) {
+    throw new InvalidArgumentError(
+      `retrying run ${runId} is not supported by this endure version's engine`,
+    );
+  }
+  return plain<RunView>(await retry.call(engine, runId));
+}
