@@ -43,14 +43,14 @@ export async function openStoreBackend(
       plain(
         await engine.listRuns({
           ...filter,
-          ...(filter.status !== undefined ? { status: filter.status as RunView["status"] } : {}),
+          ...(filter.status !== undefined ? { status: filter.status } : {}),
         } as Parameters<Engine["listRuns"]>[0]),
       ),
     getRun: run,
     journal: async (id) => plain<EntryView[]>(await engine.journal(id)),
     explain: async (id) => plain(await engine.explain(id)),
     cancel: async (id, reason) => plain(await engine.cancel(id, reason)),
-    retry: (id) => retryOf(engine, id),
+    retry: async (id) => plain<RunView>(await engine.retry(id, { by: "cli" })),
     resume: async (id) => plain(await engine.resume(id)),
     start: async (name, input, o) => {
       const wf = workflows.find((w) => w.name === name);
@@ -89,15 +89,4 @@ export async function openStoreBackend(
     },
     close: () => engine.close(),
   };
-}
-
-/** Retries a failed run, when this engine can. */
-async function retryOf(engine: Engine, runId: string): Promise<RunView> {
-  const retry = (engine as unknown as { retry?: (id: string) => Promise<unknown> }).retry;
-  if (retry === undefined) {
-    throw new InvalidArgumentError(
-      `retrying run ${runId} is not supported by this endure version's engine`,
-    );
-  }
-  return plain<RunView>(await retry.call(engine, runId));
 }

@@ -30,7 +30,7 @@ type Data = {
 };
 
 const dataOf = (e: EntryView): Data =>
-  typeof e.data === "object" && e.data !== null ? (e.data as Data) : {};
+  typeof e.data === "object" && e.data !== null ? e.data : {};
 
 const kindOf = (type: string): TimelineItem["kind"] =>
   type.startsWith("step_") ? "step" : type.startsWith("sleep_") ? "sleep" : "wait";
