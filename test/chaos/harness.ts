@@ -43,6 +43,8 @@ export interface ChaosReport {
   readonly kills: number;
   readonly faults: number;
   readonly connectionFaults: number;
+  /** Worker starts refused because a connection cut reached them as they opened the store. */
+  readonly refusedStarts: number;
   readonly runs: number;
   readonly steps: number;
   readonly events: number;
@@ -190,6 +192,7 @@ async function storm(
     kills: pool.counts.kills,
     faults: pool.counts.faults + pool.counts.lies,
     connectionFaults: target.connectionFaults(),
+    refusedStarts: pool.counts.refusedStarts,
     runs: feeder.planned.length,
     steps,
     events: feeder.eventsAccepted,

@@ -29,6 +29,8 @@ export interface PoolCounts {
   starts: number;
   /** Workers that exited without being killed or stopped, with what they said. */
   readonly selfExits: string[];
+  /** Workers that could not open their store while a connection was cut (started again). */
+  refusedStarts: number;
 }
 
 interface Slot {
@@ -42,7 +44,14 @@ interface Slot {
 
 /** A pool of chaos workers. */
 export class WorkerPool {
-  readonly counts: PoolCounts = { kills: 0, faults: 0, lies: 0, starts: 0, selfExits: [] };
+  readonly counts: PoolCounts = {
+    kills: 0,
+    faults: 0,
+    lies: 0,
+    starts: 0,
+    selfExits: [],
+    refusedStarts: 0,
+  };
   private readonly slots: Slot[];
   private stopping = false;
 
@@ -119,6 +128,7 @@ export class WorkerPool {
     slot.expectedExit = false;
     let buffer = "";
     let stderr = "";
+    let isReady = false;
     let markReady = (): void => {};
     slot.ready = new Promise((resolve) => (markReady = resolve));
     child.stdout.on("data", (chunk: Buffer) => {
@@ -129,8 +139,10 @@ export class WorkerPool {
         buffer = buffer.slice(nl + 1);
         if (line.startsWith("fault ")) this.counts.faults++;
         else if (line.startsWith("lie ")) this.counts.lies++;
-        else if (line === "ready") markReady();
-        else this.onWarn(`${slot.workerId}: ${line}`);
+        else if (line === "ready") {
+          isReady = true;
+          markReady();
+        } else this.onWarn(`${slot.workerId}: ${line}`);
       }
     });
     child.stderr.on("data", (chunk: Buffer) => {
@@ -138,7 +150,14 @@ export class WorkerPool {
     });
     slot.exited = new Promise((resolve) => {
       child.on("exit", (code, signal) => {
-        if (!slot.expectedExit && !this.stopping) {
+        // A store unreachable while the worker opens it (the proxy cut its connection) ends
+        // the process with store_unavailable by design: a supervisor starts it again. Any
+        // other exit of its own is a violation.
+        const refused = !isReady && code === 1 && stderr.includes("store_unavailable");
+        if (!slot.expectedExit && !this.stopping && refused) {
+          this.counts.refusedStarts++;
+          if (slot.child === child) this.spawn(slot);
+        } else if (!slot.expectedExit && !this.stopping) {
           this.counts.selfExits.push(
             `${slot.workerId} exited with ${code ?? signal}: ${stderr.trim()}`,
           );

@@ -9,6 +9,7 @@ export function formatReport(r: ChaosReport): string {
     ["kills", String(r.kills)],
     ["faults", String(r.faults)],
     ["conn faults", String(r.connectionFaults)],
+    ["refused starts", String(r.refusedStarts)],
     ["runs", String(r.runs)],
     ["steps", String(r.steps)],
     ["events", String(r.events)],
