@@ -60,6 +60,18 @@ export class EndureClient {
     return (await response.json()) as Readiness;
   }
 
+  /**
+   * Who the token is: its name (recorded as `by` of decisions) and its role.
+   *
+   * @example
+   * ```ts
+   * const { name, role } = await client.whoami();
+   * ```
+   */
+  whoami(): Promise<{ name: string; role: "viewer" | "approver" | "operator" | "admin" }> {
+    return this.call("GET", "/v1/whoami");
+  }
+
   /** The API as an OpenAPI 3.1 document. */
   openapi(): Promise<Record<string, unknown>> {
     return this.call("GET", "/v1/openapi.json");

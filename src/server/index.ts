@@ -1,5 +1,6 @@
 // endure/server: the HTTP API of an engine.
 export { createServer, isLoopback } from "./server.js";
+export { dashboardDir } from "./dashboard.js";
 export type { EndureServer, ListenOptions } from "./server.js";
 export type { ServerOptions, WebhookSource } from "./options.js";
 export { parseTokens, readTokensFile } from "./auth.js";

@@ -1,6 +1,7 @@
 // The sign-in screen: one field for the token. The token is checked against the server
 // before it is kept (in this tab's session only).
 import { useState } from "preact/hooks";
+import { ThemeToggle } from "./theme-toggle.tsx";
 
 export interface LoginProps {
   /** Checks the token; resolves with an error message when the server refused it. */
@@ -55,6 +56,7 @@ export function Login({ onSubmit, notice }: LoginProps) {
         <button class="primary" type="submit" disabled={busy}>
           {busy ? "Checking…" : "Sign in"}
         </button>
+        <ThemeToggle />
       </form>
     </main>
   );

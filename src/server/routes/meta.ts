@@ -29,6 +29,15 @@ export const metaRoutes: Route[] = [
     },
   }),
   route({
+    method: "get",
+    path: "/v1/whoami",
+    operationId: "whoami",
+    summary: "The caller: the token's name and role (the dashboard shows what the role may do).",
+    access: "viewer",
+    responses: { 200: "the caller" },
+    handle: ({ caller }) => Promise.resolve(json({ name: caller.name, role: caller.role })),
+  }),
+  route({
     method: "post",
     path: "/v1/webhooks/{source}",
     operationId: "receiveWebhook",
