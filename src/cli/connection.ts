@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Backend } from "./backend.js";
+import { openClientBackend } from "./client-backend.js";
 import { openStoreBackend } from "./store-backend.js";
 
 /** The connection options every command accepts. */
@@ -110,11 +111,7 @@ export async function openBackend(
       ...(flags.workflows !== undefined ? { workflowsModule: flags.workflows } : {}),
     });
   }
-  if (c.url !== undefined) {
-    throw new InvalidArgumentError(
-      `cannot reach the server ${c.url}: this endure has no HTTP client; use --store <url>`,
-    );
-  }
+  if (c.url !== undefined) return openClientBackend(c.url, c.token);
   throw new InvalidArgumentError(
     "no server or store given: pass --url <server url> (or set ENDURE_URL) or --store <url> " +
       "(or set ENDURE_STORE); see endure --help",

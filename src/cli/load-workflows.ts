@@ -22,6 +22,7 @@ function isWorkflow(value: unknown): value is AnyWorkflow {
 export async function loadWorkflows(path: string): Promise<AnyWorkflow[]> {
   let module: Record<string, unknown>;
   try {
+    if (/\.[cm]?tsx?$/.test(path)) await registerTypeScript(path);
     module = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
   } catch (e) {
     throw new InvalidArgumentError(
@@ -45,4 +46,17 @@ export async function loadWorkflows(path: string): Promise<AnyWorkflow[]> {
     );
   }
   return [...found.values()];
+}
+
+/** Lets Node import TypeScript modules through tsx, when the project has it installed. */
+async function registerTypeScript(path: string): Promise<void> {
+  let api: { register: () => unknown };
+  try {
+    api = (await import("tsx/esm/api"));
+  } catch {
+    throw new InvalidArgumentError(
+      `${path} is TypeScript: install tsx in the project (npm install -D tsx) or compile it first`,
+    );
+  }
+  api.register();
 }

@@ -11,6 +11,7 @@ import { EXIT_CODES_HELP, EXIT_USAGE, exitCodeOf } from "./exit-codes.js";
 import { eventsCommand, signalCommand } from "./message-commands.js";
 import type { Output } from "./output.js";
 import { runsCommand } from "./runs-commands.js";
+import { serverCommands } from "./server-command.js";
 import { startCommand } from "./start-command.js";
 import { exportCommand, gcCommand } from "./admin-commands.js";
 
@@ -30,6 +31,7 @@ const program = new Command()
 
 for (const command of [
   ...adminCommands(out),
+  ...serverCommands(out),
   startCommand(out),
   runsCommand(out),
   approvalsCommand(out),
