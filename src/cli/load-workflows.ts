@@ -52,7 +52,7 @@ export async function loadWorkflows(path: string): Promise<AnyWorkflow[]> {
 async function registerTypeScript(path: string): Promise<void> {
   let api: { register: () => unknown };
   try {
-    api = (await import("tsx/esm/api"));
+    api = await import("tsx/esm/api");
   } catch {
     throw new InvalidArgumentError(
       `${path} is TypeScript: install tsx in the project (npm install -D tsx) or compile it first`,
