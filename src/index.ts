@@ -13,6 +13,15 @@ export type { StreamChunk, StreamOptions } from "./engine/output-stream.js";
 export type { StreamPart } from "./core/stream.js";
 export type { RunUsage, Usage } from "./core/usage.js";
 export type { EngineLimits, EngineOptions, Logger, WorkerOptions } from "./engine/options.js";
+export { createLogger } from "./observe/logger.js";
+export type {
+  CreateLoggerOptions,
+  LogLevel,
+  LogMethod,
+  StructuredLogger,
+  WarnLogger,
+} from "./observe/logger.js";
+export type { TelemetryOptions } from "./observe/observers.js";
 export type { JournalRecord, RunInfo } from "./engine/views.js";
 export type { Explanation, RunState } from "./engine/explain.js";
 export type { GcResult } from "./engine/retention.js";

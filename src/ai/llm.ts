@@ -111,7 +111,7 @@ export async function llm(
     {
       retries: retry.retries,
       ...(retry.backoff === undefined ? {} : { backoff: retry.backoff }),
-      usage: usageOf,
+      usage: (r: ModelResponse) => ({ ...usageOf(r), model: r.model, system: model.provider }),
     },
   );
   recordUsage(ctx, usageOf(response));

@@ -3,6 +3,7 @@
 import { createServer, type Server } from "node:http";
 import { createEngine, type Engine } from "../engine/engine.js";
 import type { WorkerOptions } from "../engine/options.js";
+import { createLogger } from "../observe/logger.js";
 import { loadWorkflows } from "./load-workflows.js";
 import type { Output } from "./output.js";
 import { storeFromUrl } from "./store-url.js";
@@ -40,7 +41,8 @@ export async function runWorker(o: WorkerCommandOptions, out: Output): Promise<v
     store,
     workflows,
     worker,
-    logger: { warn: (m) => out.error(`warn: ${m}`) },
+    // JSON lines on stderr: each run's start, end and failures at info.
+    logger: createLogger({ level: "info" }),
   });
   const names = workflows.map((w) => w.name).join(", ");
   out.log(`worker ${engine.workerId ?? ""} started on ${store.description}: ${names}`);

@@ -6,6 +6,10 @@ export interface Usage {
   readonly outputTokens: number;
   /** Cost in US dollars, from the price table of the model that was called. */
   readonly costUsd: number;
+  /** The model that answered, for traces (`gen_ai.request.model`). */
+  readonly model?: string;
+  /** Who served it (`openai-compatible`, `anthropic`, ...), for traces (`gen_ai.system`). */
+  readonly system?: string;
 }
 
 /** A run's totals over its metered steps. */
@@ -32,7 +36,14 @@ export function normalizeUsage(value: unknown): Usage | null {
   const outputTokens = field(u.outputTokens);
   const costUsd = field(u.costUsd);
   if (inputTokens === null || outputTokens === null || costUsd === null) return null;
-  return { inputTokens, outputTokens, costUsd };
+  const named = value as { model?: unknown; system?: unknown };
+  return {
+    inputTokens,
+    outputTokens,
+    costUsd,
+    ...(typeof named.model === "string" ? { model: named.model } : {}),
+    ...(typeof named.system === "string" ? { system: named.system } : {}),
+  };
 }
 
 /** Adds a step's usage to running totals. */

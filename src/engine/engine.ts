@@ -7,6 +7,8 @@ import { EngineClosedError, InvalidArgumentError, RunNotFoundError } from "../co
 import { RETENTION_MS_DEFAULT } from "../core/limits.js";
 import type { RunLimits } from "../core/run-port.js";
 import type { Workflow } from "../core/workflow.js";
+import { createLogger, toStructuredLogger, type StructuredLogger } from "../observe/logger.js";
+import { createTelemetry, type EngineTelemetry } from "../observe/observers.js";
 import type { Store } from "../store/store.js";
 import { Committer } from "../worker/committer.js";
 import type { RunExit } from "../worker/run-host.js";
@@ -24,13 +26,7 @@ import {
   type PendingApproval,
   type SentEvent,
 } from "./messages.js";
-import {
-  runLimitsOf,
-  workerSettingsOf,
-  type AnyWorkflow,
-  type EngineOptions,
-  type Logger,
-} from "./options.js";
+import { runLimitsOf, workerSettingsOf, type AnyWorkflow, type EngineOptions } from "./options.js";
 import {
   followRunStream,
   readStreamPage,
@@ -106,8 +102,6 @@ export interface RunHandle<O> {
   stream(options?: StreamOptions): AsyncIterable<StreamChunk>;
 }
 
-const defaultLogger: Logger = { warn: (message) => console.warn(`[endure] ${message}`) };
-
 /**
  * Opens the store, runs its migrations, and (unless `worker: false`) starts a worker that
  * recovers unfinished runs and executes new ones.
@@ -132,7 +126,8 @@ export class Engine {
   readonly clock: Clock;
   private readonly workflows: Map<string, AnyWorkflow>;
   private readonly limits: RunLimits;
-  private readonly logger: Logger;
+  private readonly log: StructuredLogger;
+  private readonly telemetry: EngineTelemetry;
   private readonly worker: Worker | null;
   private readonly committer: Committer;
   private readonly exits = new RunExits();
@@ -146,7 +141,7 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? defaultLogger;
+    this.log = toStructuredLogger(options.logger ?? createLogger());
     this.limits = runLimitsOf(options.limits);
     this.workflows = registerWorkflows(options.workflows ?? []);
     this.retentionMs =
@@ -157,6 +152,8 @@ export class Engine {
     if (options.worker !== false)
       this.workflows.set(GC_WORKFLOW, gcWorkflow(this.store, this.retentionMs, gcSchedule));
     const settings = workerSettingsOf(options.worker, options.waitTimeout);
+    this.telemetry = createTelemetry(this.log, settings?.workerId ?? null, options.telemetry);
+    const workerLog = settings === null ? this.log : this.log.child({ worker: settings.workerId });
     this.worker =
       settings === null
         ? null
@@ -168,7 +165,8 @@ export class Engine {
             settings,
             {
               exited: (runId, exit) => this.notifyExit(runId, exit),
-              warn: (m) => this.logger.warn(m),
+              warn: (m) => workerLog.warn({}, m),
+              observer: this.telemetry.observer,
               streamed: (runId) => this.streamWaiters.notify(runId),
             },
           );
@@ -231,6 +229,7 @@ export class Engine {
     this.checkOpen();
     const wf = resolveWorkflow(this.workflows, workflow, this.worker !== null);
     const { id, created } = await startRun(this.parts, wf, input, options);
+    if (created) this.telemetry.runCreated(wf.name);
     return this.handleOf<O>(id, created);
   }
 

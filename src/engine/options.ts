@@ -19,14 +19,13 @@ import {
 } from "../core/limits.js";
 import type { RunLimits } from "../core/run-port.js";
 import type { Workflow } from "../core/workflow.js";
+import type { Logger } from "../observe/logger.js";
+import type { TelemetryOptions } from "../observe/observers.js";
 import type { Store } from "../store/store.js";
 import { newWorkerId } from "../worker/ids.js";
 import type { WorkerSettings } from "../worker/worker.js";
 
-/** Where the engine writes warnings (large payloads, paused runs, store trouble). */
-export interface Logger {
-  warn(message: string): void;
-}
+export type { Logger } from "../observe/logger.js";
 
 /** Limits enforced inside runs; defaults in `core/limits.ts`. */
 export interface EngineLimits {
@@ -67,7 +66,14 @@ export interface EngineOptions {
   /** Source of time; tests pass a virtual clock from `endure/testing`. */
   clock?: Clock;
   limits?: EngineLimits;
+  /**
+   * Where the engine logs: a pino logger (or any with pino's `(fields, message)` methods and
+   * `child`), or `{ warn(message) }` for warnings only. Default: JSON lines on stderr at
+   * level `warn` ({@link createLogger}). A logger that throws never breaks a run.
+   */
   logger?: Logger;
+  /** Where spans and metrics go; the providers registered with @opentelemetry/api by default. */
+  telemetry?: TelemetryOptions;
   /** Longest wait (event, signal, approval) when the code gives no timeout. Default `"30d"`. */
   waitTimeout?: Duration;
   /** How long finished runs and spent events are kept before `gc` deletes them.

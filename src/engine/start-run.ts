@@ -15,6 +15,7 @@ import type { Workflow } from "../core/workflow.js";
 import type { Committer } from "../worker/committer.js";
 import { newRunId } from "../worker/ids.js";
 import type { Worker } from "../worker/worker.js";
+import { activeTraceparent, parseTraceparent } from "../observe/traceparent.js";
 import type { AnyWorkflow } from "./options.js";
 
 /** Options of `engine.start`. */
@@ -32,6 +33,11 @@ export interface StartOptions {
   onConflict?: "error" | "return";
   /** Claimed before runs of lower priority (from -1,000 to 1,000). Default: the workflow's, else 0. */
   priority?: number;
+  /**
+   * The W3C `traceparent` the run's spans belong to. Default: the span active where `start`
+   * is called, when an OpenTelemetry SDK is set up.
+   */
+  traceparent?: string;
 }
 
 /** The parts of an engine starting a run needs. */
@@ -72,7 +78,11 @@ export async function startRun(
     at: parts.clock.now(),
     position: null,
     key: null,
-    data: JSON.stringify({ workflow: wf.name, version: wf.options.version ?? null }),
+    data: JSON.stringify({
+      workflow: wf.name,
+      version: wf.options.version ?? null,
+      ...traceOf(options),
+    }),
   };
   const claim = claimOf(parts, wf, concurrencyKey);
   const result = await parts.committer.create({
@@ -136,4 +146,15 @@ function claimOf(
   return canRun && parts.worker !== null
     ? { workerId: parts.worker.settings.workerId, leaseMs: parts.worker.settings.leaseMs }
     : null;
+}
+
+/** The trace the run joins, as the `trace` field of its `run_started` entry. */
+function traceOf(options: StartOptions): { trace?: string } {
+  if (options.traceparent !== undefined && parseTraceparent(options.traceparent) === null)
+    throw new InvalidArgumentError(
+      `start option traceparent '${options.traceparent}' is not a W3C traceparent ` +
+        "(00-<32 hex trace id>-<16 hex span id>-<2 hex flags>); pass one or leave it out",
+    );
+  const traceparent = options.traceparent ?? activeTraceparent();
+  return traceparent === null ? {} : { trace: traceparent };
 }

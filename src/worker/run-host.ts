@@ -30,6 +30,7 @@ import type {
   WriteResult,
 } from "../store/store.js";
 import type { Committer } from "./committer.js";
+import { withSpan, type RunObservation } from "./observer.js";
 
 /** How a hosted run left memory, for whoever waits on it. */
 export type RunExit =
@@ -63,6 +64,8 @@ export interface HostServices {
   storeFailed(runId: string, epoch: number, error: Error): void;
   /** An event sent from a run (or a decision) ended these waits. */
   woke(refs: readonly WaitRef[]): void;
+  /** Who watches this run (logs, traces, metrics), if anyone. */
+  readonly observation?: RunObservation | null;
 }
 
 let sharedTurn: Promise<void> | null = null;
@@ -129,6 +132,7 @@ export class RunHost implements RunPort {
 
   append(entry: NewEntry): void {
     this.services.committer.append(this.runId, this.epoch, entry);
+    this.services.observation?.appended(entry);
   }
 
   durable(): Promise<void> {
@@ -136,7 +140,16 @@ export class RunHost implements RunPort {
   }
 
   async transaction(body: (tx: SqlTransaction) => Promise<NewEntry[]>): Promise<void> {
-    const result = await this.services.committer.transaction(this.runId, this.epoch, body);
+    const observation = this.services.observation;
+    const watched =
+      observation === null || observation === undefined
+        ? body
+        : async (tx: SqlTransaction) => {
+            const entries = await body(tx);
+            for (const entry of entries) observation.appended(entry);
+            return entries;
+          };
+    const result = await this.services.committer.transaction(this.runId, this.epoch, watched);
     if (result.kind !== "committed") {
       this.lose();
       await new Promise<never>(() => {});
@@ -338,7 +351,7 @@ export class RunHost implements RunPort {
       at: this.clock.now(),
       position: null,
       key: null,
-      data: `{"wakeAt":${wakeAt}}`,
+      data: withSpan(`{"wakeAt":${wakeAt}}`, this.services.observation?.traceparent ?? null),
     };
     void this.write([entry], { status: "waiting", wakeAt }).then((r) => {
       if (r?.kind === "committed") this.services.evicted(this.runId, wakeAt);
@@ -373,6 +386,7 @@ export class RunHost implements RunPort {
   }
 
   private async write(entries: NewEntry[], update: RunUpdate): Promise<WriteResult | null> {
+    for (const entry of entries) this.services.observation?.appended(entry);
     try {
       return await this.services.committer.update(this.runId, this.epoch, entries, update);
     } catch (e) {

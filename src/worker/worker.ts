@@ -11,6 +11,7 @@ import type { Workflow } from "../core/workflow.js";
 import type { Cancellation } from "../core/types.js";
 import type { ClaimedRun, RunRecord, Store, StoreWake, WaitRef } from "../store/store.js";
 import { Committer } from "./committer.js";
+import { guardedObserver, withSpan, type HostedHow, type RunObserver } from "./observer.js";
 import { RunHost, type RunExit } from "./run-host.js";
 import { Starters } from "./starters.js";
 
@@ -44,6 +45,8 @@ export interface WorkerEvents {
   warn(message: string): void;
   /** Output-stream parts of the run were committed. */
   streamed?(runId: string): void;
+  /** Who watches the runs (logs, traces, metrics); its throws are caught. */
+  observer?: RunObserver;
 }
 
 /** Claims and executes runs of the registered workflows. */
@@ -65,6 +68,7 @@ export class Worker {
   private unwatch: (() => void) | null = null;
   /** Store failures in a row in the claim loop, for backoff. */
   private failuresInRow = 0;
+  private readonly observer: RunObserver | null;
 
   constructor(
     private readonly store: Store,
@@ -74,6 +78,7 @@ export class Worker {
     readonly settings: WorkerSettings,
     private readonly events: WorkerEvents,
   ) {
+    this.observer = events.observer === undefined ? null : guardedObserver(events.observer);
     this.committer = new Committer(store, clock, {
       fenced: (runId, epoch) =>
         this.leaseLost(
@@ -95,7 +100,11 @@ export class Worker {
     this.starters = new Starters(workflows.values(), {
       store,
       clock,
-      create: (create) => this.committer.create(create),
+      create: async (create) => {
+        const result = await this.committer.create(create);
+        if (result.created) this.observer?.runCreated(create.workflow);
+        return result;
+      },
       started: () => this.kick(),
       warn: (m) => events.warn(m),
     });
@@ -155,7 +164,7 @@ export class Worker {
 
   /** Hosts a run this worker created already claimed (no claim round trip). */
   adoptNew(run: RunRecord, started: NewEntry): void {
-    this.host(run, [{ ...started, seq: 1, runId: run.id }]);
+    this.host(run, [{ ...started, seq: 1, runId: run.id }], null, "started", 0);
   }
 
   /** Tells a run this worker executes that it was asked to cancel. */
@@ -362,19 +371,26 @@ export class Worker {
     const journal = claimed.journal ?? (await this.store.readJournal(run.id));
     checkReadBack(run.id, journal);
     let prelude: NewEntry | null = null;
+    let how: HostedHow = "claimed";
     if (claimed.takeover) {
       const data = JSON.stringify({ worker: this.settings.workerId, recoveries: run.recoveries });
       prelude = { type: "run_recovered", at: now, position: null, key: null, data };
+      how = "recovered";
     } else if (journal.some((e) => e.type === "run_suspended" || e.type === "run_paused")) {
       prelude = { type: "run_resumed", at: now, position: null, key: null, data: null };
+      how = "resumed";
     }
-    this.host(run, journal, prelude);
+    // Queue lag: from when the run became runnable (its timer, or its last change) to now.
+    const lagMs = Math.max(0, now - Math.max(run.updatedAt, run.wakeAt ?? 0));
+    this.host(run, journal, prelude, how, lagMs);
   }
 
   private host(
     run: RunRecord,
     journal: readonly JournalEntry[],
-    prelude: NewEntry | null = null,
+    prelude: NewEntry | null,
+    how: HostedHow,
+    queueLagMs: number | null,
   ): RunHost | null {
     const workflow = this.workflows.get(run.workflow);
     if (workflow === undefined) return null;
@@ -387,6 +403,11 @@ export class Worker {
         new LeaseLostError(`run ${run.id} was claimed again by this worker at epoch ${run.epoch}`),
       );
     }
+    const observation = this.observer?.hosted(run, journal, how, queueLagMs) ?? null;
+    const first =
+      prelude === null || observation === null
+        ? prelude
+        : { ...prelude, data: withSpan(prelude.data, observation.traceparent) };
     const host = new RunHost(
       {
         clock: this.clock,
@@ -396,12 +417,14 @@ export class Worker {
         inMemoryWaitMs: this.settings.inMemoryWaitMs,
         waitTimeoutMsDefault: this.settings.waitTimeoutMsDefault,
         woke: (refs) => this.woke(refs),
-        warn: (m) => this.events.warn(m),
+        warn: (m) => (observation === null ? this.events.warn(m) : observation.warn(m)),
+        observation,
         exited: (runId, exit) => {
           // A run leaving a full worker, or its concurrency limit, frees a place: look for
           // waiting work at once.
           const wasFull = this.hosts.size >= this.settings.runsMax;
           if (this.hosts.get(runId) === host) this.hosts.delete(runId);
+          observation?.exited(exit);
           this.events.exited(runId, exit);
           if ((wasFull || run.concurrencyKey !== null) && !this.closing) this.kick();
         },
@@ -413,7 +436,7 @@ export class Worker {
       run,
       decodeValue(run.input),
       journal,
-      prelude,
+      first,
     );
     this.hosts.set(run.id, host);
     return host;

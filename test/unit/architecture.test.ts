@@ -138,6 +138,29 @@ describe("architecture", () => {
     expect(seen).toBeGreaterThan(3);
   });
 
+  it("keeps observability on core, the worker's observer port and the store contract", () => {
+    let seen = 0;
+    for (const [file, { local, external }] of imports) {
+      if (!file.startsWith("observe/")) continue;
+      seen++;
+      for (const dep of local) {
+        const ok =
+          dep.startsWith("core/") ||
+          dep.startsWith("observe/") ||
+          dep === "worker/observer.ts" ||
+          dep === "worker/run-host.ts" ||
+          dep === "store/store.ts";
+        expect(ok, `${file} imports ${dep}`).toBe(true);
+      }
+      for (const dep of external)
+        expect(
+          dep.startsWith("node:") || dep === "pino" || dep === "@opentelemetry/api",
+          `${file} imports ${dep}`,
+        ).toBe(true);
+    }
+    expect(seen).toBeGreaterThan(4);
+  });
+
   it("has no import cycles", () => {
     const state = new Map<string, "visiting" | "done">();
     const visit = (file: string, path: string[]): void => {
