@@ -200,7 +200,7 @@ export class Engine {
     await this.worker?.start();
     this.untrack = trackOpenEngine({
       description: this.store.description,
-      warn: (m) => this.logger.warn(m),
+      warn: (m) => this.log.warn(m),
     });
   }
 

@@ -3,7 +3,7 @@
 // observer throws is caught here, so a broken logger or exporter never breaks a run.
 import type { JournalEntry, NewEntry } from "../core/journal.js";
 import type { RunRecord } from "../store/store.js";
-import type { RunExit } from "./run-host.js";
+import type { RunExit } from "./run-exit.js";
 
 /** How a run came into this worker's memory. */
 export type HostedHow = "started" | "claimed" | "recovered" | "resumed";

@@ -32,16 +32,8 @@ import type {
 import type { Committer } from "./committer.js";
 import { withSpan, type RunObservation } from "./observer.js";
 
-/** How a hosted run left memory, for whoever waits on it. */
-export type RunExit =
-  | {
-      readonly kind: "ended";
-      readonly status: "completed" | "failed" | "cancelled" | "timed_out";
-      readonly output: string | null;
-      readonly error: string | null;
-    }
-  | { readonly kind: "paused"; readonly reason: string }
-  | { readonly kind: "left" };
+export type { RunExit } from "./run-exit.js";
+import type { RunExit } from "./run-exit.js";
 
 /** What a run host needs from its worker. */
 export interface HostServices {

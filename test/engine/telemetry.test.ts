@@ -14,7 +14,7 @@ import {
 import { MeterProvider, MetricReader, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import { workflow } from "endure";
 import { createTestClock } from "endure/testing";
-import { scriptedModel } from "endure/ai";
+import { llm, scriptedModel } from "endure/ai";
 import { eventually, sqliteEngine } from "../helpers.js";
 
 class TestReader extends MetricReader {
@@ -77,7 +77,7 @@ describe("OpenTelemetry", () => {
         },
         { retries: 2, backoff: { initial: 1, max: 1 } },
       );
-      const reply = await ctx.llm("ask", model, { messages: [{ role: "user", content: "hey" }] });
+      const reply = await llm(ctx, "ask", model, { messages: [{ role: "user", content: "hey" }] });
       await ctx.sleep("nap", "1h");
       return `${a} ${reply.text}`;
     });
