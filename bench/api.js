@@ -50,6 +50,8 @@ async function overHttp(spec) {
 /**
  * Starts and reads over HTTP and in-process on one engine on `path`. A worker-less engine
  * serves, so the figures are the API's and the store's, not the execution of the runs.
+ * Latency is measured with one caller (what the API adds to the call it wraps), rate with
+ * `connections` callers (how many calls one server answers).
  */
 export async function benchApi(path, { connections = 16, seconds = 3 } = {}) {
   const engine = await createEngine({
@@ -61,29 +63,39 @@ export async function benchApi(path, { connections = 16, seconds = 3 } = {}) {
   const server = createServer({ engine, tokens: [{ name: "bench", token: TOKEN, role: "admin" }] });
   const { url } = await server.listen({ port: 0, host: "127.0.0.1" });
   const headers = { authorization: `Bearer ${TOKEN}` };
+  let local = 0;
+  const start = (callers) => ({
+    local: () =>
+      inProcess(
+        (i) => engine.start(noop, { i }, { id: `local-${local++}-${i}` }),
+        callers,
+        seconds,
+      ),
+    http: () =>
+      overHttp({
+        url: `${url}/v1/workflows/api-noop/runs`,
+        method: "POST",
+        headers,
+        bodies: '{"id":"http-$N","input":null}',
+        connections: callers,
+        seconds,
+      }),
+  });
+  const read = (callers) => ({
+    local: () => inProcess(() => engine.getRun("read-me"), callers, seconds),
+    http: () => overHttp({ url: `${url}/v1/runs/read-me`, headers, connections: callers, seconds }),
+  });
+  const measure = async (pair) => ({ local: await pair.local(), http: await pair.http() });
   try {
     await engine.start(noop, null, { id: "read-me" });
-    const startLocal = await inProcess(
-      (i) => engine.start(noop, { i }, { id: `local-${i}` }),
+    return {
       connections,
       seconds,
-    );
-    const startHttp = await overHttp({
-      url: `${url}/v1/workflows/api-noop/runs`,
-      method: "POST",
-      headers,
-      bodies: '{"id":"http-$N","input":null}',
-      connections,
-      seconds,
-    });
-    const readLocal = await inProcess(() => engine.getRun("read-me"), connections, seconds);
-    const readHttp = await overHttp({
-      url: `${url}/v1/runs/read-me`,
-      headers,
-      connections,
-      seconds,
-    });
-    return { connections, seconds, startLocal, startHttp, readLocal, readHttp };
+      startOne: await measure(start(1)),
+      startMany: await measure(start(connections)),
+      readOne: await measure(read(1)),
+      readMany: await measure(read(connections)),
+    };
   } finally {
     await server.close();
     await engine.close();

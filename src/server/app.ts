@@ -9,7 +9,7 @@ import { Authenticator, requireRole, type Caller } from "./auth.js";
 import { errorResponse, RequestError } from "./errors.js";
 import { socketsOfRequests } from "./live.js";
 import { openApiDocument } from "./openapi.js";
-import { checked, parseJson, readBody } from "./request.js";
+import { checked, parseJson, readBody, type NodeBody } from "./request.js";
 import type { Route, ServerParts } from "./route.js";
 import { actionRoutes } from "./routes/actions.js";
 import { messageRoutes } from "./routes/messages.js";
@@ -74,7 +74,8 @@ async function handle(
   auth: Authenticator,
 ): Promise<Response> {
   const request = c.req.raw;
-  const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
+  const env = c.env as { outgoing?: { destroy(): void }; incoming?: NodeBody } | undefined;
+  const outgoing = env?.outgoing;
   if (outgoing !== undefined) socketsOfRequests.set(request, outgoing);
   let caller = PUBLIC_CALLER;
   if (r.access !== "public" && r.access !== "signed") {
@@ -85,7 +86,7 @@ async function handle(
   const query: unknown = checked(r.query ?? noQuery, c.req.query(), "query");
   let body: unknown = undefined;
   if (r.body !== undefined) {
-    const text = await readBody(request, server.options.bodyBytesMax);
+    const text = await readBody(request, server.options.bodyBytesMax, env?.incoming);
     if (r.access === "signed") {
       const source = (params as { source: string }).source;
       verifyWebhook(

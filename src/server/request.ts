@@ -3,16 +3,45 @@
 import type { z } from "zod";
 import { RequestError, invalidField } from "./errors.js";
 
-/** The body as text; 413 past `bytesMax` (by its Content-Length, or as it streams in). */
-export async function readBody(request: Request, bytesMax: number): Promise<string> {
+/** The body of a request as Node received it, when the server runs on Node. */
+export interface NodeBody extends AsyncIterable<Buffer | string> {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/**
+ * The body as text; 413 past `bytesMax` (by its Content-Length, or as it streams in). On
+ * Node, `incoming` is read directly, which spares building a web `Request` and its stream
+ * for every call (most of an API call's own cost).
+ */
+export async function readBody(
+  request: Request,
+  bytesMax: number,
+  incoming?: NodeBody,
+): Promise<string> {
   const tooLarge = (): RequestError =>
     new RequestError(
       "payload_too_large",
       413,
       `the request body is larger than ${bytesMax} bytes, the server's limit (option bodyBytesMax)`,
     );
-  const declared = Number(request.headers.get("content-length") ?? "NaN");
+  const declared = Number(
+    incoming === undefined
+      ? (request.headers.get("content-length") ?? "NaN")
+      : (incoming.headers["content-length"] ?? "NaN"),
+  );
   if (declared > bytesMax) throw tooLarge();
+  if (incoming !== undefined) {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    for await (const chunk of incoming) {
+      const b = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      bytes += b.byteLength;
+      // Leaving the loop ends the body: the rest of it is not read.
+      if (bytes > bytesMax) throw tooLarge();
+      chunks.push(b);
+    }
+    return (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString("utf8");
+  }
   if (request.body === null) return "";
   const reader: ReadableStreamDefaultReader<Uint8Array> = request.body.getReader();
   const parts: Uint8Array[] = [];
