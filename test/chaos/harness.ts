@@ -60,6 +60,8 @@ const CHAOS_RETENTION = process.env.CHAOS_RETENTION ?? "20s";
 const EARLY_KILL_SHARE = 0.15;
 /** A worker's life between kills, roughly (start, recovery, work), for pacing run starts, in ms. */
 const KILL_PERIOD_MS_GUESS = 1_000;
+/** How often the run feeder checks whether the kills have caught up with it, in ms. */
+const PACE_POLL_MS = 20;
 /** Longest a harness message (event, signal, decision) is retried on store errors. */
 const SEND_ATTEMPTS_MAX = 50;
 
@@ -131,15 +133,18 @@ async function storm(
   await Promise.all(Array.from({ length: pool.size }, (_, i) => pool.ready(i)));
   const runsTotal = options.runs ?? Math.max(16, Math.ceil(options.kills / 2));
   let started = 0;
+  let kills = 0;
   const feeding = (async () => {
-    // Runs start at a steady pace over the expected length of the storm.
+    // Runs start at a steady pace over the expected length of the storm, and never ahead of
+    // the kills: every run starts while workers are still being killed.
     const gapMs = (options.kills * KILL_PERIOD_MS_GUESS) / pool.size / runsTotal;
     while (started < runsTotal) {
       await feeder.startOne(`c${options.seed}-${started++}`);
       await sleep(random() * 2 * gapMs);
+      while (kills < options.kills && started / runsTotal > kills / options.kills)
+        await sleep(PACE_POLL_MS);
     }
   })();
-  let kills = 0;
   const [lo, hi] = options.killDelayMs ?? [0, 600];
   await Promise.all(
     Array.from({ length: pool.size }, async (_, slot) => {
