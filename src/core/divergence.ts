@@ -3,7 +3,7 @@
 import { NonDeterminismError } from "./errors.js";
 import { opKindOf, type History, type OpKind } from "./history.js";
 import type { JournalEntry } from "./journal.js";
-import { decodeValue } from "./serialize.js";
+import { mayHaveSite, readEntryData } from "./entry-data.js";
 
 /** Where the code and the journal part ways. */
 export interface Divergence {
@@ -39,6 +39,8 @@ export function divergenceError(
     recorded: recordedText,
     requested,
     hint,
+    recordedSite,
+    requestedSite: site,
   });
 }
 
@@ -59,8 +61,13 @@ function siteOf(history: History, recorded: JournalEntry): string | null {
 }
 
 function siteIn(entry: JournalEntry | undefined): string | null {
-  if (entry?.data === null || entry?.data === undefined || !entry.data.includes('"site"'))
-    return null;
-  const data = decodeValue(entry.data) as { site?: unknown };
-  return typeof data.site === "string" ? data.site : null;
+  if (entry === undefined || !mayHaveSite(entry.data)) return null;
+  switch (entry.type) {
+    case "step_attempt_started":
+    case "sleep_started":
+    case "wait_started":
+      return readEntryData(entry, entry.type).site ?? null;
+    default:
+      return null;
+  }
 }

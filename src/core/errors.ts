@@ -326,12 +326,18 @@ export class NonDeterminismError extends EndureError {
   readonly position: number;
   readonly recorded: string;
   readonly requested: string;
+  /** Where the journal's call was made (`file:line:column`), when it was recorded. */
+  readonly recordedSite: string | null;
+  /** Where the code made its call instead, when known. */
+  readonly requestedSite: string | null;
   constructor(fields: {
     runId: string;
     position: number;
     recorded: string;
     requested: string;
     hint?: string;
+    recordedSite?: string | null;
+    requestedSite?: string | null;
   }) {
     super(
       "non_determinism",
@@ -346,6 +352,8 @@ export class NonDeterminismError extends EndureError {
     this.position = fields.position;
     this.recorded = fields.recorded;
     this.requested = fields.requested;
+    this.recordedSite = fields.recordedSite ?? null;
+    this.requestedSite = fields.requestedSite ?? null;
   }
 }
 

@@ -5,7 +5,7 @@ import { describeOp, type Divergence } from "./divergence.js";
 import { opKindOf, type History, type OpKind } from "./history.js";
 import type { JournalEntry } from "./journal.js";
 import type { Op } from "./op.js";
-import { decodeValue } from "./serialize.js";
+import { readEntryData } from "./entry-data.js";
 
 /** An operation given its place in the run. */
 export interface Claim {
@@ -92,9 +92,8 @@ export class JournalMatcher {
 
 /** Hands `op` the result its journal recorded in `entry`. */
 export function settleFromJournal(op: Op, entry: JournalEntry): void {
-  const data = decodeValue(entry.data ?? "null") as { error?: unknown; result?: unknown } | null;
-  if (entry.type === "step_failed") op.reject(data?.error);
+  if (entry.type === "step_failed") op.reject(readEntryData(entry, entry.type).error);
   else if (entry.type === "step_succeeded" || entry.type === "wait_completed")
-    op.resolve(data?.result);
+    op.resolve(readEntryData(entry, entry.type).result);
   else op.resolve(undefined);
 }

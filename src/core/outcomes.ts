@@ -1,4 +1,5 @@
 // Deterministic: the entries and values a run ends with.
+import { entryData } from "./entry-data.js";
 import { encodeValue, checkPayloadSize } from "./serialize.js";
 import { OutputValidationError, type NonDeterminismError } from "./errors.js";
 import type { RunOutcome, RunPort } from "./run-port.js";
@@ -39,7 +40,7 @@ export async function finalOutcome(
       at: port.clock.now(),
       position: null,
       key: null,
-      data: `{"output":${encoded}}`,
+      data: entryData.run_completed({ output: encoded }),
     },
     output: encoded,
   };
@@ -55,7 +56,7 @@ export function failureOutcome(error: Error, port: RunPort): RunOutcome {
       at: port.clock.now(),
       position: null,
       key: null,
-      data: `{"error":${encoded}}`,
+      data: entryData.run_failed({ error: encoded }),
     },
     error: encoded,
   };
@@ -70,7 +71,10 @@ export function pauseOutcome(error: NonDeterminismError, port: RunPort): RunOutc
       at: port.clock.now(),
       position: null,
       key: null,
-      data: `{"reason":"non_determinism","error":${encodeValue(error, "pause reason")}}`,
+      data: entryData.run_paused({
+        reason: "non_determinism",
+        error: encodeValue(error, "pause reason"),
+      }),
     },
     reason: error.message,
   };
@@ -84,10 +88,7 @@ export function cancelledOutcome(
   port: RunPort,
 ): RunOutcome {
   const type = cancellation.kind === "timed_out" ? "run_timed_out" : "run_cancelled";
-  const data = JSON.stringify({
-    reason: cancellation.reason,
-    ...(cleanupErrors.length > 0 ? { cleanupErrors } : {}),
-  });
+  const data = entryData[type]({ reason: cancellation.reason, cleanupErrors });
   return {
     kind: "cancelled",
     status: cancellation.kind,

@@ -2,6 +2,7 @@
 // (workflow code, journal, clock, entropy) that writes through a RunPort and does no I/O.
 import { cancellationError, runCleanups, type Cleanup } from "./cancellation.js";
 import { divergenceError, type Divergence } from "./divergence.js";
+import { entryData, readEntryData } from "./entry-data.js";
 import { ensureError, InvalidArgumentError, NonDeterminismError } from "./errors.js";
 import { indexHistory } from "./history.js";
 import { JournalMatcher, settleFromJournal } from "./journal-match.js";
@@ -11,7 +12,6 @@ import type { Op } from "./op.js";
 import { cancelledOutcome, finalOutcome, failureOutcome, pauseOutcome } from "./outcomes.js";
 import type { RunOutcome, RunPort } from "./run-port.js";
 import { RunScope } from "./run-scope.js";
-import { decodeValue } from "./serialize.js";
 import { SettlementQueue } from "./settlements.js";
 import { encodePart, type StreamPart } from "./stream.js";
 import type { Cancellation, WorkflowContext } from "./types.js";
@@ -25,6 +25,24 @@ export interface RunSpec {
   readonly input: unknown;
   /** The run's journal so far, in order (empty for a new run). */
   readonly journal: readonly JournalEntry[];
+}
+
+/** An operation a replay-only execution reached that its journal has no result for. */
+export interface FrontierOp {
+  readonly position: number;
+  readonly kind: "step" | "sleep" | "wait";
+  readonly key: string;
+  /** Whether the journal recorded its start (a step attempt, a wait) without its end. */
+  readonly started: boolean;
+}
+
+/** Options of a {@link RunExecution}. */
+export interface ExecutionOptions {
+  /**
+   * Replay only: an operation whose result is not in the journal is never executed (no step
+   * body runs, no wait begins); it is reported here and stays pending.
+   */
+  readonly frontier?: (op: FrontierOp) => void;
 }
 
 /** When a run is idle: its earliest timer, and whether it also waits on the world. */
@@ -54,8 +72,16 @@ export class RunExecution {
   /** Set while a cancellation is being set up, before its cleanup (workflow code) runs. */
   private settingUpCancel = false;
 
-  constructor(workflow: Workflow<unknown, unknown>, spec: RunSpec, port: RunPort) {
+  private readonly frontier: ((op: FrontierOp) => void) | null;
+
+  constructor(
+    workflow: Workflow<unknown, unknown>,
+    spec: RunSpec,
+    port: RunPort,
+    options: ExecutionOptions = {},
+  ) {
     this.runId = spec.runId;
+    this.frontier = options.frontier ?? null;
     this.port = port;
     const history = indexHistory(spec.journal);
     this.matcher = new JournalMatcher(history, (divergence) => this.diverge(divergence));
@@ -96,6 +122,11 @@ export class RunExecution {
   /** True once the run has an outcome; nothing it does afterwards is written. */
   get ended(): boolean {
     return this.scope.ended;
+  }
+
+  /** True while journaled results remain to be handed to the code, or one is being handed. */
+  get replaying(): boolean {
+    return this.settlements.busy;
   }
 
   /** Operations asked for so far. */
@@ -145,7 +176,7 @@ export class RunExecution {
       at: this.port.clock.now(),
       position: null,
       key: null,
-      data: JSON.stringify({ reason, kind }),
+      data: entryData.run_cancel_requested({ reason, kind }),
     });
     this.settlements.push(() => void this.beginCancel({ reason, kind }));
   }
@@ -164,7 +195,7 @@ export class RunExecution {
 
   private settlementFor(entry: JournalEntry): (() => void) | null {
     if (entry.type === "run_cancel_requested") {
-      const data = decodeValue(entry.data ?? "{}") as Cancellation;
+      const data = readEntryData(entry, "run_cancel_requested");
       return () => void this.beginCancel(data);
     }
     const op = this.scope.ops.get(entry.position ?? -1);
@@ -246,7 +277,10 @@ export class RunExecution {
       this.scope.ops.set(op.position, op);
       const settled = claimed.prior?.some((e) => SETTLING_TYPES.has(e.type)) ?? false;
       if (settled) this.settlements.pump();
-      else
+      else if (this.frontier !== null) {
+        const started = claimed.prior !== undefined && claimed.prior.length > 0;
+        this.frontier({ position: op.position, kind, key: op.key, started });
+      } else
         void run(this.scope, op, claimed.prior).catch((e: unknown) => this.failRun(ensureError(e)));
     });
   }
@@ -263,14 +297,14 @@ export class RunExecution {
       });
     }
     const recorded = claimed.prior?.[0];
-    if (recorded !== undefined) return decodeValue(recorded.data ?? "null") as number | string;
+    if (recorded !== undefined) return readEntryData(recorded, "value_recorded");
     const value = make();
     this.scope.append({
       type: "value_recorded",
       at: this.port.clock.now(),
       position: claimed.position,
       key: claimed.key,
-      data: JSON.stringify(value),
+      data: entryData.value_recorded(value),
     });
     return value;
   }

@@ -1,10 +1,10 @@
 // Deterministic: a durable sleep: its wake-up time is journaled when it starts (a replay keeps
 // it), then the run waits in memory, or the worker evicts it until then.
 import { parseDuration, type Duration } from "./duration.js";
+import { entryData, readEntryData } from "./entry-data.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { JournalEntry } from "./journal.js";
 import type { Op, OpScope } from "./op.js";
-import { decodeValue } from "./serialize.js";
 import { checkName } from "./workflow.js";
 
 /** When a sleep that starts at `now` wakes. */
@@ -40,16 +40,15 @@ export async function runSleep(
   const started = prior?.find((e) => e.type === "sleep_started");
   let wakeAt: number;
   if (started !== undefined) {
-    wakeAt = (decodeValue(started.data ?? "{}") as { wakeAt: number }).wakeAt;
+    wakeAt = readEntryData(started, "sleep_started").wakeAt;
   } else {
     wakeAt = wakeAtFrom(scope.port.clock.now());
-    const site = op.site === null ? "" : `,"site":${JSON.stringify(op.site)}`;
     scope.append({
       type: "sleep_started",
       at: scope.port.clock.now(),
       position: op.position,
       key: op.key,
-      data: `{"wakeAt":${wakeAt}${site}}`,
+      data: entryData.sleep_started({ wakeAt, site: op.site }),
     });
   }
   await scope.waitUntil(op.position, wakeAt);
@@ -59,7 +58,7 @@ export async function runSleep(
     at: scope.port.clock.now(),
     position: op.position,
     key: op.key,
-    data: null,
+    data: entryData.sleep_completed(),
   });
   scope.settleLive(op, () => op.resolve(undefined));
 }

@@ -1,6 +1,7 @@
 // Deterministic: executes one step: attempts, timeout, verification, retries with backoff.
 // Step bodies do I/O; this file only calls them and journals what happened.
 import { readDuration } from "./duration-text.js";
+import { entryData, readEntryData } from "./entry-data.js";
 import {
   ensureError,
   isEndureError,
@@ -125,7 +126,13 @@ export async function runStep(
       at: scope.port.clock.now(),
       position: op.position,
       key: op.key,
-      data: `{"attempt":${attempt},"attempts":${policy.retries + 1},"retryAt":${retryAt},"delayMs":${delayMs},"error":${encodeError(result.error)}}`,
+      data: entryData.step_attempt_failed({
+        attempt,
+        attempts: policy.retries + 1,
+        retryAt,
+        delayMs,
+        error: encodeError(result.error),
+      }),
     });
     // A failure is durable before the wait, so a crash never resets the attempt count.
     await scope.port.durable();
@@ -294,32 +301,29 @@ function retryDelayMs(error: Error, policy: RetryPolicy, failures: number, unit:
 function progressOf(prior: readonly JournalEntry[] | undefined): Progress {
   const progress: Progress = { lastAttempt: 0, failures: 0, retryAt: null, interrupted: false };
   for (const entry of prior ?? []) {
-    const data =
-      entry.data === null
-        ? {}
-        : (decodeValue(entry.data) as { attempt?: number; retryAt?: number });
-    if (typeof data.attempt === "number")
-      progress.lastAttempt = Math.max(progress.lastAttempt, data.attempt);
     if (entry.type === "step_attempt_started") {
+      const data = readEntryData(entry, "step_attempt_started");
+      progress.lastAttempt = Math.max(progress.lastAttempt, data.attempt);
       progress.interrupted = true;
       progress.retryAt = null;
     } else if (entry.type === "step_attempt_failed" || entry.type === "step_verification_failed") {
+      const data = readEntryData(entry, entry.type);
+      progress.lastAttempt = Math.max(progress.lastAttempt, data.attempt);
       progress.failures++;
       progress.interrupted = false;
-      progress.retryAt = data.retryAt ?? null;
+      progress.retryAt = data.retryAt;
     }
   }
   return progress;
 }
 
 function startedEntry(scope: OpScope, op: Op, attempt: number): NewEntry {
-  const site = op.site === null || attempt > 1 ? "" : `,"site":${JSON.stringify(op.site)}`;
   return {
     type: "step_attempt_started",
     at: scope.port.clock.now(),
     position: op.position,
     key: op.key,
-    data: `{"attempt":${attempt}${site}}`,
+    data: entryData.step_attempt_started({ attempt, site: attempt > 1 ? null : op.site }),
   };
 }
 
@@ -335,10 +339,7 @@ function succeededEntry(
     at: scope.port.clock.now(),
     position: op.position,
     key: op.key,
-    data:
-      usage === undefined
-        ? `{"attempt":${attempt},"result":${encoded}}`
-        : `{"attempt":${attempt},"usage":${JSON.stringify(usage)},"result":${encoded}}`,
+    data: entryData.step_succeeded({ attempt, usage, result: encoded }),
   };
   return usage === undefined ? entry : { ...entry, usage };
 }
@@ -391,7 +392,7 @@ function settleFailure(scope: OpScope, op: Op, error: Error, attempts: number): 
     at: scope.port.clock.now(),
     position: op.position,
     key: op.key,
-    data: `{"attempts":${attempts},"error":${encoded}}`,
+    data: entryData.step_failed({ attempts, error: encoded }),
   });
   // The code sees the error as the journal holds it, on the first run as on replay.
   const decoded = decodeValue(encoded);

@@ -1,5 +1,6 @@
 // Deterministic: a wait for something outside the run (an event, a signal, people), with a
 // timeout and a ladder of policy rungs (remind, escalate, resolve, expire), each journaled.
+import { entryData, readEntryData } from "./entry-data.js";
 import { decodeValue, encodeValue } from "./serialize.js";
 import type { JournalEntry } from "./journal.js";
 import type { Op, OpScope } from "./op.js";
@@ -87,26 +88,31 @@ async function begin(
 ): Promise<Started | null> {
   const recorded = prior?.find((e) => e.type === "wait_started");
   if (recorded !== undefined) {
-    const data = decodeValue(recorded.data ?? "{}") as { timeoutAt: number };
+    const data = readEntryData(recorded, "wait_started");
     return { startedAt: recorded.at, timeoutAt: data.timeoutAt };
   }
   const startedAt = scope.port.clock.now();
   const timeoutAt = startedAt + spec.timeoutMs;
-  const site = op.site === null ? "" : `,"site":${JSON.stringify(op.site)}`;
-  const match = spec.match === null ? "" : `,"match":${JSON.stringify(spec.match)}`;
   const policy =
     spec.policy.length === 0
-      ? ""
-      : `,"policy":${encodeValue(
+      ? null
+      : encodeValue(
           spec.policy.map((r) => ({ ...r.rung, afterMs: r.afterMs })),
           "wait policy",
-        )}`;
+        );
   scope.append({
     type: "wait_started",
     at: startedAt,
     position: op.position,
     key: op.key,
-    data: `{"kind":"${spec.kind}","target":${JSON.stringify(spec.target)},"timeoutAt":${timeoutAt}${match}${policy}${site}}`,
+    data: entryData.wait_started({
+      kind: spec.kind,
+      target: spec.target,
+      timeoutAt,
+      match: spec.match,
+      policy,
+      site: op.site,
+    }),
   });
   scope.port.createWait({
     position: op.position,
@@ -149,13 +155,17 @@ async function applyRung(
         ...(rung.action === "escalate" ? { to: rung.to } : {}),
       };
       await scope.port.sendEvent({ id, name, data: encodeValue(data, `${name} data`) });
-      const extra = rung.action === "escalate" ? `,"to":${JSON.stringify(rung.to)}` : "";
+      const type = rung.action === "remind" ? "wait_reminded" : "wait_escalated";
       scope.append({
-        type: rung.action === "remind" ? "wait_reminded" : "wait_escalated",
+        type,
         at,
         position: op.position,
         key: op.key,
-        data: `{"rung":${n},"event":${JSON.stringify(id)}${extra}}`,
+        data: entryData[type]({
+          rung: n,
+          event: id,
+          ...(rung.action === "escalate" ? { to: [...rung.to] } : {}),
+        }),
       });
       return null;
     }
@@ -191,7 +201,7 @@ function settle(scope: OpScope, op: Op, outcome: WaitOutcome): void {
     at: scope.port.clock.now(),
     position: op.position,
     key: op.key,
-    data: `{"status":"${outcome.status}","result":${result}}`,
+    data: entryData.wait_completed({ status: outcome.status, result }),
   });
   const value = decodeValue(result);
   scope.settleLive(op, () => op.resolve(value));

@@ -2,6 +2,7 @@
 // state and one plain sentence.
 import { errorRecord } from "../core/errors.js";
 import type { JournalEntry } from "../core/journal.js";
+import { readEntryData, readEntryDataOf } from "../core/entry-data.js";
 import { decodeValue } from "../core/serialize.js";
 import type { ApprovalRecord, RunRecord } from "../store/store.js";
 import { nameOf, sentenceOf } from "./explain-sentence.js";
@@ -29,8 +30,9 @@ interface OpenOp {
   readonly entries: JournalEntry[];
 }
 
-const data = <T>(e: JournalEntry | undefined): T =>
-  e?.data === null || e?.data === undefined ? ({} as T) : (decodeValue(e.data) as T);
+/** A journaled error as the code sees it, when it is one. */
+const errorIn = (v: unknown): (Error & { status?: unknown; code?: unknown }) | undefined =>
+  v instanceof Error ? v : undefined;
 
 /** Explains a run. `approvals` are its open approvals (for decision counts). */
 export function explain(
@@ -108,8 +110,13 @@ function stateOf(
       return { kind: "completed", at, took: (run.endedAt ?? run.updatedAt) - run.createdAt };
     case "failed": {
       const failed = [...journal].reverse().find((e) => e.type === "step_failed");
-      const error = data<{ error?: Error }>(journal.find((e) => e.type === "run_failed")).error;
-      const code = (error as { code?: unknown } | undefined)?.code;
+      const error = errorIn(
+        readEntryDataOf(
+          journal.find((e) => e.type === "run_failed"),
+          "run_failed",
+        )?.error,
+      );
+      const code = error?.code;
       return {
         kind: "failed",
         at,
@@ -117,7 +124,7 @@ function stateOf(
         errorName: error?.name ?? "Error",
         errorCode: typeof code === "string" ? code : null,
         step: failed?.key ?? null,
-        attempts: data<{ attempts?: number }>(failed).attempts ?? null,
+        attempts: readEntryDataOf(failed, "step_failed")?.attempts ?? null,
       };
     }
     case "cancelled":
@@ -125,22 +132,22 @@ function stateOf(
       return {
         kind: run.status,
         at,
-        reason:
-          data<{ reason?: string }>(
-            [...journal]
-              .reverse()
-              .find((e) => e.type === "run_cancelled" || e.type === "run_timed_out"),
-          ).reason ?? "no reason given",
+        reason: endedReason(
+          journal,
+          run.status === "cancelled" ? "run_cancelled" : "run_timed_out",
+        ),
       };
     case "paused": {
-      const paused = data<{ reason?: string; message?: string; error?: Error }>(
-        [...journal].reverse().find((e) => e.type === "run_paused"),
+      const paused = readEntryDataOf(
+        journal.findLast((e) => e.type === "run_paused"),
+        "run_paused",
       );
+      const error = errorIn(paused?.error);
       return {
         kind: "paused",
-        reason: run.pausedReason ?? paused.reason ?? "unknown",
-        message: paused.error?.message ?? paused.message ?? "",
-        error: paused.error === undefined ? null : errorRecord(paused.error),
+        reason: run.pausedReason ?? paused?.reason ?? "unknown",
+        message: error?.message ?? paused?.message ?? "",
+        error: error === undefined ? null : errorRecord(error),
       };
     }
     default:
@@ -163,9 +170,17 @@ function stateOf(
     kind: "running",
     since: new Date((attempt ?? last)?.at ?? now),
     step: executing === undefined ? null : nameOf(executing.key),
-    attempt: attempt === undefined ? null : (data<{ attempt?: number }>(attempt).attempt ?? null),
+    attempt: readEntryDataOf(attempt, "step_attempt_started")?.attempt ?? null,
     lastStep: lastStep?.key ?? null,
   };
+}
+
+function endedReason(
+  journal: readonly JournalEntry[],
+  type: "run_cancelled" | "run_timed_out",
+): string {
+  const entry = journal.findLast((e) => e.type === type);
+  return readEntryDataOf(entry, type)?.reason ?? "no reason given";
 }
 
 /** The approval state, naming the run's other open approvals too (oldest first). */
@@ -193,37 +208,28 @@ function waitState(op: OpenOp, approvals: readonly ApprovalRecord[]): RunState |
       kind: "sleeping",
       sleep: nameOf(op.key),
       since,
-      until: new Date(data<{ wakeAt: number }>(first).wakeAt),
+      until: new Date(readEntryData(first, "sleep_started").wakeAt),
     };
   if (op.kind === "step") {
     if (latest.type !== "step_attempt_failed" && latest.type !== "step_verification_failed")
       return null;
-    const failure = data<{
-      attempt: number;
-      attempts?: number;
-      retryAt: number;
-      error?: Error & { status?: unknown };
-    }>(latest);
-    const status = failure.error?.status;
+    const failure = readEntryData(latest, latest.type);
+    const error = errorIn(failure.error);
+    const status = error?.status;
     const lastError =
       typeof status === "number" || typeof status === "string"
         ? `a ${String(status)}`
-        : `'${(failure.error?.message ?? "an error").slice(0, 80)}'`;
+        : `'${(error?.message ?? "an error").slice(0, 80)}'`;
     return {
       kind: "retrying",
       step: nameOf(op.key),
       attempt: failure.attempt + 1,
-      attempts: failure.attempts ?? failure.attempt + 1,
+      attempts: failure.attempts,
       lastError,
       nextTryAt: new Date(failure.retryAt),
     };
   }
-  const started = data<{
-    kind: string;
-    target: string;
-    timeoutAt: number;
-    match?: { paths: string[]; key: string };
-  }>(first);
+  const started = readEntryData(first, "wait_started");
   const timesOutAt = new Date(started.timeoutAt);
   if (started.kind === "event") {
     const values = started.match === undefined ? [] : (JSON.parse(started.match.key) as unknown[]);

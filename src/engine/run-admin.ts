@@ -1,6 +1,7 @@
 // Changing a run from outside: cancelling it, and making a paused run runnable again. The
 // store decides; this engine's worker is told when it executes the run, else woken.
 import type { Clock } from "../core/clock.js";
+import { entryData } from "../core/entry-data.js";
 import {
   InvalidArgumentError,
   RunCancelledError,
@@ -44,7 +45,7 @@ export async function cancelRun(
     at: parts.clock.now(),
     position: null,
     key: null,
-    data: JSON.stringify({ reason }),
+    data: entryData.run_cancelled({ reason }),
   };
   const cancellation = { reason, kind: "cancelled" as const };
   const result = await parts.store.cancel(runId, { cancellation, entry, error }, parts.clock.now());
@@ -66,7 +67,7 @@ export async function resumeRun(parts: AdminParts, runId: string): Promise<RunIn
     at: parts.clock.now(),
     position: null,
     key: null,
-    data: JSON.stringify({ by: "request" }),
+    data: entryData.run_resumed({ by: "request" }),
   };
   const result = await parts.store.resume(runId, entry, parts.clock.now());
   if (result.kind === "not_found")
@@ -90,7 +91,7 @@ export async function retryRun(parts: AdminParts, runId: string, by: string): Pr
     at: parts.clock.now(),
     position: null,
     key: null,
-    data: JSON.stringify({ by }),
+    data: entryData.run_retried({ by }),
   };
   const result = await parts.store.retry(runId, entry, parts.clock.now());
   if (result.kind === "not_found")

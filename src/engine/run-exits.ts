@@ -1,7 +1,7 @@
 // Waiting for runs to end: listeners on the exits this engine's worker announces, and the wait
 // for a run's result, which reads the store with backoff for runs executing elsewhere.
 import { EngineClosedError, RunNotFoundError, RunPausedError } from "../core/errors.js";
-import { decodeValue } from "../core/serialize.js";
+import { readEntryDataOf } from "../core/entry-data.js";
 import { RESULT_POLL_MS_MAX } from "../core/limits.js";
 import { TERMINAL_STATUSES } from "../core/types.js";
 import type { RunRecord, Store } from "../store/store.js";
@@ -132,15 +132,12 @@ export async function waitForResult<O>(
 export async function pausedError(store: Store, runId: string): Promise<RunPausedError> {
   const journal = await store.readJournal(runId);
   const entry = journal.findLast((e) => e.type === "run_paused");
-  const paused = (entry === undefined || entry.data === null ? {} : decodeValue(entry.data)) as {
-    reason?: string;
-    message?: string;
-    error?: Error;
-  };
-  const reason = paused.reason ?? "unknown";
-  const why = paused.error?.message ?? paused.message ?? "no reason was recorded";
+  const paused = readEntryDataOf(entry, "run_paused");
+  const error = paused?.error instanceof Error ? paused.error : undefined;
+  const reason = paused?.reason ?? "unknown";
+  const why = error?.message ?? paused?.message ?? "no reason was recorded";
   return new RunPausedError(
     `run ${runId} is paused (${reason}): ${why} (await result() again to wait for it once it goes on)`,
-    { runId, reason, ...(paused.error !== undefined ? { cause: paused.error } : {}) },
+    { runId, reason, ...(error !== undefined ? { cause: error } : {}) },
   );
 }

@@ -10,6 +10,7 @@ import { PRIORITY_DEFAULT } from "../core/limits.js";
 import { checkRunId } from "../core/text.js";
 import type { RunLimits } from "../core/run-port.js";
 import { validate } from "../core/schema.js";
+import { entryData } from "../core/entry-data.js";
 import { checkPayloadSize, decodeValue, encodeValue } from "../core/serialize.js";
 import type { Workflow } from "../core/workflow.js";
 import type { Committer } from "../worker/committer.js";
@@ -78,7 +79,7 @@ export async function startRun(
     at: parts.clock.now(),
     position: null,
     key: null,
-    data: JSON.stringify({
+    data: entryData.run_started({
       workflow: wf.name,
       version: wf.options.version ?? null,
       ...traceOf(options),

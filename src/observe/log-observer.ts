@@ -8,7 +8,7 @@ import type { NewEntry } from "../core/journal.js";
 import type { RunRecord } from "../store/store.js";
 import type { HostedHow, RunObservation, RunObserver } from "../worker/observer.js";
 import type { RunExit } from "../worker/run-host.js";
-import { attemptOf, failureOf } from "./entry-facts.js";
+import { attemptOf, errorFactsOf, failureOf } from "./entry-facts.js";
 import type { StructuredLogger } from "./logger.js";
 
 /** A run observer that writes logs. */
@@ -69,8 +69,7 @@ class RunLog implements RunObservation {
 
   exited(exit: RunExit): void {
     if (exit.kind === "ended") {
-      const error =
-        exit.error === null ? {} : { error: failureOf({ data: `{"error":${exit.error}}` }) };
+      const error = exit.error === null ? {} : { error: errorFactsOf(exit.error) };
       this.log.info({ status: exit.status, ...error }, `run ${exit.status}`);
     } else if (exit.kind === "paused") {
       this.log.warn({ status: "paused", reason: exit.reason }, "run paused");

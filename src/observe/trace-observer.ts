@@ -16,6 +16,7 @@ import type { JournalEntry, NewEntry } from "../core/journal.js";
 import type { RunRecord } from "../store/store.js";
 import type { HostedHow, RunObservation, RunObserver } from "../worker/observer.js";
 import type { RunExit } from "../worker/run-host.js";
+import { peekTrace, peekWaitKind } from "../core/entry-data.js";
 import { attemptOf, failureOf, spanOf, stepNameOf } from "./entry-facts.js";
 import { runAttributes, type Instruments } from "./metrics.js";
 import { contextOf, formatTraceparent, parseTraceparent } from "./traceparent.js";
@@ -44,8 +45,7 @@ export function traceObserver(
 /** The trace a run was started in: the `trace` of its `run_started` entry. */
 export function startTraceOf(journal: readonly JournalEntry[]): string | null {
   const started = journal.find((e) => e.type === "run_started");
-  const m = /"trace":"([0-9a-f-]{55})"/.exec(started?.data ?? "");
-  return m?.[1] ?? null;
+  return peekTrace(started?.data ?? null);
 }
 
 const STAY_TYPES = new Set(["run_recovered", "run_resumed", "run_suspended"]);
@@ -284,6 +284,5 @@ class RunTrace implements RunObservation {
 
 function waitOf(entry: Pick<NewEntry, "type" | "data">): { kind: string } {
   if (entry.type === "sleep_started") return { kind: "sleep" };
-  const m = /^\{"kind":"([a-z]+)"/.exec(entry.data ?? "");
-  return { kind: m?.[1] ?? "wait" };
+  return { kind: peekWaitKind(entry.data) ?? "wait" };
 }

@@ -1,6 +1,7 @@
 // Conformance cases for output streams and usage totals: parts ride with fenced writes, get
 // dense offsets in order, skip keys already written; entries with usage add to their run.
 import assert from "node:assert/strict";
+import { entryData } from "../core/entry-data.js";
 import type { NewEntry } from "../core/journal.js";
 import type { NewChunk } from "../core/stream.js";
 import type { ConformanceCase } from "./conformance-case.js";
@@ -48,13 +49,19 @@ function meteredStep(position: number, inputTokens: number, outputTokens: number
   const key = `model#${position}`;
   const usage = { inputTokens, outputTokens, costUsd };
   return [
-    { type: "step_attempt_started", at: T0, position, key, data: '{"attempt":1}' },
+    {
+      type: "step_attempt_started",
+      at: T0,
+      position,
+      key,
+      data: entryData.step_attempt_started({ attempt: 1, site: null }),
+    },
     {
       type: "step_succeeded",
       at: T0,
       position,
       key,
-      data: `{"attempt":1,"usage":${JSON.stringify(usage)},"result":1}`,
+      data: entryData.step_succeeded({ attempt: 1, usage, result: "1" }),
       usage,
     },
   ] satisfies NewEntry[];

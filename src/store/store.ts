@@ -305,6 +305,27 @@ export type ResumeResult =
  * Where journals, runs, timers and output streams live. A store serializes group commits and
  * fences every write by epoch; the engine above it knows nothing of its database. Entries
  * with a `usage` add it to their run's `usage` totals in the transaction that writes them.
+ *
+ * The journal contract, which every store keeps and the engine relies on:
+ *
+ * - **Append only, in order.** Entries of a run are kept in the order they were written
+ *   (within one write, in the order of its `entries`); nothing is changed or removed except
+ *   by retention (`deleteFinishedRuns`), which removes a whole run.
+ * - **`seq` as readers see it is 1, 2, 3, ...** without gaps: `readJournal` (and a claim's
+ *   `journal`) numbers the entries it returns in order from 1. How a store numbers its own
+ *   rows is its business; readers never see those numbers.
+ * - **A step's start and its success may share a row.** A `step_attempt_started` directly
+ *   followed in one write by the `step_succeeded` of the same position may be stored as one
+ *   row; reading it gives back both entries, each with its own `at` and `data`.
+ * - **Rows a store adds for itself never reach readers**: PostgreSQL's lease marks take a
+ *   row of the journal table, and `readJournal` skips them. They are not entries, and do not
+ *   count as a run's progress.
+ * - **`data` is opaque text.** A store keeps an entry's `type`, `at`, `position`, `key` and
+ *   `data` exactly as given (byte for byte) and never parses `data`; what it holds is defined
+ *   in `core/entry-data`. The values a store builds itself (an ended wait's value, an
+ *   approval's result) come from `core/wait-values`.
+ * - **Fencing.** A write carrying an epoch other than the run's current one writes nothing
+ *   and reports `fenced`; so does a write to a run that is not running.
  */
 export interface Store extends OutputStreamStore {
   /** Which SQL dialect transactional steps get. */

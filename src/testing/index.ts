@@ -22,3 +22,12 @@ export {
 } from "./explore.js";
 export type { CrashExploration, ExploreOptions } from "./explore.js";
 export type { WaitAnswer } from "./memory-port.js";
+export { replayJournal, parseJournalFile, formatJournalFile, REPLAY_IDLE_TURNS } from "./replay.js";
+export type {
+  JournalFile,
+  JournalFileRun,
+  ReplayDivergence,
+  ReplayEnd,
+  ReplayOptions,
+  ReplayReport,
+} from "./replay.js";

@@ -10,7 +10,8 @@ import {
   WAIT_TIMEOUT_MS_DEFAULT,
 } from "../core/limits.js";
 import type { RunPort, WaitOutcome, WaitRequest } from "../core/run-port.js";
-import { decodeValue, encodeValue } from "../core/serialize.js";
+import { readEntryData } from "../core/entry-data.js";
+import { encodeValue } from "../core/serialize.js";
 import type { NewChunk } from "../core/stream.js";
 import {
   encodeReceivedEvent,
@@ -80,11 +81,7 @@ export class MemoryPort implements RunPort {
     // Waits begun before a crash exist in a store; here they are rebuilt from the journal.
     for (const e of options.journal ?? []) {
       if (e.type !== "wait_started" || e.position === null || e.key === null) continue;
-      const data = decodeValue(e.data ?? "{}") as {
-        kind: WaitRequest["kind"];
-        target: string;
-        timeoutAt: number;
-      };
+      const data = readEntryData(e, "wait_started");
       this.waits.set(e.position, {
         position: e.position,
         key: e.key,

@@ -74,11 +74,3 @@ function swallow(call: () => void): void {
     // An observer that throws loses its line or span, never the run.
   }
 }
-
-/** Adds `"span":traceparent` to an entry's JSON object data (or makes it one). */
-export function withSpan(data: string | null, traceparent: string | null): string | null {
-  if (traceparent === null) return data;
-  const span = `"span":${JSON.stringify(traceparent)}`;
-  if (data === null) return `{${span}}`;
-  return data.endsWith("}") ? `${data.slice(0, -1)}${data.length > 2 ? "," : ""}${span}}` : data;
-}

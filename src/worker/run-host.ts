@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import type { RateLimit } from "../core/flow-control.js";
+import { entryData, withSpan } from "../core/entry-data.js";
 import { EngineClosedError } from "../core/errors.js";
 import type { JournalEntry, NewEntry } from "../core/journal.js";
 import { journalForReplay } from "../core/retry-journal.js";
@@ -30,7 +31,7 @@ import type {
   WriteResult,
 } from "../store/store.js";
 import type { Committer } from "./committer.js";
-import { withSpan, type RunObservation } from "./observer.js";
+import type { RunObservation } from "./observer.js";
 
 export type { RunExit } from "./run-exit.js";
 import type { RunExit } from "./run-exit.js";
@@ -343,7 +344,10 @@ export class RunHost implements RunPort {
       at: this.clock.now(),
       position: null,
       key: null,
-      data: withSpan(`{"wakeAt":${wakeAt}}`, this.services.observation?.traceparent ?? null),
+      data: withSpan(
+        entryData.run_suspended({ wakeAt }),
+        this.services.observation?.traceparent ?? null,
+      ),
     };
     void this.write([entry], { status: "waiting", wakeAt }).then((r) => {
       if (r?.kind === "committed") this.services.evicted(this.runId, wakeAt);

@@ -9,6 +9,7 @@ import type { NewEntry } from "../core/journal.js";
 import { concurrencyKeyOf } from "../core/flow-control.js";
 import { PRIORITY_DEFAULT, SCHEDULE_CATCH_UP_MAX, TRIGGER_BATCH_MAX } from "../core/limits.js";
 import { validate } from "../core/schema.js";
+import { entryData } from "../core/entry-data.js";
 import { decodeValue, encodeValue } from "../core/serialize.js";
 import { encodeReceivedEvent } from "../core/wait-values.js";
 import type { Workflow } from "../core/workflow.js";
@@ -181,7 +182,7 @@ export class Starters {
       at: now,
       position: null,
       key: null,
-      data: JSON.stringify({
+      data: entryData.run_started({
         workflow: wf.name,
         version: wf.options.version ?? null,
         trigger: what,

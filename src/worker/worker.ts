@@ -6,12 +6,13 @@ import type { Clock, TimerHandle } from "../core/clock.js";
 import { LeaseLostError } from "../core/errors.js";
 import type { JournalEntry, NewEntry } from "../core/journal.js";
 import type { RunLimits } from "../core/run-port.js";
+import { entryData, withSpan } from "../core/entry-data.js";
 import { decodeValue } from "../core/serialize.js";
 import type { Workflow } from "../core/workflow.js";
 import type { Cancellation } from "../core/types.js";
 import type { ClaimedRun, RunRecord, Store, StoreWake, WaitRef } from "../store/store.js";
 import { Committer } from "./committer.js";
-import { guardedObserver, withSpan, type HostedHow, type RunObserver } from "./observer.js";
+import { guardedObserver, type HostedHow, type RunObserver } from "./observer.js";
 import { RunHost, type RunExit } from "./run-host.js";
 import { Starters } from "./starters.js";
 
@@ -271,7 +272,7 @@ export class Worker {
       at: this.clock.now(),
       position: null,
       key: null,
-      data: JSON.stringify({ reason: kind, message: reason }),
+      data: entryData.run_paused({ reason: kind, message: reason }),
     };
     await this.committer
       .update(runId, epoch, [entry], { status: "paused", reason: kind })
@@ -373,11 +374,20 @@ export class Worker {
     let prelude: NewEntry | null = null;
     let how: HostedHow = "claimed";
     if (claimed.takeover) {
-      const data = JSON.stringify({ worker: this.settings.workerId, recoveries: run.recoveries });
+      const data = entryData.run_recovered({
+        worker: this.settings.workerId,
+        recoveries: run.recoveries,
+      });
       prelude = { type: "run_recovered", at: now, position: null, key: null, data };
       how = "recovered";
     } else if (journal.some((e) => e.type === "run_suspended" || e.type === "run_paused")) {
-      prelude = { type: "run_resumed", at: now, position: null, key: null, data: null };
+      prelude = {
+        type: "run_resumed",
+        at: now,
+        position: null,
+        key: null,
+        data: entryData.run_resumed({}),
+      };
       how = "resumed";
     }
     // Queue lag: from when the run became runnable (its timer, or its last change) to now.
