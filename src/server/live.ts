@@ -104,10 +104,17 @@ export class LiveConnections {
       },
       sleep: (ms) =>
         new Promise((resolve) => {
-          const timer = setTimeout(resolve, ms);
-          abort.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), {
-            once: true,
-          });
+          if (abort.signal.aborted) return resolve();
+          // The listener goes with the timer: a producer polling for hours adds none.
+          const woken = (): void => {
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(() => {
+            abort.signal.removeEventListener("abort", woken);
+            resolve();
+          }, ms);
+          abort.signal.addEventListener("abort", woken, { once: true });
         }),
     };
     const body = new ReadableStream<Uint8Array>(

@@ -225,6 +225,27 @@ describe("the dashboard against the real server", () => {
     await page.close();
   });
 
+  it("asks what a waiting run waits for once, however many live updates arrive", async () => {
+    const page = await signedIn();
+    const asked = new Map<string, number>();
+    page.on("request", (r) => {
+      const id = /\/v1\/runs\/([^/]+)\/explain/.exec(r.url())?.[1];
+      if (id !== undefined) asked.set(id, (asked.get(id) ?? 0) + 1);
+    });
+    await page.getByRole("table", { name: "Runs" }).waitFor();
+    const ids = Array.from({ length: 6 }, (_, i) => `nap-live-${i}`);
+    for (const id of ids) {
+      await engine.start(nap, undefined, { id });
+      await page.locator(`tr[data-run="${id}"]`, { hasText: "sleep 'long nap'" }).waitFor();
+    }
+    for (const id of ids) {
+      // Once per change of the run (it may be seen waiting before and after its eviction).
+      expect(asked.get(id), `${id}: ${JSON.stringify([...asked])}`).toBeGreaterThanOrEqual(1);
+      expect(asked.get(id), `${id}: ${JSON.stringify([...asked])}`).toBeLessThanOrEqual(2);
+    }
+    await page.close();
+  });
+
   it("fits a 390 px wide screen: the list and the inbox", async () => {
     await engine.start(order, { sku: "MUG-2", qty: 3 }, { id: "order-8" });
     const page = await signedIn(admin, 390, "#/runs");

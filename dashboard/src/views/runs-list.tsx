@@ -1,5 +1,5 @@
 // The runs list: filters, search by id, cursor paging, and the first page kept live over SSE.
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { ExplanationView, RunListFilter, RunView } from "endure/client";
 import { messageOf, useSession } from "../api.ts";
 import { formatAge, formatCost, formatDuration, formatTokens, toMs } from "../format.ts";
@@ -229,24 +229,43 @@ function upsert(runs: RunView[], run: RunView): RunView[] {
   return merged.slice(0, RUNS_PAGE_SIZE);
 }
 
-/** What each waiting run of the page waits for, from its explanation (read once per change). */
+/**
+ * What each waiting run of the page waits for, from its explanation: asked once per run and
+ * change (`updatedAt`), however often the page re-renders or its live updates arrive.
+ */
 function useWaits(runs: readonly RunView[]): Map<string, string> {
   const { client } = useSession();
-  const [waits, setWaits] = useState(new Map<string, string>());
+  const known = useRef(new Map<string, string>());
+  const asked = useRef(new Set<string>());
+  const [, setAnswered] = useState(0);
   const waiting = runs.filter((r) => r.status === "waiting").slice(0, WAITS_EXPLAINED_MAX);
-  const key = waiting.map((r) => `${r.id}@${r.updatedAt}`).join(",");
+  const keyOf = (r: RunView): string => `${r.id}@${String(r.updatedAt)}`;
+  const keys = waiting.map(keyOf);
   useEffect(() => {
-    let current = true;
+    const missing = waiting.filter((r) => !asked.current.has(keyOf(r)));
+    if (missing.length === 0) return;
+    for (const r of missing) asked.current.add(keyOf(r));
     void Promise.all(
-      waiting.map(async (r) => [r.id, describeWait(await client.explain(r.id))] as const),
+      missing.map(async (r) => [keyOf(r), describeWait(await client.explain(r.id))] as const),
     ).then(
-      (pairs) => current && setWaits(new Map(pairs)),
-      () => {},
+      (pairs) => {
+        for (const [k, text] of pairs) known.current.set(k, text);
+        // Only the page's current runs are kept.
+        const current = new Set(keys);
+        for (const k of known.current.keys()) if (!current.has(k)) known.current.delete(k);
+        for (const k of asked.current) if (!current.has(k)) asked.current.delete(k);
+        setAnswered((n) => n + 1);
+      },
+      () => {
+        for (const r of missing) asked.current.delete(keyOf(r));
+      },
     );
-    return () => {
-      current = false;
-    };
-  }, [client, key]);
+  }, [client, keys.join(",")]);
+  const waits = new Map<string, string>();
+  for (const r of waiting) {
+    const text = known.current.get(keyOf(r));
+    if (text !== undefined) waits.set(r.id, text);
+  }
   return waits;
 }
 
