@@ -77,7 +77,10 @@ export interface ApprovalView {
   readonly name: string;
   readonly title: string;
   readonly details: unknown;
+  /** Who may decide: the approval's own approvers, then those its escalations added. */
   readonly approvers: readonly string[];
+  /** Approvers added by the approval's `escalate` rungs so far, in order. */
+  readonly escalatedTo: readonly string[];
   readonly role: string | null;
   readonly quorum: number;
   readonly decisions: readonly {

@@ -65,7 +65,10 @@ export interface PendingApproval {
   readonly title: string;
   /** What is being approved. */
   readonly details: unknown;
+  /** Who may decide: the approval's own approvers, then those its escalations added. */
   readonly approvers: readonly string[];
+  /** Approvers added by the approval's `escalate` rungs so far, in order (empty until one). */
+  readonly escalatedTo: readonly string[];
   readonly role: string | null;
   readonly quorum: number;
   readonly decisions: readonly {
@@ -188,6 +191,7 @@ export function toPendingApproval(record: ApprovalRecord): PendingApproval {
     title: rules.title,
     details: rules.details,
     approvers: [...rules.approvers, ...record.wait.addedApprovers],
+    escalatedTo: [...record.wait.addedApprovers],
     role: rules.role,
     quorum: rules.quorum,
     decisions: record.decisions.map((d) => ({

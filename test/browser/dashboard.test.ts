@@ -33,6 +33,14 @@ const order = workflow("order", async (ctx, input: { sku: string; qty: number })
   });
   return ctx.step("ship", async () => ({ shipped: decision.approved }));
 });
+const contract = workflow("contract", async (ctx) =>
+  ctx.approval("sign", {
+    title: "Sign the vendor contract?",
+    details: { vendor: "Globex", usd: 48_000 },
+    approvers: ["legal@acme.io"],
+    policy: [{ after: "1s", action: "escalate", to: ["cfo@acme.io"] }],
+  }),
+);
 const payment = workflow("payment", async (ctx, input: { invoice: string }) => {
   const paid = await ctx.waitForEvent("paid", {
     event: "invoice.paid",
@@ -91,7 +99,7 @@ const viewer = TOKENS.find((t) => t.role === "viewer")!.token;
 beforeAll(async () => {
   mkdirSync(images, { recursive: true });
   browser = await launchChromium();
-  served = await openDashboardServer([order, payment, nap, flaky, scout]);
+  served = await openDashboardServer([order, contract, payment, nap, flaky, scout]);
   engine = served.engine;
 }, CHROMIUM_INSTALL_MS_MAX);
 
@@ -154,10 +162,17 @@ describe("the dashboard against the real server", () => {
     await served.eventually(
       async () => (await engine.explain("order-7")).state.kind === "waiting_for_approval",
     );
+    await engine.start(contract, undefined, { id: "contract-3" });
+    await served.eventually(
+      async () => (await engine.approvals({ runId: "contract-3" }))[0]?.escalatedTo.length === 1,
+    );
     const page = await signedIn(admin, 1280, "#/approvals");
     await page.getByTestId("approvals-badge").waitFor();
     const card = page.locator('[data-approval="order-7/ship"]');
     await card.getByText("Acme GmbH, Berlin").waitFor();
+    await page
+      .locator('[data-approval="contract-3/sign"] .escalated', { hasText: "cfo@acme.io" })
+      .waitFor();
     await shot(page, "dashboard-approvals.png");
     await card.getByRole("button", { name: "Approve…" }).click();
     const dialog = page.getByRole("dialog");

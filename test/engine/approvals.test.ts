@@ -166,7 +166,7 @@ describe("approvals", () => {
       worker: { pollInterval: 10 },
     });
     const run = await engine.start(contract, undefined);
-    await pending(engine, run.id);
+    expect((await pending(engine, run.id)).escalatedTo).toEqual([]);
     const rungs = async () =>
       (await engine.journal(run.id)).filter(
         (e) => e.type.startsWith("wait_") && e.type !== "wait_started",
@@ -183,10 +183,10 @@ describe("approvals", () => {
     );
     await clock.advance("2d");
     await eventually(async () => (await rungs()).length === 2, 10_000, "the escalation");
-    expect((await engine.approvals({ runId: run.id }))[0]?.approvers).toEqual([
-      "legal@acme.io",
-      "cfo@acme.io",
-    ]);
+    expect((await engine.approvals({ runId: run.id }))[0]).toMatchObject({
+      approvers: ["legal@acme.io", "cfo@acme.io"],
+      escalatedTo: ["cfo@acme.io"],
+    });
     await clock.advance("4d");
     const result = await run.result();
     expect(result).toMatchObject({ approved: false, outcome: "resolved", by: null });

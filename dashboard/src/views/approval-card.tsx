@@ -1,5 +1,6 @@
-// One open approval: what is being approved (title and details in full), who may decide, how
-// long it has waited and when it times out; approve or reject with a comment.
+// One open approval: what is being approved (title and details in full), who may decide (and
+// whom its escalations added), how long it has waited and when it times out; approve or
+// reject with a comment.
 import { useState } from "preact/hooks";
 import type { ApprovalView } from "endure/client";
 import { refusal, useSession } from "../api.ts";
@@ -53,6 +54,11 @@ export function ApprovalCard({
         <span>
           may decide <b>{who.length === 0 ? "anyone with an approver token" : who.join("; ")}</b>
         </span>
+        {approval.escalatedTo.length > 0 && (
+          <span class="escalated">
+            escalated to <b>{approval.escalatedTo.join(", ")}</b>
+          </span>
+        )}
         {approval.quorum > 1 && (
           <span>
             decisions <b>{approval.decisions.length}</b> of <b>{approval.quorum}</b>
