@@ -1,11 +1,11 @@
 // A worker process for the PostgreSQL benchmarks: executes the benchmark workflows on a
 // store URL until SIGTERM (graceful) or SIGKILL. Prints "ready" once claiming.
 //
-//   node bench/pg-worker.mjs <url> <workerId> <leaseMs>
+//   node bench/pg-worker.mjs <url> <workerId> <leaseMs> [inMemoryWaitMs]
 import { createEngine, workflow } from "endure";
 import { postgresStore } from "endure/postgres";
 
-const [url, workerId, leaseMs] = process.argv.slice(2);
+const [url, workerId, leaseMs, inMemoryWait] = process.argv.slice(2);
 
 const tenSteps = workflow("ten-steps", async (ctx) => {
   let total = 0;
@@ -21,10 +21,26 @@ const slowSteps = workflow("slow-steps", async (ctx) => {
   return "done";
 });
 
+/** Waits for one event meant for it, then takes one step (as in bench/events.js). */
+const rateWaiter = workflow("rate-waiter", async (ctx) => {
+  const event = await ctx.waitForEvent("go", {
+    event: "rate.go",
+    match: { "data.run": ctx.runId },
+    timeout: "1h",
+  });
+  return ctx.step("after", () => event?.data.run === ctx.runId);
+});
+
 const engine = await createEngine({
   store: postgresStore(url),
-  workflows: [tenSteps, slowSteps],
-  worker: { workerId, lease: Number(leaseMs), concurrency: 2_000 },
+  workflows: [tenSteps, slowSteps, rateWaiter],
+  worker: {
+    workerId,
+    lease: Number(leaseMs),
+    concurrency: 2_000,
+    ...(inMemoryWait === undefined ? {} : { inMemoryWait: Number(inMemoryWait) }),
+  },
+  gcSchedule: null,
   logger: { warn: (m) => process.stderr.write(`${workerId}: ${m}\n`) },
 });
 process.stdout.write("ready\n");

@@ -165,10 +165,13 @@ export interface RateGrant {
 /**
  * A hint that runs may have become runnable elsewhere: a run created or handed back
  * (`workflows` null when any may be concerned), or a timer set for `wakeAt` (engine clock).
+ * `owners`, when given, names the workers holding runs whose waits ended (they read their
+ * inbox); without it, a wake-up for any workflow asks every worker to read its inbox.
  */
 export interface StoreWake {
   readonly workflows: readonly string[] | null;
   readonly wakeAt: number | null;
+  readonly owners?: readonly string[];
 }
 
 /** Filter and page of {@link Store.listRuns}. */

@@ -294,7 +294,12 @@ export class Worker {
     if (wake.wakeAt !== null) this.noteWake(wake.wakeAt);
     if (wake.workflows === null || wake.workflows.some((w) => this.workflows.has(w))) this.kick();
     // An event, signal or decision may have ended a wait of a run held here.
-    if (wake.workflows === null) void this.readInbox();
+    if (
+      wake.owners === undefined
+        ? wake.workflows === null
+        : wake.owners.includes(this.settings.workerId)
+    )
+      void this.readInbox();
   }
 
   private pause(ms: number): Promise<void> {

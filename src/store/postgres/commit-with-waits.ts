@@ -5,12 +5,13 @@ import type pg from "pg";
 import type { CommitBatch } from "../store.js";
 import type { CommitRow, CommitStatement } from "./commit.js";
 import { query } from "./connection.js";
-import { eventNameLock, lockKeys, type PostgresWaits } from "./waits.js";
+import { lockEventWaits, type ShapeCache } from "./events.js";
+import type { PostgresWaits } from "./waits.js";
 import { BEGIN_BOUNDED } from "./settings.js";
 
 /**
- * The event names of new event waits are locked first (an event sent meanwhile is then seen
- * by the wait, or sees it); the batch statement locks the runs; waits are created, ending at
+ * The keys of new event waits are locked first (an event of the same key sent meanwhile is
+ * then seen by the wait, or sees it; see events.ts); the batch statement locks the runs; waits are created, ending at
  * once those an earlier event or signal meets; then a run going to sleep whose wait ended
  * (by this batch, or by an event that committed while we waited for the run's lock) is left
  * runnable.
@@ -20,17 +21,18 @@ export async function commitWithWaits(
   S: string,
   schema: string,
   waits: PostgresWaits,
+  shapes: ShapeCache,
   batch: CommitBatch,
   statement: CommitStatement,
 ): Promise<CommitRow[]> {
-  const names = batch.writes.flatMap((w) =>
-    (w.waits ?? []).filter((x) => x.kind === "event").map((x) => x.target),
-  );
   await c.query(BEGIN_BOUNDED);
   try {
-    await lockKeys(
+    const registered = await lockEventWaits(
       c,
-      names.map((n) => eventNameLock(schema, n)),
+      S,
+      schema,
+      shapes,
+      batch.writes.flatMap((w) => w.waits ?? []),
     );
     const rows = await query<CommitRow>(c, statement.text, statement.values, statement.name);
     const landed = new Set((rows[0]?.written ?? []).map(([id]) => id));
@@ -55,6 +57,7 @@ export async function commitWithWaits(
       );
     }
     await c.query("COMMIT");
+    for (const r of registered) shapes.add(r.name, [r.paths]);
     return rows;
   } catch (e) {
     await c.query("ROLLBACK").catch(() => undefined);

@@ -15,7 +15,7 @@ const ENDED = "('completed', 'failed', 'cancelled', 'timed_out')";
 
 /** Most workflow names a wake-up notification lists; past that it says "any". The payload
  * of a NOTIFY must stay under 8,000 bytes. */
-const WAKE_WORKFLOWS_MAX = 32;
+export const WAKE_WORKFLOWS_MAX = 32;
 
 /** Rows of a committed batch, as the statement returns them. */
 export interface CommitRow {

@@ -17,6 +17,7 @@ import { commitWithWaits } from "./commit-with-waits.js";
 import { query } from "./connection.js";
 import { storeError } from "./errors.js";
 import type { PostgresWaits } from "./waits.js";
+import type { ShapeCache } from "./events.js";
 
 /** What commits need from their store. */
 export interface CommitParts {
@@ -26,6 +27,8 @@ export interface CommitParts {
   /** The store, as errors name it. */
   readonly description: string;
   readonly waits: PostgresWaits;
+  /** Match shapes of event waits known to be registered. */
+  readonly shapes: ShapeCache;
   /** Last journal seq of runs this process writes under a lease. */
   readonly seqs: EpochCache;
   /** Parts a run's output stream holds. */
@@ -58,7 +61,7 @@ export async function groupCommit(parts: CommitParts, batch: CommitBatch): Promi
     [row] = await parts.usePool((c) =>
       simple
         ? query<CommitRow>(c, statement.text, statement.values, statement.name)
-        : commitWithWaits(c, S, schema, parts.waits, batch, statement),
+        : commitWithWaits(c, S, schema, parts.waits, parts.shapes, batch, statement),
     );
   } catch (e) {
     // The outcome is unknown: cached sequence numbers may be ahead of the journal.

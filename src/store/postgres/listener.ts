@@ -108,6 +108,7 @@ function parse(payload: string | undefined): StoreWake {
     return {
       workflows: Array.isArray(value.workflows) ? value.workflows : null,
       wakeAt: typeof value.wakeAt === "number" ? value.wakeAt : null,
+      ...(Array.isArray(value.owners) ? { owners: value.owners } : {}),
     };
   } catch {
     return ANY;

@@ -52,7 +52,13 @@ import {
   type PostgresStoreOptions,
 } from "./settings.js";
 import { runTransactionalStep } from "./transactional-step.js";
-import { PostgresWaits, type OpenedEvent } from "./waits.js";
+import { PostgresWaits } from "./waits.js";
+import { eventNameLock, EventStatements, sendEvents, ShapeCache } from "./events.js";
+import { EventQueue } from "../event-queue.js";
+
+/** Event batches one store commits at once: calls made meanwhile share the next batch (with
+ * 8 callers, one batch at a time stored the most events per second). */
+const EVENT_BATCHES_IN_FLIGHT_MAX = 1;
 
 const READ: RetryPolicy = { idempotent: true };
 const WRITE: RetryPolicy = { idempotent: false };
@@ -88,6 +94,8 @@ export class PostgresStore implements Store {
   private readonly seqs = new EpochCache();
   private readonly commitParts: CommitParts;
   private readonly appends: FastAppends;
+  private readonly shapes = new ShapeCache();
+  private readonly events: EventQueue;
 
   constructor(urlOrPool: string | pg.Pool, options: PostgresStoreOptions = {}) {
     this.settings = settingsOf(options);
@@ -104,6 +112,7 @@ export class PostgresStore implements Store {
       channel: this.channel,
       description: this.description,
       waits: this.waits,
+      shapes: this.shapes,
       seqs: this.seqs,
       streamPartsMax: this.settings.streamPartsMax,
       pool: () => this.pool,
@@ -111,6 +120,14 @@ export class PostgresStore implements Store {
       getRun: (runId) => this.getRun(runId),
     };
     this.appends = new FastAppends(this.commitParts);
+    const statements = new EventStatements(this.S, this.settings.schema);
+    this.events = new EventQueue(
+      (batch) =>
+        this.use("storing an event", WRITE, (c) =>
+          sendEvents(c, statements, this.settings.schema, this.shapes, this.channel, batch),
+        ),
+      EVENT_BATCHES_IN_FLIGHT_MAX,
+    );
   }
 
   async open(): Promise<void> {
@@ -244,15 +261,7 @@ export class PostgresStore implements Store {
   }
 
   sendEvent(event: EventInput, now: number): Promise<SendEventResult> {
-    return this.inTransaction(
-      "storing an event",
-      (c, opened) =>
-        this.waits.sendEvent(c, event, now, opened as OpenedEvent, {
-          channel: this.channel,
-          payload: JSON.stringify(ANY),
-        }),
-      (c) => this.waits.eventOpening(c, event),
-    );
+    return this.events.add(event, now);
   }
 
   sendSignal(
@@ -329,8 +338,13 @@ export class PostgresStore implements Store {
   }
 
   eventsAfter(name: string, afterPos: number, limit: number): Promise<EventRecord[]> {
-    return this.use("reading events", READ, (c) =>
-      admin.readEventsAfter(c, this.S, name, afterPos, limit),
+    // Under the name's lock, exclusive: no event of the name is between taking its number
+    // and committing, so none is numbered below what this reads and seen later.
+    return this.inTransaction(
+      "reading events",
+      (c) => admin.readEventsAfter(c, this.S, name, afterPos, limit),
+      (c) =>
+        `SELECT pg_advisory_xact_lock(hashtextextended(${c.escapeLiteral(eventNameLock(this.settings.schema, name))}, 0))`,
     );
   }
 
@@ -346,7 +360,7 @@ export class PostgresStore implements Store {
 
   deleteEvents(receivedBefore: number, limit: number): Promise<number> {
     return this.inTransaction("deleting events", (c) =>
-      admin.deleteEvents(c, this.S, this.settings.schema, receivedBefore, limit),
+      admin.deleteEvents(c, this.S, receivedBefore, limit),
     );
   }
 

@@ -9,7 +9,7 @@ import { query } from "./connection.js";
 import { insertRows, lastSeq } from "./journal-io.js";
 import { RUN_COLUMNS, toRunRecord as toRecord, type RunRow } from "../sql-rows.js";
 import { DELETED_EVENTS_CURSOR, toEvent, type EventRow } from "../sql-rows.js";
-import { eventsLock, lastEventPos, lockKeys, type PostgresWaits } from "./waits.js";
+import { lastEventPos, type PostgresWaits } from "./waits.js";
 
 /** Statuses a run ends with, as SQL. */
 const ENDED = "('completed', 'failed', 'cancelled', 'timed_out')";
@@ -143,16 +143,16 @@ export async function deleteFinishedRuns(
 
 /**
  * Deletes up to `limit` events received before `receivedBefore` that no run still going can
- * consume (each consumes only events after its cursor) and every trigger has passed.
+ * consume (each consumes only events after its cursor) and every trigger has passed. Off the
+ * hot path; it locks nothing beyond the rows it deletes (new events are numbered by the
+ * sequence, past every deleted one).
  */
 export async function deleteEvents(
   c: pg.ClientBase,
   S: string,
-  schema: string,
   receivedBefore: number,
   limit: number,
 ): Promise<number> {
-  await lockKeys(c, [eventsLock(schema)]);
   const rows = await query<{ pos: number }>(
     c,
     `WITH floor AS (
@@ -195,6 +195,7 @@ export async function moveCursor(c: pg.ClientBase, S: string, name: string, valu
   );
 }
 
+/** Events of `name` after `afterPos`, in order; the caller holds the name's lock exclusively. */
 export async function readEventsAfter(
   c: pg.ClientBase,
   S: string,

@@ -59,7 +59,7 @@ const MIGRATIONS: readonly string[] = [
     started_data text,
     PRIMARY KEY (run_id, seq)
   );
-  -- Events: pos orders them by commit (inserts are serialized by an advisory lock).
+  -- Events: pos orders them (since version 3, by a sequence; see below).
   CREATE TABLE S.events (
     pos bigint PRIMARY KEY,
     id text NOT NULL UNIQUE,
@@ -142,6 +142,27 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, seq)
   );
   CREATE UNIQUE INDEX stream_by_key ON S.stream (run_id, key) WHERE key IS NOT NULL;
+  `,
+  `
+  -- Events are numbered by a sequence instead of under one lock for all of them: events of
+  -- unrelated correlation keys commit in parallel, and each event is numbered after every
+  -- event of its keys (they lock their keys first; see waits.ts). No cache: numbers follow the
+  -- order in which they are taken.
+  CREATE SEQUENCE S.event_pos;
+  SELECT setval('S.event_pos', greatest(last.pos, 1), last.pos > 0) FROM (
+    SELECT greatest(coalesce((SELECT max(pos) FROM S.events), 0),
+                    coalesce((SELECT value FROM S.cursors WHERE name = 'events:deleted'), 0)) AS pos
+  ) AS last;
+  ALTER TABLE S.events ALTER COLUMN pos SET DEFAULT nextval('S.event_pos');
+  -- The match shapes (sorted paths) that event waits of each name have used: an event locks
+  -- its key for each shape of its name. Rows are only added.
+  CREATE TABLE S.event_shapes (
+    name text NOT NULL,
+    paths text NOT NULL,
+    PRIMARY KEY (name, paths)
+  );
+  INSERT INTO S.event_shapes (name, paths)
+    SELECT DISTINCT target, match_paths FROM S.waits WHERE kind = 'event';
   `,
 ];
 

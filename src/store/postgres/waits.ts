@@ -1,9 +1,10 @@
-// Waits on PostgreSQL: events, signals and approvals, each ended in the transaction that
-// decides it. Where SQLite has one writer, PostgreSQL has many sessions, so the order of
-// locks is the design: whoever ends a run's wait first locks the run's row (FOR UPDATE), and
-// events and the event waits of one name meet under one advisory lock, so that an event and
-// a wait created at the same moment always find each other (no lost wake-up). Lock order is
-// always: all events, then an event name, then runs by id.
+// Waits on PostgreSQL: signals and approvals, each ended in the transaction that decides it,
+// and event waits taking the events sent before them (events themselves: events.ts). Where
+// SQLite has one writer, PostgreSQL has many sessions, so the order of locks is the design:
+// whoever ends a run's wait first locks the run's row (FOR UPDATE), and an event and an event
+// wait of the same key meet under that key's advisory lock, so that an event and a wait
+// created at the same moment always find each other (no lost wake-up). Lock order is always:
+// event names, then keys, then runs by id.
 import type pg from "pg";
 import { refusalOf, verdictOf, type RecordedDecision } from "../../core/approval-rules.js";
 import { matchKeyOf } from "../../core/match.js";
@@ -17,9 +18,7 @@ import type {
   ApprovalRecord,
   DecideResult,
   DecisionInput,
-  EventInput,
   InboxItem,
-  SendEventResult,
   WaitRecord,
   WaitRef,
 } from "../store.js";
@@ -27,48 +26,17 @@ import { query } from "./connection.js";
 import {
   DELETED_EVENTS_CURSOR,
   rulesOf,
-  toEvent,
   toWait,
   WAIT_COLUMNS,
   type EventRow,
   type WaitRow,
 } from "../sql-rows.js";
 
-/** The highest event position ever given: stored, or deleted by retention (see
- * DELETED_EVENTS_CURSOR). New events take the next one; callers hold the events lock. */
+/** The highest event position given to an event now visible: stored, or deleted by retention
+ * (see DELETED_EVENTS_CURSOR). */
 export function lastEventPos(S: string): string {
   return `greatest(coalesce((SELECT max(pos) FROM ${S}.events), 0),
     coalesce((SELECT value FROM ${S}.cursors WHERE name = '${DELETED_EVENTS_CURSOR}'), 0))`;
-}
-
-/** What the statements opening an event's transaction read (see `eventOpening`): the event
- * already stored with its id (all null if none) and the open waits' match shapes. */
-export interface OpenedEvent {
-  pos: number | null;
-  id: string | null;
-  name: string | null;
-  data: string | null;
-  received_at: number | null;
-  shapes: string[] | null;
-}
-
-export function eventsLock(schema: string): string {
-  return `endure-events:${schema}`;
-}
-
-export function eventNameLock(schema: string, name: string): string {
-  return `endure-event:${schema}:${name}`;
-}
-
-/** Takes transaction-scoped advisory locks on `keys`, in a fixed order. */
-export async function lockKeys(c: pg.ClientBase, keys: readonly string[]): Promise<void> {
-  if (keys.length === 0) return;
-  await query(
-    c,
-    `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))
-     FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted`,
-    [[...new Set(keys)].sort()],
-  );
 }
 
 /** Operations on the waits of schema `S`, each on a client inside a transaction. */
@@ -98,8 +66,9 @@ export class PostgresWaits {
   }
 
   /**
-   * Creates waits written by a run (its row is locked by the commit, the names of its event
-   * waits by the caller), ending at once those an earlier event or signal meets.
+   * Creates waits written by a run (its row is locked by the commit, the keys of its event
+   * waits by the caller: see `lockEventWaits`), ending at once those an earlier event or
+   * signal meets.
    */
   async create(c: pg.ClientBase, runId: string, waits: readonly WaitRequest[], now: number) {
     for (const w of waits) {
@@ -115,116 +84,6 @@ export class PostgresWaits {
       if (w.kind === "event") await this.takeEvent(c, runId, w.position, w.target, paths, key, now);
       else if (w.kind === "signal") await this.takeSignal(c, runId, w.position, w.target, now);
     }
-  }
-
-  /**
-   * The statements that open an event's transaction, sent with its BEGIN in one round trip:
-   * the locks, all events then the event's name (positions follow commit order, one sender
-   * at a time, so a reader never skips one; no wait for the name is created meanwhile), then,
-   * read under them, the event already stored with this id if any, and the match shapes of
-   * the open waits for the name. Values are quoted by the client.
-   */
-  eventOpening(c: pg.ClientBase, event: EventInput): string {
-    const lit = (text: string): string => c.escapeLiteral(text);
-    const lock = (key: string): string =>
-      `SELECT pg_advisory_xact_lock(hashtextextended(${lit(key)}, 0))`;
-    return [
-      lock(eventsLock(this.schema)),
-      lock(eventNameLock(this.schema, event.name)),
-      `SELECT e.pos, e.id, e.name, e.data, e.received_at,
-         (SELECT json_agg(DISTINCT w.match_paths) FROM ${this.S}.waits w
-          WHERE w.kind = 'event' AND w.target = ${lit(event.name)} AND w.status = 'open') AS shapes
-       FROM (SELECT 1) AS one LEFT JOIN ${this.S}.events e ON e.id = ${lit(event.id)}`,
-    ].join(";\n");
-  }
-
-  /**
-   * Stores the event and delivers it to the earliest open matching wait of each run, after
-   * {@link eventOpening} (whose last row is `opened`): one statement stores it, queues the
-   * wake-up and locks the runs whose waits it meets (by id), and one more, read under those
-   * locks, ends the waits (one may have ended meanwhile) and marks their runs runnable.
-   */
-  async sendEvent(
-    c: pg.ClientBase,
-    event: EventInput,
-    now: number,
-    opened: OpenedEvent,
-    wake: { channel: string; payload: string },
-  ): Promise<SendEventResult> {
-    if (opened.id !== null) {
-      return { created: false, event: toEvent(opened as EventRow), woken: [] };
-    }
-    const subject = { id: event.id, name: event.name, data: JSON.parse(event.data) as unknown };
-    const paths: string[] = [];
-    const keys: string[] = [];
-    for (const shape of opened.shapes ?? []) {
-      const key = matchKeyOf(subject, JSON.parse(shape) as string[]);
-      if (key === null) continue;
-      paths.push(shape);
-      keys.push(key);
-    }
-    const [stored] = await query<{ pos: number; locked: string[] | null }>(
-      c,
-      `WITH stored AS (
-         INSERT INTO ${this.S}.events (pos, id, name, data, received_at)
-         SELECT ${lastEventPos(this.S)} + 1, $1, $2, $3, $4 RETURNING pos
-       ),
-       notified AS (SELECT pg_notify($7, $8)),
-       candidates AS (
-         SELECT w.run_id FROM ${this.openWaitsMatching("$5", "$6", "$2")}
-       ),
-       locked AS (
-         SELECT r.id FROM ${this.S}.runs r WHERE r.id IN (SELECT run_id FROM candidates)
-         ORDER BY r.id FOR UPDATE
-       )
-       SELECT (SELECT pos FROM stored) AS pos, (SELECT count(*) FROM notified) AS notified,
-              (SELECT json_agg(id) FROM locked) AS locked`,
-      [event.id, event.name, event.data, now, paths, keys, wake.channel, wake.payload],
-      `endure_event_store_${this.schema}`,
-    );
-    const pos = Number(stored?.pos ?? 0);
-    const locked = stored?.locked ?? [];
-    const record = { ...event, receivedAt: now, pos };
-    if (locked.length === 0) return { created: true, event: record, woken: [] };
-    const value = encodeReceivedEvent(event.id, event.name, event.data, now);
-    const woken = await query<{ run_id: string; position: number }>(
-      c,
-      `WITH earliest AS (
-         SELECT DISTINCT ON (w.run_id) w.run_id, w.position
-         FROM ${this.openWaitsMatching("$1", "$2", "$3")} AND w.run_id = ANY($4::text[])
-         ORDER BY w.run_id, w.position
-       ),
-       consumed AS (
-         INSERT INTO ${this.S}.consumed_events (run_id, event_pos) SELECT run_id, $5 FROM earliest
-       ),
-       ended AS (
-         UPDATE ${this.S}.waits w SET status = 'satisfied', value = $6, ended_at = $7
-         FROM earliest e WHERE w.run_id = e.run_id AND w.position = e.position AND w.status = 'open'
-       ),
-       runnable AS (
-         UPDATE ${this.S}.runs r SET status = 'pending', wake_at = NULL
-         FROM earliest e WHERE r.id = e.run_id AND r.status = 'waiting'
-       )
-       SELECT run_id, position FROM earliest ORDER BY run_id`,
-      [paths, keys, event.name, locked, pos, value, now],
-      `endure_event_deliver_${this.schema}`,
-    );
-    return {
-      created: true,
-      event: record,
-      woken: woken.map((w) => ({ runId: w.run_id, position: w.position })),
-    };
-  }
-
-  /**
-   * `waits w` restricted to the open event waits for the name in parameter `name` whose
-   * match shape and key are a pair of the arrays in parameters `paths` and `keys`.
-   */
-  private openWaitsMatching(paths: string, keys: string, name: string): string {
-    return `${this.S}.waits w
-         JOIN unnest(${paths}::text[], ${keys}::text[]) AS m(paths, key)
-           ON w.match_paths = m.paths AND w.match_key = m.key
-         WHERE w.kind = 'event' AND w.target = ${name} AND w.status = 'open'`;
   }
 
   /** Buffers a signal, or ends the run's earliest open wait for it. The run's row is locked. */
