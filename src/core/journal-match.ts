@@ -1,6 +1,6 @@
 // Deterministic: matches the operations the code asks for with its journal: gives each its
 // position and key, finds what the journal recorded there, and reports where the two differ.
-import { callSite } from "./call-site.js";
+import { callSite, placeAsRun, type SitePlacer } from "./call-site.js";
 import { describeOp, type Divergence } from "./divergence.js";
 import { opKindOf, type History, type OpKind } from "./history.js";
 import type { JournalEntry } from "./journal.js";
@@ -26,6 +26,7 @@ export class JournalMatcher {
   constructor(
     readonly history: History,
     private readonly diverged: (divergence: Divergence) => void,
+    private readonly place: SitePlacer = placeAsRun,
   ) {}
 
   /** Operations asked for so far. */
@@ -53,9 +54,14 @@ export class JournalMatcher {
     const recorded = prior?.[0];
     // Where the code made the call, journaled with its first occurrence (a loop's later
     // occurrences come from the same line, and capturing a stack is not free).
-    const site = prior === undefined && occurrence === 1 ? callSite() : null;
+    const site = prior === undefined && occurrence === 1 ? callSite(this.place) : null;
     if (recorded !== undefined && (opKindOf(recorded.type) !== kind || recorded.key !== key)) {
-      this.diverged({ position, recorded, requested: describeOp(kind, key), site: callSite() });
+      this.diverged({
+        position,
+        recorded,
+        requested: describeOp(kind, key),
+        site: callSite(this.place),
+      });
       return null;
     }
     return { position, key, prior, site };

@@ -1,5 +1,6 @@
 // Deterministic: executes one run of a workflow over its journal. A pure function of
 // (workflow code, journal, clock, entropy) that writes through a RunPort and does no I/O.
+import type { SitePlacer } from "./call-site.js";
 import { cancellationError, runCleanups, type Cleanup } from "./cancellation.js";
 import { divergenceError, type Divergence } from "./divergence.js";
 import { entryData, readEntryData } from "./entry-data.js";
@@ -43,6 +44,9 @@ export interface ExecutionOptions {
    * body runs, no wait begins); it is reported here and stays pending.
    */
   readonly frontier?: (op: FrontierOp) => void;
+  /** Turns call sites into the user's source positions (the worker maps them through source
+   * maps); default: the positions of the code Node runs. */
+  readonly placeSite?: SitePlacer;
 }
 
 /** When a run is idle: its earliest timer, and whether it also waits on the world. */
@@ -84,7 +88,11 @@ export class RunExecution {
     this.frontier = options.frontier ?? null;
     this.port = port;
     const history = indexHistory(spec.journal);
-    this.matcher = new JournalMatcher(history, (divergence) => this.diverge(divergence));
+    this.matcher = new JournalMatcher(
+      history,
+      (divergence) => this.diverge(divergence),
+      options.placeSite,
+    );
     const ended = (): boolean => this.scope.ended;
     const busy = (): boolean => this.settingUpCancel;
     this.settlements = new SettlementQueue(history.settlements, {

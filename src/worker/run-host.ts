@@ -1,6 +1,7 @@
 // Hosts one claimed run in memory: gives the replay core its port onto the group committer
 // and the store, tells it when its waits end, evicts it when it only waits for something far
 // off, and records how it ended.
+import { placeInSource } from "./source-positions.js";
 import { randomUUID } from "node:crypto";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import type { RateLimit } from "../core/flow-control.js";
@@ -115,6 +116,7 @@ export class RunHost implements RunPort {
       workflow,
       { runId: run.id, input, journal: journalForReplay(journal) },
       this,
+      { placeSite: placeInSource },
     );
     void this.execution.outcome.then((outcome) => this.record(outcome));
     if (run.cancelRequested !== null) this.requestCancel(run.cancelRequested);
