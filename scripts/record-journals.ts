@@ -1,7 +1,8 @@
 // Records the journals in test/fixtures/journals/ with the code of today: one run of each
 // fixture workflow, driven on a virtual clock in a real SQLite store, exported as journal
 // files (`endure export --replayable` format). Run it with `npx tsx scripts/record-journals.ts` only to
-// add a journal: the ones checked in are what every later version must still replay.
+// add a journal: the ones checked in are what every later version must still replay. Name the
+// scenarios to record (`npx tsx scripts/record-journals.ts memory`) to leave the others as they are.
 import { writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,6 +58,11 @@ const scenarios: Record<string, (t: TestEngine) => Promise<string>> = {
     await settle(t, run);
     return run.id;
   },
+  async memory(t) {
+    const run = await t.start(fixtures.memory, { customer: "42" }, { id: "memory-1" });
+    await settle(t, run);
+    return run.id;
+  },
   async "timed-out"(t) {
     const run = await t.start(fixtures.timedOut, {}, { id: "timed-out-1" });
     await settle(t, run);
@@ -76,7 +82,9 @@ async function until(t: TestEngine, runId: string, name: string): Promise<void> 
 
 const t = await createTestEngine({ workflows: fixtures.all });
 try {
+  const only = process.argv.slice(2);
   for (const [name, scenario] of Object.entries(scenarios)) {
+    if (only.length > 0 && !only.includes(name)) continue;
     const id = await scenario(t);
     const run = await t.store.getRun(id);
     if (run === null) throw new Error(`run ${id} is gone`);

@@ -26,6 +26,16 @@ export type { JournalRecord, RunInfo } from "./engine/views.js";
 export type { Explanation, RunState } from "./engine/explain.js";
 export type { GcResult } from "./engine/retention.js";
 export type {
+  ListMemoryOptions,
+  MemoryKeyHandle,
+  MemoryNamespaceHandle,
+  MemoryNamespaceInfo,
+  MemoryValue,
+  MemoryVersion,
+  MemoryWriteOptions,
+} from "./engine/memory.js";
+export type { MemoryHandle } from "./core/memory.js";
+export type {
   DecisionOptions,
   EventToSend,
   PendingApproval,

@@ -46,6 +46,12 @@ export interface EntryDataMap {
   step_failed: { attempts: number; error: Thrown };
   /** The value `ctx.now()`, `ctx.random()` or `ctx.uuid()` returned. */
   value_recorded: number | string;
+  /** A memory key as read: its version (0 when it had none) and value, if it had one. */
+  memory_read: { namespace: string; key: string; version: number; value?: unknown };
+  /** A memory key as written, at its new version. */
+  memory_written: { namespace: string; key: string; version: number; value: unknown };
+  /** An update's function threw, or made a value that cannot be kept: nothing was written. */
+  memory_failed: { error: Thrown };
   sleep_started: { wakeAt: number; site?: string };
   sleep_completed: null;
   wait_started: {
@@ -124,6 +130,21 @@ export const entryData = {
   step_failed: (d: { attempts: number; error: Encoded }): string =>
     object({ attempts: str(d.attempts), error: d.error }),
   value_recorded: (value: number | string): string => str(value),
+  memory_read: (d: { namespace: string; key: string; version: number; value: Encoded | null }) =>
+    object({
+      namespace: str(d.namespace),
+      key: str(d.key),
+      version: str(d.version),
+      value: d.value ?? undefined,
+    }),
+  memory_written: (d: { namespace: string; key: string; version: number; value: Encoded }) =>
+    object({
+      namespace: str(d.namespace),
+      key: str(d.key),
+      version: str(d.version),
+      value: d.value,
+    }),
+  memory_failed: (d: { error: Encoded }): string => object({ error: d.error }),
   sleep_started: (d: { wakeAt: number; site: string | null }): string =>
     object({ wakeAt: str(d.wakeAt), site: opt(d.site, str) }),
   sleep_completed: (): null => null,
@@ -225,6 +246,9 @@ const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" | "maybe" } = {
   step_succeeded: { attempt: "number", usage: "object?", result: "value" },
   step_failed: { attempts: "number", error: "value" },
   value_recorded: "scalar",
+  memory_read: { namespace: "string", key: "string", version: "number", value: "value?" },
+  memory_written: { namespace: "string", key: "string", version: "number", value: "value" },
+  memory_failed: { error: "value" },
   sleep_started: { wakeAt: "number", site: "string?" },
   sleep_completed: "null",
   wait_started: {

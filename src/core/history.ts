@@ -28,13 +28,14 @@ export function indexHistory(entries: readonly JournalEntry[]): History {
 }
 
 /** Operation kinds, as the journal names them. */
-export type OpKind = "step" | "sleep" | "wait" | "value";
+export type OpKind = "step" | "sleep" | "wait" | "value" | "memory";
 
 /** The operation kind an entry type belongs to. */
 export function opKindOf(type: JournalEntry["type"]): OpKind | null {
   if (type.startsWith("step_")) return "step";
   if (type.startsWith("sleep_")) return "sleep";
   if (type.startsWith("wait_")) return "wait";
+  if (type.startsWith("memory_")) return "memory";
   if (type === "value_recorded") return "value";
   return null;
 }

@@ -99,7 +99,10 @@ export class JournalMatcher {
 /** Hands `op` the result its journal recorded in `entry`. */
 export function settleFromJournal(op: Op, entry: JournalEntry): void {
   if (entry.type === "step_failed") op.reject(readEntryData(entry, entry.type).error);
+  else if (entry.type === "memory_failed") op.reject(readEntryData(entry, entry.type).error);
   else if (entry.type === "step_succeeded" || entry.type === "wait_completed")
     op.resolve(readEntryData(entry, entry.type).result);
+  else if (entry.type === "memory_read" || entry.type === "memory_written")
+    op.resolve(readEntryData(entry, entry.type).value);
   else op.resolve(undefined);
 }

@@ -14,6 +14,9 @@ export type EntryType =
   | "step_succeeded"
   | "step_failed"
   | "value_recorded"
+  | "memory_read"
+  | "memory_written"
+  | "memory_failed"
   | "sleep_started"
   | "sleep_completed"
   | "wait_started"
@@ -53,6 +56,9 @@ export const SETTLING_TYPES: ReadonlySet<EntryType> = new Set<EntryType>([
   "step_failed",
   "sleep_completed",
   "wait_completed",
+  "memory_read",
+  "memory_written",
+  "memory_failed",
 ]);
 
 /** Entries replay hands over in journal order too, though they settle no operation. */

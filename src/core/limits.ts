@@ -212,3 +212,21 @@ export const JOURNAL_PAGE_LIMIT_MAX = 5_000;
 
 /** Longest text `listRuns` matches run ids against (`idContains`), in characters: 256. */
 export const RUN_ID_TEXT_LENGTH_MAX = 256;
+
+/** Largest value one memory key holds, serialized, in bytes: 256 KiB. Every read and write
+ * of it is journaled with the run that makes it, so a document belongs in a blob store with
+ * its key in memory. */
+export const MEMORY_VALUE_BYTES_MAX = 256 * 1024;
+
+/** Longest memory key, in characters: 512 (room for a path such as `customer/42/notes`). */
+export const MEMORY_KEY_LENGTH_MAX = 512;
+
+/** Changes of one memory key kept in its history: the last 100. Older ones are dropped as
+ * new ones are written; the key's current value is never dropped but by retention. */
+export const MEMORY_HISTORY_PER_KEY_MAX = 100;
+
+/** Keys returned by one memory listing when none is asked for: 100. */
+export const MEMORY_LIST_LIMIT_DEFAULT = 100;
+
+/** Most keys (or history changes) one memory listing may return: 1,000. */
+export const MEMORY_LIST_LIMIT_MAX = 1_000;

@@ -5,7 +5,7 @@ import type { RunPort } from "./run-port.js";
 /** An operation the code has asked for and not yet seen settled. */
 export interface Op {
   readonly position: number;
-  readonly kind: "step" | "sleep" | "wait" | "value";
+  readonly kind: "step" | "sleep" | "wait" | "value" | "memory";
   /** Cancellation starts a new generation; operations of an older one are abandoned. */
   readonly generation: number;
   readonly key: string;

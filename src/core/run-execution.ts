@@ -31,7 +31,7 @@ export interface RunSpec {
 /** An operation a replay-only execution reached that its journal has no result for. */
 export interface FrontierOp {
   readonly position: number;
-  readonly kind: "step" | "sleep" | "wait";
+  readonly kind: "step" | "sleep" | "wait" | "memory";
   readonly key: string;
   /** Whether the journal recorded its start (a step attempt, a wait) without its end. */
   readonly started: boolean;
@@ -268,7 +268,11 @@ export class RunExecution {
     this.finish(pauseOutcome(error, this.port));
   }
 
-  private operation<T>(kind: "step" | "sleep" | "wait", name: string, run: OpRun): Promise<T> {
+  private operation<T>(
+    kind: "step" | "sleep" | "wait" | "memory",
+    name: string,
+    run: OpRun,
+  ): Promise<T> {
     if (this.scope.ended) return new Promise<T>(() => {});
     const claimed = this.matcher.claim(kind, name);
     if (claimed === null) return new Promise<T>(() => {});

@@ -4,6 +4,7 @@ import type { RateLimit } from "./flow-control.js";
 import type { NewEntry } from "./journal.js";
 import type { NewChunk } from "./stream.js";
 import type { CanonicalMatch } from "./match.js";
+import type { MemoryTx } from "./memory.js";
 import type { SqlTransaction } from "./types.js";
 
 /** What a wait waits for. */
@@ -66,9 +67,10 @@ export interface RunPort {
   durable(): Promise<void>;
   /**
    * Runs `body` inside a store transaction, after every entry appended so far; the entries it
-   * returns commit in that same transaction. A throw rolls everything back.
+   * returns commit in that same transaction. A throw rolls everything back. `memory` reads and
+   * writes memory keys in that transaction.
    */
-  transaction(body: (tx: SqlTransaction) => Promise<NewEntry[]>): Promise<void>;
+  transaction(body: (tx: SqlTransaction, memory: MemoryTx) => Promise<NewEntry[]>): Promise<void>;
   /**
    * Resolves once `units` of the rate limit may be used (after waiting their turn). If the
    * store fails instead, the host halts the run and this never resolves.

@@ -1,5 +1,6 @@
 // Deterministic: the types users write workflows against.
 import type { Duration } from "./duration.js";
+import type { MemoryHandle } from "./memory.js";
 import type { RateLimitOptions } from "./flow-control.js";
 import type { StreamPart } from "./stream.js";
 import type { Usage } from "./usage.js";
@@ -197,6 +198,20 @@ export interface WorkflowContext {
    * workflow code (it may call `ctx.step`) and runs in reverse order of registration.
    */
   onCancel(cleanup: (cancellation: Cancellation) => Promise<void> | void): void;
+  /**
+   * A handle on a durable memory key: a value that lives in the store beside the journal and
+   * outlives the run (a customer's profile, an agent's notes). Reads and writes are journaled
+   * (a replay sees what the first execution saw); a write commits in one transaction with
+   * its journal entry; writes to one key are serialized across runs and workers, so an
+   * `update` never loses another's. See docs/memory.md.
+   *
+   * @example
+   * ```ts
+   * const notes = ctx.memory<string[]>("customer", input.customerId);
+   * await notes.update((all) => [...(all ?? []), "prefers e-mail"]);
+   * ```
+   */
+  memory<T = unknown>(namespace: string, key: string): MemoryHandle<T>;
 }
 
 /** Why cleanup runs. */

@@ -10,6 +10,13 @@ import type { StreamPart } from "./stream.js";
 import type { RunPort } from "./run-port.js";
 import { encodeValue } from "./serialize.js";
 import { checkedSleep, runSleep, type WakeAt } from "./sleep-op.js";
+import {
+  checkMemoryKey,
+  checkMemoryNamespace,
+  encodeMemoryValue,
+  type MemoryHandle,
+} from "./memory.js";
+import { runMemory, type MemoryAction } from "./memory-op.js";
 import { runStep } from "./step-op.js";
 import type {
   WorkflowContext,
@@ -42,7 +49,7 @@ export interface RunOperations {
   readonly workflowName: string;
   readonly port: RunPort;
   /** Gives an operation its place in the run, then runs it live or hands it its journaled result. */
-  operation<T>(kind: "step" | "sleep" | "wait", name: string, run: OpRun): Promise<T>;
+  operation<T>(kind: "step" | "sleep" | "wait" | "memory", name: string, run: OpRun): Promise<T>;
   /** The journaled value at the next position, or one made by `make` and journaled there. */
   recordValue(kind: ValueKind, make: () => number | string): number | string;
   onCancel(cleanup: Cleanup): void;
@@ -143,6 +150,38 @@ export class RunWorkflowContext implements WorkflowContext {
 
   uuid(): string {
     return this.run.recordValue("uuid", () => this.port.uuid()) as string;
+  }
+
+  memory<T = unknown>(namespace: string, key: string): MemoryHandle<T> {
+    checkMemoryNamespace(namespace);
+    checkMemoryKey(key);
+    const op = <R>(kind: MemoryAction["kind"], action: () => MemoryAction): Promise<R> => {
+      let checked: MemoryAction;
+      try {
+        checked = action();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return this.run.operation<R>("memory", `${namespace}/${key}:${kind}`, (scope, o) =>
+        runMemory(scope, o, namespace, key, checked),
+      );
+    };
+    return {
+      get: () => op<T | undefined>("get", () => ({ kind: "get" })),
+      set: (value: T) =>
+        op<unknown>("set", () => ({
+          kind: "set",
+          encoded: encodeMemoryValue(value, namespace, key),
+        })).then(() => undefined),
+      update: (fn: (current: T | undefined) => T | Promise<T>) =>
+        op<T>("update", () => {
+          if (typeof fn !== "function")
+            throw new InvalidArgumentError(
+              `memory '${namespace}' key '${key}': update needs a function of the current value`,
+            );
+          return { kind: "update", fn: fn as (current: unknown) => unknown };
+        }),
+    };
   }
 
   private waitOp<T>(name: string, check: () => WaitSpec): Promise<T> {

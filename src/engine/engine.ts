@@ -26,7 +26,21 @@ import {
   type PendingApproval,
   type SentEvent,
 } from "./messages.js";
-import { runLimitsOf, workerSettingsOf, type AnyWorkflow, type EngineOptions } from "./options.js";
+import {
+  memoryKey,
+  memoryNamespace,
+  memoryNamespaces,
+  type MemoryKeyHandle,
+  type MemoryNamespaceHandle,
+  type MemoryNamespaceInfo,
+} from "./memory.js";
+import {
+  memoryRetentionOf,
+  runLimitsOf,
+  workerSettingsOf,
+  type AnyWorkflow,
+  type EngineOptions,
+} from "./options.js";
 import {
   followRunStream,
   readStreamPage,
@@ -150,7 +164,15 @@ export class Engine {
         : parseDuration(options.retention, "retention");
     const gcSchedule = options.gcSchedule === undefined ? GC_SCHEDULE_DEFAULT : options.gcSchedule;
     if (options.worker !== false)
-      this.workflows.set(GC_WORKFLOW, gcWorkflow(this.store, this.retentionMs, gcSchedule));
+      this.workflows.set(
+        GC_WORKFLOW,
+        gcWorkflow(
+          this.store,
+          this.retentionMs,
+          gcSchedule,
+          memoryRetentionOf(options.memoryRetention),
+        ),
+      );
     const settings = workerSettingsOf(options.worker, options.waitTimeout);
     this.telemetry = createTelemetry(this.log, settings?.workerId ?? null, options.telemetry);
     const workerLog = settings === null ? this.log : this.log.child({ worker: settings.workerId });
@@ -366,6 +388,33 @@ export class Engine {
       id: `${GC_WORKFLOW}@manual:${new Date(this.clock.now()).toISOString()}`,
     });
     return run.result();
+  }
+
+  /**
+   * Durable memory from outside a run: with a key, a handle to read and write it (writes are
+   * serialized with every run's, so nothing is lost); without, a handle on the namespace to
+   * list its keys by prefix. See docs/memory.md.
+   *
+   * @example
+   * ```ts
+   * await engine.memory("customer", "42").set({ tier: "gold" }, { by: "maria@acme.io" });
+   * const { keys } = await engine.memory("customer").list({ prefix: "4" });
+   * const changes = await engine.memory("customer", "42").history();
+   * ```
+   */
+  memory<T = unknown>(namespace: string, key: string): MemoryKeyHandle<T>;
+  memory(namespace: string): MemoryNamespaceHandle;
+  memory<T = unknown>(namespace: string, key?: string): MemoryKeyHandle<T> | MemoryNamespaceHandle {
+    this.checkOpen();
+    return key === undefined
+      ? memoryNamespace(this.store, this.clock, namespace)
+      : memoryKey<T>(this.store, this.clock, namespace, key);
+  }
+
+  /** Memory namespaces that hold keys, with how many and when one was last written. */
+  async memoryNamespaces(): Promise<MemoryNamespaceInfo[]> {
+    this.checkOpen();
+    return memoryNamespaces(this.store);
   }
 
   /** Makes a paused run (non-determinism, crash loop) runnable again. */

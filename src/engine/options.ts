@@ -17,6 +17,7 @@ import {
   WORKER_RUNS_MAX_DEFAULT,
   LABEL_LENGTH_MAX,
 } from "../core/limits.js";
+import { checkMemoryNamespace } from "../core/memory.js";
 import type { RunLimits } from "../core/run-port.js";
 import type { Workflow } from "../core/workflow.js";
 import type { Logger } from "../observe/logger.js";
@@ -79,9 +80,40 @@ export interface EngineOptions {
   /** How long finished runs and spent events are kept before `gc` deletes them.
    * Default `"30d"`. */
   retention?: Duration;
+  /**
+   * How long memory keys of a namespace are kept after their last write, by namespace; `gc`
+   * deletes older keys with their history. Namespaces not named here are kept until deleted.
+   *
+   * @example
+   * ```ts
+   * createEngine({ store, workflows, memoryRetention: { session: "7d", customer: "365d" } });
+   * ```
+   */
+  memoryRetention?: Readonly<Record<string, Duration>>;
   /** When a worker engine runs retention by itself (cron, UTC); null: only `engine.gc()`.
    * Default daily at 03:17. */
   gcSchedule?: string | null;
+}
+
+/** Checks `memoryRetention`: namespace to milliseconds, in name order. */
+export function memoryRetentionOf(
+  retention: Readonly<Record<string, Duration>> | undefined,
+): ReadonlyArray<readonly [string, number]> {
+  if (retention === undefined) return [];
+  if (typeof retention !== "object" || retention === null || Array.isArray(retention)) {
+    throw new InvalidArgumentError(
+      'memoryRetention must be an object of namespace to duration, such as { session: "7d" }',
+    );
+  }
+  return Object.keys(retention)
+    .sort()
+    .map((namespace) => {
+      checkMemoryNamespace(namespace);
+      return [
+        namespace,
+        parseDuration(retention[namespace] as Duration, `memoryRetention.${namespace}`),
+      ] as const;
+    });
 }
 
 /** A workflow of any input and output type. */

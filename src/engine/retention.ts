@@ -1,5 +1,5 @@
 // Retention: a built-in workflow deletes finished runs and spent events after the retention
-// period, daily and on demand. Being a workflow, what it deleted is in its own journal.
+// period, and memory keys after their namespace's, daily and on demand. Being a workflow, what it deleted is in its own journal.
 import { GC_BATCH_MAX } from "../core/limits.js";
 import { workflow, type Workflow } from "../core/workflow.js";
 import type { Store } from "../store/store.js";
@@ -16,6 +16,8 @@ export interface GcResult {
   readonly cutoff: Date;
   readonly runs: number;
   readonly events: number;
+  /** Memory keys deleted by their namespace's retention (engine option `memoryRetention`). */
+  readonly memory: number;
 }
 
 /** The retention workflow for a store; `schedule` null runs it only on demand. */
@@ -23,6 +25,7 @@ export function gcWorkflow(
   store: Store,
   retentionMs: number,
   schedule: string | null,
+  memoryRetention: ReadonlyArray<readonly [string, number]> = [],
 ): Workflow<unknown, GcResult> {
   return workflow(
     GC_WORKFLOW,
@@ -44,7 +47,18 @@ export function gcWorkflow(
         events += n;
         if (n < GC_BATCH_MAX) break;
       }
-      return { cutoff: new Date(cutoff), runs, events };
+      let memory = 0;
+      for (const [namespace, keepMs] of memoryRetention) {
+        const before = ctx.now() - keepMs;
+        for (;;) {
+          const n = await ctx.step(`delete expired memory of ${namespace}`, () =>
+            store.deleteMemory(namespace, before, GC_BATCH_MAX),
+          );
+          memory += n;
+          if (n < GC_BATCH_MAX) break;
+        }
+      }
+      return { cutoff: new Date(cutoff), runs, events, memory };
     },
     schedule === null ? {} : { schedule, timezone: "UTC", catchUp: "latest" },
   );

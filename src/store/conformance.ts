@@ -2,6 +2,7 @@
 // runner can register. A store is done when every case passes against a real database.
 import type { ConformanceCase } from "./conformance-case.js";
 import { flowCases } from "./conformance-flow.js";
+import { memoryCases } from "./conformance-memory.js";
 import { runCases } from "./conformance-runs.js";
 import { streamConformanceCases } from "./conformance-stream.js";
 import { waitCases } from "./conformance-waits.js";
@@ -9,10 +10,11 @@ import { waitCases } from "./conformance-waits.js";
 export type { ConformanceCase };
 
 /** Every conformance case: runs, journals and leases, waits, events and retention, then
- * flow control, output streams and usage totals. */
+ * flow control, output streams and usage totals, and durable memory. */
 export const conformanceCases: readonly ConformanceCase[] = [
   ...runCases,
   ...waitCases,
   ...flowCases,
   ...streamConformanceCases,
+  ...memoryCases,
 ];

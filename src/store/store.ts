@@ -1,6 +1,7 @@
 // The Store contract: everything the engine needs from a database, and nothing about SQL.
 // Every store passes the shared conformance suite (see ./conformance.ts).
 import type { JournalEntry, NewEntry } from "../core/journal.js";
+import type { MemoryChange, MemoryRecord, MemoryTx } from "../core/memory.js";
 import type { WaitClosure, WaitKind, WaitOutcome, WaitRequest } from "../core/run-port.js";
 import type { Cancellation, RunStatus, SqlTransaction } from "../core/types.js";
 import type { RunUsage } from "../core/usage.js";
@@ -298,6 +299,24 @@ export type InboxItem =
       readonly cancellation: Cancellation;
     };
 
+/** Which memory keys {@link Store.listMemory} returns: those of `namespace` that start with
+ * `prefix`, after the key `after` (a previous page's last), in key order. */
+export interface MemoryFilter {
+  readonly namespace: string;
+  readonly prefix?: string;
+  readonly after?: string;
+  readonly limit: number;
+}
+
+/** A namespace of memory with how many keys it holds and when one was last written. */
+export interface MemoryNamespaceRecord {
+  readonly namespace: string;
+  readonly keys: number;
+  readonly updatedAt: number;
+}
+
+export type { MemoryChange, MemoryRecord, MemoryTx };
+
 /** The outcome of a resume request for a paused run. */
 export type ResumeResult =
   | { readonly kind: "resumed"; readonly run: RunRecord }
@@ -343,7 +362,7 @@ export interface Store extends OutputStreamStore {
   /**
    * Runs `body` in a transaction fenced by (runId, epoch): appends `before` (the run's entries
    * queued until now), runs `body`, and appends the entries it returns, all in that one
-   * transaction. Returns `fenced` (and writes nothing) if the epoch moved on; a throw from
+   * transaction, as are the memory writes `body` makes through `memory`. Returns `fenced` (and writes nothing) if the epoch moved on; a throw from
    * `body` rolls everything back and is rethrown.
    */
   transaction(
@@ -351,7 +370,7 @@ export interface Store extends OutputStreamStore {
     epoch: number,
     now: number,
     before: readonly NewEntry[],
-    body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>,
+    body: (tx: SqlTransaction, memory: MemoryTx) => Promise<readonly NewEntry[]>,
   ): Promise<WriteResult>;
   /** Claims runnable runs under a lease, raising their epoch. */
   claim(request: ClaimRequest): Promise<ClaimedRun[]>;
@@ -442,6 +461,28 @@ export interface Store extends OutputStreamStore {
   eventsAfter(name: string, afterPos: number, limit: number): Promise<EventRecord[]>;
   /** Position of the last stored event (0 when none). */
   lastEventPos(): Promise<number>;
+
+  // ---- memory -------------------------------------------------------------------------------
+
+  /**
+   * Runs `body` in a write transaction of its own with memory access (writes from outside a
+   * run). Reading a key locks it until the end, as in {@link transaction}. A throw of `body`
+   * rolls back and is rethrown as it is.
+   */
+  memoryTransaction<T>(body: (memory: MemoryTx) => Promise<T>): Promise<T>;
+  /** A memory key's current value, without a lock; null when it has none. */
+  readMemory(namespace: string, key: string): Promise<MemoryRecord | null>;
+  /** Keys of one namespace in key order (see {@link MemoryFilter}). */
+  listMemory(filter: MemoryFilter): Promise<MemoryRecord[]>;
+  /** Namespaces that hold keys, in name order. Off the hot path: it counts every key. */
+  listMemoryNamespaces(): Promise<MemoryNamespaceRecord[]>;
+  /** The last `limit` writes of a key, newest first (at most MEMORY_HISTORY_PER_KEY_MAX kept). */
+  memoryHistory(namespace: string, key: string, limit: number): Promise<MemoryChange[]>;
+  /**
+   * Deletes up to `limit` keys of `namespace` last written before `updatedBefore`, with their
+   * history (retention); returns how many.
+   */
+  deleteMemory(namespace: string, updatedBefore: number, limit: number): Promise<number>;
 
   // ---- retention ----------------------------------------------------------------------------
 

@@ -9,9 +9,11 @@ import {
   PAYLOAD_BYTES_WARN_DEFAULT,
   WAIT_TIMEOUT_MS_DEFAULT,
 } from "../core/limits.js";
+import type { MemoryRecord, MemoryTx } from "../core/memory.js";
 import type { RunPort, WaitOutcome, WaitRequest } from "../core/run-port.js";
 import { readEntryData } from "../core/entry-data.js";
 import { encodeValue } from "../core/serialize.js";
+import type { SqlTransaction } from "../core/types.js";
 import type { NewChunk } from "../core/stream.js";
 import {
   encodeReceivedEvent,
@@ -108,11 +110,43 @@ export class MemoryPort implements RunPort {
     this.committed.push(...this.queued);
     this.queued = [];
   }
-  async transaction(): Promise<void> {
-    await Promise.resolve();
-    throw new InvalidArgumentError(
-      "transactional steps need a store; test them against sqliteStore",
-    );
+  /** Memory keys of this port's runs: `namespace/key` to the current value. */
+  readonly memory = new Map<string, MemoryRecord>();
+  /**
+   * Runs `body` with memory kept in {@link memory}; its entries commit with what is queued.
+   * A transactional step's SQL needs a store: its `tx` refuses every statement.
+   */
+  async transaction(
+    body: (tx: SqlTransaction, memory: MemoryTx) => Promise<NewEntry[]>,
+  ): Promise<void> {
+    await turn();
+    const refuse = (): Promise<never> =>
+      Promise.reject(
+        new InvalidArgumentError("transactional steps need a store; test them against sqliteStore"),
+      );
+    const tx: SqlTransaction = { dialect: "sqlite", query: refuse, execute: refuse };
+    const writes = new Map<string, MemoryRecord>();
+    const memory: MemoryTx = {
+      read: (namespace, key) => Promise.resolve(this.memory.get(`${namespace}/${key}`) ?? null),
+      write: (w) => {
+        const id = `${w.namespace}/${w.key}`;
+        const record: MemoryRecord = {
+          namespace: w.namespace,
+          key: w.key,
+          value: w.value,
+          version: ((writes.get(id) ?? this.memory.get(id))?.version ?? 0) + 1,
+          updatedAt: w.at,
+          runId: w.runId,
+          by: w.by,
+        };
+        writes.set(id, record);
+        return Promise.resolve(record);
+      },
+    };
+    const entries = await body(tx, memory);
+    for (const [id, record] of writes) this.memory.set(id, record);
+    this.commit();
+    this.committed.push(...entries);
   }
   /** Rate limits are not enforced in memory: each call goes at once. */
   acquireRate(): Promise<void> {

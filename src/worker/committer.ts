@@ -4,6 +4,7 @@ import type { Clock } from "../core/clock.js";
 import type { NewEntry } from "../core/journal.js";
 import type { NewChunk } from "../core/stream.js";
 import type { WaitRequest } from "../core/run-port.js";
+import type { MemoryTx } from "../core/memory.js";
 import type { SqlTransaction } from "../core/types.js";
 import { assert } from "../core/assert.js";
 import { isEndureError } from "../core/errors.js";
@@ -141,7 +142,7 @@ export class Committer {
   async transaction(
     runId: string,
     epoch: number,
-    body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>,
+    body: (tx: SqlTransaction, memory: MemoryTx) => Promise<readonly NewEntry[]>,
   ): Promise<TransactionResult> {
     // Waits commit with their entries through a group commit; let any queued ones go first.
     while ((this.queues.get(runId)?.waits.length ?? 0) > 0) await this.durable(runId);
@@ -156,9 +157,9 @@ export class Committer {
       q.waiters = [];
     }
     let thrown: { error: unknown } | null = null;
-    const guarded = async (tx: SqlTransaction): Promise<readonly NewEntry[]> => {
+    const guarded = async (tx: SqlTransaction, memory: MemoryTx): Promise<readonly NewEntry[]> => {
       try {
-        return await body(tx);
+        return await body(tx, memory);
       } catch (e) {
         thrown = { error: e };
         throw e;

@@ -19,6 +19,7 @@ import type {
   WaitOutcome,
   WaitRequest,
 } from "../core/run-port.js";
+import type { MemoryTx } from "../core/memory.js";
 import type { Cancellation, SqlTransaction } from "../core/types.js";
 import type { NewChunk } from "../core/stream.js";
 import type { Workflow } from "../core/workflow.js";
@@ -134,13 +135,15 @@ export class RunHost implements RunPort {
     return this.services.committer.durable(this.runId);
   }
 
-  async transaction(body: (tx: SqlTransaction) => Promise<NewEntry[]>): Promise<void> {
+  async transaction(
+    body: (tx: SqlTransaction, memory: MemoryTx) => Promise<NewEntry[]>,
+  ): Promise<void> {
     const observation = this.services.observation;
     const watched =
       observation === null || observation === undefined
         ? body
-        : async (tx: SqlTransaction) => {
-            const entries = await body(tx);
+        : async (tx: SqlTransaction, memory: MemoryTx) => {
+            const entries = await body(tx, memory);
             for (const entry of entries) observation.appended(entry);
             return entries;
           };

@@ -60,6 +60,20 @@ const cases: { [T in EntryType]: [string | null, unknown] } = {
   ],
   step_failed: [entryData.step_failed({ attempts: 1, error: err }), { attempts: 1, error: boom }],
   value_recorded: [entryData.value_recorded(0.5), 0.5],
+  memory_read: [
+    entryData.memory_read({ namespace: "customer", key: "42", version: 0, value: null }),
+    { namespace: "customer", key: "42", version: 0 },
+  ],
+  memory_written: [
+    entryData.memory_written({
+      namespace: "customer",
+      key: "42",
+      version: 3,
+      value: encodeValue(new Date(0), "v"),
+    }),
+    { namespace: "customer", key: "42", version: 3, value: new Date(0) },
+  ],
+  memory_failed: [entryData.memory_failed({ error: err }), { error: boom }],
   sleep_started: [entryData.sleep_started({ wakeAt: 7, site: null }), { wakeAt: 7 }],
   sleep_completed: [entryData.sleep_completed(), null],
   wait_started: [

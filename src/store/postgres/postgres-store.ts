@@ -18,6 +18,11 @@ import type {
   EventInput,
   EventRecord,
   InboxItem,
+  MemoryChange,
+  MemoryFilter,
+  MemoryNamespaceRecord,
+  MemoryRecord,
+  MemoryTx,
   RateGrant,
   RateRequest,
   ResumeResult,
@@ -52,6 +57,7 @@ import {
   type PostgresStoreOptions,
 } from "./settings.js";
 import { runTransactionalStep } from "./transactional-step.js";
+import * as memory from "./memory.js";
 import { PostgresWaits } from "./waits.js";
 import { eventNameLock, EventStatements, sendEvents, ShapeCache } from "./events.js";
 import { EventQueue } from "../event-queue.js";
@@ -175,13 +181,67 @@ export class PostgresStore implements Store {
     epoch: number,
     now: number,
     before: readonly NewEntry[],
-    body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>,
+    body: (tx: SqlTransaction, memory: MemoryTx) => Promise<readonly NewEntry[]>,
   ): Promise<WriteResult> {
+    const schema = this.settings.schema;
     const result = await this.use("running a transactional step", WRITE, (client) =>
-      runTransactionalStep(client, this.S, this.seqs, { runId, epoch, now, before, body }),
+      runTransactionalStep(client, this.S, this.seqs, { runId, epoch, now, before, body, schema }),
     );
     if ("error" in result) throw result.error;
     return result;
+  }
+
+  async memoryTransaction<T>(body: (memory: MemoryTx) => Promise<T>): Promise<T> {
+    // A throw of the body comes back as `{ error }`: `use` would make it a store error.
+    const result = await this.use("writing memory", WRITE, async (c) => {
+      await c.query(BEGIN_BOUNDED);
+      const handle = memory.memoryTx(c, this.S, this.settings.schema);
+      const end = handle.end;
+      let value: T;
+      try {
+        value = await body(handle.memory);
+      } catch (error) {
+        end();
+        await c.query("ROLLBACK").catch(() => undefined);
+        return { error };
+      }
+      end();
+      try {
+        await c.query("COMMIT");
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => undefined);
+        throw e;
+      }
+      return { value };
+    });
+    if ("error" in result) throw result.error;
+    return result.value;
+  }
+
+  readMemory(namespace: string, key: string): Promise<MemoryRecord | null> {
+    return this.use("reading memory", READ, (c) => memory.readMemory(c, this.S, namespace, key));
+  }
+
+  listMemory(filter: MemoryFilter): Promise<MemoryRecord[]> {
+    return this.use("listing memory", READ, (c) => memory.listMemory(c, this.S, filter));
+  }
+
+  listMemoryNamespaces(): Promise<MemoryNamespaceRecord[]> {
+    return this.use("listing memory namespaces", READ, (c) =>
+      memory.listMemoryNamespaces(c, this.S),
+    );
+  }
+
+  memoryHistory(namespace: string, key: string, limit: number): Promise<MemoryChange[]> {
+    return this.use("reading memory history", READ, (c) =>
+      memory.memoryHistory(c, this.S, namespace, key, limit),
+    );
+  }
+
+  deleteMemory(namespace: string, updatedBefore: number, limit: number): Promise<number> {
+    return this.use("deleting memory", WRITE, (c) =>
+      memory.deleteMemory(c, this.S, namespace, updatedBefore, limit),
+    );
   }
 
   claim(request: ClaimRequest): Promise<ClaimedRun[]> {

@@ -164,6 +164,32 @@ const MIGRATIONS: readonly string[] = [
   INSERT INTO S.event_shapes (name, paths)
     SELECT DISTINCT target, match_paths FROM S.waits WHERE kind = 'event';
   `,
+  `
+  -- Durable keyed memory: each key's current value, and its last writes. Writes to one key
+  -- are serialized by a transaction-scoped advisory lock on the key (see memory.ts).
+  CREATE TABLE S.memory (
+    namespace text COLLATE "C" NOT NULL,
+    key text COLLATE "C" NOT NULL,
+    value text NOT NULL,
+    version integer NOT NULL,
+    updated_at bigint NOT NULL,
+    run_id text,
+    by text,
+    PRIMARY KEY (namespace, key)
+  );
+  CREATE INDEX memory_by_updated ON S.memory (namespace, updated_at);
+  CREATE TABLE S.memory_history (
+    namespace text COLLATE "C" NOT NULL,
+    key text COLLATE "C" NOT NULL,
+    version integer NOT NULL,
+    value text NOT NULL,
+    at bigint NOT NULL,
+    run_id text,
+    position integer,
+    by text,
+    PRIMARY KEY (namespace, key, version)
+  );
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -2,6 +2,7 @@
 // the entries it returns commit in one transaction, fenced by the run's epoch.
 import type pg from "pg";
 import type { NewEntry } from "../../core/journal.js";
+import type { MemoryTx } from "../../core/memory.js";
 import type { SqlTransaction } from "../../core/types.js";
 import type { EpochCache } from "../epoch-cache.js";
 import { sumUsage } from "./commit.js";
@@ -9,6 +10,7 @@ import { query } from "./connection.js";
 import { insertRows } from "./journal-io.js";
 import { TRANSACTIONAL_STEP_IDLE_MS_MAX } from "./settings.js";
 import { createSqlTransaction } from "./sql-transaction.js";
+import { memoryTx } from "./memory.js";
 
 /** One transactional step of a run, as the store's `transaction` receives it. */
 export interface TransactionalStep {
@@ -17,7 +19,9 @@ export interface TransactionalStep {
   readonly now: number;
   /** The run's entries queued before the step: they commit first. */
   readonly before: readonly NewEntry[];
-  readonly body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>;
+  readonly body: (tx: SqlTransaction, memory: MemoryTx) => Promise<readonly NewEntry[]>;
+  /** The store's schema, unquoted (memory locks are named after it). */
+  readonly schema: string;
 }
 
 /**
@@ -51,15 +55,19 @@ export async function runTransactionalStep(
     );
     if (fence?.epoch !== epoch) return await fenced(client, seqs, runId);
     const handle = createSqlTransaction(client);
-    end = handle.end;
+    const mem = memoryTx(client, S, step.schema);
+    end = () => {
+      handle.end();
+      mem.end();
+    };
     let entries: readonly NewEntry[];
     try {
-      entries = await body(handle.tx);
+      entries = await body(handle.tx, mem.memory);
     } catch (e) {
       bodyFailed = { error: e };
       throw e;
     }
-    handle.end();
+    end();
     const used = sumUsage([...before, ...entries]);
     // Locks the row until COMMIT, a few statements from now: the epoch cannot move under it.
     const kept = await query<{ id: string }>(

@@ -139,6 +139,31 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX runs_by_status_created ON runs (status, created_at, id);
   `,
+  // 6: durable keyed memory: each key's current value, and its last writes.
+  `
+  CREATE TABLE memory (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    run_id TEXT,
+    by TEXT,
+    PRIMARY KEY (namespace, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX memory_by_updated ON memory (namespace, updated_at);
+  CREATE TABLE memory_history (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    run_id TEXT,
+    position INTEGER,
+    by TEXT,
+    PRIMARY KEY (namespace, key, version)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this code writes. */

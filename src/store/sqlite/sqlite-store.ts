@@ -14,6 +14,11 @@ import type {
   EventInput,
   EventRecord,
   InboxItem,
+  MemoryChange,
+  MemoryFilter,
+  MemoryNamespaceRecord,
+  MemoryRecord,
+  MemoryTx,
   SendEventResult,
   SignalResult,
   WaitRecord,
@@ -50,6 +55,7 @@ import {
   type RunRow,
 } from "../sql-rows.js";
 import { createSqliteWaits, type SqliteWaits } from "./sqlite-waits.js";
+import { SqliteMemory } from "./sqlite-memory.js";
 
 /** How durable a commit is once it returns. */
 export type SqliteDurability = "fsync" | "process";
@@ -100,6 +106,7 @@ export class SqliteStore implements Store {
   private lockedAtMs = 0;
   private readonly workers = new Set<string>();
   private journal!: SqliteJournalWriter;
+  private memory!: SqliteMemory;
 
   constructor(
     readonly path: string,
@@ -145,6 +152,7 @@ export class SqliteStore implements Store {
       this.remember(w),
     );
     this.inTransaction = writer.transaction((fn: () => unknown) => fn());
+    this.memory = new SqliteMemory(writer, reader);
     return Promise.resolve();
   }
 
@@ -176,12 +184,17 @@ export class SqliteStore implements Store {
     epoch: number,
     now: number,
     before: readonly NewEntry[],
-    body: (tx: SqlTransaction) => Promise<readonly NewEntry[]>,
+    body: (tx: SqlTransaction, memory: MemoryTx) => Promise<readonly NewEntry[]>,
   ): Promise<WriteResult> {
     return this.exclusive(async () => {
       const db = this.database();
       this.run("starting a transactional step", () => db.exec("BEGIN IMMEDIATE"));
-      const { tx, end } = createSqlTransaction(db);
+      const { tx, end: endSql } = createSqlTransaction(db);
+      const { memory, end: endMemory } = this.memory.tx();
+      const end = (): void => {
+        endSql();
+        endMemory();
+      };
       try {
         if (!this.journal.fenceHolds(runId, epoch)) {
           end();
@@ -189,7 +202,7 @@ export class SqliteStore implements Store {
           return { kind: "fenced" } as const;
         }
         this.journal.insertEntries(runId, before, epoch);
-        const entries = await body(tx);
+        const entries = await body(tx, memory);
         end();
         this.journal.insertEntries(runId, entries, epoch);
         this.st.touch.run(now, runId);
@@ -202,6 +215,52 @@ export class SqliteStore implements Store {
         throw e;
       }
     });
+  }
+
+  memoryTransaction<T>(body: (memory: MemoryTx) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      const db = this.database();
+      this.run("writing memory", () => db.exec("BEGIN IMMEDIATE"));
+      const { memory, end } = this.memory.tx();
+      try {
+        const result = await body(memory);
+        end();
+        this.run("committing memory", () => db.exec("COMMIT"));
+        return result;
+      } catch (e) {
+        end();
+        if (db.inTransaction) db.exec("ROLLBACK");
+        throw e;
+      }
+    });
+  }
+
+  readMemory(namespace: string, key: string): Promise<MemoryRecord | null> {
+    return Promise.resolve(this.read("reading memory", () => this.memory.read(namespace, key)));
+  }
+
+  listMemory(filter: MemoryFilter): Promise<MemoryRecord[]> {
+    return Promise.resolve(this.read("listing memory", () => this.memory.listKeys(filter)));
+  }
+
+  listMemoryNamespaces(): Promise<MemoryNamespaceRecord[]> {
+    return Promise.resolve(
+      this.read("listing memory namespaces", () => this.memory.listNamespaces()),
+    );
+  }
+
+  memoryHistory(namespace: string, key: string, limit: number): Promise<MemoryChange[]> {
+    return Promise.resolve(
+      this.read("reading memory history", () => this.memory.changes(namespace, key, limit)),
+    );
+  }
+
+  deleteMemory(namespace: string, updatedBefore: number, limit: number): Promise<number> {
+    return this.exclusive(() =>
+      this.writeTx("deleting memory", () =>
+        this.memory.deleteStale(namespace, updatedBefore, limit),
+      ),
+    );
   }
 
   claim(request: ClaimRequest): Promise<ClaimedRun[]> {
