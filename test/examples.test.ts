@@ -2,13 +2,15 @@
 // run on the same file returns the journaled result without executing anything again; the
 // agent example runs offline on its scripted model, approves its own outreach, saves its lead
 // once, and picks a real model when the environment names one; the API example serves an
-// engine over HTTP and an approver token decides its run's approval through endure/client.
+// engine over HTTP and an approver token decides its run's approval through endure/client;
+// the memory example remembers a customer across tickets, two of them at once.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { main as agentDemo, modelFromEnv } from "../examples/agent.js";
 import { main as apiDemo } from "../examples/api.js";
 import { main } from "../examples/demo.js";
+import { main as memoryDemo } from "../examples/memory.js";
 import { tempDir } from "./helpers.js";
 
 describe("examples", () => {
@@ -58,6 +60,25 @@ describe("examples", () => {
     expect(lines).toContain(
       "stream: order A-1009 is refundable. refunded, approved by manager@example.com.",
     );
+  });
+
+  it("runs the memory example: notes kept across tickets, none lost by two at once", async () => {
+    const lines: string[] = [];
+    const notes = await memoryDemo({
+      path: join(tempDir(), "memory.db"),
+      log: (l) => lines.push(l),
+    });
+    expect(notes?.tickets).toBe(3);
+    expect([...(notes?.notes ?? [])].sort()).toEqual(
+      ["VIP", "invoices in EUR", "on the gold plan", "prefers e-mail"].sort(),
+    );
+    expect(notes?.notes[0]).toBe("prefers e-mail");
+    expect(notes?.notes.at(-1)).toBe("VIP");
+    expect(lines[0]).toBe("T-1: Hello! Thanks for ticket T-1.");
+    expect(lines.filter((l) => l.includes("Hello again! Noted: prefers e-mail"))).toHaveLength(2);
+    expect(lines).toContain("version 4 by maria@acme.io");
+    expect(lines.filter((l) => /^version \d by /.test(l))).toHaveLength(4);
+    expect(lines).toContain("customers remembered: acme");
   });
 
   it("picks a real model from the environment when one is named", () => {
