@@ -66,7 +66,7 @@ export interface Backend {
   explain(runId: string): Promise<ExplanationView>;
   cancel(runId: string, reason: string | undefined): Promise<RunView>;
   retry(runId: string): Promise<RunView>;
-  resume(runId: string): Promise<RunView>;
+  resume(runId: string, version?: string): Promise<RunView>;
   start(
     workflow: string,
     input: unknown,

@@ -36,7 +36,8 @@ export function openClientBackend(url: string, token: string | undefined): Backe
     explain: (id) => client.explain(id),
     cancel: async (id, reason) => asRun(await client.cancel(id, reason)),
     retry: async (id) => asRun(await client.retry(id)),
-    resume: async (id) => asRun(await client.resume(id)),
+    resume: async (id, version) =>
+      asRun(await client.resume(id, version === undefined ? {} : { version })),
     start: async (workflow, input, options) => {
       const started = await client.start(workflow, input, options);
       return { id: started.run.id, created: started.created };

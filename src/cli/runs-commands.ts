@@ -82,7 +82,15 @@ export function runsCommand(out: Output): Command {
     .action(act(out, async (b, p, [id]) => printRun(p, await b.retry(id as string), "retried")));
   connected(runs.command("resume").description("make a paused run runnable again"))
     .argument("<id>", "the run's id")
-    .action(act(out, async (b, p, [id]) => printRun(p, await b.resume(id as string), "resumed")));
+    .option(
+      "--on-version <version>",
+      "move the run to this version of its workflow (it replays its journal on that code)",
+    )
+    .action(
+      act<{ onVersion?: string }>(out, async (b, p, [id], f) =>
+        printRun(p, await b.resume(id as string, f.onVersion), "resumed"),
+      ),
+    );
   return runs;
 }
 

@@ -51,7 +51,8 @@ export async function openStoreBackend(
     explain: async (id) => plain(await engine.explain(id)),
     cancel: async (id, reason) => plain(await engine.cancel(id, reason)),
     retry: async (id) => plain<RunView>(await engine.retry(id, { by: "cli" })),
-    resume: async (id) => plain(await engine.resume(id)),
+    resume: async (id, version) =>
+      plain(await engine.resume(id, version === undefined ? {} : { version })),
     start: async (name, input, o) => {
       const wf = workflows.find((w) => w.name === name);
       if (wf === undefined) {

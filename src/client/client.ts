@@ -156,9 +156,14 @@ export class EndureClient {
     return this.call("POST", `/v1/runs/${enc(id)}/retry`, {}, {});
   }
 
-  /** Makes a paused run runnable again. */
-  resume(id: string): Promise<RunView> {
-    return this.call("POST", `/v1/runs/${enc(id)}/resume`, {}, {});
+  /** Makes a paused run runnable again; with `version`, on that version of its workflow. */
+  resume(id: string, options: { version?: string | null } = {}): Promise<RunView> {
+    return this.call(
+      "POST",
+      `/v1/runs/${enc(id)}/resume`,
+      {},
+      options.version === undefined ? {} : { version: options.version },
+    );
   }
 
   /** Sends a signal to a run. */

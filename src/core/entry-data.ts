@@ -35,8 +35,9 @@ export interface EntryDataMap {
     trigger?: string;
   };
   run_recovered: { worker: string; recoveries: number; span?: string };
-  /** `by` is set when a person asked for the resume; a worker taking a run back leaves it out. */
-  run_resumed: { by?: string; span?: string };
+  /** `by` is set when a person asked for the resume (a worker taking a run back leaves it
+   * out); `version` when the run moved to that version of its workflow. */
+  run_resumed: { by?: string; version?: string | null; span?: string };
   run_retried: { by: string };
   run_suspended: { wakeAt: number; span?: string };
   step_attempt_started: { attempt: number; site?: string };
@@ -117,8 +118,13 @@ export const entryData = {
     }),
   run_recovered: (d: { worker: string; recoveries: number }): string =>
     object({ worker: str(d.worker), recoveries: str(d.recoveries) }),
-  run_resumed: (d: { by?: string }): string | null =>
-    d.by === undefined ? null : object({ by: str(d.by) }),
+  run_resumed: (d: { by?: string; version?: string | null }): string | null =>
+    d.by === undefined && d.version === undefined
+      ? null
+      : object({
+          by: opt(d.by, str),
+          version: d.version === undefined ? undefined : str(d.version),
+        }),
   run_retried: (d: { by: string }): string => object({ by: str(d.by) }),
   run_suspended: (d: { wakeAt: number }): string => object({ wakeAt: str(d.wakeAt) }),
   step_attempt_started: (d: { attempt: number; site: string | null }): string =>
@@ -234,10 +240,10 @@ const WAIT_RUNG: Shape = { rung: "number", event: "string", to: "strings?" };
 const ENDED: Shape = { reason: "string", cleanupErrors: "strings?" };
 
 /** What every entry type's data must hold: null (no data), a scalar, or an object's fields. */
-const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" | "maybe" } = {
+const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" } = {
   run_started: { workflow: "string", version: "string|null", trace: "string?", trigger: "string?" },
   run_recovered: { worker: "string", recoveries: "number", span: "string?" },
-  run_resumed: "maybe",
+  run_resumed: { by: "string?", version: "string|null?", span: "string?" },
   run_retried: { by: "string" },
   run_suspended: { wakeAt: "number", span: "string?" },
   step_attempt_started: { attempt: "number", site: "string?" },
@@ -270,6 +276,9 @@ const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" | "maybe" } = {
   run_paused: { reason: "string", message: "string?", error: "value?" },
 };
 
+/** Types whose data may be null when none of their (optional) fields is set. */
+const EMPTY_AS_NULL: ReadonlySet<EntryType> = new Set<EntryType>(["run_resumed"]);
+
 /** An entry, or what a reader has of one. */
 export type EntryLike = Pick<JournalEntry, "type" | "data"> &
   Partial<Pick<JournalEntry, "seq" | "runId">>;
@@ -283,7 +292,7 @@ export function readEntryData<T extends EntryType>(entry: EntryLike, type: T): E
   const shape = SHAPES[type];
   if (entry.data === null) {
     if (shape === "null") return null as EntryDataMap[T];
-    if (shape === "maybe") return {} as EntryDataMap[T];
+    if (EMPTY_AS_NULL.has(type)) return {} as EntryDataMap[T];
     return corrupt(entry, "it has no data");
   }
   let value: unknown;
@@ -299,7 +308,7 @@ export function readEntryData<T extends EntryType>(entry: EntryLike, type: T): E
   }
   if (value === null || typeof value !== "object" || Array.isArray(value))
     return corrupt(entry, "its data is not an object");
-  if (shape !== "maybe") checkShape(entry, value as Record<string, unknown>, shape);
+  checkShape(entry, value as Record<string, unknown>, shape);
   return value as EntryDataMap[T];
 }
 

@@ -50,6 +50,11 @@ export const DECIDER_LENGTH_MAX = 256;
 /** Longest workflow version or worker id, in characters: 200, like other names. */
 export const LABEL_LENGTH_MAX = 200;
 
+/** How long a run pinned to a workflow version a worker does not register may stay runnable
+ * before that worker pauses it as `version_missing`, in ms: 1 min. Within it, a worker that
+ * registers the version (a rolling deploy runs old and new workers side by side) claims it. */
+export const VERSION_GRACE_MS_DEFAULT = 60_000;
+
 /** Most journal entries one run may write: 100,000. A run that hits it is almost always a
  * loop that never ends; it fails with `journal_too_long` instead of filling the disk. */
 export const JOURNAL_ENTRIES_MAX_DEFAULT = 100_000;

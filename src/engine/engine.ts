@@ -50,7 +50,7 @@ import {
   type StreamOptions,
 } from "./output-stream.js";
 import { trackOpenEngine } from "./open-engines.js";
-import { registerWorkflows, resolveWorkflow } from "./registry.js";
+import { registerWorkflows, resolveWorkflow, type Registry } from "./registry.js";
 import { GC_SCHEDULE_DEFAULT, GC_WORKFLOW, gcWorkflow, type GcResult } from "./retention.js";
 import { cancelRun, resumeRun, retryRun, type AdminParts } from "./run-admin.js";
 import { RunExits, waitForResult } from "./run-exits.js";
@@ -138,7 +138,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 export class Engine {
   readonly store: Store;
   readonly clock: Clock;
+  /** By name, the version new runs take. */
   private readonly workflows: Map<string, AnyWorkflow>;
+  private readonly registry: Registry;
   private readonly limits: RunLimits;
   private readonly log: StructuredLogger;
   private readonly telemetry: EngineTelemetry;
@@ -157,41 +159,35 @@ export class Engine {
     this.clock = options.clock ?? systemClock;
     this.log = toStructuredLogger(options.logger ?? createLogger());
     this.limits = runLimitsOf(options.limits);
-    this.workflows = registerWorkflows(options.workflows ?? []);
+    this.registry = registerWorkflows(options.workflows ?? [], options.defaultVersions);
+    this.workflows = this.registry.defaults;
     this.retentionMs =
       options.retention === undefined
         ? RETENTION_MS_DEFAULT
         : parseDuration(options.retention, "retention");
     const gcSchedule = options.gcSchedule === undefined ? GC_SCHEDULE_DEFAULT : options.gcSchedule;
-    if (options.worker !== false)
-      this.workflows.set(
-        GC_WORKFLOW,
-        gcWorkflow(
-          this.store,
-          this.retentionMs,
-          gcSchedule,
-          memoryRetentionOf(options.memoryRetention),
-        ),
+    if (options.worker !== false) {
+      const gc = gcWorkflow(
+        this.store,
+        this.retentionMs,
+        gcSchedule,
+        memoryRetentionOf(options.memoryRetention),
       );
+      this.workflows.set(GC_WORKFLOW, gc);
+      this.registry.versions.set(GC_WORKFLOW, new Map([[gc.options.version ?? null, gc]]));
+    }
     const settings = workerSettingsOf(options.worker, options.waitTimeout);
     this.telemetry = createTelemetry(this.log, settings?.workerId ?? null, options.telemetry);
     const workerLog = settings === null ? this.log : this.log.child({ worker: settings.workerId });
     this.worker =
       settings === null
         ? null
-        : new Worker(
-            this.store,
-            this.workflows as Map<string, Workflow<unknown, unknown>>,
-            this.clock,
-            this.limits,
-            settings,
-            {
-              exited: (runId, exit) => this.notifyExit(runId, exit),
-              warn: (m) => workerLog.warn({}, m),
-              observer: this.telemetry.observer,
-              streamed: (runId) => this.streamWaiters.notify(runId),
-            },
-          );
+        : new Worker(this.store, this.registry, this.clock, this.limits, settings, {
+            exited: (runId, exit) => this.notifyExit(runId, exit),
+            warn: (m) => workerLog.warn({}, m),
+            observer: this.telemetry.observer,
+            streamed: (runId) => this.streamWaiters.notify(runId),
+          });
     this.committer =
       this.worker?.committer ??
       new Committer(this.store, this.clock, {
@@ -213,6 +209,7 @@ export class Engine {
       committer: this.committer,
       worker: this.worker,
       workflows: this.workflows,
+      registry: this.registry,
     };
   }
 
@@ -249,7 +246,7 @@ export class Engine {
     options: StartOptions = {},
   ): Promise<RunHandle<O>> {
     this.checkOpen();
-    const wf = resolveWorkflow(this.workflows, workflow, this.worker !== null);
+    const wf = resolveWorkflow(this.registry, workflow, this.worker !== null);
     const { id, created } = await startRun(this.parts, wf, input, options);
     if (created) this.telemetry.runCreated(wf.name);
     return this.handleOf<O>(id, created);
@@ -417,10 +414,20 @@ export class Engine {
     return memoryNamespaces(this.store);
   }
 
-  /** Makes a paused run (non-determinism, crash loop) runnable again. */
-  async resume(runId: string): Promise<RunInfo> {
+  /**
+   * Makes a paused run (non-determinism, crash loop, missing version) runnable again. With
+   * `version`, the run moves to that version of its workflow: it replays its journal on that
+   * code (a divergence pauses it again, nothing is lost) and stays on it.
+   *
+   * @example
+   * ```ts
+   * // Version 1 is retired; its paused runs go on with version 2.
+   * await engine.resume("lead-42", { version: "2" });
+   * ```
+   */
+  async resume(runId: string, options: { version?: string | null } = {}): Promise<RunInfo> {
     this.checkOpen();
-    return resumeRun(this.parts, runId);
+    return resumeRun(this.parts, runId, options);
   }
 
   /**

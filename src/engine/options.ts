@@ -13,6 +13,7 @@ import {
   PAYLOAD_BYTES_WARN_DEFAULT,
   POISON_RECOVERIES_MAX_DEFAULT,
   POLL_INTERVAL_MS_DEFAULT,
+  VERSION_GRACE_MS_DEFAULT,
   WAIT_TIMEOUT_MS_DEFAULT,
   WORKER_RUNS_MAX_DEFAULT,
   LABEL_LENGTH_MAX,
@@ -54,14 +55,33 @@ export interface WorkerOptions {
   poisonRecoveries?: number;
   /** How long `close()` lets running step bodies finish. Default `"10s"`. */
   closeGrace?: Duration;
+  /**
+   * How long a run pinned to a workflow version this worker does not register may wait for a
+   * worker that has it before this one pauses it (`version_missing`). Default `"1m"`.
+   */
+  versionGrace?: Duration;
 }
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
   /** Where runs live: `sqliteStore(path)` or `postgresStore(url)`. */
   store: Store;
-  /** Workflows this engine can start by name and execute. */
+  /**
+   * Workflows this engine can start by name and execute. Several versions of one name may be
+   * registered side by side (each with its own `version`): a run stays on the version it
+   * started on, and new runs take the newest (see `defaultVersions`).
+   */
   workflows?: ReadonlyArray<AnyWorkflow>;
+  /**
+   * The version new runs of a workflow take, by name, when it is not the newest registered
+   * one (versions compare as text with numbers in them: `"1.10"` is newer than `"1.9"`).
+   *
+   * @example
+   * ```ts
+   * createEngine({ store, workflows: [researchV1, researchV2], defaultVersions: { research: "1" } });
+   * ```
+   */
+  defaultVersions?: Readonly<Record<string, string>>;
   /** Run a worker (default true); `false` makes a client that only starts and reads runs. */
   worker?: boolean | WorkerOptions;
   /** Source of time; tests pass a virtual clock from `endure/testing`. */
@@ -175,6 +195,10 @@ export function workerSettingsOf(
       o.closeGrace === undefined
         ? CLOSE_GRACE_MS_DEFAULT
         : parseDuration(o.closeGrace, "worker.closeGrace"),
+    versionGraceMs:
+      o.versionGrace === undefined
+        ? VERSION_GRACE_MS_DEFAULT
+        : parseDuration(o.versionGrace, "worker.versionGrace"),
     waitTimeoutMsDefault:
       waitTimeout === undefined
         ? WAIT_TIMEOUT_MS_DEFAULT

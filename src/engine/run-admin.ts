@@ -9,12 +9,13 @@ import {
   RunNotFoundError,
 } from "../core/errors.js";
 import type { NewEntry } from "../core/journal.js";
-import { COMMENT_LENGTH_MAX } from "../core/limits.js";
+import { COMMENT_LENGTH_MAX, LABEL_LENGTH_MAX } from "../core/limits.js";
 import { encodeValue } from "../core/serialize.js";
 import { checkRunId, checkText } from "../core/text.js";
 import type { Store } from "../store/store.js";
 import type { RunExit } from "../worker/run-host.js";
 import type { Worker } from "../worker/worker.js";
+import { listVersions, type Registry } from "./registry.js";
 import { toRunInfo, type RunInfo } from "./views.js";
 
 /** The parts of an engine changing a run needs. */
@@ -22,6 +23,8 @@ export interface AdminParts {
   readonly store: Store;
   readonly clock: Clock;
   readonly worker: Worker | null;
+  /** Every registered version, by workflow name. */
+  readonly registry: Registry;
 }
 
 /**
@@ -60,16 +63,35 @@ export async function cancelRun(
 }
 
 /** Makes the paused run runnable again; throws when it is not paused. */
-export async function resumeRun(parts: AdminParts, runId: string): Promise<RunInfo> {
+export async function resumeRun(
+  parts: AdminParts,
+  runId: string,
+  options: { version?: string | null } = {},
+): Promise<RunInfo> {
   checkRunId(runId);
+  const { version } = options;
+  if (version !== undefined && version !== null)
+    checkText(version, "resume version", LABEL_LENGTH_MAX);
   const entry: NewEntry = {
     type: "run_resumed",
     at: parts.clock.now(),
     position: null,
     key: null,
-    data: entryData.run_resumed({ by: "request" }),
+    data: entryData.run_resumed({ by: "request", ...(version === undefined ? {} : { version }) }),
   };
-  const result = await parts.store.resume(runId, entry, parts.clock.now());
+  if (version !== undefined) {
+    const run = await parts.store.getRun(runId);
+    const versions = run === null ? undefined : parts.registry.versions.get(run.workflow);
+    if (run !== null && versions !== undefined && !versions.has(version)) {
+      throw new InvalidArgumentError(
+        `cannot resume run ${runId} on version ${version === null ? "(none)" : `'${version}'`} ` +
+          `of workflow '${run.workflow}': this engine registers versions ${listVersions(versions)}; ` +
+          "name one of them",
+      );
+    }
+  }
+  const pin = version === undefined ? {} : { version };
+  const result = await parts.store.resume(runId, entry, parts.clock.now(), pin);
   if (result.kind === "not_found")
     throw new RunNotFoundError(`cannot resume: no run has the id '${runId}'`);
   if (result.kind === "not_paused") {

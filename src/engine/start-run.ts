@@ -18,6 +18,7 @@ import { newRunId } from "../worker/ids.js";
 import type { Worker } from "../worker/worker.js";
 import { activeTraceparent, parseTraceparent } from "../observe/traceparent.js";
 import type { AnyWorkflow } from "./options.js";
+import type { Registry } from "./registry.js";
 
 /** Options of `engine.start`. */
 export interface StartOptions {
@@ -48,6 +49,8 @@ export interface StartParts {
   readonly committer: Committer;
   readonly worker: Worker | null;
   readonly workflows: ReadonlyMap<string, AnyWorkflow>;
+  /** Every registered version, by name. */
+  readonly registry: Registry;
 }
 
 /** Creates a run of `wf` (or finds the one with the id); throws when the id is another's. */
@@ -142,7 +145,7 @@ function claimOf(
   const canRun =
     parts.worker !== null &&
     parts.worker.capacity > 0 &&
-    parts.workflows.get(wf.name) === wf &&
+    parts.registry.versions.get(wf.name)?.get(wf.options.version ?? null) === wf &&
     concurrencyKey === null;
   return canRun && parts.worker !== null
     ? { workerId: parts.worker.settings.workerId, leaseMs: parts.worker.settings.leaseMs }

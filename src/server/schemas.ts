@@ -69,6 +69,9 @@ export const approvalsQuery = z.strictObject({
 
 export const cancelBody = z.strictObject({ reason: z.string().min(1).max(1000).optional() });
 export const emptyBody = z.strictObject({});
+export const resumeBody = z.strictObject({
+  version: z.string().min(1).max(200).nullable().optional(),
+});
 export const signalBody = z.strictObject({ data: z.unknown().optional() });
 export const eventBody = z.strictObject({
   name,

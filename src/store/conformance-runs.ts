@@ -565,6 +565,54 @@ export const runCases: readonly ConformanceCase[] = [
     },
   },
   {
+    name: "a claim for some versions takes runs pinned to them, others only after the grace",
+    async run(store) {
+      const pinned = (id: string, version: string | null) => create(id, "wf", null, { version });
+      await createRuns(store, pinned("v1", "1"), pinned("v2", "2"), pinned("none", null));
+      const versions = { wf: ["2"] };
+      const ids = (claimed: { run: { id: string } }[]) => claimed.map((c) => c.run.id).sort();
+      const first = await claimOne(store, "w2", T0, false, { versions, versionGraceMs: 1_000 });
+      assert.deepEqual(ids(first), ["v2"], "only the run pinned to a version it registers");
+      const early = await claimOne(store, "w2", T0 + 500, false, {
+        versions,
+        versionGraceMs: 1_000,
+      });
+      assert.deepEqual(ids(early), [], "within the grace, runs of other versions are left alone");
+      const late = await claimOne(store, "w2", T0 + 2_000, false, {
+        versions,
+        versionGraceMs: 1_000,
+      });
+      assert.deepEqual(ids(late), ["none", "v1"], "after it, they are claimed (to be paused)");
+      await store.commit({
+        creates: [],
+        writes: [
+          ...["v1", "none"].map((runId) => ({
+            runId,
+            epoch: 1,
+            entries: [entry("run_paused")],
+            update: { status: "paused" as const, reason: "version_missing" },
+          })),
+        ],
+        now: T0 + 2_000,
+      });
+      const withOld = { wf: ["1", "2"] };
+      const plain = await claimOne(store, "w1", T0 + 3_000, false, { versions: withOld });
+      assert.deepEqual(ids(plain), [], "a paused run waits for a recovering worker");
+      const back = await claimOne(store, "w1", T0 + 3_000, true, { versions: withOld });
+      assert.deepEqual(ids(back), ["v1"], "a worker that registers its version takes it back");
+      const resumed = await store.resume("none", entry("run_resumed"), T0 + 4_000, {
+        version: "2",
+      });
+      assert.equal(resumed.kind, "resumed");
+      assert.equal((await store.getRun("none"))?.version, "2", "resume may pin another version");
+      const moved = await claimOne(store, "w2", T0 + 4_000, false, {
+        versions,
+        versionGraceMs: 1_000,
+      });
+      assert.deepEqual(ids(moved), ["none"], "and it is claimed for that version");
+    },
+  },
+  {
     name: "unknown runs read as absent",
     async run(store) {
       assert.equal(await store.getRun("nope"), null);

@@ -134,6 +134,16 @@ export interface ClaimRequest {
    * key counts under the key `""` (the whole workflow).
    */
   readonly concurrency: Readonly<Record<string, number>>;
+  /**
+   * The versions this worker registers, by workflow name (null: a workflow without a
+   * version). When given, a run of a listed workflow is claimed only if it is pinned to one
+   * of its versions, or if it is pinned to another and has been runnable for
+   * `versionGraceMs` (no worker with its version took it: this worker pauses it). Absent:
+   * runs are claimed whatever their version.
+   */
+  readonly versions?: Readonly<Record<string, readonly (string | null)[]>>;
+  /** See `versions`. */
+  readonly versionGraceMs?: number;
 }
 
 /** A run handed to a worker by {@link Store.claim}. */
@@ -393,8 +403,16 @@ export interface Store extends OutputStreamStore {
     cancellation: { cancellation: Cancellation; entry: NewEntry; error: string },
     now: number,
   ): Promise<CancelResult>;
-  /** Makes a paused run runnable again, appending `entry` (a `run_resumed`). */
-  resume(runId: string, entry: NewEntry, now: number): Promise<ResumeResult>;
+  /**
+   * Makes a paused run runnable again, appending `entry` (a `run_resumed`). With `version`,
+   * the run is pinned to that version of its workflow from now on (null: no version).
+   */
+  resume(
+    runId: string,
+    entry: NewEntry,
+    now: number,
+    options?: { readonly version?: string | null },
+  ): Promise<ResumeResult>;
   /**
    * Makes a failed run runnable again (its error and end cleared), appending `entry` (a
    * `run_retried`). `not_paused` means the run has not failed.

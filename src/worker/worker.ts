@@ -38,6 +38,15 @@ export interface WorkerSettings {
   readonly poisonRecoveriesMax: number;
   readonly closeGraceMs: number;
   readonly waitTimeoutMsDefault: number;
+  /** How long a run pinned to a version this worker lacks may stay runnable, for a worker
+   * that has it, before this worker pauses it as `version_missing`. */
+  readonly versionGraceMs: number;
+}
+
+/** The workflows a worker executes: by name the version new runs take, and every version. */
+export interface WorkerRegistry {
+  readonly defaults: ReadonlyMap<string, Workflow<unknown, unknown>>;
+  readonly versions: ReadonlyMap<string, ReadonlyMap<string | null, Workflow<unknown, unknown>>>;
 }
 
 /** How a worker reports what happens to runs, and logs. */
@@ -70,16 +79,25 @@ export class Worker {
   /** Store failures in a row in the claim loop, for backoff. */
   private failuresInRow = 0;
   private readonly observer: RunObserver | null;
+  /** By name, the version new runs take. */
+  private readonly workflows: ReadonlyMap<string, Workflow<unknown, unknown>>;
+  /** The versions a claim asks for, by workflow name. */
+  private readonly claimVersions: Readonly<Record<string, readonly (string | null)[]>>;
 
   constructor(
     private readonly store: Store,
-    private readonly workflows: ReadonlyMap<string, Workflow<unknown, unknown>>,
+    private readonly registry: WorkerRegistry,
     private readonly clock: Clock,
     private readonly limits: RunLimits,
     readonly settings: WorkerSettings,
     private readonly events: WorkerEvents,
   ) {
     this.observer = events.observer === undefined ? null : guardedObserver(events.observer);
+    const workflows = registry.defaults;
+    this.workflows = workflows;
+    this.claimVersions = Object.fromEntries(
+      [...registry.versions].map(([name, byVersion]) => [name, [...byVersion.keys()]]),
+    );
     this.committer = new Committer(store, clock, {
       fenced: (runId, epoch) =>
         this.leaseLost(
@@ -334,6 +352,8 @@ export class Worker {
       now: this.clock.now(),
       recovering,
       concurrency: this.concurrency,
+      versions: this.claimVersions,
+      versionGraceMs: this.settings.versionGraceMs,
     });
     await Promise.all(claimed.map((c) => this.adopt(c)));
     return claimed.length === limit;
@@ -374,6 +394,19 @@ export class Worker {
       await this.pauseRun(run.id, run.epoch, "crash_loop", reason);
       return;
     }
+    const versions = this.registry.versions.get(run.workflow);
+    if (versions !== undefined && !versions.has(run.version)) {
+      const pinned = run.version === null ? "no version" : `version '${run.version}'`;
+      const newest = this.workflows.get(run.workflow)?.options.version;
+      const reason =
+        `run ${run.id} was paused: it is pinned to ${pinned} of workflow '${run.workflow}', ` +
+        `which no worker registers (this one has ${listVersionsOf(versions)}), and it never runs ` +
+        "other code by itself. Deploy a worker that registers that version, or resume it on a " +
+        `registered one with engine.resume(runId, { version: ${JSON.stringify(newest ?? null)} }) ` +
+        "(it replays its journal on that code), or cancel it";
+      await this.pauseRun(run.id, run.epoch, "version_missing", reason);
+      return;
+    }
     const journal = claimed.journal ?? (await this.store.readJournal(run.id));
     checkReadBack(run.id, journal);
     let prelude: NewEntry | null = null;
@@ -407,7 +440,7 @@ export class Worker {
     how: HostedHow,
     queueLagMs: number | null,
   ): RunHost | null {
-    const workflow = this.workflows.get(run.workflow);
+    const workflow = this.registry.versions.get(run.workflow)?.get(run.version);
     if (workflow === undefined) return null;
     const existing = this.hosts.get(run.id);
     if (existing !== undefined) {
@@ -518,4 +551,12 @@ function checkReadBack(runId: string, journal: readonly JournalEntry[]): void {
       () => `journal of run ${runId} has entry ${e.seq} of run ${e.runId} at place ${i + 1}`,
     ),
   );
+}
+
+/** Versions in words, oldest first: `'1', '2'` (`(none)`: no version). */
+function listVersionsOf(versions: ReadonlyMap<string | null, unknown>): string {
+  return [...versions.keys()]
+    .map((v) => (v === null ? "(none)" : `'${v}'`))
+    .sort()
+    .join(", ");
 }

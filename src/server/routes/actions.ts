@@ -59,13 +59,24 @@ export const actionRoutes: Route[] = [
     method: "post",
     path: "/v1/runs/{id}/resume",
     operationId: "resumeRun",
-    summary: "Make a paused run (non-determinism, crash loop) runnable again.",
+    summary:
+      "Make a paused run (non-determinism, crash loop, missing version) runnable again; " +
+      "with `version`, on that version of its workflow.",
     access: "operator",
     params: s.runParams,
-    body: s.emptyBody,
-    responses: { 200: "the run, pending again", 400: "the run is not paused", 404: "no such run" },
-    async handle({ params, server }) {
-      return json(await server.engine.resume(params.id));
+    body: s.resumeBody,
+    responses: {
+      200: "the run, pending again",
+      400: "the run is not paused, or the version is not registered",
+      404: "no such run",
+    },
+    async handle({ params, body, server }) {
+      return json(
+        await server.engine.resume(
+          params.id,
+          body.version === undefined ? {} : { version: body.version },
+        ),
+      );
     },
   }),
   route({

@@ -32,33 +32,48 @@ function candidatesSql(S: string): string {
   const cols = "id, workflow, concurrency_key";
   const notFull = `NOT EXISTS (SELECT 1 FROM unnest($6::text[], $7::text[]) AS f(w, k)
                                 WHERE f.w = workflow AND f.k = coalesce(concurrency_key, ''))`;
+  // Pinned to a version this worker registers ($8 false: any version will do).
+  const pinnedHere = `EXISTS (SELECT 1 FROM unnest($9::text[], $10::text[]) AS v(w, ver)
+                              WHERE v.w = workflow AND v.ver IS NOT DISTINCT FROM version)`;
+  const inVersions = `(NOT $8 OR ${pinnedHere})`;
   return `
 WITH own AS (
   SELECT ${cols}, true AS takeover, 0 AS cls, 0 AS priority, 0::bigint AS ord FROM ${S}.runs
-  WHERE $3 AND status = 'running' AND owner = $1 AND workflow = ANY($2::text[])
+  WHERE $3 AND status = 'running' AND owner = $1 AND workflow = ANY($2::text[]) AND ${inVersions}
   LIMIT $4 FOR UPDATE SKIP LOCKED
 ), orphaned AS (
   SELECT ${cols}, true, 1, 0, 0::bigint FROM ${S}.runs
   WHERE status = 'running' AND lease_expires_at <= clock_timestamp() AND owner <> $1
-    AND workflow = ANY($2::text[])
+    AND workflow = ANY($2::text[]) AND ${inVersions}
   ORDER BY lease_expires_at LIMIT $4 FOR UPDATE SKIP LOCKED
 ), pending AS (
   SELECT ${cols}, false, 2, priority, created_at FROM ${S}.runs
-  WHERE status = 'pending' AND workflow = ANY($2::text[]) AND ${notFull}
+  WHERE status = 'pending' AND workflow = ANY($2::text[]) AND ${inVersions} AND ${notFull}
   ORDER BY priority DESC, created_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
 ), due AS (
   SELECT ${cols}, false, 2, priority, wake_at FROM ${S}.runs
-  WHERE status = 'waiting' AND wake_at <= $5 AND workflow = ANY($2::text[]) AND ${notFull}
+  WHERE status = 'waiting' AND wake_at <= $5 AND workflow = ANY($2::text[]) AND ${inVersions}
+    AND ${notFull}
   ORDER BY wake_at LIMIT $4 FOR UPDATE SKIP LOCKED
 ), diverged AS (
   SELECT ${cols}, false, 3, priority, created_at FROM ${S}.runs
-  WHERE $3 AND status = 'paused' AND paused_reason = 'non_determinism'
-    AND workflow = ANY($2::text[])
+  WHERE $3 AND status = 'paused'
+    AND (paused_reason = 'non_determinism' OR (paused_reason = 'version_missing' AND $8))
+    AND workflow = ANY($2::text[]) AND ${inVersions}
+  LIMIT $4 FOR UPDATE SKIP LOCKED
+), versionless AS (
+  -- Pinned to a version this worker lacks, and no worker took it within the grace: this
+  -- worker claims it to pause it.
+  SELECT ${cols}, false, 4, priority, created_at FROM ${S}.runs
+  WHERE $8 AND workflow = ANY($2::text[]) AND NOT ${pinnedHere}
+    AND ((status = 'pending' AND updated_at <= $12)
+      OR (status = 'waiting' AND wake_at <= $12)
+      OR (status = 'running' AND lease_expires_at <= clock_timestamp() - $11 * interval '1 millisecond'))
   LIMIT $4 FOR UPDATE SKIP LOCKED
 )
 SELECT id, workflow, concurrency_key AS "concurrencyKey", takeover FROM (
   SELECT * FROM own UNION ALL SELECT * FROM orphaned UNION ALL SELECT * FROM pending
-  UNION ALL SELECT * FROM due UNION ALL SELECT * FROM diverged
+  UNION ALL SELECT * FROM due UNION ALL SELECT * FROM diverged UNION ALL SELECT * FROM versionless
 ) c ORDER BY cls, priority DESC, ord`;
 }
 
@@ -122,6 +137,7 @@ export async function claimRuns(
       for (const c of counts) running.set(slotOf(c.workflow, c.key), c.n);
     }
     const full = fullSlots(running, r);
+    const pairs = Object.entries(r.versions ?? {}).flatMap(([w, vs]) => vs.map((v) => [w, v]));
     const candidates = await query<Candidate>(client, candidatesSql(S), [
       r.workerId,
       r.workflows,
@@ -130,6 +146,11 @@ export async function claimRuns(
       r.now,
       full.map(([w]) => w),
       full.map(([, k]) => k),
+      r.versions !== undefined,
+      pairs.map(([w]) => w),
+      pairs.map(([, v]) => v),
+      r.versionGraceMs ?? 0,
+      r.now - (r.versionGraceMs ?? 0),
     ]);
     const picked = pickWithinLimits(candidates, r, running);
     // Mark the new leases; a run whose holder is appending this very moment keeps it (its

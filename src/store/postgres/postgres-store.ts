@@ -308,9 +308,14 @@ export class PostgresStore implements Store {
     });
   }
 
-  resume(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
+  resume(
+    runId: string,
+    entry: NewEntry,
+    now: number,
+    options: { readonly version?: string | null } = {},
+  ): Promise<ResumeResult> {
     return this.inTransaction("resuming a run", (c) =>
-      admin.resumeRun(c, this.S, this.channel, runId, entry, now),
+      admin.resumeRun(c, this.S, this.channel, runId, entry, now, options.version),
     );
   }
 

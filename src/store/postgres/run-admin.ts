@@ -79,8 +79,9 @@ export function resumeRun(
   runId: string,
   entry: NewEntry,
   now: number,
+  version?: string | null,
 ): Promise<ResumeResult> {
-  return reopenRun(c, S, channel, "paused", "paused_reason = NULL", runId, entry, now);
+  return reopenRun(c, S, channel, "paused", "paused_reason = NULL", runId, entry, now, version);
 }
 
 /** Makes a failed run pending again (its error and end cleared), journaling `entry`. */
@@ -104,15 +105,17 @@ async function reopenRun(
   runId: string,
   entry: NewEntry,
   now: number,
+  version?: string | null,
 ): Promise<ResumeResult> {
   const row = await lockRun(c, S, runId);
   if (row === null) return { kind: "not_found" };
   if (row.status !== from) return { kind: "not_paused", run: toRecord(row) };
+  const pin = version === undefined ? "" : ", version = $3";
   const [updated] = await query<RunRow>(
     c,
-    `UPDATE ${S}.runs SET status = 'pending', ${clear}, recoveries = 0,
+    `UPDATE ${S}.runs SET status = 'pending', ${clear}, recoveries = 0${pin},
        updated_at = $2 WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
-    [runId, now],
+    version === undefined ? [runId, now] : [runId, now, version],
   );
   await insertRows(c, S, runId, await lastSeq(c, S, runId), [entry]);
   await notify(c, channel, { workflows: [row.workflow], wakeAt: null });

@@ -28,6 +28,8 @@ export function claimRuns(st: Statements, r: ClaimRequest): ClaimedRun[] {
     now: r.now,
     limit: r.limit,
     full: JSON.stringify(fullSlots(running, r)),
+    versions: versionPairs(r),
+    graceBefore: r.now - (r.versionGraceMs ?? 0),
   };
   type Row = Omit<ClaimCandidate, "takeover"> & { priority?: number; ord?: number };
   const all = (st: Database.Statement, takeover: boolean): Array<Row & ClaimCandidate> =>
@@ -40,6 +42,7 @@ export function claimRuns(st: Statements, r: ClaimRequest): ClaimedRun[] {
     ...all(st.claimOrphaned, true),
     ...runnable,
     ...(r.recovering ? all(st.claimDiverged, false) : []),
+    ...(r.versions === undefined ? [] : all(st.claimVersionless, false)),
   ];
   const found = pickWithinLimits(candidates, r, running);
   const lease = r.now + r.leaseMs;
@@ -65,4 +68,12 @@ export function claimRuns(st: Statements, r: ClaimRequest): ClaimedRun[] {
     }) as RunRow;
     return { run: toRecord(row), takeover };
   });
+}
+
+/** The versions a claim asks for as JSON [workflow, version] pairs, or null for any. */
+function versionPairs(r: ClaimRequest): string | null {
+  if (r.versions === undefined) return null;
+  return JSON.stringify(
+    Object.entries(r.versions).flatMap(([name, versions]) => versions.map((v) => [name, v])),
+  );
 }

@@ -500,8 +500,16 @@ export class SqliteStore implements Store {
     return this.exclusive(() => this.run("reading the inbox", () => this.waits.inbox(runIds)));
   }
 
-  resume(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
-    return this.reopen("resuming a run", "paused", this.st.resumeRun, runId, entry, now);
+  resume(
+    runId: string,
+    entry: NewEntry,
+    now: number,
+    options: { readonly version?: string | null } = {},
+  ): Promise<ResumeResult> {
+    const pin = options.version;
+    return this.reopen("resuming a run", "paused", this.st.resumeRun, runId, entry, now, () => {
+      if (pin !== undefined) this.st.pinVersion.run(pin, runId);
+    });
   }
 
   retry(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
@@ -516,6 +524,7 @@ export class SqliteStore implements Store {
     runId: string,
     entry: NewEntry,
     now: number,
+    also: () => void = () => {},
   ): Promise<ResumeResult> {
     return this.exclusive(() =>
       this.writeTx(what, (): ResumeResult => {
@@ -523,6 +532,7 @@ export class SqliteStore implements Store {
         if (row === undefined) return { kind: "not_found" };
         if (row.status !== from) return { kind: "not_paused", run: toRecord(row) };
         update.run(now, runId);
+        also();
         this.journal.insertEntries(runId, [entry]);
         return { kind: "resumed", run: toRecord(this.st.getRun.get(runId) as RunRow) };
       }),

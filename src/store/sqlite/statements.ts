@@ -36,6 +36,7 @@ type StatementName =
   | "releaseRun"
   | "cancelRun"
   | "resumeRun"
+  | "pinVersion"
   | "retryRun"
   | "renewLease"
   | "claimPending"
@@ -43,6 +44,7 @@ type StatementName =
   | "claimOrphaned"
   | "claimOwn"
   | "claimDiverged"
+  | "claimVersionless"
   | "progress"
   | "claimRun"
   | "journal"
@@ -53,6 +55,12 @@ type StatementName =
   | "addUsage";
 
 const IN_WORKFLOWS = "workflow IN (SELECT value FROM json_each(@workflows))";
+
+/** The run is pinned to a version the worker registers (`@versions`: a JSON array of
+ * [workflow, version], or null for any version). */
+const PINNED_HERE = `EXISTS (SELECT 1 FROM json_each(@versions) AS v
+  WHERE json_extract(v.value, '$[0]') = workflow AND json_extract(v.value, '$[1]') IS version)`;
+const IN_VERSIONS = `(@versions IS NULL OR ${PINNED_HERE})`;
 
 /** What a claim needs of a candidate run. */
 const CANDIDATE = "id, workflow, concurrency_key AS concurrencyKey";
@@ -142,6 +150,7 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     resumeRun: db.prepare(
       `UPDATE runs SET status = 'pending', paused_reason = NULL, recoveries = 0, updated_at = ? WHERE id = ?`,
     ),
+    pinVersion: db.prepare("UPDATE runs SET version = ? WHERE id = ?"),
     retryRun: db.prepare(
       `UPDATE runs SET status = 'pending', error = NULL, ended_at = NULL, recoveries = 0, updated_at = ? WHERE id = ?`,
     ),
@@ -150,23 +159,36 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     ),
     claimPending: db.prepare(
       `SELECT ${CANDIDATE}, priority, created_at AS ord FROM runs
-       WHERE status = 'pending' AND ${IN_WORKFLOWS} AND ${NOT_FULL}
+       WHERE status = 'pending' AND ${IN_WORKFLOWS} AND ${IN_VERSIONS} AND ${NOT_FULL}
        ORDER BY priority DESC, created_at LIMIT @limit`,
     ),
     claimDue: db.prepare(
       `SELECT ${CANDIDATE}, priority, wake_at AS ord FROM runs
-       WHERE status = 'waiting' AND wake_at <= @now AND ${IN_WORKFLOWS} AND ${NOT_FULL}
+       WHERE status = 'waiting' AND wake_at <= @now AND ${IN_WORKFLOWS} AND ${IN_VERSIONS} AND ${NOT_FULL}
        ORDER BY wake_at LIMIT @limit`,
     ),
     claimOrphaned: db.prepare(
       `SELECT ${CANDIDATE} FROM runs WHERE status = 'running' AND owner IS NOT @me AND ${IN_WORKFLOWS}
-         AND (lease_expires_at <= @now OR endure_owner_alive(owner, owner_pid) = 0) LIMIT @limit`,
+         AND ${IN_VERSIONS} AND (lease_expires_at <= @now OR endure_owner_alive(owner, owner_pid) = 0) LIMIT @limit`,
     ),
     claimOwn: db.prepare(
-      `SELECT ${CANDIDATE} FROM runs WHERE status = 'running' AND owner = @me AND ${IN_WORKFLOWS} LIMIT @limit`,
+      `SELECT ${CANDIDATE} FROM runs WHERE status = 'running' AND owner = @me AND ${IN_WORKFLOWS}
+         AND ${IN_VERSIONS} LIMIT @limit`,
     ),
     claimDiverged: db.prepare(
-      `SELECT ${CANDIDATE} FROM runs WHERE status = 'paused' AND paused_reason = 'non_determinism' AND ${IN_WORKFLOWS} LIMIT @limit`,
+      `SELECT ${CANDIDATE} FROM runs WHERE status = 'paused'
+         AND (paused_reason = 'non_determinism' OR (paused_reason = 'version_missing' AND @versions IS NOT NULL))
+         AND ${IN_WORKFLOWS} AND ${IN_VERSIONS} LIMIT @limit`,
+    ),
+    // Runs pinned to a version this worker lacks that no worker took within the grace: this
+    // worker claims them to pause them.
+    claimVersionless: db.prepare(
+      `SELECT ${CANDIDATE} FROM runs WHERE @versions IS NOT NULL AND ${IN_WORKFLOWS}
+         AND NOT ${PINNED_HERE}
+         AND ((status = 'pending' AND updated_at <= @graceBefore)
+           OR (status = 'waiting' AND wake_at <= @graceBefore)
+           OR (status = 'running' AND lease_expires_at <= @graceBefore))
+       LIMIT @limit`,
     ),
     progress: db.prepare(
       `SELECT max(seq) AS p FROM journal WHERE run_id = ?
