@@ -6,7 +6,8 @@ import type { EventInput, SendEventResult } from "./store.js";
 /** Most events one transaction stores (default 100): more calls wait for the next one. */
 export const EVENT_BATCH_MAX = 100;
 
-interface Queued {
+/** An event waiting for its commit. */
+export interface QueuedEvent {
   readonly event: EventInput;
   readonly now: number;
   resolve(result: SendEventResult): void;
@@ -15,7 +16,7 @@ interface Queued {
 
 /** Stores events in batches through `send`, at most `inFlightMax` batches at once. */
 export class EventQueue {
-  private readonly queue: Queued[] = [];
+  private readonly queue: QueuedEvent[] = [];
   private inFlight = 0;
   /** A batch just ended: the next starts once its callers have sent their next events. */
   private lingering = false;
@@ -35,9 +36,32 @@ export class EventQueue {
     });
   }
 
+  /**
+   * Takes the events waiting (up to a batch), for a transaction about to commit anyway: the
+   * taker stores them in it, then calls {@link settle}, or {@link putBack} if it rolled back.
+   */
+  take(): QueuedEvent[] {
+    return this.queue.splice(0, this.batchMax);
+  }
+
+  /** The taken events were committed with these results (in order), or failed together. */
+  settle(taken: readonly QueuedEvent[], results: readonly SendEventResult[] | Error): void {
+    if (results instanceof Error) {
+      void this.alone(taken);
+      return;
+    }
+    taken.forEach((q, i) => q.resolve(results[i] as SendEventResult));
+  }
+
+  /** The transaction that took them rolled back: they wait for the next one. */
+  putBack(taken: readonly QueuedEvent[]): void {
+    this.queue.unshift(...taken);
+    if (!this.lingering) this.pump();
+  }
+
   private pump(): void {
     while (this.inFlight < this.inFlightMax && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.batchMax);
+      const batch = this.take();
       this.inFlight++;
       void this.commit(batch).finally(() => {
         this.inFlight--;
@@ -51,27 +75,28 @@ export class EventQueue {
     }
   }
 
-  private async commit(batch: readonly Queued[]): Promise<void> {
+  private async commit(batch: readonly QueuedEvent[]): Promise<void> {
     let results: SendEventResult[];
     try {
       results = await this.send(batch);
     } catch (e) {
-      if (batch.length === 1) {
-        batch[0]?.reject(e);
-        return;
-      }
-      // Nothing of the batch was committed (or, if its commit's outcome is unknown, sending
-      // again finds the events stored by id): each event alone, in order.
-      for (const q of batch) {
-        try {
-          const [result] = await this.send([q]);
-          q.resolve(result as SendEventResult);
-        } catch (error) {
-          q.reject(error);
-        }
-      }
+      if (batch.length === 1) batch[0]?.reject(e);
+      else await this.alone(batch);
       return;
     }
-    batch.forEach((q, i) => q.resolve(results[i] as SendEventResult));
+    this.settle(batch, results);
+  }
+
+  /** Nothing of a failed batch was committed (or, if its commit's outcome is unknown, sending
+   * again finds the events stored by id): each event alone, in order. */
+  private async alone(batch: readonly QueuedEvent[]): Promise<void> {
+    for (const q of batch) {
+      try {
+        const [result] = await this.send([q]);
+        q.resolve(result as SendEventResult);
+      } catch (error) {
+        q.reject(error);
+      }
+    }
   }
 }

@@ -44,6 +44,7 @@ import { createSqlTransaction } from "./sql-transaction.js";
 import { SqliteOutputStream } from "./output-stream.js";
 import { claimRuns } from "./claim.js";
 import { SqliteJournalWriter } from "./journal-writer.js";
+import { EventQueue, type QueuedEvent } from "../event-queue.js";
 import type { StoredChunk } from "../stream.js";
 import {
   DELETED_EVENTS_CURSOR,
@@ -97,6 +98,8 @@ export class SqliteStore implements Store {
   private readonly listStatements = new Map<string, Database.Statement>();
   private streams!: SqliteOutputStream;
   private waits!: SqliteWaits;
+  /** Stores events (in a savepoint when inside a transaction). */
+  private eventsTx!: Database.Transaction<(taken: readonly QueuedEvent[]) => SendEventResult[]>;
   /** Runs a function inside a transaction; prepared once, since wrapping is not free. */
   private inTransaction!: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly options: Required<SqliteStoreOptions>;
@@ -107,6 +110,16 @@ export class SqliteStore implements Store {
   private readonly workers = new Set<string>();
   private journal!: SqliteJournalWriter;
   private memory!: SqliteMemory;
+  /** Events sent while one is being committed share the next transaction and its fsync. */
+  private readonly events = new EventQueue(
+    (batch) =>
+      this.exclusive(() =>
+        this.writeTx("storing an event", () =>
+          batch.map(({ event, now }) => this.waits.sendEvent(event, now)),
+        ),
+      ),
+    1,
+  );
 
   constructor(
     readonly path: string,
@@ -153,6 +166,10 @@ export class SqliteStore implements Store {
     );
     this.inTransaction = writer.transaction((fn: () => unknown) => fn());
     this.memory = new SqliteMemory(writer, reader);
+    // Inside another transaction, a savepoint.
+    this.eventsTx = writer.transaction((taken: readonly QueuedEvent[]) =>
+      taken.map(({ event, now }) => this.waits.sendEvent(event, now)),
+    );
     return Promise.resolve();
   }
 
@@ -170,7 +187,7 @@ export class SqliteStore implements Store {
   commit(batch: CommitBatch): Promise<CommitResult> {
     return this.exclusive(() => {
       try {
-        return this.writeTx("committing", () => this.journal.commit(batch));
+        return this.writeTxWithEvents("committing", () => this.journal.commit(batch));
       } catch (e) {
         // Rolled back: the cached sequence numbers may be ahead of the file.
         this.journal.forget();
@@ -265,7 +282,9 @@ export class SqliteStore implements Store {
 
   claim(request: ClaimRequest): Promise<ClaimedRun[]> {
     this.remember(request.workerId);
-    return this.exclusive(() => this.writeTx("claiming runs", () => claimRuns(this.st, request)));
+    return this.exclusive(() =>
+      this.writeTxWithEvents("claiming runs", () => claimRuns(this.st, request)),
+    );
   }
 
   heartbeat(
@@ -356,9 +375,7 @@ export class SqliteStore implements Store {
   }
 
   sendEvent(event: EventInput, now: number): Promise<SendEventResult> {
-    return this.exclusive(() =>
-      this.writeTx("storing an event", () => this.waits.sendEvent(event, now)),
-    );
+    return this.events.add(event, now);
   }
 
   sendSignal(
@@ -584,6 +601,32 @@ export class SqliteStore implements Store {
   private writeTx<T>(doing: string, fn: () => T): T {
     this.database();
     return this.run(doing, () => this.inTransaction.immediate(fn) as T);
+  }
+
+  /**
+   * A write transaction that also stores the events waiting for theirs (first, in a savepoint
+   * of their own: their failure is theirs alone), so that they share its fsync.
+   */
+  private writeTxWithEvents<T>(doing: string, fn: () => T): T {
+    const taken = this.events.take();
+    if (taken.length === 0) return this.writeTx(doing, fn);
+    let events: SendEventResult[] | Error = new Error("not stored");
+    let result: T;
+    try {
+      result = this.writeTx(doing, () => {
+        try {
+          events = this.eventsTx(taken);
+        } catch (e) {
+          events = e instanceof Error ? e : new Error(String(e));
+        }
+        return fn();
+      });
+    } catch (e) {
+      this.events.putBack(taken);
+      throw e;
+    }
+    this.events.settle(taken, events);
+    return result;
   }
 
   private read<T>(doing: string, fn: () => T): T {

@@ -54,8 +54,11 @@ export function createSqliteWaits(db: Database.Database) {
        ORDER BY pos`,
     ),
     consume: db.prepare("INSERT INTO consumed_events (run_id, event_pos) VALUES (?, ?)"),
-    shapes: db.prepare(
-      "SELECT DISTINCT match_paths FROM waits WHERE kind = 'event' AND target = ? AND status = 'open'",
+    // The next match shape after `?` among the open waits of a name: shapes are read one
+    // index seek each, however many waits are open.
+    nextShape: db.prepare(
+      `SELECT match_paths FROM waits WHERE kind = 'event' AND target = ? AND status = 'open'
+         AND match_paths > ? ORDER BY match_paths LIMIT 1`,
     ),
     openMatching: db.prepare(
       `SELECT run_id, position FROM waits WHERE kind = 'event' AND target = ? AND status = 'open'
@@ -139,6 +142,17 @@ export function createSqliteWaits(db: Database.Database) {
     st.endWait.run(status, value, now, runId, position);
   };
 
+  /** The distinct match shapes of the open event waits for `name`. */
+  const shapesOf = (name: string): string[] => {
+    const shapes: string[] = [];
+    for (;;) {
+      const next = st.nextShape.get(name, shapes.at(-1) ?? "") as
+        { match_paths: string } | undefined;
+      if (next === undefined) return shapes;
+      shapes.push(next.match_paths);
+    }
+  };
+
   const takeEvent = (
     runId: string,
     wait: { position: number; target: string; match_paths: string; match_key: string },
@@ -215,7 +229,7 @@ export function createSqliteWaits(db: Database.Database) {
       const pos = Number(st.insertEvent.run(event.id, event.name, event.data, now).lastInsertRowid);
       const subject = { id: event.id, name: event.name, data: JSON.parse(event.data) as unknown };
       const earliest = new Map<string, number>();
-      for (const { match_paths } of st.shapes.all(event.name) as Array<{ match_paths: string }>) {
+      for (const match_paths of shapesOf(event.name)) {
         const key = matchKeyOf(subject, JSON.parse(match_paths) as string[]);
         if (key === null) continue;
         for (const row of st.openMatching.all(event.name, match_paths, key) as Array<{
