@@ -335,7 +335,7 @@ export async function benchPostgres({ quick, row, fmt }) {
       seq.marginalStepUs,
       "µs",
       `${fmt(floor)} µs`,
-      "≤ 1.2x floor",
+      "≤ 1.15x floor",
       `${fmt(seq.marginalRatio)}x floor`,
     );
     row(
