@@ -249,7 +249,7 @@ if (only === null || only === "sqlite") {
     const used = await usedStore(
       file("used"),
       "fsync",
-      quick ? 10_000 : 50_000,
+      quick ? 5_000 : 20_000,
       runs,
       quick ? 3 : 5,
     );
