@@ -371,6 +371,95 @@ export const waitCases: readonly ConformanceCase[] = [
     },
   },
   {
+    name: "a withdrawn wait takes no later event, and an event it had taken goes to the run's next matching wait",
+    async run(store) {
+      await store.commit({ creates: [create("w"), create("x")], writes: [], now: T0 });
+      // An open wait withdrawn: a later event passes it by.
+      await withWaits(store, "w", [wait(1, "event", "reply")]);
+      assert.deepEqual(await store.withdrawWait("w", 1, T0), []);
+      assert.equal((await store.getWait("w", 1))?.status, "cancelled");
+      await withWaits(store, "x", [wait(1, "event", "reply")]);
+      const first = await event(store, "e1", "reply", { n: 1 });
+      assert.deepEqual(
+        first.woken,
+        [{ runId: "x", position: 1 }],
+        "the withdrawn wait took nothing",
+      );
+      assert.equal((await store.getWait("w", 1))?.status, "cancelled");
+      // The event is kept for the run: the next wait that matches it takes it.
+      await withWaits(store, "w", [wait(2, "event", "reply")]);
+      const second = await store.getWait("w", 2);
+      assert.equal(second?.status, "satisfied");
+      assert.equal((valueOf(second?.value) as { id: string }).id, "e1");
+      // A wait that took an event and is withdrawn before the run journaled it gives it back,
+      // to the run's earliest open wait that matches it (told to the caller) ...
+      await withWaits(store, "w", [
+        wait(3, "event", "ping"),
+        wait(4, "event", "ping", { match: canonicalMatch({ "data.k": 2 }, "w") }),
+        wait(5, "event", "ping"),
+      ]);
+      await event(store, "p1", "ping", { k: 1 });
+      assert.equal((await store.getWait("w", 3))?.status, "satisfied");
+      assert.deepEqual(await store.withdrawWait("w", 3, T0 + 1), [{ runId: "w", position: 5 }]);
+      const w3 = await store.getWait("w", 3);
+      assert.equal(w3?.status, "cancelled");
+      assert.equal(w3?.value, null);
+      assert.equal((await store.getWait("w", 4))?.status, "open", "its match does not fit");
+      const w5 = await store.getWait("w", 5);
+      assert.equal((valueOf(w5?.value) as { id: string }).id, "p1");
+      // ... never delivered twice: a later wait does not take it again.
+      await withWaits(store, "w", [wait(6, "event", "ping")]);
+      assert.equal((await store.getWait("w", 6))?.status, "open");
+      const inbox = await store.inbox(["w"]);
+      inbox.sort((a, b) =>
+        a.kind === "wait_ended" && b.kind === "wait_ended" ? a.position - b.position : 0,
+      );
+      assert.deepEqual(inbox, [
+        { kind: "wait_ended", runId: "w", position: 2 },
+        { kind: "wait_ended", runId: "w", position: 5 },
+      ]);
+    },
+  },
+  {
+    name: "withdrawing a wait whose end the run journaled leaves it as it ended",
+    async run(store) {
+      await store.commit({ creates: [create("j")], writes: [], now: T0 });
+      await withWaits(store, "j", [wait(1, "event", "reply")]);
+      await event(store, "e1", "reply", null);
+      await store.commit({
+        creates: [],
+        writes: [
+          { runId: "j", epoch: 1, entries: [entry("wait_completed", 1, "reply#1")], update: null },
+        ],
+        now: T0,
+      });
+      assert.deepEqual(await store.withdrawWait("j", 1, T0), []);
+      assert.equal((await store.getWait("j", 1))?.status, "satisfied");
+      await withWaits(store, "j", [wait(2, "event", "reply")]);
+      assert.equal((await store.getWait("j", 2))?.status, "open", "the event was not given back");
+      assert.deepEqual(await store.withdrawWait("j", 9, T0), [], "an unknown wait is no error");
+    },
+  },
+  {
+    name: "a signal a withdrawn wait had taken goes to the run's next wait for it",
+    async run(store) {
+      await store.commit({ creates: [create("s")], writes: [], now: T0 });
+      await withWaits(store, "s", [wait(1, "signal", "go"), wait(2, "signal", "go")]);
+      const sent = await store.sendSignal(
+        "s",
+        { name: "go", data: encodeValue({ n: 1 }, "d") },
+        T0,
+      );
+      assert.deepEqual(sent.kind === "sent" && sent.woken, [{ runId: "s", position: 1 }]);
+      assert.deepEqual(await store.withdrawWait("s", 1, T0), [{ runId: "s", position: 2 }]);
+      assert.equal((await store.getWait("s", 1))?.status, "cancelled");
+      const w2 = await store.getWait("s", 2);
+      assert.deepEqual((valueOf(w2?.value) as { data: unknown }).data, { n: 1 });
+      await withWaits(store, "s", [wait(3, "signal", "go")]);
+      assert.equal((await store.getWait("s", 3))?.status, "open", "taken once only");
+    },
+  },
+  {
     name: "cursors only move forward; events can be read after a position",
     async run(store) {
       assert.equal(await store.cursor("trigger:x"), null);

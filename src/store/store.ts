@@ -463,6 +463,14 @@ export interface Store extends OutputStreamStore {
   addApprovers(runId: string, position: number, approvers: readonly string[]): Promise<void>;
   /** Ends every open wait of a run as cancelled. */
   cancelWaits(runId: string, now: number): Promise<void>;
+  /**
+   * Withdraws one wait the run no longer wants (it lost `ctx.race` or another combinator):
+   * it ends as cancelled, whether it was open or ended but not yet journaled, and takes no
+   * later event or signal. An event or signal it had taken goes back to the run: the run's
+   * earliest open wait that matches it takes it at once (returned, to be told), else the next
+   * wait created that matches it. A wait whose end the run journaled is left as it ended.
+   */
+  withdrawWait(runId: string, position: number, now: number): Promise<WaitRef[]>;
   getWait(runId: string, position: number): Promise<WaitRecord | null>;
   /** Open approvals, oldest first, with their decisions so far. */
   listApprovals(filter: { limit: number; runId?: string }): Promise<ApprovalRecord[]>;

@@ -34,6 +34,7 @@ import type {
   Store,
   StoreWake,
   WaitRecord,
+  WaitRef,
   WriteResult,
 } from "../store.js";
 import { EpochCache } from "../epoch-cache.js";
@@ -369,6 +370,15 @@ export class PostgresStore implements Store {
     return this.inTransaction("escalating an approval", async (c) => {
       await this.waits.lockRuns(c, [runId]);
       await this.waits.addApprovers(c, runId, position, approvers);
+    });
+  }
+
+  withdrawWait(runId: string, position: number, now: number): Promise<WaitRef[]> {
+    return this.inTransaction("withdrawing a wait", async (c) => {
+      // The run's row lock is enough: an event delivered to the run meanwhile locks it too,
+      // and an event given back goes to a wait of this run only.
+      await this.waits.lockRuns(c, [runId]);
+      return this.waits.withdraw(c, runId, position, now);
     });
   }
 

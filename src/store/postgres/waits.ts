@@ -22,6 +22,7 @@ import type {
   WaitRecord,
   WaitRef,
 } from "../store.js";
+import { sameData, withdrawnValue } from "../withdrawn.js";
 import { query } from "./connection.js";
 import {
   DELETED_EVENTS_CURSOR,
@@ -186,6 +187,82 @@ export class PostgresWaits {
          AND status = 'open'`,
       [runId, position, JSON.stringify(merged)],
     );
+  }
+
+  /**
+   * Withdraws a wait (see Store.withdrawWait). The caller holds the run's row lock.
+   */
+  async withdraw(
+    c: pg.ClientBase,
+    runId: string,
+    position: number,
+    now: number,
+  ): Promise<WaitRef[]> {
+    const wait = await this.getWait(c, runId, position);
+    if (wait === null || wait.status === "cancelled") return [];
+    if (wait.status !== "open") {
+      const journaled = await query(
+        c,
+        `SELECT 1 FROM ${this.S}.journal WHERE run_id = $1 AND position = $2
+           AND type = 'wait_completed' LIMIT 1`,
+        [runId, position],
+      );
+      if (journaled.length > 0) return [];
+    }
+    await query(
+      c,
+      `UPDATE ${this.S}.waits SET status = 'cancelled', value = NULL, ended_at = $3
+       WHERE run_id = $1 AND position = $2`,
+      [runId, position, now],
+    );
+    if (wait.status !== "satisfied" || wait.value === null) return [];
+    const taken = withdrawnValue(wait.kind, wait.value);
+    if (taken === null) return [];
+    if (taken.kind === "event") {
+      const [row] = await query<{ pos: number; name: string }>(
+        c,
+        `SELECT pos, name FROM ${this.S}.events WHERE id = $1`,
+        [taken.id],
+      );
+      if (row === undefined) return [];
+      await query(c, `DELETE FROM ${this.S}.consumed_events WHERE run_id = $1 AND event_pos = $2`, [
+        runId,
+        row.pos,
+      ]);
+      const open = await query<{ position: number; match_paths: string; match_key: string }>(
+        c,
+        `SELECT position, match_paths, match_key FROM ${this.S}.waits
+         WHERE run_id = $1 AND kind = 'event' AND target = $2 AND status = 'open'
+         ORDER BY position`,
+        [runId, row.name],
+      );
+      for (const w of open) {
+        if (await this.takeEvent(c, runId, w.position, row.name, w.match_paths, w.match_key, now))
+          return [{ runId, position: w.position }];
+      }
+      return [];
+    }
+    const signals = await query<{ seq: number; data: string }>(
+      c,
+      `SELECT seq, data FROM ${this.S}.signals WHERE run_id = $1 AND name = $2 AND sent_at = $3
+         AND consumed ORDER BY seq`,
+      [runId, taken.name, taken.sentAt],
+    );
+    const signal = signals.find((x) => sameData(x.data, taken.data));
+    if (signal === undefined) return [];
+    await query(c, `UPDATE ${this.S}.signals SET consumed = false WHERE run_id = $1 AND seq = $2`, [
+      runId,
+      signal.seq,
+    ]);
+    const [open] = await query<{ position: number }>(
+      c,
+      `SELECT position FROM ${this.S}.waits WHERE run_id = $1 AND kind = 'signal' AND target = $2
+         AND status = 'open' ORDER BY position LIMIT 1`,
+      [runId, taken.name],
+    );
+    if (open === undefined || !(await this.takeSignal(c, runId, open.position, taken.name, now)))
+      return [];
+    return [{ runId, position: open.position }];
   }
 
   async cancelAll(c: pg.ClientBase, runId: string, now: number): Promise<void> {

@@ -22,6 +22,7 @@ import type {
   SendEventResult,
   SignalResult,
   WaitRecord,
+  WaitRef,
   ClaimedRun,
   ClaimRequest,
   CommitBatch,
@@ -415,6 +416,12 @@ export class SqliteStore implements Store {
       this.writeTx("escalating an approval", () =>
         this.waits.addApprovers(runId, position, approvers),
       ),
+    );
+  }
+
+  withdrawWait(runId: string, position: number, now: number): Promise<WaitRef[]> {
+    return this.exclusive(() =>
+      this.writeTx("withdrawing a wait", () => this.waits.withdraw(runId, position, now)),
     );
   }
 

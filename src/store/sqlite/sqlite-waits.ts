@@ -27,6 +27,7 @@ import {
   type EventRow,
   type WaitRow,
 } from "../sql-rows.js";
+import { sameData, withdrawnValue } from "../withdrawn.js";
 import { LAST_EVENT_POS } from "./statements.js";
 
 /** The statements and operations on waits of one connection. */
@@ -94,6 +95,22 @@ export function createSqliteWaits(db: Database.Database) {
     cancelWaits: db.prepare(
       "UPDATE waits SET status = 'cancelled', ended_at = ? WHERE run_id = ? AND status = 'open'",
     ),
+    withdraw: db.prepare(
+      "UPDATE waits SET status = 'cancelled', value = NULL, ended_at = ? WHERE run_id = ? AND position = ?",
+    ),
+    journaledEnd: db.prepare(
+      "SELECT 1 FROM journal WHERE run_id = ? AND position = ? AND type = 'wait_completed' LIMIT 1",
+    ),
+    unconsume: db.prepare("DELETE FROM consumed_events WHERE run_id = ? AND event_pos = ?"),
+    openEventWaits: db.prepare(
+      `SELECT position, target, match_paths, match_key FROM waits
+       WHERE run_id = ? AND kind = 'event' AND target = ? AND status = 'open' ORDER BY position`,
+    ),
+    readSignal: db.prepare(
+      `SELECT seq, data FROM signals WHERE run_id = ? AND name = ? AND sent_at = ?
+         AND consumed = 1 ORDER BY seq`,
+    ),
+    markUnread: db.prepare("UPDATE signals SET consumed = 0 WHERE run_id = ? AND seq = ?"),
     openApprovals: db.prepare(
       `SELECT ${WAIT_COLUMNS.split(", ")
         .map((c) => `w.${c}`)
@@ -309,6 +326,44 @@ export function createSqliteWaits(db: Database.Database) {
       if (wait === null || wait.status !== "open") return;
       const merged = [...new Set([...wait.addedApprovers, ...approvers])];
       st.addApprovers.run(JSON.stringify(merged), runId, position);
+    },
+
+    /**
+     * Withdraws a wait the run no longer wants (it lost a race): it ends as cancelled, and an
+     * event or signal it had taken, unjournaled, goes back to the run for the next wait that
+     * matches it, which takes it at once if it is already open. A wait whose end the run
+     * journaled stays as it ended.
+     */
+    withdraw(runId: string, position: number, now: number): WaitRef[] {
+      const wait = getWait(runId, position);
+      if (wait === null || wait.status === "cancelled") return [];
+      if (wait.status !== "open" && st.journaledEnd.get(runId, position) !== undefined) return [];
+      st.withdraw.run(now, runId, position);
+      if (wait.status !== "satisfied" || wait.value === null) return [];
+      const taken = withdrawnValue(wait.kind, wait.value);
+      if (taken === null) return [];
+      if (taken.kind === "event") {
+        const row = st.eventById.get(taken.id) as EventRow | undefined;
+        if (row === undefined) return [];
+        st.unconsume.run(runId, row.pos);
+        for (const w of st.openEventWaits.all(runId, row.name) as Array<{
+          position: number;
+          target: string;
+          match_paths: string;
+          match_key: string;
+        }>) {
+          if (takeEvent(runId, w, now)) return [{ runId, position: w.position }];
+        }
+        return [];
+      }
+      const seq = (
+        st.readSignal.all(runId, taken.name, taken.sentAt) as Array<{ seq: number; data: string }>
+      ).find((s) => sameData(s.data, taken.data));
+      if (seq === undefined) return [];
+      st.markUnread.run(runId, seq.seq);
+      const open = st.openSignalWait.get(runId, taken.name) as { position: number } | undefined;
+      if (open === undefined || !takeSignal(runId, open.position, taken.name, now)) return [];
+      return [{ runId, position: open.position }];
     },
 
     cancelAll(runId: string, now: number): void {
