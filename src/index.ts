@@ -64,6 +64,9 @@ export type {
   StepOptions,
   TransactionalStepContext,
   WorkflowContext,
+  MapOptions,
+  MapOutcome,
+  SomeResult,
 } from "./core/types.js";
 export type { Duration } from "./core/duration.js";
 export type { Clock, TimerHandle } from "./core/clock.js";
@@ -88,6 +91,9 @@ export {
   LeaseLostError,
   NonDeterminismError,
   NonRetriableError,
+  OperationCancelledError,
+  CombinatorFailedError,
+  AbandonedWaitError,
   OutputValidationError,
   PayloadTooLargeError,
   RetryAfterError,

@@ -11,9 +11,54 @@ import { main as agentDemo, modelFromEnv } from "../examples/agent.js";
 import { main as apiDemo } from "../examples/api.js";
 import { main } from "../examples/demo.js";
 import { main as memoryDemo } from "../examples/memory.js";
+import { main as supplyChain } from "../examples/supply-chain.js";
 import { tempDir } from "./helpers.js";
 
 describe("examples", () => {
+  it("runs the supply-chain example: two of three parties answer, the third is withdrawn", async () => {
+    const path = join(tempDir(), "supply.db");
+    const lines: string[] = [];
+    const first = await supplyChain({
+      path,
+      deadline: "10s",
+      replyMs: 30,
+      log: (l) => lines.push(l),
+    });
+    expect(first).toEqual({
+      shipment: "SHP-1042",
+      plan: "new date 2026-03-11",
+      from: ["warehouse", "vendor"],
+    });
+    expect(lines).toContain("wait_cancelled carrier answer#1");
+    expect(lines).toContain("sleep_cancelled deadline#1");
+    expect(lines).toContain("combinator_settled some#1");
+    expect(lines).toContain("combinator_settled race#1");
+    const again: string[] = [];
+    expect(await supplyChain({ path, deadline: "10s", log: (l) => again.push(l) })).toEqual(first);
+    expect(again[0]).toBe("run delay-SHP-1042 exists: resuming or reading it");
+  });
+
+  it("runs the supply-chain example to its deadline when only one party answers in time", async () => {
+    const lines: string[] = [];
+    const result = await supplyChain({
+      path: join(tempDir(), "late.db"),
+      answering: ["carrier", "vendor"],
+      deadline: 300,
+      replyMs: 200,
+      log: (l) => lines.push(l),
+    });
+    expect(result).toEqual({
+      shipment: "SHP-1042",
+      plan: "escalated to a person: fewer than two parties answered in time",
+    });
+    // The vendor answered after the deadline: its wait was withdrawn, the answer reached no one.
+    expect(lines).toContain("vendor answered");
+    expect(lines).toContain("wait_cancelled vendor answer#1");
+    expect(lines).toContain("wait_cancelled warehouse answer#1");
+    expect(lines).toContain("combinator_cancelled some#1");
+    expect(lines).not.toContain("wait_cancelled carrier answer#1");
+  });
+
   it("runs the demo and replays it from its journal", async () => {
     const path = join(tempDir(), "demo.db");
     const lines: string[] = [];

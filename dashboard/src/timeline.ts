@@ -167,6 +167,14 @@ function apply(d: Draft, e: Entry): void {
       d.endMs = e.at;
       d.output = data.result ?? null;
       return;
+    case "sleep_cancelled":
+    case "wait_cancelled":
+    case "combinator_cancelled":
+    case "combinator_settled":
+      d.state = "done";
+      d.endMs = e.at;
+      d.output = e.type === "combinator_settled" ? data : { withdrawn: data.by ?? true };
+      return;
     default:
       return;
   }

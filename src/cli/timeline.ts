@@ -96,6 +96,12 @@ function apply(item: TimelineItem, e: EntryView, d: Data): TimelineItem {
       };
     case "sleep_completed":
       return { ...item, status: "slept", endedAt: e.at };
+    case "sleep_cancelled":
+    case "wait_cancelled":
+    case "combinator_cancelled":
+      return { ...item, status: "withdrawn", endedAt: e.at };
+    case "combinator_settled":
+      return { ...item, status: "decided", endedAt: e.at };
     case "wait_completed": {
       const r = d.result;
       const by = typeof r?.by === "string" ? r.by : null;

@@ -55,6 +55,8 @@ export interface EntryDataMap {
   memory_failed: { error: Thrown };
   sleep_started: { wakeAt: number; site?: string };
   sleep_completed: null;
+  /** The sleep lost a combinator (`by`, its key) and was withdrawn. */
+  sleep_cancelled: { by: string };
   wait_started: {
     kind: WaitKind;
     target: string;
@@ -66,6 +68,12 @@ export interface EntryDataMap {
   wait_reminded: WaitRungData;
   wait_escalated: WaitRungData;
   wait_completed: { status: WaitOutcome["status"]; result: unknown };
+  /** The wait lost a combinator (`by`, its key) and was withdrawn from the store. */
+  wait_cancelled: { by: string };
+  /** A combinator was decided: its winners, by index in its input, and whether it succeeded. */
+  combinator_settled: { winners: number[]; ok: boolean };
+  /** A combinator lost an enclosing one (`by`) and was withdrawn with what it waited on. */
+  combinator_cancelled: { by: string };
   run_cancel_requested: Cancellation;
   run_completed: { output: unknown };
   run_failed: { error: Thrown };
@@ -154,6 +162,7 @@ export const entryData = {
   sleep_started: (d: { wakeAt: number; site: string | null }): string =>
     object({ wakeAt: str(d.wakeAt), site: opt(d.site, str) }),
   sleep_completed: (): null => null,
+  sleep_cancelled: (d: { by: string }): string => object({ by: str(d.by) }),
   wait_started: (d: {
     kind: WaitKind;
     target: string;
@@ -175,6 +184,10 @@ export const entryData = {
   wait_escalated: (d: WaitRungData): string => waitRung(d),
   wait_completed: (d: { status: WaitOutcome["status"]; result: Encoded | null }): string =>
     object({ status: str(d.status), result: d.result ?? "null" }),
+  wait_cancelled: (d: { by: string }): string => object({ by: str(d.by) }),
+  combinator_settled: (d: { winners: readonly number[]; ok: boolean }): string =>
+    object({ winners: str(d.winners), ok: str(d.ok) }),
+  combinator_cancelled: (d: { by: string }): string => object({ by: str(d.by) }),
   run_cancel_requested: (d: Cancellation): string =>
     object({ reason: str(d.reason), kind: str(d.kind) }),
   run_completed: (d: { output: Encoded }): string => object({ output: d.output }),
@@ -226,7 +239,8 @@ export function withSpan(data: string | null, traceparent: string | null): strin
 
 // ---- reading --------------------------------------------------------------------------------
 
-type Field = "number" | "string" | "string|null" | "value" | "array" | "object" | "strings";
+type Field =
+  "number" | "string" | "string|null" | "boolean" | "value" | "array" | "object" | "strings";
 type Shape = Record<string, Field | `${Field}?`>;
 
 const STEP_RETRY: Shape = {
@@ -257,6 +271,7 @@ const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" } = {
   memory_failed: { error: "value" },
   sleep_started: { wakeAt: "number", site: "string?" },
   sleep_completed: "null",
+  sleep_cancelled: { by: "string" },
   wait_started: {
     kind: "string",
     target: "string",
@@ -268,6 +283,9 @@ const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" } = {
   wait_reminded: WAIT_RUNG,
   wait_escalated: WAIT_RUNG,
   wait_completed: { status: "string", result: "value" },
+  wait_cancelled: { by: "string" },
+  combinator_settled: { winners: "array", ok: "boolean" },
+  combinator_cancelled: { by: "string" },
   run_cancel_requested: { reason: "string", kind: "string" },
   run_completed: { output: "value" },
   run_failed: { error: "value" },
@@ -343,6 +361,8 @@ function fits(field: Field, v: unknown): boolean {
       return typeof v === "string";
     case "string|null":
       return v === null || typeof v === "string";
+    case "boolean":
+      return typeof v === "boolean";
     case "value":
       return true;
     case "array":

@@ -45,6 +45,9 @@ export type EndureErrorCode =
   | "non_retriable"
   | "retry_after"
   | "non_determinism"
+  | "operation_cancelled"
+  | "combinator_failed"
+  | "wait_abandoned"
   | "budget_exceeded"
   | "max_turns_exceeded"
   | "model_empty_reply"
@@ -356,6 +359,42 @@ export class NonDeterminismError extends EndureError {
     this.requestedSite = fields.requestedSite ?? null;
   }
 }
+
+/**
+ * An operation lost `ctx.race` (or another combinator) and was withdrawn before it ended:
+ * awaiting it elsewhere raises this. A wait withdrawn takes no event; a sleep stops.
+ */
+export class OperationCancelledError extends define(
+  "operation_cancelled",
+  "OperationCancelledError",
+) {}
+
+/**
+ * `ctx.any` saw every operation fail, or `ctx.some(k, ...)` saw so many fail that `k` can no
+ * longer succeed. `errors` holds the failures, in input order (null where one did not fail).
+ *
+ * @example
+ * ```ts
+ * try { await ctx.any([ctx.step("a", a), ctx.step("b", b)]) }
+ * catch (e) { if (isEndureError(e, "combinator_failed")) console.error(e.errors) }
+ * ```
+ */
+export class CombinatorFailedError extends EndureError {
+  readonly errors: readonly unknown[];
+  constructor(message: string, errors: readonly unknown[] = [], options?: EndureErrorOptions) {
+    super("combinator_failed", message, options);
+    this.name = "CombinatorFailedError";
+    this.errors = errors;
+  }
+}
+
+/**
+ * The code asked for a wait while an earlier wait for the same thing was still open after
+ * the code had moved on past it: the mark of a plain `Promise.race` whose losing wait was
+ * left behind, and would take the event meant for the new one. Use `ctx.race`, which
+ * withdraws the waits that lose.
+ */
+export class AbandonedWaitError extends define("wait_abandoned", "AbandonedWaitError") {}
 
 /** Turns anything thrown into an `Error` (a thrown string becomes its message). */
 export function ensureError(thrown: unknown): Error {

@@ -28,7 +28,7 @@ export function indexHistory(entries: readonly JournalEntry[]): History {
 }
 
 /** Operation kinds, as the journal names them. */
-export type OpKind = "step" | "sleep" | "wait" | "value" | "memory";
+export type OpKind = "step" | "sleep" | "wait" | "combinator" | "value" | "memory";
 
 /** The operation kind an entry type belongs to. */
 export function opKindOf(type: JournalEntry["type"]): OpKind | null {
@@ -36,6 +36,7 @@ export function opKindOf(type: JournalEntry["type"]): OpKind | null {
   if (type.startsWith("sleep_")) return "sleep";
   if (type.startsWith("wait_")) return "wait";
   if (type.startsWith("memory_")) return "memory";
+  if (type.startsWith("combinator_")) return "combinator";
   if (type === "value_recorded") return "value";
   return null;
 }

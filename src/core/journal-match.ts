@@ -4,6 +4,7 @@ import { callSite, placeAsRun, type SitePlacer } from "./call-site.js";
 import { describeOp, type Divergence } from "./divergence.js";
 import { opKindOf, type History, type OpKind } from "./history.js";
 import type { JournalEntry } from "./journal.js";
+import { cancelled } from "./combinators.js";
 import type { Op } from "./op.js";
 import { readEntryData } from "./entry-data.js";
 
@@ -98,6 +99,14 @@ export class JournalMatcher {
 
 /** Hands `op` the result its journal recorded in `entry`. */
 export function settleFromJournal(op: Op, entry: JournalEntry): void {
+  if (op.fromJournal !== undefined) {
+    op.fromJournal(entry);
+    return;
+  }
+  if (entry.type === "wait_cancelled" || entry.type === "sleep_cancelled") {
+    op.reject(cancelled(op.key, entry));
+    return;
+  }
   if (entry.type === "step_failed") op.reject(readEntryData(entry, entry.type).error);
   else if (entry.type === "memory_failed") op.reject(readEntryData(entry, entry.type).error);
   else if (entry.type === "step_succeeded" || entry.type === "wait_completed")

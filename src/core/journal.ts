@@ -19,10 +19,14 @@ export type EntryType =
   | "memory_failed"
   | "sleep_started"
   | "sleep_completed"
+  | "sleep_cancelled"
   | "wait_started"
   | "wait_reminded"
   | "wait_escalated"
   | "wait_completed"
+  | "wait_cancelled"
+  | "combinator_settled"
+  | "combinator_cancelled"
   | "run_cancel_requested"
   | "run_completed"
   | "run_failed"
@@ -55,10 +59,14 @@ export const SETTLING_TYPES: ReadonlySet<EntryType> = new Set<EntryType>([
   "step_succeeded",
   "step_failed",
   "sleep_completed",
+  "sleep_cancelled",
   "wait_completed",
   "memory_read",
   "memory_written",
   "memory_failed",
+  "wait_cancelled",
+  "combinator_settled",
+  "combinator_cancelled",
 ]);
 
 /** Entries replay hands over in journal order too, though they settle no operation. */

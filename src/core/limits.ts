@@ -235,3 +235,7 @@ export const MEMORY_LIST_LIMIT_DEFAULT = 100;
 
 /** Most keys (or history changes) one memory listing may return: 1,000. */
 export const MEMORY_LIST_LIMIT_MAX = 1_000;
+
+/** Items of `ctx.map` running at once when the call gives no `concurrency`: 10. Enough to
+ * overlap slow calls, few enough not to flood the service the items call. */
+export const MAP_CONCURRENCY_DEFAULT = 10;

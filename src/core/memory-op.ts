@@ -83,7 +83,7 @@ export async function runMemory(
         entry.type === "memory_read"
           ? readEntryData(entry, "memory_read").value
           : readEntryData(entry, "memory_written").value;
-      scope.settleLive(op, () => op.resolve(value), true);
+      scope.settleLive(op, () => op.resolve(value), { first: true });
     } catch (e) {
       if (!(e instanceof Halted) && !scope.ended && scope.isCurrent(op)) failure = ensureError(e);
     } finally {
@@ -126,5 +126,5 @@ function settleFailure(scope: OpScope, op: Op, error: Error): void {
     data: entryData.memory_failed({ error: encoded }),
   });
   const decoded = decodeValue(encoded);
-  scope.settleLive(op, () => op.reject(decoded));
+  scope.settleLive(op, () => op.reject(decoded), { failed: true });
 }

@@ -1,11 +1,11 @@
 // Deterministic: an operation the workflow code asked for, and the scope that executes it.
-import type { NewEntry } from "./journal.js";
+import type { JournalEntry, NewEntry } from "./journal.js";
 import type { RunPort } from "./run-port.js";
 
 /** An operation the code has asked for and not yet seen settled. */
 export interface Op {
   readonly position: number;
-  readonly kind: "step" | "sleep" | "wait" | "value" | "memory";
+  readonly kind: "step" | "sleep" | "wait" | "combinator" | "value" | "memory";
   /** Cancellation starts a new generation; operations of an older one are abandoned. */
   readonly generation: number;
   readonly key: string;
@@ -13,6 +13,16 @@ export interface Op {
   readonly site: string | null;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** Hands the operation a settling entry of its journal, when it reads its own (combinators). */
+  fromJournal?: (entry: JournalEntry) => void;
+}
+
+/** How a live settlement is handed over. */
+export interface SettleOptions {
+  /** Ahead of queued results (a transactional step). */
+  readonly first?: boolean;
+  /** The operation failed (its promise rejects): combinators waiting on it count it so. */
+  readonly failed?: boolean;
 }
 
 /**
@@ -25,8 +35,11 @@ export interface OpScope {
   readonly port: RunPort;
   /** True once the run has an outcome or was halted: stop and write nothing. */
   readonly ended: boolean;
-  /** False once the run moved on without this operation (it is being cancelled). */
+  /** False once the run moved on without this operation (it is being cancelled, or it lost
+   * a combinator and was withdrawn). */
   isCurrent(op: Op): boolean;
+  /** Resolves when the operation at `position` is withdrawn (it lost a combinator). */
+  withdrawal(position: number): Promise<void>;
   /** Stops an in-memory wait started with {@link waitUntil} (its promise never settles). */
   cancelTimer(position: number): void;
   /** The run waits on something outside it (an event, a signal, people) until this ends. */
@@ -35,8 +48,8 @@ export interface OpScope {
   append(entry: NewEntry): void;
   /** Counts entries committed through a transaction against the journal limit. */
   countCommitted(entries: number): void;
-  /** Hands a result to the code after earlier ones; `first` puts it ahead of held ones. */
-  settleLive(op: Op, settle: () => void, first?: boolean): void;
+  /** Hands a result to the code after earlier ones (see {@link SettleOptions}). */
+  settleLive(op: Op, settle: () => void, options?: SettleOptions): void;
   /** Holds back live settlements (during a transactional step) until the returned release. */
   holdSettlements(): () => void;
   /** Runs `work` after any earlier `serially` work of this run has finished. */

@@ -4,7 +4,13 @@ import type { SitePlacer } from "./call-site.js";
 import { cancellationError, runCleanups, type Cleanup } from "./cancellation.js";
 import { divergenceError, type Divergence } from "./divergence.js";
 import { entryData, readEntryData } from "./entry-data.js";
-import { ensureError, InvalidArgumentError, NonDeterminismError } from "./errors.js";
+import { checkCombinator, Combinator, type CombinatorKind } from "./combinators.js";
+import {
+  AbandonedWaitError,
+  ensureError,
+  InvalidArgumentError,
+  NonDeterminismError,
+} from "./errors.js";
 import { indexHistory } from "./history.js";
 import { JournalMatcher, settleFromJournal } from "./journal-match.js";
 import type { JournalEntry } from "./journal.js";
@@ -17,7 +23,12 @@ import { SettlementQueue } from "./settlements.js";
 import { encodePart, type StreamPart } from "./stream.js";
 import type { Cancellation, WorkflowContext } from "./types.js";
 import type { Workflow } from "./workflow.js";
-import { RunWorkflowContext, type OpRun, type ValueKind } from "./workflow-context.js";
+import {
+  RunWorkflowContext,
+  type OpRun,
+  type ValueKind,
+  type WaitTarget,
+} from "./workflow-context.js";
 
 /** What a worker needs to start a run in memory. */
 export interface RunSpec {
@@ -75,6 +86,11 @@ export class RunExecution {
   private cancellation: Cancellation | null = null;
   /** Set while a cancellation is being set up, before its cleanup (workflow code) runs. */
   private settingUpCancel = false;
+  /** The run's combinators, by position. */
+  private readonly combinators = new Map<number, Combinator>();
+  /** Waits asked for, by position: what they wait for, and how many results the code had
+   * been handed when it asked (see {@link checkAbandoned}). */
+  private readonly waitTargets = new Map<number, WaitTarget & { handedAt: number }>();
 
   private readonly frontier: ((op: FrontierOp) => void) | null;
 
@@ -116,7 +132,8 @@ export class RunExecution {
       runId: spec.runId,
       workflowName: workflow.name,
       port,
-      operation: (kind, name, run) => this.operation(kind, name, run),
+      operation: (kind, name, run, target) => this.operation(kind, name, run, target),
+      combine: (kind, k, inputs) => this.combine(kind, k, inputs),
       recordValue: (kind, make) => this.recordValue(kind, make),
       onCancel: (cleanup) => this.onCancel(cleanup),
       emit: (part) => this.emit(part),
@@ -225,6 +242,11 @@ export class RunExecution {
       if (stale()) return;
       outcome = failureOutcome(ensureError(thrown), this.port);
     }
+    if (this.scope.ended || this.scope.generation !== generation) return;
+    // Waits the code left open (it moved on without them) leave no registration behind.
+    if ([...this.scope.ops.values()].some((op) => op.kind === "wait")) {
+      await this.port.cancelWaits();
+    }
     if (!this.scope.ended && this.scope.generation === generation) this.finish(outcome);
   }
 
@@ -272,11 +294,24 @@ export class RunExecution {
     kind: "step" | "sleep" | "wait" | "memory",
     name: string,
     run: OpRun,
+    target?: WaitTarget,
   ): Promise<T> {
     if (this.scope.ended) return new Promise<T>(() => {});
     const claimed = this.matcher.claim(kind, name);
     if (claimed === null) return new Promise<T>(() => {});
-    return new Promise<T>((resolve, reject) => {
+    if (target !== undefined) {
+      const abandoned = this.checkAbandoned(claimed.key, target);
+      if (abandoned !== null) {
+        this.failRun(abandoned);
+        return new Promise<T>(() => {});
+      }
+      this.waitTargets.set(claimed.position, {
+        ...target,
+        handedAt: this.settlements.handedOver,
+      });
+    }
+    let tagged: Op | undefined;
+    const promise = new Promise<T>((resolve, reject) => {
       const op: Op = {
         position: claimed.position,
         kind,
@@ -286,6 +321,7 @@ export class RunExecution {
         resolve,
         reject,
       };
+      tagged = op;
       this.scope.ops.set(op.position, op);
       const settled = claimed.prior?.some((e) => SETTLING_TYPES.has(e.type)) ?? false;
       if (settled) this.settlements.pump();
@@ -295,6 +331,93 @@ export class RunExecution {
       } else
         void run(this.scope, op, claimed.prior).catch((e: unknown) => this.failRun(ensureError(e)));
     });
+    if (tagged !== undefined) this.scope.tagPromise(promise, tagged);
+    return promise;
+  }
+
+  /** The settling entry the journal holds for `position`, if any. */
+  private journaledSettling(position: number): JournalEntry | undefined {
+    return this.matcher.history.byPosition.get(position)?.find((e) => SETTLING_TYPES.has(e.type));
+  }
+
+  /**
+   * A wait for something an earlier wait of the run still waits for, asked for after the
+   * code was handed a result that came after that earlier wait: the earlier one was left
+   * behind (a plain Promise.race) and would take what the new one waits for. Refused.
+   */
+  private checkAbandoned(key: string, target: WaitTarget): AbandonedWaitError | null {
+    for (const [position, earlier] of this.waitTargets) {
+      if (earlier.kind !== target.kind || earlier.target !== target.target) continue;
+      const op = this.scope.ops.get(position);
+      if (op === undefined || !this.scope.isCurrent(op)) {
+        this.waitTargets.delete(position);
+        continue;
+      }
+      if (this.scope.liveSettlement(position) !== undefined) continue;
+      if (this.journaledSettling(position) !== undefined) continue;
+      if (earlier.handedAt >= this.settlements.handedOver) continue;
+      const what =
+        target.kind === "event"
+          ? `event '${target.target}'`
+          : target.kind === "signal"
+            ? `signal '${target.target}'`
+            : `approval '${target.target}'`;
+      return new AbandonedWaitError(
+        `run ${this.runId}: wait '${key}' asks for ${what} while the earlier wait '${op.key}' ` +
+          "for it is still open, although the code moved on past it (a plain Promise.race " +
+          "leaves the losing wait open, and it would take what the new wait is for). Use " +
+          "ctx.race([...]) instead of Promise.race: it withdraws the waits that lose. To wait " +
+          "for both, ask for them together before awaiting either",
+      );
+    }
+    return null;
+  }
+
+  private combine(kind: CombinatorKind, k: number, inputs: readonly unknown[]): Promise<unknown> {
+    try {
+      checkCombinator(kind, k, inputs);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (kind === "all" && inputs.length === 0) return Promise.resolve([]);
+    if (this.scope.ended) return new Promise(() => {});
+    const claimed = this.matcher.claim("combinator", kind);
+    if (claimed === null) return new Promise(() => {});
+    let combinator: Combinator | undefined;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      const op: Op = {
+        position: claimed.position,
+        kind: "combinator",
+        key: claimed.key,
+        site: claimed.site,
+        generation: this.scope.generation,
+        resolve,
+        reject,
+      };
+      combinator = new Combinator(
+        {
+          scope: this.scope,
+          journaled: (position) => this.journaledSettling(position),
+          combinatorAt: (position) => this.combinators.get(position),
+          fail: (e) => this.failRun(ensureError(e)),
+        },
+        op,
+        kind,
+        k,
+        inputs,
+      );
+      const c = combinator;
+      op.fromJournal = (entry) => c.fromJournal(entry);
+      this.combinators.set(op.position, c);
+      this.scope.ops.set(op.position, op);
+    });
+    if (combinator === undefined) return promise;
+    this.scope.tagPromise(promise, combinator.op);
+    const decided = claimed.prior?.some((e) => SETTLING_TYPES.has(e.type)) ?? false;
+    if (decided) this.settlements.pump();
+    // Replay only: a combinator the journal has not decided stays pending, like its members.
+    else if (this.frontier === null) combinator.start();
+    return promise;
   }
 
   private recordValue(kind: ValueKind, make: () => number | string): number | string {

@@ -102,6 +102,13 @@ export interface RunPort {
   sendEvent(event: OutgoingEvent): Promise<void>;
   /** Ends every open wait of the run as cancelled. */
   cancelWaits(): Promise<void>;
+  /**
+   * Withdraws the wait at `position` (it lost a combinator), after the run's entries so far
+   * are committed: it takes nothing more, and what it had taken goes to the run's next wait
+   * that matches it. If the store fails instead, the host halts the run and this never
+   * resolves.
+   */
+  withdrawWait(position: number): Promise<void>;
 }
 
 /** How a run's execution in memory ended. */

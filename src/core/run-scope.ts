@@ -2,7 +2,7 @@
 // which generation of operations is current, its journal count, timers and bodies in flight.
 import { JournalLimitError } from "./errors.js";
 import type { NewEntry } from "./journal.js";
-import type { Op, OpScope } from "./op.js";
+import type { Op, OpScope, SettleOptions } from "./op.js";
 import type { RunPort } from "./run-port.js";
 import { RunTimers } from "./run-timers.js";
 import { RunningBodies } from "./running-bodies.js";
@@ -19,6 +19,16 @@ export class RunScope implements OpScope {
   private externalWaits = 0;
   private serialTail: Promise<void> = Promise.resolve();
   private drainRequested = false;
+  /** Positions of operations withdrawn (they lost a combinator), and who waits for that. */
+  private readonly withdrawnOps = new Set<number>();
+  private readonly withdrawalWaiters = new Map<number, () => void>();
+  /** Who listens for the live settlement of an operation (combinators over it). */
+  private readonly settleListeners = new Map<number, Array<(failed: boolean) => void>>();
+  /** Operations settled live so far: in which order, and whether they failed. */
+  private readonly settledLive = new Map<number, { order: number; failed: boolean }>();
+  private settledCount = 0;
+  /** The operation each promise handed to the code stands for (combinators look them up). */
+  private readonly promiseOps = new WeakMap<object, Op>();
 
   constructor(
     readonly runId: string,
@@ -51,6 +61,7 @@ export class RunScope implements OpScope {
     this.timers.clear();
     this.ops.clear();
     this.settlements.clear();
+    this.settleListeners.clear();
   }
 
   /** Abandons every operation asked for so far (a cancellation): their results are never written. */
@@ -60,6 +71,61 @@ export class RunScope implements OpScope {
     this.timers.clear();
     this.ops.clear();
     this.settlements.clear();
+    this.settleListeners.clear();
+  }
+
+  /** Remembers that `promise`, handed to the code, is operation `op`. */
+  tagPromise(promise: object, op: Op): void {
+    this.promiseOps.set(promise, op);
+  }
+
+  /** The operation a promise handed to the code stands for, if it is one. */
+  opOf(promise: unknown): Op | undefined {
+    return typeof promise === "object" && promise !== null
+      ? this.promiseOps.get(promise)
+      : undefined;
+  }
+
+  /** How `position` settled live: its order among live settlements, and whether it failed. */
+  liveSettlement(position: number): { order: number; failed: boolean } | undefined {
+    return this.settledLive.get(position);
+  }
+
+  /** True once the operation at `position` was withdrawn. */
+  isWithdrawn(position: number): boolean {
+    return this.withdrawnOps.has(position);
+  }
+
+  /** Calls `listener` when the operation at `position` settles live (synchronously, as its
+   * result is journaled, before the code sees it). */
+  onSettled(position: number, listener: (failed: boolean) => void): void {
+    let list = this.settleListeners.get(position);
+    if (list === undefined) this.settleListeners.set(position, (list = []));
+    list.push(listener);
+  }
+
+  /**
+   * Withdraws a pending operation (it lost a combinator): from now on it writes nothing and
+   * hands nothing over, its timer is stopped, and whatever waits in {@link withdrawal} ends.
+   */
+  withdraw(op: Op): void {
+    if (this.withdrawnOps.has(op.position)) return;
+    this.withdrawnOps.add(op.position);
+    this.ops.delete(op.position);
+    this.settleListeners.delete(op.position);
+    this.timers.cancel(op.position);
+    this.withdrawalWaiters.get(op.position)?.();
+    this.withdrawalWaiters.delete(op.position);
+  }
+
+  withdrawal(position: number): Promise<void> {
+    if (this.withdrawnOps.has(position)) return Promise.resolve();
+    return new Promise((resolve) => this.withdrawalWaiters.set(position, resolve));
+  }
+
+  /** Queues a hand-over for a withdrawn operation (its cancellation, journaled). */
+  settleWithdrawn(settle: () => void): void {
+    if (!this.isEnded) this.settlements.push(settle);
   }
 
   append(entry: NewEntry): void {
@@ -83,13 +149,23 @@ export class RunScope implements OpScope {
   }
 
   isCurrent(op: Op): boolean {
-    return op.generation === this.currentGeneration && !this.isEnded;
+    return (
+      op.generation === this.currentGeneration &&
+      !this.isEnded &&
+      !this.withdrawnOps.has(op.position)
+    );
   }
 
-  settleLive(op: Op, settle: () => void, first = false): void {
+  settleLive(op: Op, settle: () => void, options: SettleOptions = {}): void {
     if (!this.isCurrent(op)) return;
     this.ops.delete(op.position);
-    this.settlements.push(settle, first);
+    const failed = options.failed ?? false;
+    this.settledLive.set(op.position, { order: ++this.settledCount, failed });
+    this.settlements.push(settle, options.first ?? false);
+    const listeners = this.settleListeners.get(op.position);
+    if (listeners === undefined) return;
+    this.settleListeners.delete(op.position);
+    for (const listener of listeners) listener(failed);
   }
 
   holdSettlements(): () => void {

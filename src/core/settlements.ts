@@ -28,12 +28,18 @@ export class SettlementQueue {
   private cursor = 0;
   private pumping = false;
   private holds = 0;
+  private handed = 0;
   private readonly live: Array<() => void> = [];
 
   constructor(
     private readonly journaled: readonly JournalEntry[],
     private readonly owner: SettlementOwner,
   ) {}
+
+  /** How many results were handed to the code so far. */
+  get handedOver(): number {
+    return this.handed;
+  }
 
   /** True while journaled settlements remain to be handed over. */
   get replaying(): boolean {
@@ -98,6 +104,7 @@ export class SettlementQueue {
         break;
       }
       if (next === null) break;
+      this.handed++;
       next();
       await this.owner.nextTurn();
       settledTurn = true;

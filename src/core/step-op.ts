@@ -201,7 +201,7 @@ async function runTransactional(
       });
       scope.countCommitted(2);
       const value = decodeValue(encoded);
-      scope.settleLive(op, () => op.resolve(value), true);
+      scope.settleLive(op, () => op.resolve(value), { first: true });
       return { ok: "settled" } as const;
     } catch (e) {
       if (scope.ended) return { ok: "halted" } as const;
@@ -396,7 +396,7 @@ function settleFailure(scope: OpScope, op: Op, error: Error, attempts: number): 
   });
   // The code sees the error as the journal holds it, on the first run as on replay.
   const decoded = decodeValue(encoded);
-  scope.settleLive(op, () => op.reject(decoded));
+  scope.settleLive(op, () => op.reject(decoded), { failed: true });
 }
 
 /** Decodes a result as replay will; plain numbers and `true`/`false`/`null` skip the parser. */

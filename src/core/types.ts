@@ -212,7 +212,95 @@ export interface WorkflowContext {
    * ```
    */
   memory<T = unknown>(namespace: string, key: string): MemoryHandle<T>;
+  /**
+   * Waits for every operation (steps, sleeps, waits, combinators, or any promise); resolves
+   * with their values in input order, or rejects with the first failure, withdrawing the
+   * waits and sleeps still pending. The outcome is journaled: a replay takes the same branch.
+   *
+   * @example
+   * ```ts
+   * const [quote, stock] = await ctx.all([ctx.step("quote", getQuote), ctx.step("stock", getStock)]);
+   * ```
+   */
+  all<const T extends readonly unknown[]>(
+    operations: T,
+  ): Promise<{ -readonly [P in keyof T]: Awaited<T[P]> }>;
+  /**
+   * The first operation to succeed; rejects with `CombinatorFailedError` when all fail. The
+   * winner is journaled; waits and sleeps still pending are withdrawn.
+   */
+  any<const T extends readonly unknown[]>(operations: T): Promise<Awaited<T[number]>>;
+  /**
+   * The first operation to end, succeeded or failed. The winner is journaled, so a replay
+   * takes the same branch whatever order results arrive in; the waits and sleeps that lose
+   * are withdrawn (journaled as cancelled, no later event reaches them, an event that raced
+   * the withdrawal goes to the run's next matching wait). Use it instead of `Promise.race`.
+   *
+   * @example
+   * ```ts
+   * const reply = await ctx.race([
+   *   ctx.waitForEvent("reply", { event: "email.replied", timeout: "3d" }),
+   *   ctx.sleep("deadline", "1d"),
+   * ]);
+   * if (reply === undefined) await ctx.step("nudge", sendReminder);
+   * ```
+   */
+  race<const T extends readonly unknown[]>(operations: T): Promise<Awaited<T[number]>>;
+  /**
+   * The first `k` of the operations to succeed, as `{ index, value }` in the order they did;
+   * the rest are withdrawn. Rejects with `CombinatorFailedError` once `k` can no longer be
+   * reached. `k` must be from 1 to the number of operations.
+   *
+   * @example
+   * ```ts
+   * const two = await ctx.some(2, [vendor, carrier, warehouse]);
+   * ```
+   */
+  some<T>(k: number, operations: readonly T[]): Promise<SomeResult<Awaited<T>>[]>;
+  /**
+   * Runs `fn` over `items`, each item a step named `name` (`name#1`, `name#2`, ... in input
+   * order), at most `concurrency` at once (default {@link MAP_CONCURRENCY_DEFAULT}). Resolves
+   * with the results in input order. By default the first failure rejects (no new item
+   * starts); with `failures: "collect"` every item runs and each result says how it ended.
+   *
+   * @example
+   * ```ts
+   * const pages = await ctx.map("fetch", urls, (url, { signal }) => fetchPage(url, signal),
+   *   { concurrency: 3, retries: 3 });
+   * ```
+   */
+  map<I, O>(
+    name: string,
+    items: readonly I[],
+    fn: (item: I, step: StepContext, index: number) => O | Promise<O>,
+    options?: MapOptions<O> & { failures?: "throw" },
+  ): Promise<Awaited<O>[]>;
+  map<I, O>(
+    name: string,
+    items: readonly I[],
+    fn: (item: I, step: StepContext, index: number) => O | Promise<O>,
+    options: MapOptions<O> & { failures: "collect" },
+  ): Promise<MapOutcome<Awaited<O>>[]>;
 }
+
+/** One of `ctx.some`'s results: the operation's index in the input and its value. */
+export interface SomeResult<T> {
+  readonly index: number;
+  readonly value: T;
+}
+
+/** Options of `ctx.map`: the step options every item gets, and how many run at once. */
+export interface MapOptions<T> extends Omit<StepOptions<T>, "transactional"> {
+  /** Items running at once, a whole number from 1; default {@link MAP_CONCURRENCY_DEFAULT}. */
+  concurrency?: number;
+  /** `"throw"` (default): the first failure rejects and no new item starts. `"collect"`:
+   * every item runs, and each result says whether it succeeded. */
+  failures?: "throw" | "collect";
+}
+
+/** How one item of `ctx.map` with `failures: "collect"` ended. */
+export type MapOutcome<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
 /** Why cleanup runs. */
 export interface Cancellation {

@@ -51,6 +51,7 @@ export async function runWait(
     (e) => e.type === "wait_reminded" || e.type === "wait_escalated",
   ).length;
   const release = scope.externalWaitStarted();
+  const withdrawn = scope.withdrawal(op.position).then(() => null);
   try {
     for (;;) {
       const next = spec.policy[applied];
@@ -59,6 +60,7 @@ export async function runWait(
       const winner = await Promise.race([
         scope.port.waitOutcome(op.position).then((outcome) => ({ outcome })),
         scope.waitUntil(op.position, timerAt).then(() => null),
+        withdrawn,
       ]);
       if (scope.ended || !scope.isCurrent(op)) return;
       let outcome: WaitOutcome | null = winner?.outcome ?? null;
@@ -71,6 +73,9 @@ export async function runWait(
       }
       if (scope.ended || !scope.isCurrent(op)) return;
       if (outcome === null) continue;
+      // Withdrawn by a combinator whose decision a crash lost: the replay decides again, and
+      // this wait, cancelled in the store, takes no part.
+      if (outcome.status === "cancelled") return;
       settle(scope, op, outcome);
       return;
     }

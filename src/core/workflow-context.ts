@@ -18,7 +18,12 @@ import {
 } from "./memory.js";
 import { runMemory, type MemoryAction } from "./memory-op.js";
 import { runStep } from "./step-op.js";
+import type { CombinatorKind } from "./combinators.js";
+import { MAP_CONCURRENCY_DEFAULT } from "./limits.js";
 import type {
+  MapOptions,
+  MapOutcome,
+  SomeResult,
   WorkflowContext,
   ApprovalOptions,
   ApprovalResult,
@@ -32,6 +37,12 @@ import type {
 } from "./types.js";
 import { runWait, type WaitSpec } from "./wait-op.js";
 import { checkName } from "./workflow.js";
+
+/** What a wait waits for: two open waits for the same thing compete for what arrives. */
+export interface WaitTarget {
+  readonly kind: WaitSpec["kind"];
+  readonly target: string;
+}
 
 /** Executes an operation live; `prior` is what the journal recorded of it so far. */
 export type OpRun = (
@@ -49,7 +60,14 @@ export interface RunOperations {
   readonly workflowName: string;
   readonly port: RunPort;
   /** Gives an operation its place in the run, then runs it live or hands it its journaled result. */
-  operation<T>(kind: "step" | "sleep" | "wait" | "memory", name: string, run: OpRun): Promise<T>;
+  operation<T>(
+    kind: "step" | "sleep" | "wait" | "memory",
+    name: string,
+    run: OpRun,
+    target?: WaitTarget,
+  ): Promise<T>;
+  /** A combinator over operations of the run (see `combinators.ts`). */
+  combine(kind: CombinatorKind, k: number, inputs: readonly unknown[]): Promise<unknown>;
   /** The journaled value at the next position, or one made by `make` and journaled there. */
   recordValue(kind: ValueKind, make: () => number | string): number | string;
   onCancel(cleanup: Cleanup): void;
@@ -184,6 +202,106 @@ export class RunWorkflowContext implements WorkflowContext {
     };
   }
 
+  all<const T extends readonly unknown[]>(
+    operations: T,
+  ): Promise<{ -readonly [P in keyof T]: Awaited<T[P]> }> {
+    return this.run.combine("all", 0, operations) as Promise<{
+      -readonly [P in keyof T]: Awaited<T[P]>;
+    }>;
+  }
+
+  any<const T extends readonly unknown[]>(operations: T): Promise<Awaited<T[number]>> {
+    return this.run.combine("any", 0, operations) as Promise<Awaited<T[number]>>;
+  }
+
+  race<const T extends readonly unknown[]>(operations: T): Promise<Awaited<T[number]>> {
+    return this.run.combine("race", 0, operations) as Promise<Awaited<T[number]>>;
+  }
+
+  some<T>(k: number, operations: readonly T[]): Promise<SomeResult<Awaited<T>>[]> {
+    return this.run.combine("some", k, operations) as Promise<SomeResult<Awaited<T>>[]>;
+  }
+
+  map<I, O>(
+    name: string,
+    items: readonly I[],
+    fn: (item: I, step: StepContext, index: number) => O | Promise<O>,
+    options?: MapOptions<O> & { failures?: "throw" },
+  ): Promise<Awaited<O>[]>;
+  map<I, O>(
+    name: string,
+    items: readonly I[],
+    fn: (item: I, step: StepContext, index: number) => O | Promise<O>,
+    options: MapOptions<O> & { failures: "collect" },
+  ): Promise<MapOutcome<Awaited<O>>[]>;
+  map<I, O>(
+    name: string,
+    items: readonly I[],
+    fn: (item: I, step: StepContext, index: number) => O | Promise<O>,
+    options: MapOptions<O> = {},
+  ): Promise<unknown[]> {
+    const { concurrency = MAP_CONCURRENCY_DEFAULT, failures = "throw", ...stepOptions } = options;
+    try {
+      checkName(name, "map name");
+      if (!Array.isArray(items))
+        throw new InvalidArgumentError(`map '${name}' needs an array of items`);
+      if (typeof fn !== "function")
+        throw new InvalidArgumentError(`map '${name}' needs a function`);
+      if (!Number.isInteger(concurrency) || concurrency < 1) {
+        throw new InvalidArgumentError(
+          `map '${name}' concurrency must be a whole number from 1, got ${String(concurrency)}`,
+        );
+      }
+      if (failures !== "throw" && failures !== "collect") {
+        throw new InvalidArgumentError(
+          `map '${name}' failures must be "throw" or "collect", got ${String(failures)}`,
+        );
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const collect = failures === "collect";
+    const results: unknown[] = new Array<unknown>(items.length);
+    return new Promise((resolve, reject) => {
+      let next = 0;
+      let running = 0;
+      let done = 0;
+      let failed = false;
+      // Items start in input order, a new one as an earlier one ends: the code's order, so a
+      // replay asks for the same steps at the same positions.
+      const launch = (): void => {
+        while (!failed && running < concurrency && next < items.length) {
+          const index = next++;
+          running++;
+          const item = items[index] as I;
+          this.step(name, (step: StepContext) => fn(item, step, index), stepOptions).then(
+            (value) => {
+              results[index] = collect ? { ok: true, value } : value;
+              ended();
+            },
+            (error: unknown) => {
+              if (collect) {
+                results[index] = { ok: false, error };
+                ended();
+                return;
+              }
+              if (!failed) reject(error);
+              failed = true;
+            },
+          );
+        }
+      };
+      const ended = (): void => {
+        running--;
+        done++;
+        if (done === items.length) resolve(results);
+        else launch();
+      };
+      if (items.length === 0) resolve(results);
+      else launch();
+    });
+  }
+
   private waitOp<T>(name: string, check: () => WaitSpec): Promise<T> {
     let spec: WaitSpec;
     try {
@@ -192,8 +310,11 @@ export class RunWorkflowContext implements WorkflowContext {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.run.operation<T>("wait", name, (scope, op, prior) =>
-      runWait(scope, op, spec, prior),
+    return this.run.operation<T>(
+      "wait",
+      name,
+      (scope, op, prior) => runWait(scope, op, spec, prior),
+      { kind: spec.kind, target: spec.target },
     );
   }
 

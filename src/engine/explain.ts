@@ -1,7 +1,7 @@
 // Where a run is and why, from its row, its journal and its open approvals: a structured
 // state and one plain sentence.
 import { errorRecord } from "../core/errors.js";
-import type { JournalEntry } from "../core/journal.js";
+import { SETTLING_TYPES, type JournalEntry } from "../core/journal.js";
 import { readEntryData, readEntryDataOf } from "../core/entry-data.js";
 import { decodeValue } from "../core/serialize.js";
 import type { ApprovalRecord, RunRecord } from "../store/store.js";
@@ -88,8 +88,7 @@ function openOps(journal: readonly JournalEntry[]): OpenOp[] {
     const op = ops.get(e.position) ?? { position: e.position, key: e.key, kind, entries: [] };
     op.entries.push(e);
     ops.set(e.position, op);
-    if (["step_succeeded", "step_failed", "sleep_completed", "wait_completed"].includes(e.type))
-      ops.delete(e.position);
+    if (SETTLING_TYPES.has(e.type)) ops.delete(e.position);
   }
   // The most recent first: what the run is doing now.
   return [...ops.values()].sort(

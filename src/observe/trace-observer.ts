@@ -133,7 +133,9 @@ class RunTrace implements RunObservation {
         this.waitStarted(entry);
         return;
       case "sleep_completed":
+      case "sleep_cancelled":
       case "wait_completed":
+      case "wait_cancelled":
         this.waitEnded(entry);
         return;
       case "run_completed":
@@ -276,7 +278,12 @@ class RunTrace implements RunObservation {
     if (entry.position === null) return;
     if (entry.type === "sleep_started" || entry.type === "wait_started") {
       this.earlierWaits.set(entry.position, { at: entry.at, key: entry.key, ...waitOf(entry) });
-    } else if (entry.type === "sleep_completed" || entry.type === "wait_completed") {
+    } else if (
+      entry.type === "sleep_completed" ||
+      entry.type === "wait_completed" ||
+      entry.type === "sleep_cancelled" ||
+      entry.type === "wait_cancelled"
+    ) {
       this.earlierWaits.delete(entry.position);
     }
   }

@@ -222,4 +222,9 @@ export class MemoryPort implements RunPort {
   cancelWaits(): Promise<void> {
     return Promise.resolve();
   }
+
+  withdrawWait(position: number): Promise<void> {
+    this.waits.delete(position);
+    return Promise.resolve();
+  }
 }

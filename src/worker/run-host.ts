@@ -238,6 +238,24 @@ export class RunHost implements RunPort {
     return this.services.store.cancelWaits(this.runId, this.clock.now());
   }
 
+  async withdrawWait(position: number): Promise<void> {
+    this.watchers.delete(position);
+    // The wait row is created with the commit that journals its start.
+    await this.durable();
+    let woken: readonly WaitRef[];
+    try {
+      woken = await this.services.store.withdrawWait(this.runId, position, this.clock.now());
+    } catch (e) {
+      this.services.storeFailed(
+        this.runId,
+        this.epoch,
+        e instanceof Error ? e : new Error(String(e)),
+      );
+      return new Promise<never>(() => {});
+    }
+    if (woken.length > 0) this.services.woke(woken);
+  }
+
   // ---- worker side ------------------------------------------------------------------------
 
   /** Whether the run waits on the world: it wants the worker to watch its inbox. */

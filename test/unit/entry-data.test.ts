@@ -76,6 +76,13 @@ const cases: { [T in EntryType]: [string | null, unknown] } = {
   memory_failed: [entryData.memory_failed({ error: err }), { error: boom }],
   sleep_started: [entryData.sleep_started({ wakeAt: 7, site: null }), { wakeAt: 7 }],
   sleep_completed: [entryData.sleep_completed(), null],
+  sleep_cancelled: [entryData.sleep_cancelled({ by: "race#1" }), { by: "race#1" }],
+  wait_cancelled: [entryData.wait_cancelled({ by: "some#2" }), { by: "some#2" }],
+  combinator_settled: [
+    entryData.combinator_settled({ winners: [2, 0], ok: true }),
+    { winners: [2, 0], ok: true },
+  ],
+  combinator_cancelled: [entryData.combinator_cancelled({ by: "race#1" }), { by: "race#1" }],
   wait_started: [
     entryData.wait_started({
       kind: "event",
