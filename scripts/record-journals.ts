@@ -58,6 +58,11 @@ const scenarios: Record<string, (t: TestEngine) => Promise<string>> = {
     await settle(t, run);
     return run.id;
   },
+  async patched(t) {
+    const run = await t.start(fixtures.patched, {}, { id: "patched-1" });
+    await settle(t, run);
+    return run.id;
+  },
   async memory(t) {
     const run = await t.start(fixtures.memory, { customer: "42" }, { id: "memory-1" });
     await settle(t, run);

@@ -47,7 +47,8 @@ function errorText(d: Data): string {
 export function timelineOf(journal: readonly EntryView[]): TimelineItem[] {
   const items = new Map<number, TimelineItem>();
   for (const e of journal) {
-    if (e.position === null || e.key === null || e.type === "value_recorded") continue;
+    if (e.position === null || e.key === null) continue;
+    if (e.type === "value_recorded" || e.type === "patch_applied") continue;
     const d = dataOf(e);
     const prior = items.get(e.position);
     const item: TimelineItem = prior ?? {

@@ -18,7 +18,9 @@ export interface Divergence {
 
 /** An operation in words, as divergence messages name it. */
 export function describeOp(kind: OpKind, key: string): string {
-  return kind === "value" ? `ctx.${key}()` : `${kind} '${key}'`;
+  if (kind === "value") return `ctx.${key}()`;
+  if (kind === "patch") return `ctx.patched('${key}')`;
+  return `${kind} '${key}'`;
 }
 
 /** The error that pauses a run which diverged from `history`. */

@@ -47,6 +47,9 @@ export interface EntryDataMap {
   step_failed: { attempts: number; error: Thrown };
   /** The value `ctx.now()`, `ctx.random()` or `ctx.uuid()` returned. */
   value_recorded: number | string;
+  /** The run took the new branch of patch `key` (`ctx.patched`); `deprecated` when the code
+   * that passed it had retired the patch (`ctx.deprecatePatch`). */
+  patch_applied: { deprecated?: boolean };
   /** A memory key as read: its version (0 when it had none) and value, if it had one. */
   memory_read: { namespace: string; key: string; version: number; value?: unknown };
   /** A memory key as written, at its new version. */
@@ -144,6 +147,8 @@ export const entryData = {
   step_failed: (d: { attempts: number; error: Encoded }): string =>
     object({ attempts: str(d.attempts), error: d.error }),
   value_recorded: (value: number | string): string => str(value),
+  patch_applied: (d: { deprecated: boolean }): string | null =>
+    d.deprecated ? object({ deprecated: "true" }) : null,
   memory_read: (d: { namespace: string; key: string; version: number; value: Encoded | null }) =>
     object({
       namespace: str(d.namespace),
@@ -266,6 +271,7 @@ const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" } = {
   step_succeeded: { attempt: "number", usage: "object?", result: "value" },
   step_failed: { attempts: "number", error: "value" },
   value_recorded: "scalar",
+  patch_applied: { deprecated: "boolean?" },
   memory_read: { namespace: "string", key: "string", version: "number", value: "value?" },
   memory_written: { namespace: "string", key: "string", version: "number", value: "value" },
   memory_failed: { error: "value" },
@@ -295,7 +301,7 @@ const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" } = {
 };
 
 /** Types whose data may be null when none of their (optional) fields is set. */
-const EMPTY_AS_NULL: ReadonlySet<EntryType> = new Set<EntryType>(["run_resumed"]);
+const EMPTY_AS_NULL: ReadonlySet<EntryType> = new Set<EntryType>(["run_resumed", "patch_applied"]);
 
 /** An entry, or what a reader has of one. */
 export type EntryLike = Pick<JournalEntry, "type" | "data"> &

@@ -348,7 +348,8 @@ export class NonDeterminismError extends EndureError {
         `the journal recorded ${fields.recorded}, but the code asked for ${fields.requested}. ` +
         (fields.hint ?? "") +
         "Workflow code between steps must be deterministic; restore the code that made this run " +
-        "(or version the workflow) and the run resumes where it stopped.",
+        "and the run resumes where it stopped, or keep both paths behind ctx.patched(id), or " +
+        "register the old code as its own version of the workflow (see docs/evolving.md).",
     );
     this.name = "NonDeterminismError";
     this.runId = fields.runId;

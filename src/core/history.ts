@@ -28,7 +28,7 @@ export function indexHistory(entries: readonly JournalEntry[]): History {
 }
 
 /** Operation kinds, as the journal names them. */
-export type OpKind = "step" | "sleep" | "wait" | "combinator" | "value" | "memory";
+export type OpKind = "step" | "sleep" | "wait" | "combinator" | "value" | "memory" | "patch";
 
 /** The operation kind an entry type belongs to. */
 export function opKindOf(type: JournalEntry["type"]): OpKind | null {
@@ -38,5 +38,6 @@ export function opKindOf(type: JournalEntry["type"]): OpKind | null {
   if (type.startsWith("memory_")) return "memory";
   if (type.startsWith("combinator_")) return "combinator";
   if (type === "value_recorded") return "value";
+  if (type === "patch_applied") return "patch";
   return null;
 }

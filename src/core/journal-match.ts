@@ -69,6 +69,44 @@ export class JournalMatcher {
   }
 
   /**
+   * Where patch `id` stands in this run: `marked` (the journal holds its marker at the next
+   * position, now given to it), `old` (the run passed this point on the code before the patch:
+   * no position is taken), or `new` (the run reaches it on this code: the next position is
+   * its, for the marker to journal). Null when the journal holds another patch's marker there
+   * (the divergence is reported).
+   */
+  patch(
+    id: string,
+    asked: string,
+  ): { kind: "marked" | "new"; position: number } | { kind: "old" } | null {
+    const next = this.position + 1;
+    const recorded = this.history.byPosition.get(next)?.[0];
+    if (recorded?.type === "patch_applied" && recorded.key === id) {
+      this.position = next;
+      this.callCount++;
+      return { kind: "marked", position: next };
+    }
+    if (recorded?.type === "patch_applied") {
+      this.diverged({ position: next, recorded, requested: asked, site: callSite(this.place) });
+      return null;
+    }
+    if (next <= this.history.lastPosition) return { kind: "old" };
+    this.position = next;
+    this.callCount++;
+    return { kind: "new", position: next };
+  }
+
+  /** Reports a divergence found by the run itself (a patch deprecated too early). */
+  diverge(position: number, requested: string): void {
+    this.diverged({
+      position,
+      recorded: this.history.byPosition.get(position)?.[0],
+      requested,
+      site: callSite(this.place),
+    });
+  }
+
+  /**
    * At the end of the code: true (and the divergence reported) when the journal holds more,
    * `pending` being the next journaled settlement not yet handed to the code.
    */

@@ -14,6 +14,7 @@ export type EntryType =
   | "step_succeeded"
   | "step_failed"
   | "value_recorded"
+  | "patch_applied"
   | "memory_read"
   | "memory_written"
   | "memory_failed"

@@ -1,6 +1,7 @@
 // Deterministic: executes one run of a workflow over its journal. A pure function of
 // (workflow code, journal, clock, entropy) that writes through a RunPort and does no I/O.
 import type { SitePlacer } from "./call-site.js";
+import { callSite } from "./call-site.js";
 import { cancellationError, runCleanups, type Cleanup } from "./cancellation.js";
 import { divergenceError, type Divergence } from "./divergence.js";
 import { entryData, readEntryData } from "./entry-data.js";
@@ -93,6 +94,8 @@ export class RunExecution {
   private readonly waitTargets = new Map<number, WaitTarget & { handedAt: number }>();
 
   private readonly frontier: ((op: FrontierOp) => void) | null;
+  /** Patch decisions made so far, by id, with where the code first asked. */
+  private readonly patches = new Map<string, { applied: boolean; site: string | null }>();
 
   constructor(
     workflow: Workflow<unknown, unknown>,
@@ -135,6 +138,7 @@ export class RunExecution {
       operation: (kind, name, run, target) => this.operation(kind, name, run, target),
       combine: (kind, k, inputs) => this.combine(kind, k, inputs),
       recordValue: (kind, make) => this.recordValue(kind, make),
+      patch: (id, deprecated) => this.patch(id, deprecated),
       onCancel: (cleanup) => this.onCancel(cleanup),
       emit: (part) => this.emit(part),
     });
@@ -418,6 +422,50 @@ export class RunExecution {
     // Replay only: a combinator the journal has not decided stays pending, like its members.
     else if (this.frontier === null) combinator.start();
     return promise;
+  }
+
+  /**
+   * `ctx.patched(id)` (`deprecated` false) and `ctx.deprecatePatch(id)` (true): whether the
+   * run takes the patch's new branch, the same answer for every call in one run.
+   */
+  private patch(id: string, deprecated: boolean): boolean {
+    const site = callSite();
+    const known = this.patches.get(id);
+    if (known !== undefined) {
+      if (known.site !== null && site !== null && known.site !== site) {
+        throw new InvalidArgumentError(
+          `patch id '${id}' is used at two places (${known.site} and ${site}); a patch id ` +
+            "marks one change: give each patched place its own id, and never reuse a retired one",
+        );
+      }
+      return known.applied;
+    }
+    if (this.scope.ended) return true;
+    const asked = deprecated ? `ctx.deprecatePatch('${id}')` : `ctx.patched('${id}')`;
+    const decision = this.matcher.patch(id, asked);
+    if (decision === null) return true;
+    if (decision.kind === "old" && deprecated) {
+      // The run needs the old branch, which the code no longer has.
+      this.matcher.diverge(
+        this.matcher.lastPosition + 1,
+        `${asked}, but this run passed that point on the code before the patch and needs ` +
+          `its old branch: the patch was deprecated too early. Bring back ctx.patched('${id}') ` +
+          "with the old branch until no run started before the patch is in flight (endure check lists them)",
+      );
+      return true;
+    }
+    const applied = decision.kind !== "old";
+    this.patches.set(id, { applied, site });
+    if (decision.kind === "new") {
+      this.scope.append({
+        type: "patch_applied",
+        at: this.port.clock.now(),
+        position: decision.position,
+        key: id,
+        data: entryData.patch_applied({ deprecated }),
+      });
+    }
+    return applied;
   }
 
   private recordValue(kind: ValueKind, make: () => number | string): number | string {

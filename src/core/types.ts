@@ -136,6 +136,25 @@ export interface WorkflowContext {
   sleep(name: string, duration: Duration): Promise<void>;
   /** Pauses the run until `until` (a Date or epoch milliseconds). */
   sleepUntil(name: string, until: Date | number): Promise<void>;
+  /**
+   * Whether this run takes the new branch of a code change: true for runs that reach this
+   * point on code that has the patch (journaled), false for runs that passed this point on
+   * the code before it. Lets one version of a workflow serve runs of both. `id` names the
+   * change; use each id at one place only.
+   *
+   * @example
+   * ```ts
+   * if (ctx.patched("score-with-model")) await ctx.step("score", () => scoreWithModel(lead));
+   * else await ctx.step("score-by-rules", () => scoreByRules(lead));
+   * ```
+   */
+  patched(id: string): boolean;
+  /**
+   * Retires patch `id` once no run in flight passed it on the old code: the code keeps only
+   * the new branch. A run that still needs the old branch pauses with a clear divergence
+   * (deprecated too early). Remove the call itself once no run that took the patch is in flight.
+   */
+  deprecatePatch(id: string): void;
   /** The time, in epoch milliseconds, recorded on first execution and replayed after. */
   now(): number;
   /** A random number in [0, 1), recorded on first execution and replayed after. */

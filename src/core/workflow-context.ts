@@ -70,6 +70,8 @@ export interface RunOperations {
   combine(kind: CombinatorKind, k: number, inputs: readonly unknown[]): Promise<unknown>;
   /** The journaled value at the next position, or one made by `make` and journaled there. */
   recordValue(kind: ValueKind, make: () => number | string): number | string;
+  /** Whether the run takes patch `id`'s new branch (journaled the first time it does). */
+  patch(id: string, deprecated: boolean): boolean;
   onCancel(cleanup: Cleanup): void;
   emit(part: StreamPart): void;
 }
@@ -156,6 +158,16 @@ export class RunWorkflowContext implements WorkflowContext {
       },
       { retries: 5 },
     );
+  }
+
+  patched(id: string): boolean {
+    checkName(id, "patch id");
+    return this.run.patch(id, false);
+  }
+
+  deprecatePatch(id: string): void {
+    checkName(id, "patch id");
+    this.run.patch(id, true);
   }
 
   now(): number {

@@ -78,6 +78,7 @@ function openOps(journal: readonly JournalEntry[]): OpenOp[] {
   const ops = new Map<number, OpenOp>();
   for (const e of journal) {
     if (e.position === null || e.key === null || e.type === "value_recorded") continue;
+    if (e.type === "patch_applied") continue;
     // A memory operation commits whole, with its one entry: it is never open.
     if (e.type.startsWith("memory_")) continue;
     const kind = e.type.startsWith("step_")

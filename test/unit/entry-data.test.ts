@@ -60,6 +60,7 @@ const cases: { [T in EntryType]: [string | null, unknown] } = {
   ],
   step_failed: [entryData.step_failed({ attempts: 1, error: err }), { attempts: 1, error: boom }],
   value_recorded: [entryData.value_recorded(0.5), 0.5],
+  patch_applied: [entryData.patch_applied({ deprecated: true }), { deprecated: true }],
   memory_read: [
     entryData.memory_read({ namespace: "customer", key: "42", version: 0, value: null }),
     { namespace: "customer", key: "42", version: 0 },
