@@ -13,6 +13,7 @@ import { createTestClock } from "endure/testing";
 import { benchApi } from "./api.js";
 import { eventLatency, eventRate, eventSendRate, waitWaiting } from "./events.js";
 import { benchPostgres } from "./postgres.js";
+import { benchCodec, featureRatio } from "./protect.js";
 import { noSteps, sequentialSteps, tenSteps } from "./sequential.js";
 import { groupFloor, randomIds, startedWhileRunning, usedStore } from "./shapes.js";
 
@@ -295,6 +296,17 @@ if (only === null || only === "sqlite") {
       vs(used.stepsPerSecond),
     );
   }
+  const sizes = { blocks: quick ? 9 : 31, runsPerBlock: quick ? 3 : 5 };
+  const codec = await featureRatio({ codec: benchCodec() }, sizes);
+  results.sqlite.codec = codec;
+  row(
+    "sqlite fsync: per step with the codec (AES-256-GCM) on, beside off",
+    codec.ratio,
+    "x",
+    `${fmt(codec.offStepUs)} µs`,
+    "< 1.1x",
+    `${fmt(codec.onStepUs)} µs per step on; CPU +${fmt(codec.cpuAddedUs)} µs of ${fmt(codec.offCpuUs)} µs per step; 10 steps of 1 KiB results`,
+  );
   const mem = await evictedMemory(quick ? 2_000 : 20_000);
   results.sqlite.evicted = mem;
   row(

@@ -14,6 +14,8 @@ export type { StreamPart } from "./core/stream.js";
 export type { RunUsage, Usage } from "./core/usage.js";
 export type { EngineLimits, EngineOptions, Logger, WorkerOptions } from "./engine/options.js";
 export { createLogger } from "./observe/logger.js";
+export { aesGcmCodec, KEY_BYTES, KEY_ID_LENGTH_MAX } from "./protect/codec.js";
+export type { AesGcmCodecOptions, Codec } from "./protect/codec.js";
 export type {
   CreateLoggerOptions,
   LogLevel,
@@ -88,6 +90,7 @@ export {
   InvalidArgumentError,
   isEndureError,
   JournalLimitError,
+  KeyNotFoundError,
   LeaseLostError,
   NonDeterminismError,
   NonRetriableError,
@@ -107,6 +110,7 @@ export {
   StoreCorruptError,
   StoreNotEndureError,
   StoreOutdatedError,
+  PayloadTamperedError,
   StoreReadOnlyError,
   StoreTimeoutError,
   StoreTooNewError,

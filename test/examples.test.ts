@@ -12,6 +12,7 @@ import { main as apiDemo } from "../examples/api.js";
 import { main } from "../examples/demo.js";
 import { main as memoryDemo } from "../examples/memory.js";
 import { main as supplyChain } from "../examples/supply-chain.js";
+import { main as encryptedDemo } from "../examples/encrypted.js";
 import { tempDir } from "./helpers.js";
 
 describe("examples", () => {
@@ -57,6 +58,17 @@ describe("examples", () => {
     expect(lines).toContain("wait_cancelled warehouse answer#1");
     expect(lines).toContain("combinator_cancelled some#1");
     expect(lines).not.toContain("wait_cancelled carrier answer#1");
+  });
+
+  it("runs the encryption example: nothing readable in the file, old runs read after a rotation", async () => {
+    const lines: string[] = [];
+    const out = await encryptedDemo({ path: join(tempDir(), "e.db"), log: (l) => lines.push(l) });
+    expect(out.summary).toBe("Grace Hopper: allergic to penicillin");
+    expect(lines).toEqual([
+      "result: Grace Hopper: allergic to penicillin",
+      "plaintext in the file: false",
+      "after rotation: Grace Hopper: allergic to penicillin",
+    ]);
   });
 
   it("runs the demo and replays it from its journal", async () => {

@@ -42,6 +42,8 @@ export type EndureErrorCode =
   | "store_unavailable"
   | "store_timeout"
   | "store_outdated"
+  | "key_not_found"
+  | "payload_tampered"
   | "non_retriable"
   | "retry_after"
   | "non_determinism"
@@ -276,6 +278,17 @@ export class StoreUnavailableError extends define("store_unavailable", "StoreUna
 export class StoreTimeoutError extends define("store_timeout", "StoreTimeoutError") {}
 /** The store's schema is older than this code and migrations were not to be applied on open. */
 export class StoreOutdatedError extends define("store_outdated", "StoreOutdatedError") {}
+/**
+ * A payload was sealed (encrypted) with a key this engine does not hold: no codec, a key
+ * ring without that key id, or a different key under that id. The message names the key id.
+ */
+export class KeyNotFoundError extends define("key_not_found", "KeyNotFoundError") {}
+/**
+ * A sealed payload failed authentication: its ciphertext, key id or envelope was changed
+ * after it was written. The message names the payload (run, journal entry); nothing else
+ * is read from it.
+ */
+export class PayloadTamperedError extends define("payload_tampered", "PayloadTamperedError") {}
 
 /**
  * Thrown by a step body to stop retrying: the step fails at once with this error.

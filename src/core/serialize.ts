@@ -1,7 +1,12 @@
 // Deterministic: turns values into journal text and back, so a first run and a replay see
 // identical values. Plain JSON passes through untouched; other kinds are tagged objects.
 import { errorClassFor } from "./error-registry.js";
-import { isEndureError, PayloadTooLargeError, SerializationError } from "./errors.js";
+import {
+  isEndureError,
+  KeyNotFoundError,
+  PayloadTooLargeError,
+  SerializationError,
+} from "./errors.js";
 import { PAYLOAD_DEPTH_MAX } from "./limits.js";
 
 const TAG = "$endure";
@@ -240,6 +245,15 @@ function fromTagged(tag: Json, json: { [key: string]: Json }): unknown {
       const inner = v as { [key: string]: Json };
       for (const key in inner) define(out, key, fromJson(inner[key] as Json));
       return out;
+    }
+    case "sealed": {
+      // A sealed payload reaches decoding only when nothing opened it: no codec holds its key.
+      const key = typeof json["key"] === "string" ? json["key"] : "?";
+      throw new KeyNotFoundError(
+        `a stored value is encrypted with key '${key}', and this engine has no codec with ` +
+          `that key: pass createEngine({ codec: aesGcmCodec({ keys: { "${key}": ... } }) }) ` +
+          "with the key it was written with",
+      );
     }
     default:
       throw new SerializationError(

@@ -52,6 +52,7 @@ import {
 import { trackOpenEngine } from "./open-engines.js";
 import { registerWorkflows, resolveWorkflow, type Registry } from "./registry.js";
 import { GC_SCHEDULE_DEFAULT, GC_WORKFLOW, gcWorkflow, type GcResult } from "./retention.js";
+import { sealedStore } from "../protect/sealed-store.js";
 import { cancelRun, resumeRun, retryRun, type AdminParts } from "./run-admin.js";
 import { RunExits, waitForResult } from "./run-exits.js";
 import {
@@ -155,7 +156,8 @@ export class Engine {
   private readonly parts: StartParts & AdminParts;
 
   constructor(options: EngineOptions) {
-    this.store = options.store;
+    this.store =
+      options.codec === undefined ? options.store : sealedStore(options.store, options.codec);
     this.clock = options.clock ?? systemClock;
     this.log = toStructuredLogger(options.logger ?? createLogger());
     this.limits = runLimitsOf(options.limits);

@@ -23,6 +23,7 @@ import type { RunLimits } from "../core/run-port.js";
 import type { Workflow } from "../core/workflow.js";
 import type { Logger } from "../observe/logger.js";
 import type { TelemetryOptions } from "../observe/observers.js";
+import type { Codec } from "../protect/codec.js";
 import type { Store } from "../store/store.js";
 import { newWorkerId } from "../worker/ids.js";
 import type { WorkerSettings } from "../worker/worker.js";
@@ -95,6 +96,13 @@ export interface EngineOptions {
   logger?: Logger;
   /** Where spans and metrics go; the providers registered with @opentelemetry/api by default. */
   telemetry?: TelemetryOptions;
+  /**
+   * Encryption at rest: every payload the store holds (inputs, step results, outputs,
+   * errors, events, signals, wait values, approval comments, stream parts) is sealed with
+   * this codec, made by `aesGcmCodec({ keys, current })`. Payloads written before stay
+   * readable. Default: none (payloads are stored as JSON text). See docs/security.md.
+   */
+  codec?: Codec;
   /** Longest wait (event, signal, approval) when the code gives no timeout. Default `"30d"`. */
   waitTimeout?: Duration;
   /** How long finished runs and spent events are kept before `gc` deletes them.

@@ -5,7 +5,7 @@ import type { ApprovalRules } from "../core/approval-rules.js";
 import type { JournalEntry, NewEntry } from "../core/journal.js";
 import { decodeValue } from "../core/serialize.js";
 import type { Cancellation, RunStatus } from "../core/types.js";
-import type { EventRecord, RunRecord, WaitRecord } from "./store.js";
+import type { EventRecord, PayloadOpener, RunRecord, WaitRecord } from "./store.js";
 
 /** The columns of a run that make its {@link RunRecord}. */
 export const RUN_COLUMNS =
@@ -200,6 +200,24 @@ export function toWait(row: WaitRow): WaitRecord {
     endedAt: orNull(row.ended_at),
     addedApprovers: JSON.parse(row.added_approvers) as string[],
   };
+}
+
+/**
+ * How a store reads the payloads it looks into itself (see `Store.usePayloadOpener`): one per
+ * store, shared by its parts.
+ */
+export class StorePayloads {
+  open: PayloadOpener = (text) => text;
+
+  /** An event's data, to match it against waits. */
+  eventData(text: string): unknown {
+    return JSON.parse(this.open(text)) as unknown;
+  }
+
+  /** An approval wait's rules: those it was created with, plus approvers added since. */
+  rulesOf(wait: WaitRecord): ApprovalRules {
+    return rulesOf(wait.details === null ? wait : { ...wait, details: this.open(wait.details) });
+  }
 }
 
 /** An approval wait's rules: those it was created with, plus approvers added since. */

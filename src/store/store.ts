@@ -334,6 +334,12 @@ export type ResumeResult =
   | { readonly kind: "not_found" };
 
 /**
+ * How a store reads a payload it holds, when the engine seals payloads (see the engine's
+ * `codec`): sealed text in, the text that was sealed out. The identity when nothing is sealed.
+ */
+export type PayloadOpener = (text: string) => string;
+
+/**
  * Where journals, runs, timers and output streams live. A store serializes group commits and
  * fences every write by epoch; the engine above it knows nothing of its database. Entries
  * with a `usage` add it to their run's `usage` totals in the transaction that writes them.
@@ -358,6 +364,12 @@ export type ResumeResult =
  *   approval's result) come from `core/wait-values`.
  * - **Fencing.** A write carrying an epoch other than the run's current one writes nothing
  *   and reports `fenced`; so does a write to a run that is not running.
+ * - **Payloads may be sealed.** With a codec, the engine hands the store sealed payloads
+ *   (inputs, outputs, errors, entry data, event and signal data, wait details and values,
+ *   approval comments, stream parts) and opens what it reads back. A store that reads a
+ *   payload itself (event data to match waits, an approval's rules) reads it through the
+ *   opener given to {@link Store.usePayloadOpener}; values it composes (an ended wait's value)
+ *   embed the payloads as stored.
  */
 export interface Store extends OutputStreamStore {
   /** Which SQL dialect transactional steps get. */
@@ -367,6 +379,12 @@ export interface Store extends OutputStreamStore {
   /** Opens the database and applies migrations. Typed errors for foreign or newer stores. */
   open(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Sets how the store reads the payloads it looks into itself (event data when it matches an
+   * event against waits, an approval's rules when it records a decision). The engine calls it
+   * when it seals payloads; until then the store reads them as they are.
+   */
+  usePayloadOpener(open: PayloadOpener): void;
   /** Commits a batch atomically. Fenced writes are skipped, reported, and do not abort it. */
   commit(batch: CommitBatch): Promise<CommitResult>;
   /**

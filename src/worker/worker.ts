@@ -3,7 +3,7 @@
 import { assert } from "../core/assert.js";
 import { heartbeatIntervalMs } from "../core/limits.js";
 import type { Clock, TimerHandle } from "../core/clock.js";
-import { LeaseLostError } from "../core/errors.js";
+import { isEndureError, LeaseLostError } from "../core/errors.js";
 import type { JournalEntry, NewEntry } from "../core/journal.js";
 import type { RunLimits } from "../core/run-port.js";
 import { entryData, withSpan } from "../core/entry-data.js";
@@ -407,7 +407,22 @@ export class Worker {
       await this.pauseRun(run.id, run.epoch, "version_missing", reason);
       return;
     }
-    const journal = claimed.journal ?? (await this.store.readJournal(run.id));
+    let journal: readonly JournalEntry[];
+    try {
+      journal = claimed.journal ?? (await this.store.readJournal(run.id));
+    } catch (e) {
+      if (!isEndureError(e, "key_not_found") && !isEndureError(e, "payload_tampered")) throw e;
+      // A sealed entry this engine cannot open: the run waits for the right key (or an
+      // operator), and nothing else is held up by it.
+      await this.pauseRun(
+        run.id,
+        run.epoch,
+        "unreadable",
+        `run ${run.id} was paused: its journal cannot be read (${e.message}). Configure the ` +
+          "key it was written with, then resume it with engine.resume(runId)",
+      );
+      return;
+    }
     checkReadBack(run.id, journal);
     let prelude: NewEntry | null = null;
     let how: HostedHow = "claimed";

@@ -1,9 +1,12 @@
 // Proves every store meets the Store contract: the same conformance cases run against a real
 // SQLite file, an in-memory SQLite database (":memory:") and a real PostgreSQL database, each
-// case on a new file or a new database.
+// case on a new file or a new database; and again through the sealing wrapper an engine with a
+// codec puts around its store, which must change nothing that a caller of the store sees.
 import { join } from "node:path";
 import { describe, it } from "vitest";
 import { sqliteStore } from "endure/sqlite";
+import { aesGcmCodec } from "../../src/protect/codec.js";
+import { sealedStore } from "../../src/protect/sealed-store.js";
 import { conformanceCases } from "../../src/store/conformance.js";
 import type { Store } from "../../src/store/store.js";
 import { onCleanup, tempDir } from "../helpers.js";
@@ -30,6 +33,12 @@ const stores: Array<[string, () => Promise<Store>]> = [
   ],
   ["PostgreSQL", () => openStore()],
 ];
+
+const codec = aesGcmCodec({ keys: { k1: Buffer.alloc(32, 7) }, current: "k1" });
+stores.push(
+  ["SQLite sealed", async () => sealedStore(await (stores[0] as (typeof stores)[0])[1](), codec)],
+  ["PostgreSQL sealed", async () => sealedStore(await openStore(), codec)],
+);
 
 for (const [name, open] of stores) {
   describe(`${name} store conformance`, () => {

@@ -16,7 +16,7 @@ import { matchKeyOf } from "../../core/match.js";
 import type { WaitRequest } from "../../core/run-port.js";
 import { encodeReceivedEvent } from "../../core/wait-values.js";
 import type { EventInput, SendEventResult, StoreWake, WaitRef } from "../store.js";
-import { toEvent, type EventRow } from "../sql-rows.js";
+import { toEvent, type EventRow, type StorePayloads } from "../sql-rows.js";
 import { WAKE_WORKFLOWS_MAX } from "./commit.js";
 import { query } from "./connection.js";
 import { BEGIN_BOUNDED } from "./settings.js";
@@ -256,10 +256,19 @@ export async function sendEvents(
   shapes: ShapeCache,
   channel: string,
   events: ReadonlyArray<{ event: EventInput; now: number }>,
+  payloads: StorePayloads,
 ): Promise<SendEventResult[]> {
   await statements.prepare(c);
   for (let attempt = 0; ; attempt++) {
-    const result = await attemptBatch(c, statements.prefix, schema, shapes, channel, events);
+    const result = await attemptBatch(
+      c,
+      statements.prefix,
+      schema,
+      shapes,
+      channel,
+      events,
+      payloads,
+    );
     if (result !== SHAPES_CHANGED) return result;
     // Shapes only grow, and each new one is added before trying again.
     if (attempt > 100) throw new Error("the match shapes of events kept changing");
@@ -273,6 +282,7 @@ async function attemptBatch(
   shapes: ShapeCache,
   channel: string,
   events: ReadonlyArray<{ event: EventInput; now: number }>,
+  payloads: StorePayloads,
 ): Promise<SendEventResult[] | typeof SHAPES_CHANGED> {
   const lit = (text: string | null): string => (text === null ? "NULL" : c.escapeLiteral(text));
   const texts = (xs: ReadonlyArray<string | null>): string =>
@@ -284,7 +294,7 @@ async function attemptBatch(
   const bools = (xs: readonly boolean[]): string =>
     xs.length === 0 ? "'{}'::boolean[]" : `ARRAY[${xs.join(", ")}]::boolean[]`;
   const planned: Planned[] = events.map(({ event, now }) => {
-    const subject = { id: event.id, name: event.name, data: JSON.parse(event.data) as unknown };
+    const subject = { id: event.id, name: event.name, data: payloads.eventData(event.data) };
     const keys = new Map<string, string>();
     for (const shape of shapes.of(event.name)) {
       const key = matchKeyOf(subject, JSON.parse(shape) as string[]);

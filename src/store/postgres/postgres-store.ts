@@ -23,6 +23,7 @@ import type {
   MemoryNamespaceRecord,
   MemoryRecord,
   MemoryTx,
+  PayloadOpener,
   RateGrant,
   RateRequest,
   ResumeResult,
@@ -48,7 +49,7 @@ import { readJournal, readJournals } from "./journal-io.js";
 import { Listener } from "./listener.js";
 import { migrate, type MigrationReport } from "./migrate.js";
 import * as admin from "./run-admin.js";
-import { toRunRecord as toRecord } from "../sql-rows.js";
+import { StorePayloads, toRunRecord as toRecord } from "../sql-rows.js";
 import { readNextWakeAt, readRun, readRunPage, readStreamRows } from "./run-reads.js";
 import { quoteIdent } from "./schema.js";
 import {
@@ -103,6 +104,7 @@ export class PostgresStore implements Store {
   private readonly appends: FastAppends;
   private readonly shapes = new ShapeCache();
   private readonly events: EventQueue;
+  private readonly payloads = new StorePayloads();
 
   constructor(urlOrPool: string | pg.Pool, options: PostgresStoreOptions = {}) {
     this.settings = settingsOf(options);
@@ -112,7 +114,7 @@ export class PostgresStore implements Store {
     this.description = `${where} (schema ${this.settings.schema})`;
     this.S = quoteIdent(this.settings.schema);
     this.channel = `endure_wake_${this.settings.schema}`;
-    this.waits = new PostgresWaits(this.S, this.settings.schema);
+    this.waits = new PostgresWaits(this.S, this.settings.schema, this.payloads);
     this.commitParts = {
       S: this.S,
       schema: this.settings.schema,
@@ -131,10 +133,22 @@ export class PostgresStore implements Store {
     this.events = new EventQueue(
       (batch) =>
         this.use("storing an event", WRITE, (c) =>
-          sendEvents(c, statements, this.settings.schema, this.shapes, this.channel, batch),
+          sendEvents(
+            c,
+            statements,
+            this.settings.schema,
+            this.shapes,
+            this.channel,
+            batch,
+            this.payloads,
+          ),
         ),
       EVENT_BATCHES_IN_FLIGHT_MAX,
     );
+  }
+
+  usePayloadOpener(open: PayloadOpener): void {
+    this.payloads.open = open;
   }
 
   async open(): Promise<void> {

@@ -26,7 +26,7 @@ import { sameData, withdrawnValue } from "../withdrawn.js";
 import { query } from "./connection.js";
 import {
   DELETED_EVENTS_CURSOR,
-  rulesOf,
+  type StorePayloads,
   toWait,
   WAIT_COLUMNS,
   type EventRow,
@@ -45,6 +45,7 @@ export class PostgresWaits {
   constructor(
     private readonly S: string,
     private readonly schema: string,
+    private readonly payloads: StorePayloads,
   ) {}
 
   async getWait(c: pg.ClientBase, runId: string, position: number): Promise<WaitRecord | null> {
@@ -129,7 +130,7 @@ export class PostgresWaits {
     if (row === undefined) return { kind: "not_found" };
     const wait = toWait(row);
     if (wait.status !== "open") return { kind: "already_ended", wait };
-    const rules = rulesOf(wait);
+    const rules = this.payloads.rulesOf(wait);
     const decisions = await this.decisionsOf(c, runId, wait.position);
     const refusal = refusalOf(rules, decisions, decision.by, decision.role);
     if (refusal !== null) return { kind: "refused", reason: refusal, wait };
@@ -355,7 +356,9 @@ export class PostgresWaits {
     );
     const pathList = JSON.parse(paths) as string[];
     const found = events.find(
-      (e) => matchKeyOf({ id: e.id, name: e.name, data: JSON.parse(e.data) }, pathList) === key,
+      (e) =>
+        matchKeyOf({ id: e.id, name: e.name, data: this.payloads.eventData(e.data) }, pathList) ===
+        key,
     );
     if (found === undefined) return false;
     await query(c, `INSERT INTO ${this.S}.consumed_events (run_id, event_pos) VALUES ($1, $2)`, [

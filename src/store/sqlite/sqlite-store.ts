@@ -32,6 +32,7 @@ import type {
   ResumeResult,
   RunFilter,
   RunPage,
+  PayloadOpener,
   RunRecord,
   Store,
   WriteResult,
@@ -51,6 +52,7 @@ import {
   DELETED_EVENTS_CURSOR,
   cursorOf,
   parseCursor,
+  StorePayloads,
   toEntries,
   toRunRecord as toRecord,
   type EntryRow,
@@ -111,6 +113,7 @@ export class SqliteStore implements Store {
   private readonly workers = new Set<string>();
   private journal!: SqliteJournalWriter;
   private memory!: SqliteMemory;
+  private readonly payloads = new StorePayloads();
   /** Events sent while one is being committed share the next transaction and its fsync. */
   private readonly events = new EventQueue(
     (batch) =>
@@ -147,6 +150,10 @@ export class SqliteStore implements Store {
     }
   }
 
+  usePayloadOpener(open: PayloadOpener): void {
+    this.payloads.open = open;
+  }
+
   open(): Promise<void> {
     if (this.db !== null) return Promise.resolve();
     const { writer, reader } = openDatabase(this.path, this.options);
@@ -161,7 +168,7 @@ export class SqliteStore implements Store {
     );
     this.st = createStatements(writer, reader);
     this.streams = new SqliteOutputStream(writer, reader, this.options.streamPartsMax);
-    this.waits = createSqliteWaits(writer);
+    this.waits = createSqliteWaits(writer, this.payloads);
     this.journal = new SqliteJournalWriter(this.st, this.streams, this.waits, (w) =>
       this.remember(w),
     );

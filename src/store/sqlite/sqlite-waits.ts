@@ -20,8 +20,8 @@ import type {
   WaitRef,
 } from "../store.js";
 import {
-  rulesOf,
   toEvent,
+  type StorePayloads,
   toWait,
   WAIT_COLUMNS,
   type EventRow,
@@ -34,7 +34,7 @@ import { LAST_EVENT_POS } from "./statements.js";
 export type SqliteWaits = ReturnType<typeof createSqliteWaits>;
 
 /** Prepares the statements; every operation must run inside a write transaction. */
-export function createSqliteWaits(db: Database.Database) {
+export function createSqliteWaits(db: Database.Database, payloads: StorePayloads) {
   const st = {
     insertWait: db.prepare(
       `INSERT INTO waits (run_id, position, key, kind, target, match_paths, match_key, timeout_at, details, status, created_at)
@@ -182,7 +182,7 @@ export function createSqliteWaits(db: Database.Database) {
       name: wait.target,
     }) as IterableIterator<EventRow>;
     for (const e of events) {
-      const subject = { id: e.id, name: e.name, data: JSON.parse(e.data) as unknown };
+      const subject = { id: e.id, name: e.name, data: payloads.eventData(e.data) };
       if (matchKeyOf(subject, paths) !== wait.match_key) continue;
       found = e;
       break;
@@ -244,7 +244,7 @@ export function createSqliteWaits(db: Database.Database) {
       const existing = st.eventById.get(event.id) as EventRow | undefined;
       if (existing !== undefined) return { created: false, event: toEvent(existing), woken: [] };
       const pos = Number(st.insertEvent.run(event.id, event.name, event.data, now).lastInsertRowid);
-      const subject = { id: event.id, name: event.name, data: JSON.parse(event.data) as unknown };
+      const subject = { id: event.id, name: event.name, data: payloads.eventData(event.data) };
       const earliest = new Map<string, number>();
       for (const match_paths of shapesOf(event.name)) {
         const key = matchKeyOf(subject, JSON.parse(match_paths) as string[]);
@@ -283,7 +283,7 @@ export function createSqliteWaits(db: Database.Database) {
       if (row === undefined) return { kind: "not_found" };
       const wait = toWait(row);
       if (wait.status !== "open") return { kind: "already_ended", wait };
-      const rules = rulesOf(wait);
+      const rules = payloads.rulesOf(wait);
       const decisions = decisionsOf(runId, wait.position);
       const refusal = refusalOf(rules, decisions, decision.by, decision.role);
       if (refusal !== null) return { kind: "refused", reason: refusal, wait };

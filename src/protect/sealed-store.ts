@@ -1,0 +1,521 @@
+// A store whose payloads are sealed by a codec: every payload on its way in is sealed, every
+// payload on its way out is opened, and the store reads the payloads it looks into itself
+// (event data to match, approval rules) through the codec. The store below never sees a
+// plaintext payload, and the engine above never sees a sealed one.
+//
+// Every method of the Store contract is written out here (the class implements Store), so a
+// method added to the contract does not compile until it says what it does with payloads.
+import { isEndureError, KeyNotFoundError, PayloadTamperedError } from "../core/errors.js";
+import type { JournalEntry, NewEntry } from "../core/journal.js";
+import type { MemoryChange, MemoryRecord, MemoryTx } from "../core/memory.js";
+import type { WaitClosure } from "../core/run-port.js";
+import type { Cancellation, SqlTransaction } from "../core/types.js";
+import type {
+  ApprovalRecord,
+  CancelResult,
+  ClaimedRun,
+  ClaimRequest,
+  CommitBatch,
+  CommitResult,
+  CreateResult,
+  DecideResult,
+  DecisionInput,
+  EventInput,
+  EventRecord,
+  InboxItem,
+  MemoryFilter,
+  MemoryNamespaceRecord,
+  PayloadOpener,
+  RateGrant,
+  RateRequest,
+  ResumeResult,
+  RunFilter,
+  RunPage,
+  RunRecord,
+  RunUpdate,
+  RunWrite,
+  SendEventResult,
+  SignalResult,
+  Store,
+  StoreWake,
+  WaitRecord,
+  WaitRef,
+  WriteResult,
+} from "../store/store.js";
+import type { NewChunk, StoredChunk } from "../store/stream.js";
+import { openWithin, SEALED_PREFIX, type Codec } from "./codec.js";
+
+/**
+ * What each method of the Store contract carries in payloads: `sealed` when the wrapper seals
+ * what goes in and opens what comes out, `none` when nothing it carries is a payload. Typed
+ * over every key of Store, so a method added to the contract must be listed (and handled).
+ */
+export const STORE_PAYLOADS: { readonly [K in keyof Required<Store>]: "sealed" | "none" } = {
+  dialect: "none",
+  description: "none",
+  open: "none",
+  close: "none",
+  usePayloadOpener: "none",
+  commit: "sealed",
+  transaction: "sealed",
+  claim: "sealed",
+  heartbeat: "none",
+  getRun: "sealed",
+  listRuns: "sealed",
+  readJournal: "sealed",
+  cancel: "sealed",
+  resume: "sealed",
+  retry: "sealed",
+  nextWakeAt: "none",
+  writeLockHeldMs: "none",
+  acquireRate: "none",
+  watch: "none",
+  sendEvent: "sealed",
+  sendSignal: "sealed",
+  decide: "sealed",
+  closeWait: "sealed",
+  addApprovers: "none",
+  cancelWaits: "none",
+  withdrawWait: "none",
+  getWait: "sealed",
+  listApprovals: "sealed",
+  inbox: "none",
+  cursor: "none",
+  setCursor: "none",
+  eventsAfter: "sealed",
+  lastEventPos: "none",
+  deleteFinishedRuns: "none",
+  deleteEvents: "none",
+  readStream: "sealed",
+  memoryTransaction: "sealed",
+  readMemory: "sealed",
+  listMemory: "sealed",
+  listMemoryNamespaces: "none",
+  memoryHistory: "sealed",
+  deleteMemory: "none",
+};
+
+/**
+ * `store` with every payload sealed by `codec` on its way in and opened on its way out. The
+ * engine wraps its store this way when it is given a codec.
+ */
+export function sealedStore(store: Store, codec: Codec): Store {
+  return new SealedStore(store, codec);
+}
+
+class SealedStore implements Store {
+  readonly writeLockHeldMs?: () => number;
+  readonly watch?: (onWake: (wake: StoreWake) => void) => () => void;
+
+  constructor(
+    private readonly inner: Store,
+    private readonly codec: Codec,
+  ) {
+    if (inner.writeLockHeldMs !== undefined)
+      this.writeLockHeldMs = () => inner.writeLockHeldMs?.() ?? 0;
+    if (inner.watch !== undefined)
+      this.watch = (onWake) => inner.watch?.(onWake) ?? (() => undefined);
+    inner.usePayloadOpener((text) => codec.open(text));
+  }
+
+  get dialect(): Store["dialect"] {
+    return this.inner.dialect;
+  }
+
+  get description(): string {
+    return this.inner.description;
+  }
+
+  open(): Promise<void> {
+    return this.inner.open();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  usePayloadOpener(open: PayloadOpener): void {
+    // The store below reads through the codec; a caller's opener reads what it would see.
+    this.inner.usePayloadOpener((text) => open(this.codec.open(text)));
+  }
+
+  async commit(batch: CommitBatch): Promise<CommitResult> {
+    const sealed: CommitBatch = {
+      now: batch.now,
+      creates: batch.creates.map((c) => ({
+        ...c,
+        input: this.seal(c.input),
+        started: this.sealEntry(c.started),
+      })),
+      writes: batch.writes.map((w) => this.sealWrite(w)),
+    };
+    const result = await this.inner.commit(sealed);
+    return {
+      creates: result.creates.map((c) => this.openCreate(c)),
+      writes: result.writes,
+    };
+  }
+
+  transaction(
+    runId: string,
+    epoch: number,
+    now: number,
+    before: readonly NewEntry[],
+    body: (tx: SqlTransaction, memory: MemoryTx) => Promise<readonly NewEntry[]>,
+  ): Promise<WriteResult> {
+    return this.inner.transaction(runId, epoch, now, this.sealEntries(before), async (tx, memory) =>
+      this.sealEntries(await body(tx, this.sealedMemory(memory))),
+    );
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedRun[]> {
+    const claimed = await this.inner.claim(request);
+    return claimed.map((c) => {
+      try {
+        const run = this.openRun(c.run);
+        return c.journal === undefined
+          ? { run, takeover: c.takeover }
+          : { run, takeover: c.takeover, journal: this.openJournal(c.journal) };
+      } catch (e) {
+        if (!isUnreadable(e)) throw e;
+        // Only this run cannot be read: the worker reads its journal itself, meets the error
+        // there and pauses the run; the other runs of the batch go on.
+        return { run: c.run, takeover: c.takeover };
+      }
+    });
+  }
+
+  heartbeat(
+    workerId: string,
+    held: readonly { runId: string; epoch: number }[],
+    leaseMs: number,
+    now: number,
+  ): Promise<string[]> {
+    return this.inner.heartbeat(workerId, held, leaseMs, now);
+  }
+
+  async getRun(runId: string): Promise<RunRecord | null> {
+    const run = await this.inner.getRun(runId);
+    return run === null ? null : this.openRun(run);
+  }
+
+  async listRuns(filter: RunFilter): Promise<RunPage> {
+    const page = await this.inner.listRuns(filter);
+    return { runs: page.runs.map((r) => this.openRun(r)), next: page.next };
+  }
+
+  async readJournal(runId: string): Promise<JournalEntry[]> {
+    return this.openJournal(await this.inner.readJournal(runId));
+  }
+
+  async cancel(
+    runId: string,
+    cancellation: { cancellation: Cancellation; entry: NewEntry; error: string },
+    now: number,
+  ): Promise<CancelResult> {
+    const result = await this.inner.cancel(
+      runId,
+      {
+        cancellation: cancellation.cancellation,
+        entry: this.sealEntry(cancellation.entry),
+        error: this.seal(cancellation.error),
+      },
+      now,
+    );
+    return result.kind === "not_found" ? result : { ...result, run: this.openRun(result.run) };
+  }
+
+  async resume(...[runId, entry, ...rest]: Parameters<Store["resume"]>): Promise<ResumeResult> {
+    return this.openResume(await this.inner.resume(runId, this.sealEntry(entry), ...rest));
+  }
+
+  async retry(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
+    return this.openResume(await this.inner.retry(runId, this.sealEntry(entry), now));
+  }
+
+  nextWakeAt(): Promise<number | null> {
+    return this.inner.nextWakeAt();
+  }
+
+  acquireRate(request: RateRequest): Promise<RateGrant> {
+    return this.inner.acquireRate(request);
+  }
+
+  async sendEvent(event: EventInput, now: number): Promise<SendEventResult> {
+    const result = await this.inner.sendEvent({ ...event, data: this.seal(event.data) }, now);
+    return { ...result, event: this.openEvent(result.event) };
+  }
+
+  async sendSignal(
+    runId: string,
+    signal: { name: string; data: string },
+    now: number,
+  ): Promise<SignalResult> {
+    const result = await this.inner.sendSignal(
+      runId,
+      { name: signal.name, data: this.seal(signal.data) },
+      now,
+    );
+    return result.kind === "finished" ? { ...result, run: this.openRun(result.run) } : result;
+  }
+
+  async decide(
+    runId: string,
+    name: string,
+    decision: DecisionInput,
+    now: number,
+  ): Promise<DecideResult> {
+    const comment = decision.comment === null ? null : this.seal(JSON.stringify(decision.comment));
+    const result = await this.inner.decide(runId, name, { ...decision, comment }, now);
+    return result.kind === "not_found" ? result : { ...result, wait: this.openWait(result.wait) };
+  }
+
+  async closeWait(
+    runId: string,
+    position: number,
+    closure: WaitClosure,
+    now: number,
+  ): Promise<WaitRecord | null> {
+    const sealed: WaitClosure =
+      closure.status === "resolved" && closure.value !== null
+        ? { ...closure, value: this.seal(closure.value) }
+        : closure;
+    const wait = await this.inner.closeWait(runId, position, sealed, now);
+    return wait === null ? null : this.openWait(wait);
+  }
+
+  addApprovers(runId: string, position: number, approvers: readonly string[]): Promise<void> {
+    return this.inner.addApprovers(runId, position, approvers);
+  }
+
+  cancelWaits(runId: string, now: number): Promise<void> {
+    return this.inner.cancelWaits(runId, now);
+  }
+
+  withdrawWait(runId: string, position: number, now: number): Promise<WaitRef[]> {
+    // The store hands a taken event or signal back as it stored it (sealed).
+    return this.inner.withdrawWait(runId, position, now);
+  }
+
+  async getWait(runId: string, position: number): Promise<WaitRecord | null> {
+    const wait = await this.inner.getWait(runId, position);
+    return wait === null ? null : this.openWait(wait);
+  }
+
+  async listApprovals(filter: { limit: number; runId?: string }): Promise<ApprovalRecord[]> {
+    const approvals = await this.inner.listApprovals(filter);
+    return approvals.map((a) => ({
+      ...a,
+      wait: this.openWait(a.wait),
+      decisions: a.decisions.map((d) => ({
+        ...d,
+        comment: d.comment === null ? null : this.openComment(d.comment),
+      })),
+    }));
+  }
+
+  inbox(runIds: readonly string[]): Promise<InboxItem[]> {
+    return this.inner.inbox(runIds);
+  }
+
+  cursor(name: string): Promise<number | null> {
+    return this.inner.cursor(name);
+  }
+
+  setCursor(name: string, value: number): Promise<void> {
+    return this.inner.setCursor(name, value);
+  }
+
+  async eventsAfter(name: string, afterPos: number, limit: number): Promise<EventRecord[]> {
+    const events = await this.inner.eventsAfter(name, afterPos, limit);
+    return events.map((e) => this.openEvent(e));
+  }
+
+  lastEventPos(): Promise<number> {
+    return this.inner.lastEventPos();
+  }
+
+  deleteFinishedRuns(endedBefore: number, limit: number): Promise<string[]> {
+    return this.inner.deleteFinishedRuns(endedBefore, limit);
+  }
+
+  deleteEvents(receivedBefore: number, limit: number): Promise<number> {
+    return this.inner.deleteEvents(receivedBefore, limit);
+  }
+
+  async readStream(runId: string, fromOffset: number, limit: number): Promise<StoredChunk[]> {
+    const chunks = await this.inner.readStream(runId, fromOffset, limit);
+    return chunks.map((c) => ({
+      ...c,
+      data: this.openAs(c.data, () => `part ${c.offset} of run '${runId}'s output stream`),
+    }));
+  }
+
+  memoryTransaction<T>(body: (memory: MemoryTx) => Promise<T>): Promise<T> {
+    return this.inner.memoryTransaction((memory) => body(this.sealedMemory(memory)));
+  }
+
+  async readMemory(namespace: string, key: string): Promise<MemoryRecord | null> {
+    const record = await this.inner.readMemory(namespace, key);
+    return record === null ? null : this.openMemory(record);
+  }
+
+  async listMemory(filter: MemoryFilter): Promise<MemoryRecord[]> {
+    return (await this.inner.listMemory(filter)).map((r) => this.openMemory(r));
+  }
+
+  listMemoryNamespaces(): Promise<MemoryNamespaceRecord[]> {
+    return this.inner.listMemoryNamespaces();
+  }
+
+  async memoryHistory(namespace: string, key: string, limit: number): Promise<MemoryChange[]> {
+    return (await this.inner.memoryHistory(namespace, key, limit)).map((c) => this.openMemory(c));
+  }
+
+  deleteMemory(namespace: string, updatedBefore: number, limit: number): Promise<number> {
+    return this.inner.deleteMemory(namespace, updatedBefore, limit);
+  }
+
+  // ---- sealing ---------------------------------------------------------------------------
+
+  /** Memory inside a transaction, with values sealed on write and opened on read. */
+  private sealedMemory(memory: MemoryTx): MemoryTx {
+    return {
+      read: async (namespace, key) => {
+        const record = await memory.read(namespace, key);
+        return record === null ? null : this.openMemory(record);
+      },
+      write: async (write) =>
+        this.openMemory(await memory.write({ ...write, value: this.seal(write.value) })),
+    };
+  }
+
+  private openMemory<R extends MemoryRecord | MemoryChange>(record: R): R {
+    return {
+      ...record,
+      value: this.openAs(
+        record.value,
+        () => `the value of memory '${record.namespace}' key '${record.key}'`,
+      ),
+    };
+  }
+
+  private seal(text: string): string {
+    return this.codec.seal(text);
+  }
+
+  private sealEntry(entry: NewEntry): NewEntry {
+    return entry.data === null ? entry : { ...entry, data: this.codec.seal(entry.data) };
+  }
+
+  private sealEntries(entries: readonly NewEntry[]): NewEntry[] {
+    return entries.map((e) => this.sealEntry(e));
+  }
+
+  private sealWrite(write: RunWrite): RunWrite {
+    const sealed: {
+      -readonly [K in keyof RunWrite]: RunWrite[K];
+    } = {
+      runId: write.runId,
+      epoch: write.epoch,
+      entries: this.sealEntries(write.entries),
+      update: write.update === null ? null : this.sealUpdate(write.update),
+    };
+    if (write.chunks !== undefined) sealed.chunks = write.chunks.map((c) => this.sealChunk(c));
+    if (write.waits !== undefined) {
+      sealed.waits = write.waits.map((w) =>
+        w.details === null ? w : { ...w, details: this.seal(w.details) },
+      );
+    }
+    return sealed;
+  }
+
+  private sealUpdate(update: RunUpdate): RunUpdate {
+    switch (update.status) {
+      case "completed":
+        return { ...update, output: this.seal(update.output) };
+      case "failed":
+      case "cancelled":
+      case "timed_out":
+        return { ...update, error: this.seal(update.error) };
+      default:
+        return update;
+    }
+  }
+
+  private sealChunk(chunk: NewChunk): NewChunk {
+    return { ...chunk, data: this.seal(chunk.data) };
+  }
+
+  // ---- opening ---------------------------------------------------------------------------
+
+  /** Opens `text`, naming `what()` in the error when it cannot be read. */
+  private openAs(text: string, what: () => string, within = false): string {
+    try {
+      return within ? openWithin(this.codec, text) : this.codec.open(text);
+    } catch (e) {
+      if (isEndureError(e, "key_not_found"))
+        throw new KeyNotFoundError(`${what()}: ${e.message}`, { cause: e });
+      if (isEndureError(e, "payload_tampered"))
+        throw new PayloadTamperedError(`${what()}: ${e.message}`, { cause: e });
+      throw e;
+    }
+  }
+
+  private openRun(run: RunRecord): RunRecord {
+    const what = (field: string) => () => `the ${field} of run '${run.id}'`;
+    return {
+      ...run,
+      input: this.openAs(run.input, what("input")),
+      output: run.output === null ? null : this.openAs(run.output, what("output")),
+      error: run.error === null ? null : this.openAs(run.error, what("error")),
+    };
+  }
+
+  private openJournal(journal: readonly JournalEntry[]): JournalEntry[] {
+    return journal.map((e) =>
+      e.data === null
+        ? e
+        : {
+            ...e,
+            data: this.openAs(
+              e.data,
+              () =>
+                `journal entry ${e.seq} (${e.type}${e.key === null ? "" : ` '${e.key}'`}) of run '${e.runId}'`,
+            ),
+          },
+    );
+  }
+
+  private openCreate(result: CreateResult): CreateResult {
+    return { ...result, run: this.openRun(result.run) };
+  }
+
+  private openResume(result: ResumeResult): ResumeResult {
+    return result.kind === "not_found" ? result : { ...result, run: this.openRun(result.run) };
+  }
+
+  private openEvent(event: EventRecord): EventRecord {
+    return { ...event, data: this.openAs(event.data, () => `the data of event '${event.id}'`) };
+  }
+
+  private openWait(wait: WaitRecord): WaitRecord {
+    const what = (field: string) => () =>
+      `the ${field} of wait '${wait.key}' (position ${wait.position}) of run '${wait.runId}'`;
+    return {
+      ...wait,
+      details: wait.details === null ? null : this.openAs(wait.details, what("details")),
+      value: wait.value === null ? null : this.openAs(wait.value, what("value"), true),
+    };
+  }
+
+  private openComment(comment: string): string {
+    // A comment recorded before the codec was configured is plain text.
+    if (!comment.startsWith(SEALED_PREFIX)) return comment;
+    return JSON.parse(this.openAs(comment, () => "an approval comment")) as string;
+  }
+}
+
+function isUnreadable(e: unknown): boolean {
+  return isEndureError(e, "key_not_found") || isEndureError(e, "payload_tampered");
+}
