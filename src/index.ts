@@ -37,6 +37,7 @@ export type {
   MemoryWriteOptions,
 } from "./engine/memory.js";
 export type { MemoryHandle } from "./core/memory.js";
+export type { UpdateSendOptions } from "./engine/update.js";
 export type {
   DecisionOptions,
   EventToSend,
@@ -65,6 +66,7 @@ export type {
   StepContext,
   StepOptions,
   TransactionalStepContext,
+  UpdateOptions,
   WorkflowContext,
   MapOptions,
   MapOutcome,
@@ -99,7 +101,11 @@ export {
   AbandonedWaitError,
   OutputValidationError,
   PayloadTooLargeError,
+  QueryNotFoundError,
+  QueryRefusedError,
   RetryAfterError,
+  UpdateNotFoundError,
+  UpdateRejectedError,
   RunCancelledError,
   RunIdConflictError,
   RunNotFoundError,

@@ -29,6 +29,10 @@ export type EndureErrorCode =
   | "run_cancelled"
   | "run_timed_out"
   | "run_finished"
+  | "query_not_found"
+  | "query_refused"
+  | "update_not_found"
+  | "update_rejected"
   | "approval_not_found"
   | "approval_decided"
   | "approval_not_allowed"
@@ -225,6 +229,18 @@ export class RunTimedOutError extends define("run_timed_out", "RunTimedOutError"
 export class RunFinishedError extends define("run_finished", "RunFinishedError") {}
 /** No open approval by this name exists on the run. */
 export class ApprovalNotFoundError extends define("approval_not_found", "ApprovalNotFoundError") {}
+
+/** A query asked of a run that registered no handler of that name (`ctx.onQuery`). */
+export class QueryNotFoundError extends define("query_not_found", "QueryNotFoundError") {}
+
+/** A query handler tried to change the run (start a step or a wait, record a value, emit). */
+export class QueryRefusedError extends define("query_refused", "QueryRefusedError") {}
+
+/** An update sent to a run that registered no handler of that name (`ctx.onUpdate`). */
+export class UpdateNotFoundError extends define("update_not_found", "UpdateNotFoundError") {}
+
+/** An update's validator refused its arguments; nothing was journaled. */
+export class UpdateRejectedError extends define("update_rejected", "UpdateRejectedError") {}
 /** The approval was decided already (or this person decided it already). */
 export class ApprovalDecidedError extends define("approval_decided", "ApprovalDecidedError") {}
 /** This person (or role) may not decide this approval. */

@@ -11,6 +11,8 @@ import {
   ensureError,
   InvalidArgumentError,
   NonDeterminismError,
+  QueryNotFoundError,
+  QueryRefusedError,
 } from "./errors.js";
 import { indexHistory } from "./history.js";
 import { JournalMatcher, settleFromJournal } from "./journal-match.js";
@@ -24,6 +26,7 @@ import { SettlementQueue } from "./settlements.js";
 import { encodePart, type StreamPart } from "./stream.js";
 import type { Cancellation, WorkflowContext } from "./types.js";
 import type { Workflow } from "./workflow.js";
+import { listenForUpdates, validateUpdate, type UpdateHandler } from "./updates.js";
 import {
   RunWorkflowContext,
   type OpRun,
@@ -85,6 +88,12 @@ export class RunExecution {
   private emitted = 0;
   private readonly cleanups: Cleanup[] = [];
   private cancellation: Cancellation | null = null;
+  /** Handlers registered with `ctx.onQuery`, by name. */
+  private readonly queries = new Map<string, (args: unknown) => unknown>();
+  /** Handlers registered with `ctx.onUpdate`, by name. */
+  private readonly updates = new Map<string, UpdateHandler>();
+  /** The query being answered, while its handler runs. */
+  private answering: string | null = null;
   /** Set while a cancellation is being set up, before its cleanup (workflow code) runs. */
   private settingUpCancel = false;
   /** The run's combinators, by position. */
@@ -140,6 +149,11 @@ export class RunExecution {
       recordValue: (kind, make) => this.recordValue(kind, make),
       patch: (id, deprecated) => this.patch(id, deprecated),
       onCancel: (cleanup) => this.onCancel(cleanup),
+      onQuery: (name, handler) => {
+        this.refuseInQuery("register a query");
+        this.queries.set(name, handler);
+      },
+      onUpdate: (name, handler) => this.onUpdate(name, handler),
       emit: (part) => this.emit(part),
     });
     this.outcome = new Promise((resolve) => (this.settleOutcome = resolve));
@@ -210,12 +224,74 @@ export class RunExecution {
     this.settlements.push(() => void this.beginCancel({ reason, kind }));
   }
 
+  /**
+   * Answers query `name` from the run's state now, with the handler the code registered.
+   * While it runs, the code may not start operations, record values or emit: those throw
+   * a QueryRefusedError (before taking a position, so the run goes on as if never asked).
+   */
+  query(name: string, args: unknown): unknown {
+    const handler = this.queries.get(name);
+    if (handler === undefined) {
+      const names = [...this.queries.keys()];
+      throw new QueryNotFoundError(
+        `run ${this.runId} has no query '${name}'; ` +
+          (names.length === 0
+            ? "it registers none (ctx.onQuery) so far"
+            : `it registers: ${names.join(", ")}`),
+      );
+    }
+    this.answering = name;
+    try {
+      const answer = handler(args);
+      if (typeof (answer as { then?: unknown } | null)?.then === "function") {
+        (answer as Promise<unknown>).then(undefined, () => {});
+        throw new QueryRefusedError(
+          `query '${name}' of run ${this.runId} returned a promise; query handlers are ` +
+            "synchronous and answer from the run's state in memory",
+        );
+      }
+      return answer;
+    } finally {
+      this.answering = null;
+    }
+  }
+
+  /** Checks update `name` with `args` against its handler's validator, as the caller's
+   * engine does before it sends the update: throws `update_not_found` or `update_rejected`. */
+  validateUpdate(name: string, args: unknown): void {
+    this.answering = `validate ${name}`;
+    try {
+      validateUpdate(this.updates, this.runId, name, args);
+    } finally {
+      this.answering = null;
+    }
+  }
+
+  private onUpdate(name: string, handler: UpdateHandler): void {
+    this.refuseInQuery("register an update");
+    const first = this.updates.size === 0;
+    this.updates.set(name, handler);
+    // The listener's wait takes its place in the run where the first handler is registered.
+    if (first) void listenForUpdates(this.ctx, this.updates).catch(() => undefined);
+  }
+
+  /** Throws while a query handler runs: it may only read. */
+  private refuseInQuery(what: string): void {
+    if (this.answering === null) return;
+    throw new QueryRefusedError(
+      `query '${this.answering}' of run ${this.runId} tried to ${what}; a query only reads ` +
+        "the run's state. Do work and change state in the workflow, or in an update",
+    );
+  }
+
   private onCancel(cleanup: Cleanup): void {
+    this.refuseInQuery("register cleanup (ctx.onCancel)");
     if (typeof cleanup !== "function") throw new InvalidArgumentError("onCancel needs a function");
     this.cleanups.push(cleanup);
   }
 
   private emit(part: StreamPart): void {
+    this.refuseInQuery("emit a part (ctx.emit)");
     if (this.scope.ended) return;
     const data = encodePart(part, "ctx.emit part");
     // The code's order keys the part: a replay passing here again writes nothing new.
@@ -300,6 +376,7 @@ export class RunExecution {
     run: OpRun,
     target?: WaitTarget,
   ): Promise<T> {
+    this.refuseInQuery(`start ${kind} '${name}'`);
     if (this.scope.ended) return new Promise<T>(() => {});
     const claimed = this.matcher.claim(kind, name);
     if (claimed === null) return new Promise<T>(() => {});
@@ -378,6 +455,7 @@ export class RunExecution {
   }
 
   private combine(kind: CombinatorKind, k: number, inputs: readonly unknown[]): Promise<unknown> {
+    this.refuseInQuery(`combine operations (ctx.${kind})`);
     try {
       checkCombinator(kind, k, inputs);
     } catch (e) {
@@ -469,6 +547,7 @@ export class RunExecution {
   }
 
   private recordValue(kind: ValueKind, make: () => number | string): number | string {
+    this.refuseInQuery(`call ctx.${kind}(), which records a value`);
     if (this.scope.ended) return make();
     const claimed = this.matcher.claim("value", kind);
     if (claimed === null) {

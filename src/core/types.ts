@@ -300,6 +300,50 @@ export interface WorkflowContext {
     fn: (item: I, step: StepContext, index: number) => O | Promise<O>,
     options: MapOptions<O> & { failures: "collect" },
   ): Promise<MapOutcome<Awaited<O>>[]>;
+  /**
+   * Registers a read-only handler that `engine.query(runId, name, args)` calls to ask the run
+   * about its state: on the live run when it is in memory, else on a replay of its journal that
+   * changes nothing. A handler is synchronous and only reads: starting a step or a wait,
+   * recording a value or emitting is refused with `query_refused`. A second registration of
+   * a name replaces the first.
+   *
+   * @example
+   * ```ts
+   * const found: string[] = [];
+   * ctx.onQuery("progress", () => ({ found: found.length }));
+   * ```
+   */
+  onQuery<A = unknown, R = unknown>(name: string, handler: (args: A) => R): void;
+  /**
+   * Registers a handler that `engine.update(runId, name, args)` delivers to, exactly once per
+   * update id: workflow code that may change the run's state and do durable work (steps,
+   * waits). Its result (or error) is journaled and returned to the caller. `validate` checks
+   * the arguments first, on the caller's side: a refusal reaches the caller as
+   * `update_rejected` and nothing is journaled.
+   *
+   * @example
+   * ```ts
+   * let address = input.address;
+   * ctx.onUpdate("address", (next: string) => (address = next), {
+   *   validate: (next) => next.includes("@") || "not an e-mail address",
+   * });
+   * ```
+   */
+  onUpdate<A = unknown, R = unknown>(
+    name: string,
+    handler: (args: A) => R | Promise<R>,
+    options?: UpdateOptions<A>,
+  ): void;
+}
+
+/** Options of `ctx.onUpdate`. */
+export interface UpdateOptions<A> {
+  /**
+   * Checks the arguments before anything is journaled: return `true` (or nothing) to accept,
+   * `false` or a reason to refuse (the caller gets `update_rejected`), or throw. It runs on
+   * the caller's engine against the run's state, and must only read.
+   */
+  validate?: (args: A) => boolean | string | void;
 }
 
 /** One of `ctx.some`'s results: the operation's index in the input and its value. */

@@ -20,6 +20,7 @@ import { runMemory, type MemoryAction } from "./memory-op.js";
 import { runStep } from "./step-op.js";
 import type { CombinatorKind } from "./combinators.js";
 import { MAP_CONCURRENCY_DEFAULT } from "./limits.js";
+import type { UpdateHandler } from "./updates.js";
 import type {
   MapOptions,
   MapOutcome,
@@ -32,6 +33,7 @@ import type {
   StepContext,
   StepOptions,
   TransactionalStepContext,
+  UpdateOptions,
   WaitForEventOptions,
   WaitOptions,
 } from "./types.js";
@@ -74,6 +76,8 @@ export interface RunOperations {
   patch(id: string, deprecated: boolean): boolean;
   onCancel(cleanup: Cleanup): void;
   emit(part: StreamPart): void;
+  onQuery(name: string, handler: (args: unknown) => unknown): void;
+  onUpdate(name: string, handler: UpdateHandler): void;
 }
 
 /** The workflow context of one run, over the operations its execution supplies. */
@@ -90,6 +94,29 @@ export class RunWorkflowContext implements WorkflowContext {
 
   onCancel(cleanup: Cleanup): void {
     this.run.onCancel(cleanup);
+  }
+
+  onUpdate<A = unknown, R = unknown>(
+    name: string,
+    handler: (args: A) => R | Promise<R>,
+    options: UpdateOptions<A> = {},
+  ): void {
+    checkName(name, "update name");
+    if (typeof handler !== "function")
+      throw new InvalidArgumentError(`update '${name}' needs a handler function`);
+    if (options.validate !== undefined && typeof options.validate !== "function")
+      throw new InvalidArgumentError(`update '${name}': validate must be a function`);
+    this.run.onUpdate(name, {
+      handler: handler as (args: unknown) => unknown,
+      validate: options.validate as ((args: unknown) => boolean | string | void) | undefined,
+    });
+  }
+
+  onQuery<A = unknown, R = unknown>(name: string, handler: (args: A) => R): void {
+    checkName(name, "query name");
+    if (typeof handler !== "function")
+      throw new InvalidArgumentError(`query '${name}' needs a handler function`);
+    this.run.onQuery(name, handler as (args: unknown) => unknown);
   }
 
   emit(part: StreamPart): void {

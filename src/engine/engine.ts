@@ -50,6 +50,8 @@ import {
   type StreamOptions,
 } from "./output-stream.js";
 import { trackOpenEngine } from "./open-engines.js";
+import { queryRun } from "./query.js";
+import { updateRun, type UpdateSendOptions } from "./update.js";
 import { registerWorkflows, resolveWorkflow, type Registry } from "./registry.js";
 import { GC_SCHEDULE_DEFAULT, GC_WORKFLOW, gcWorkflow, type GcResult } from "./retention.js";
 import { sealedStore } from "../protect/sealed-store.js";
@@ -408,6 +410,68 @@ export class Engine {
     return key === undefined
       ? memoryNamespace(this.store, this.clock, namespace)
       : memoryKey<T>(this.store, this.clock, namespace, key);
+  }
+
+  /**
+   * Asks run `runId` the query `name` (a handler it registered with `ctx.onQuery`) with
+   * `args`, and returns the handler's answer (a copy). A run this engine holds in memory
+   * answers at once; any other (evicted, on another worker, ended) answers from a replay of
+   * its journal that executes and writes nothing, which needs its workflow registered here.
+   *
+   * @example
+   * ```ts
+   * const { found } = await engine.query<{ found: number }>("lead-42", "progress");
+   * ```
+   */
+  async query<R = unknown>(runId: string, name: string, args?: unknown): Promise<R> {
+    this.checkOpen();
+    return (await queryRun(
+      {
+        store: this.store,
+        workflowOf: (run) =>
+          this.registry.versions.get(run.workflow)?.get(run.version) as
+            Workflow<unknown, unknown> | undefined,
+        worker: this.worker,
+      },
+      runId,
+      name,
+      args,
+    )) as R;
+  }
+
+  /**
+   * Sends run `runId` the update `name` (a handler it registered with `ctx.onUpdate`) with
+   * `args`, and returns the handler's result, or throws its error. The handler's validator
+   * runs first, against the run's state: a refusal (`update_rejected`) journals nothing.
+   * Delivered exactly once per `options.id`: a caller that retries with the same id gets the
+   * first outcome, and the handler runs once, also across crashes of the run's worker.
+   *
+   * @example
+   * ```ts
+   * await engine.update("order-7", "address", "ana@example.com", { id: "fix-address-1" });
+   * ```
+   */
+  async update<R = unknown>(
+    runId: string,
+    name: string,
+    args?: unknown,
+    options: UpdateSendOptions = {},
+  ): Promise<R> {
+    this.checkOpen();
+    return (await updateRun(
+      {
+        store: this.store,
+        workflowOf: (run) =>
+          this.registry.versions.get(run.workflow)?.get(run.version) as
+            Workflow<unknown, unknown> | undefined,
+        worker: this.worker,
+        messages: this.messageParts,
+      },
+      runId,
+      name,
+      args,
+      options,
+    )) as R;
   }
 
   /** Memory namespaces that hold keys, with how many and when one was last written. */

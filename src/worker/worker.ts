@@ -5,6 +5,7 @@ import { heartbeatIntervalMs } from "../core/limits.js";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import { isEndureError, LeaseLostError } from "../core/errors.js";
 import type { JournalEntry, NewEntry } from "../core/journal.js";
+import type { RunExecution } from "../core/run-execution.js";
 import type { RunLimits } from "../core/run-port.js";
 import { entryData, withSpan } from "../core/entry-data.js";
 import { decodeValue } from "../core/serialize.js";
@@ -173,6 +174,11 @@ export class Worker {
   /** Whether this worker executes the run right now. */
   holds(runId: string): boolean {
     return this.hosts.has(runId);
+  }
+
+  /** The execution of a run this worker holds in memory, or null. */
+  execution(runId: string): RunExecution | null {
+    return this.hosts.get(runId)?.execution ?? null;
   }
 
   /** Asks the loop to look for work now (a run was started or woken). */
