@@ -51,6 +51,34 @@ export interface ExplanationView {
   readonly state: { readonly kind: string };
 }
 
+/** A memory namespace as the commands see it. */
+export interface MemoryNamespaceView {
+  readonly namespace: string;
+  readonly keys: number;
+  readonly updatedAt: string;
+}
+
+/** A memory key's value as the commands see it. */
+export interface MemoryValueView {
+  readonly namespace: string;
+  readonly key: string;
+  readonly value: unknown;
+  readonly version: number;
+  readonly updatedAt: string;
+  readonly runId: string | null;
+  readonly by: string | null;
+}
+
+/** One write of a memory key as the commands see it. */
+export interface MemoryVersionView {
+  readonly version: number;
+  readonly value: unknown;
+  readonly at: string;
+  readonly runId: string | null;
+  readonly position: number | null;
+  readonly by: string | null;
+}
+
 /** The operations behind the commands. */
 export interface Backend {
   /** What it is connected to, for messages: a URL or a store description. */
@@ -85,6 +113,16 @@ export interface Backend {
     approved: boolean,
     options: { comment?: string; by?: string },
   ): Promise<{ outcome: string }>;
+  query(runId: string, name: string, args: unknown): Promise<unknown>;
+  update(runId: string, name: string, args: unknown, options: { id?: string }): Promise<unknown>;
+  memoryNamespaces(): Promise<MemoryNamespaceView[]>;
+  memoryKeys(
+    namespace: string,
+    options: { prefix?: string; limit?: number; after?: string },
+  ): Promise<{ keys: MemoryValueView[]; next: string | null }>;
+  memoryGet(namespace: string, key: string): Promise<MemoryValueView | null>;
+  memorySet(namespace: string, key: string, value: unknown): Promise<MemoryValueView>;
+  memoryHistory(namespace: string, key: string, limit?: number): Promise<MemoryVersionView[]>;
   gc(): Promise<unknown>;
   close(): Promise<void>;
 }

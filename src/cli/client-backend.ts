@@ -57,6 +57,14 @@ export function openClientBackend(url: string, token: string | undefined): Backe
         : await client.reject(id, name, decision);
       return { outcome: result.outcome };
     },
+    query: (id, name, args) => client.query(id, name, args),
+    update: (id, name, args, options) => client.update(id, name, args, options),
+    memoryNamespaces: () => client.memoryNamespaces(),
+    memoryKeys: (namespace, options) => client.memoryKeys(namespace, options),
+    memoryGet: (namespace, key) => client.memory(namespace, key),
+    memorySet: (namespace, key, value) => client.setMemory(namespace, key, value),
+    memoryHistory: (namespace, key, limit) =>
+      client.memoryHistory(namespace, key, limit === undefined ? {} : { limit }),
     gc: () =>
       Promise.reject(
         new InvalidArgumentError(

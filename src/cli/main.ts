@@ -9,6 +9,7 @@ import { approvalsCommand } from "./approvals-commands.js";
 import { connectionHelp } from "./connection.js";
 import { EXIT_CODES_HELP, EXIT_USAGE, exitCodeOf } from "./exit-codes.js";
 import { eventsCommand, signalCommand } from "./message-commands.js";
+import { memoryCommand, queryCommand, updateCommand } from "./memory-commands.js";
 import type { Output } from "./output.js";
 import { runsCommand } from "./runs-commands.js";
 import { serverCommands } from "./server-command.js";
@@ -37,6 +38,9 @@ for (const command of [
   approvalsCommand(out),
   eventsCommand(out),
   signalCommand(out),
+  queryCommand(out),
+  updateCommand(out),
+  memoryCommand(out),
   exportCommand(out),
   gcCommand(out),
 ])

@@ -78,6 +78,15 @@ export async function openStoreBackend(
         : await engine.reject(id, name, decision);
       return { outcome };
     },
+    query: async (id, name, args) => plain(await engine.query(id, name, args)),
+    update: async (id, name, args, o) => plain(await engine.update(id, name, args, o)),
+    memoryNamespaces: async () => plain(await engine.memoryNamespaces()),
+    memoryKeys: async (namespace, o) => plain(await engine.memory(namespace).list(o)),
+    memoryGet: async (namespace, key) => plain(await engine.memory(namespace, key).info()),
+    memorySet: async (namespace, key, value) =>
+      plain(await engine.memory(namespace, key).set(value, { by: deciderOf(undefined) })),
+    memoryHistory: async (namespace, key, limit) =>
+      plain(await engine.memory(namespace, key).history(limit === undefined ? {} : { limit })),
     gc: async () => {
       await engine.close();
       // The retention workflow needs a worker; one with no workflows of the user's claims nothing else.

@@ -7,6 +7,9 @@ import type {
   ErrorData,
   ExplanationView,
   JournalEntryView,
+  MemoryNamespaceView,
+  MemoryValueView,
+  MemoryVersionView,
   Readiness,
   RunListFilter,
   RunUpdate,
@@ -169,6 +172,74 @@ export class EndureClient {
   /** Sends a signal to a run. */
   async signal(id: string, name: string, data?: unknown): Promise<void> {
     await this.call("POST", `/v1/runs/${enc(id)}/signals/${enc(name)}`, {}, { data });
+  }
+
+  /** Asks run `id` the query `name` (`ctx.onQuery`) and returns its answer. */
+  async query<R = unknown>(id: string, name: string, args?: unknown): Promise<R> {
+    const answer = await this.call<{ result: R }>(
+      "POST",
+      `/v1/runs/${enc(id)}/queries/${enc(name)}`,
+      {},
+      { args },
+    );
+    return answer.result;
+  }
+
+  /** Sends run `id` the update `name` (`ctx.onUpdate`), once per `options.id`; its result. */
+  async update<R = unknown>(
+    id: string,
+    name: string,
+    args?: unknown,
+    options: { id?: string } = {},
+  ): Promise<R> {
+    const answer = await this.call<{ result: R }>(
+      "POST",
+      `/v1/runs/${enc(id)}/updates/${enc(name)}`,
+      {},
+      { args, ...(options.id !== undefined ? { id: options.id } : {}) },
+    );
+    return answer.result;
+  }
+
+  /** Memory namespaces that hold keys. */
+  async memoryNamespaces(): Promise<MemoryNamespaceView[]> {
+    return (await this.call<{ namespaces: MemoryNamespaceView[] }>("GET", "/v1/memory")).namespaces;
+  }
+
+  /** A page of a memory namespace's keys, in key order. */
+  memoryKeys(
+    namespace: string,
+    options: { prefix?: string; after?: string; limit?: number } = {},
+  ): Promise<{ keys: MemoryValueView[]; next: string | null }> {
+    return this.call("GET", `/v1/memory/${enc(namespace)}`, {
+      prefix: options.prefix,
+      after: options.after,
+      limit: options.limit,
+    });
+  }
+
+  /** A memory key's value with its version and last writer, or null when it has none. */
+  async memory(namespace: string, key: string): Promise<MemoryValueView | null> {
+    return this.call<MemoryValueView | null>("GET", `/v1/memory/${enc(namespace)}/${enc(key)}`);
+  }
+
+  /** A memory key's last writes, newest first. */
+  async memoryHistory(
+    namespace: string,
+    key: string,
+    options: { limit?: number } = {},
+  ): Promise<MemoryVersionView[]> {
+    const page = await this.call<{ history: MemoryVersionView[] }>(
+      "GET",
+      `/v1/memory/${enc(namespace)}/${enc(key)}/history`,
+      { limit: options.limit },
+    );
+    return page.history;
+  }
+
+  /** Sets a memory key; the writer in its history is this token's name. */
+  setMemory(namespace: string, key: string, value: unknown): Promise<MemoryValueView> {
+    return this.call("POST", `/v1/memory/${enc(namespace)}/${enc(key)}`, {}, { value });
   }
 
   /** Sends an event (idempotent by `id`). */

@@ -126,3 +126,33 @@ export interface RunListFilter {
   readonly limit?: number;
   readonly cursor?: string;
 }
+
+/** A memory namespace that holds keys. */
+export interface MemoryNamespaceView {
+  readonly namespace: string;
+  readonly keys: number;
+  readonly updatedAt: string;
+}
+
+/** A memory key's value with where it came from. */
+export interface MemoryValueView<T = unknown> {
+  readonly namespace: string;
+  readonly key: string;
+  readonly value: T;
+  readonly version: number;
+  readonly updatedAt: string;
+  /** The run that wrote it last, or null when written from outside a run. */
+  readonly runId: string | null;
+  /** Who wrote it from outside a run (a token's name through the API), or null. */
+  readonly by: string | null;
+}
+
+/** One write in a memory key's history. */
+export interface MemoryVersionView<T = unknown> {
+  readonly version: number;
+  readonly value: T;
+  readonly at: string;
+  readonly runId: string | null;
+  readonly position: number | null;
+  readonly by: string | null;
+}

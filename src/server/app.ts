@@ -12,6 +12,7 @@ import { openApiDocument } from "./openapi.js";
 import { checked, parseJson, readBody, type NodeBody } from "./request.js";
 import type { Route, ServerParts } from "./route.js";
 import { actionRoutes } from "./routes/actions.js";
+import { memoryRoutes } from "./routes/memory.js";
 import { messageRoutes } from "./routes/messages.js";
 import { metaRoutes, openApiRoute } from "./routes/meta.js";
 import { runRoutes } from "./routes/runs.js";
@@ -25,7 +26,13 @@ const PUBLIC_CALLER: Caller = { name: "anonymous", role: "viewer" };
 
 /** Every route of the API, the OpenAPI route included. */
 export function allRoutes(): Route[] {
-  const routes: Route[] = [...metaRoutes, ...runRoutes, ...actionRoutes, ...messageRoutes];
+  const routes: Route[] = [
+    ...metaRoutes,
+    ...runRoutes,
+    ...actionRoutes,
+    ...messageRoutes,
+    ...memoryRoutes,
+  ];
   const document = openApiDocument([...routes, openApiRoute(() => null)], version);
   return [...routes, openApiRoute(() => document)];
 }

@@ -3,6 +3,8 @@ import { z } from "zod";
 import {
   JOURNAL_PAGE_LIMIT_MAX,
   LIST_RUNS_LIMIT_MAX,
+  MEMORY_KEY_LENGTH_MAX,
+  MEMORY_LIST_LIMIT_MAX,
   NAME_LENGTH_MAX,
   RUN_ID_LENGTH_MAX,
 } from "../core/limits.js";
@@ -77,5 +79,23 @@ export const eventBody = z.strictObject({
   name,
   data: z.unknown().optional(),
   id: z.string().min(1).max(256).optional(),
+});
+const memoryNamespace = z.string().min(1).max(NAME_LENGTH_MAX);
+const memoryKey = z.string().min(1).max(MEMORY_KEY_LENGTH_MAX);
+export const memoryNamespaceParams = z.strictObject({ namespace: memoryNamespace });
+export const memoryKeyParams = z.strictObject({ namespace: memoryNamespace, key: memoryKey });
+export const memoryListQuery = z.strictObject({
+  prefix: z.string().max(MEMORY_KEY_LENGTH_MAX).optional().describe("keys that start with it"),
+  after: memoryKey.optional().describe("the `next` of the previous page"),
+  limit: positive(MEMORY_LIST_LIMIT_MAX).optional(),
+});
+export const memoryHistoryQuery = z.strictObject({
+  limit: positive(MEMORY_LIST_LIMIT_MAX).optional(),
+});
+export const memorySetBody = z.strictObject({ value: z.unknown() });
+export const argsBody = z.strictObject({ args: z.unknown().optional() });
+export const updateBody = z.strictObject({
+  args: z.unknown().optional(),
+  id: name.optional().describe("the update's id: send a retry with the same one"),
 });
 export const decisionBody = z.strictObject({ comment: z.string().max(10_000).optional() });
