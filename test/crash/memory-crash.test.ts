@@ -11,6 +11,7 @@ import { sqliteStore } from "endure/sqlite";
 import { eventually, onCleanup, tempDir } from "../helpers.js";
 import { freshDatabase, postgresEngine } from "../support/postgres.js";
 import { spawnNode, type Child } from "../support/processes.js";
+import { order } from "../fixtures/update-workflow.mjs";
 
 const WORKER = new URL("../fixtures/memory-worker.mjs", import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -128,5 +129,45 @@ describe("durable memory under SIGKILL", () => {
       (slot) => spawnNode(WORKER, ["postgres", url, logPath, `w${slot}`, "2000"]),
       logPath,
     );
+  });
+
+  it("an update is delivered once across a kill of the worker mid-handler and a retry of the caller", async () => {
+    const dir = tempDir();
+    const path = join(dir, "update.db");
+    const logPath = join(dir, "apply.log");
+    const client = await createEngine({
+      store: sqliteStore(path, { durability: "process" }),
+      workflows: [order],
+      worker: false,
+      logger: { warn: () => {} },
+    });
+    onCleanup(() => client.close());
+    let worker = spawnNode(WORKER, ["sqlite", path, logPath, "w-1", "2000"]);
+    await worker.waitFor(/^ready /, 60_000);
+    await client.start(order, { address: "a@b.c", log: logPath, applyMs: 400 }, { id: "o1" });
+    await eventually(async () => (await client.approvals()).length === 1, 20_000, "approval");
+    const first = client.update("o1", "address", "d@e.f", { id: "u1" });
+    // Kill the worker while the handler's step runs (its effect logged, not yet committed).
+    await eventually(() => existsSync(logPath), 20_000, "the handler's step to start");
+    worker.process.kill("SIGKILL");
+    await worker.exited;
+    worker = spawnNode(WORKER, ["sqlite", path, logPath, "w-2", "2000"]);
+    expect(await first).toEqual({ address: "d@e.f" });
+    // The caller retries (it lost the answer): the first outcome, and nothing runs again.
+    expect(await client.update("o1", "address", "d@e.f", { id: "u1" })).toEqual({
+      address: "d@e.f",
+    });
+    const journal = await client.journal("o1");
+    expect(journal.filter((e) => e.type === "step_succeeded" && e.key === "apply#1")).toHaveLength(
+      1,
+    );
+    expect(
+      journal.filter((e) => e.type === "step_succeeded" && e.key === "endure.update u1#1"),
+    ).toHaveLength(1);
+    expect(journal.filter((e) => e.type === "run_recovered")).toHaveLength(1);
+    expect(await client.query("o1", "address")).toBe("d@e.f");
+    await client.approve("o1", "ship", { by: "ana" });
+    expect(await client.handle("o1").result()).toBe("d@e.f");
+    worker.process.kill("SIGKILL");
   });
 });
