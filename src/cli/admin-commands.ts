@@ -1,5 +1,6 @@
 // `endure export` (a run's journal as JSON Lines) and `endure gc` (retention, now).
 import { Command } from "commander";
+import { InvalidArgumentError } from "../core/errors.js";
 import { act, connected } from "./command-kit.js";
 import { printJson, type Output } from "./output.js";
 
@@ -9,8 +10,22 @@ export function exportCommand(out: Output): Command {
     new Command("export").description("print a run's journal as JSON Lines, one entry a line"),
   )
     .argument("<id>", "the run's id")
+    .option(
+      "--replayable",
+      "print the journal as stored, with the run's input, for endure replay and replayJournal " +
+        "(needs --store)",
+    )
     .action(
-      act(out, async (b, p, [id]) => {
+      act<{ replayable?: boolean }>(out, async (b, p, [id], f) => {
+        if (f.replayable === true) {
+          if (b.replayableJournal === undefined) {
+            throw new InvalidArgumentError(
+              "--replayable reads the journal as stored: open the store with --store <url>",
+            );
+          }
+          process.stdout.write(await b.replayableJournal(id as string));
+          return;
+        }
         for (const entry of await b.journal(id as string)) p.out.log(JSON.stringify(entry));
       }),
     );

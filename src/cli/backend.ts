@@ -91,6 +91,9 @@ export interface Backend {
   }): Promise<{ runs: RunView[]; next: string | null }>;
   getRun(runId: string): Promise<RunView>;
   journal(runId: string): Promise<EntryView[]>;
+  /** The run's journal as a journal file (`replayJournal`'s format), or null when this
+   * backend cannot read journals as stored (through a server). */
+  replayableJournal?(runId: string): Promise<string>;
   explain(runId: string): Promise<ExplanationView>;
   cancel(runId: string, reason: string | undefined): Promise<RunView>;
   retry(runId: string): Promise<RunView>;

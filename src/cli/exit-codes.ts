@@ -11,13 +11,20 @@ export const EXIT_NOT_FOUND = 3;
 /** `start --wait` saw the run end other than completed (failed, cancelled, timed out, paused). */
 export const EXIT_RUN_UNSUCCESSFUL = 4;
 
+/** `replay` or `check`: a run would break on the new code (it diverges, or its version is gone). */
+export const EXIT_WOULD_BREAK = 5;
+/** `check`: the store cannot be reached or opened (nothing was checked). */
+export const EXIT_STORE_UNREACHABLE = 6;
+
 /** The exit codes as `--help` lists them. */
 export const EXIT_CODES_HELP = `Exit codes:
   ${EXIT_OK}  success
   ${EXIT_FAILED}  failure (store or server error, refused action)
   ${EXIT_USAGE}  usage error (unknown command or option, missing argument)
   ${EXIT_NOT_FOUND}  not found (run, approval or workflow)
-  ${EXIT_RUN_UNSUCCESSFUL}  start --wait: the run failed, was cancelled, timed out or paused`;
+  ${EXIT_RUN_UNSUCCESSFUL}  start --wait: the run failed, was cancelled, timed out or paused
+  ${EXIT_WOULD_BREAK}  replay, check: a run diverges from the new code or its version is gone
+  ${EXIT_STORE_UNREACHABLE}  check: the store cannot be reached`;
 
 const NOT_FOUND_CODES = new Set(["run_not_found", "approval_not_found", "workflow_not_found"]);
 

@@ -7,7 +7,7 @@ import { isEndureError } from "../core/errors.js";
 import { adminCommands } from "./operator-commands.js";
 import { approvalsCommand } from "./approvals-commands.js";
 import { connectionHelp } from "./connection.js";
-import { EXIT_CODES_HELP, EXIT_USAGE, exitCodeOf } from "./exit-codes.js";
+import { EXIT_CODES_HELP, EXIT_STORE_UNREACHABLE, EXIT_USAGE, exitCodeOf } from "./exit-codes.js";
 import { eventsCommand, signalCommand } from "./message-commands.js";
 import { memoryCommand, queryCommand, updateCommand } from "./memory-commands.js";
 import type { Output } from "./output.js";
@@ -15,6 +15,7 @@ import { runsCommand } from "./runs-commands.js";
 import { serverCommands } from "./server-command.js";
 import { startCommand } from "./start-command.js";
 import { exportCommand, gcCommand } from "./admin-commands.js";
+import { checkCommand, replayCommand } from "./evolve-commands.js";
 
 const out: Output = {
   log: (line) => process.stdout.write(`${line}\n`),
@@ -43,6 +44,8 @@ for (const command of [
   memoryCommand(out),
   exportCommand(out),
   gcCommand(out),
+  replayCommand(out),
+  checkCommand(out),
 ])
   program.addCommand(command);
 
@@ -66,6 +69,7 @@ try {
         JSON.stringify({ error: { code: code ?? "error", message: (e as Error).message } }),
       );
     } else out.error(`endure: ${(e as Error).message}${code === undefined ? "" : ` [${code}]`}`);
-    process.exitCode = exitCodeOf(code);
+    // `check` sets its own code for a store it cannot reach, distinct from a failure.
+    if (process.exitCode !== EXIT_STORE_UNREACHABLE) process.exitCode = exitCodeOf(code);
   }
 }

@@ -2,7 +2,8 @@
 // on the store, and, for gc, an engine whose worker runs only the retention workflow.
 import { userInfo } from "node:os";
 import { plainValue } from "../core/error-data.js";
-import { InvalidArgumentError } from "../core/errors.js";
+import { InvalidArgumentError, RunNotFoundError } from "../core/errors.js";
+import { formatJournalFile } from "../testing/replay.js";
 import { createEngine, type Engine } from "../engine/engine.js";
 import type { AnyWorkflow } from "../engine/options.js";
 import type { Backend, EntryView, RunView } from "./backend.js";
@@ -48,6 +49,13 @@ export async function openStoreBackend(
       ),
     getRun: run,
     journal: async (id) => plain<EntryView[]>(await engine.journal(id)),
+    replayableJournal: async (id) => {
+      const run = await store.getRun(id);
+      if (run === null) throw new RunNotFoundError(`no run has the id '${id}'`);
+      const { workflow, version, status, input } = run;
+      const header = { id, workflow, version, status, input };
+      return formatJournalFile(header, await store.readJournal(id));
+    },
     explain: async (id) => plain(await engine.explain(id)),
     cancel: async (id, reason) => plain(await engine.cancel(id, reason)),
     retry: async (id) => plain<RunView>(await engine.retry(id, { by: "cli" })),
