@@ -99,6 +99,7 @@ export {
   OperationCancelledError,
   CombinatorFailedError,
   AbandonedWaitError,
+  CompensationFailedError,
   OutputValidationError,
   PayloadTooLargeError,
   QueryNotFoundError,
