@@ -99,7 +99,6 @@ export {
   OperationCancelledError,
   CombinatorFailedError,
   AbandonedWaitError,
-  CompensationFailedError,
   OutputValidationError,
   PayloadTooLargeError,
   QueryNotFoundError,
