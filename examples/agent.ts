@@ -8,8 +8,9 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { createEngine, type StreamPart } from "endure";
-import { agent, anthropic, openaiCompatible, scriptedModel, tool, type Model } from "endure/ai";
+import { agent, scriptedModel, tool } from "endure/ai";
 import { sqliteStore } from "endure/sqlite";
+import { modelFromEnv as pickModel, type PickedModel } from "./models.js";
 
 /** A small company directory standing in for a search API. */
 const DIRECTORY = [
@@ -94,30 +95,8 @@ const offline = scriptedModel(
 );
 
 /** The model to use: a real one when the environment names one, else the offline script. */
-export function modelFromEnv(env: NodeJS.ProcessEnv): { model: Model; label: string } {
-  if (env["OPENAI_API_KEY"] !== undefined || env["OPENAI_BASE_URL"] !== undefined) {
-    const name = env["OPENAI_MODEL"] ?? "gpt-4.1-mini";
-    return {
-      model: openaiCompatible({
-        baseURL: env["OPENAI_BASE_URL"],
-        apiKey: env["OPENAI_API_KEY"],
-        model: name,
-      }),
-      label: `${name} at ${env["OPENAI_BASE_URL"] ?? "api.openai.com"}`,
-    };
-  }
-  if (env["ANTHROPIC_API_KEY"] !== undefined) {
-    const name = env["ANTHROPIC_MODEL"] ?? "claude-sonnet-4-5";
-    return {
-      model: anthropic({
-        baseURL: env["ANTHROPIC_BASE_URL"],
-        apiKey: env["ANTHROPIC_API_KEY"],
-        model: name,
-      }),
-      label: `${name} (Anthropic)`,
-    };
-  }
-  return { model: offline, label: "the offline scripted model" };
+export function modelFromEnv(env: NodeJS.ProcessEnv): PickedModel {
+  return pickModel(env, offline);
 }
 
 function describePart(part: StreamPart): string | null {

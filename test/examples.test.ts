@@ -1,5 +1,4 @@
-// Proves the runnable examples run: the demo completes, prints its journal, and a second
-// run on the same file returns the journaled result without executing anything again; the
+// Proves the runnable examples run (npm run demo has its own test, demo.test.ts): the
 // agent example runs offline on its scripted model, approves its own outreach, saves its lead
 // once, and picks a real model when the environment names one; the API example serves an
 // engine over HTTP and an approver token decides its run's approval through endure/client;
@@ -9,7 +8,6 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { main as agentDemo, modelFromEnv } from "../examples/agent.js";
 import { main as apiDemo } from "../examples/api.js";
-import { main } from "../examples/demo.js";
 import { main as memoryDemo } from "../examples/memory.js";
 import { main as supplyChain } from "../examples/supply-chain.js";
 import { main as encryptedDemo } from "../examples/encrypted.js";
@@ -69,23 +67,6 @@ describe("examples", () => {
       "plaintext in the file: false",
       "after rotation: Grace Hopper: allergic to penicillin",
     ]);
-  });
-
-  it("runs the demo and replays it from its journal", async () => {
-    const path = join(tempDir(), "demo.db");
-    const lines: string[] = [];
-    const first = (await main({ path, fast: true, log: (l) => lines.push(l) })) as {
-      score: number;
-      draft: string;
-    };
-    expect(first.score).toBe(0.82);
-    expect(first.draft).toContain("demo-acme-freight/draft outreach#1");
-    expect(lines[0]).toBe("started run demo-acme-freight");
-    expect(lines.some((l) => l.includes("step_succeeded score fit#1"))).toBe(true);
-    expect(lines.some((l) => l.includes("run_completed"))).toBe(true);
-    const again: string[] = [];
-    expect(await main({ path, fast: true, log: (l) => again.push(l) })).toEqual(first);
-    expect(again[0]).toBe("run demo-acme-freight exists: resuming or reading it");
   });
 
   it("runs the agent example offline, and again from its journal", async () => {
