@@ -307,6 +307,16 @@ if (only === null || only === "sqlite") {
     "< 1.1x",
     `${fmt(codec.onStepUs)} µs per step on; CPU +${fmt(codec.cpuAddedUs)} µs of ${fmt(codec.offCpuUs)} µs per step; 10 steps of 1 KiB results`,
   );
+  const chain = await featureRatio({ hashChain: true }, sizes);
+  results.sqlite.hashChain = chain;
+  row(
+    "sqlite fsync: per step with the hash chain on, beside off",
+    chain.ratio,
+    "x",
+    `${fmt(chain.offStepUs)} µs`,
+    "< 1.1x",
+    `${fmt(chain.onStepUs)} µs per step on; CPU +${fmt(chain.cpuAddedUs)} µs of ${fmt(chain.offCpuUs)} µs per step`,
+  );
   const mem = await evictedMemory(quick ? 2_000 : 20_000);
   results.sqlite.evicted = mem;
   row(

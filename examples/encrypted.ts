@@ -1,7 +1,8 @@
 // npx tsx examples/encrypted.ts: a journal encrypted at rest. Every payload the store holds
 // (the input, each step's result, the output) is sealed with AES-256-GCM under the current key
 // of a key ring; the SQLite file holds no plaintext of the patient's record. After a rotation
-// (a new current key, the old one kept), the old run still reads back.
+// (a new current key, the old one kept), the old run still reads back. With hashChain, each
+// journal entry carries a hash chained to the one before it, and engine.verify checks them.
 import { readFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,7 +29,12 @@ export async function main(
   const february = randomBytes(32).toString("base64");
 
   const codec = aesGcmCodec({ keys: { "2026-01": january }, current: "2026-01" });
-  const engine = await createEngine({ store: sqliteStore(path), workflows: [intake], codec });
+  const engine = await createEngine({
+    store: sqliteStore(path),
+    workflows: [intake],
+    codec,
+    hashChain: true,
+  });
   const run = await engine.start(intake, { name: "Grace Hopper", mrn: "MRN-1906" }, { id: "p-1" });
   log(`result: ${(await run.result()).summary}`);
   await engine.close();
@@ -47,6 +53,8 @@ export async function main(
   });
   const again = await after.handle<{ summary: string }>("p-1").result();
   log(`after rotation: ${again.summary}`);
+  const report = await after.verify("p-1");
+  log(`journal verified: ${report.ok ? "all" : "not all"} ${report.entries} entries in order`);
   await after.close();
   return again;
 }

@@ -16,6 +16,8 @@ export type { EngineLimits, EngineOptions, Logger, WorkerOptions } from "./engin
 export { createLogger } from "./observe/logger.js";
 export { aesGcmCodec, KEY_BYTES, KEY_ID_LENGTH_MAX } from "./protect/codec.js";
 export type { AesGcmCodecOptions, Codec } from "./protect/codec.js";
+export type { ChainProblem, VerifyReport } from "./protect/hash-chain.js";
+export { CHAIN_HEADS_MAX } from "./protect/chained-store.js";
 export type {
   CreateLoggerOptions,
   LogLevel,

@@ -66,6 +66,7 @@ describe("examples", () => {
       "result: Grace Hopper: allergic to penicillin",
       "plaintext in the file: false",
       "after rotation: Grace Hopper: allergic to penicillin",
+      "journal verified: all 4 entries in order",
     ]);
   });
 

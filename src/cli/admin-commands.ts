@@ -1,7 +1,9 @@
-// `endure export` (a run's journal as JSON Lines) and `endure gc` (retention, now).
+// `endure export` (a run's journal as JSON Lines), `endure gc` (retention, now) and
+// `endure verify` (a run's journal against its hash chain).
 import { Command } from "commander";
 import { InvalidArgumentError } from "../core/errors.js";
 import { act, connected } from "./command-kit.js";
+import { EXIT_TAMPERED } from "./exit-codes.js";
 import { printJson, type Output } from "./output.js";
 
 /** The `export` command. */
@@ -46,4 +48,37 @@ export function gcCommand(out: Output): Command {
       );
     }),
   );
+}
+
+/** The `verify` command. */
+export function verifyCommand(out: Output): Command {
+  return connected(
+    new Command("verify").description(
+      "check a run's journal against its hash chain: report edited, removed or moved entries",
+    ),
+  )
+    .argument("<id>", "the run's id")
+    .action(
+      act(out, async (b, p, [id]) => {
+        const report = await b.verify(id as string);
+        if (!report.ok) process.exitCode = EXIT_TAMPERED;
+        if (p.json) return printJson(p, report);
+        if (report.ok) {
+          p.out.log(
+            report.chained === 0
+              ? `run ${report.runId}: ${report.entries} entries, none carries a hash (written without hashChain)`
+              : `run ${report.runId}: ${report.entries} entries, ${report.chained} chained, all in order; head ${report.head ?? "none"}`,
+          );
+          return;
+        }
+        p.out.error(
+          `run ${report.runId}: ${report.problems.length} of ${report.entries} entries do not match the hash chain`,
+        );
+        for (const e of report.problems) {
+          p.out.error(
+            `  entry ${e.seq} (${e.type}${e.key === null ? "" : ` ${e.key}`}) ${e.problem}`,
+          );
+        }
+      }),
+    );
 }

@@ -79,6 +79,16 @@ export interface MemoryVersionView {
   readonly by: string | null;
 }
 
+/** What `verify` found: see `engine.verify`. */
+export interface VerifyView {
+  readonly runId: string;
+  readonly ok: boolean;
+  readonly entries: number;
+  readonly chained: number;
+  readonly head: string | null;
+  readonly problems: readonly { seq: number; type: string; key: string | null; problem: string }[];
+}
+
 /** The operations behind the commands. */
 export interface Backend {
   /** What it is connected to, for messages: a URL or a store description. */
@@ -127,5 +137,6 @@ export interface Backend {
   memorySet(namespace: string, key: string, value: unknown): Promise<MemoryValueView>;
   memoryHistory(namespace: string, key: string, limit?: number): Promise<MemoryVersionView[]>;
   gc(): Promise<unknown>;
+  verify(runId: string): Promise<VerifyView>;
   close(): Promise<void>;
 }

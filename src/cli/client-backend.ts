@@ -71,6 +71,12 @@ export function openClientBackend(url: string, token: string | undefined): Backe
           "gc runs on a store: pass --store <url> (a server runs retention daily by itself)",
         ),
       ),
+    verify: () =>
+      Promise.reject(
+        new InvalidArgumentError(
+          "verify reads the journal as stored: pass --store <url> (the database the server uses)",
+        ),
+      ),
     close: () => Promise.resolve(),
   };
 }

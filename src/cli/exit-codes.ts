@@ -10,6 +10,8 @@ export const EXIT_USAGE = 2;
 export const EXIT_NOT_FOUND = 3;
 /** `start --wait` saw the run end other than completed (failed, cancelled, timed out, paused). */
 export const EXIT_RUN_UNSUCCESSFUL = 4;
+/** `verify` found entries that do not match the run's hash chain (edited, removed, moved). */
+export const EXIT_TAMPERED = 7;
 
 /** `replay` or `check`: a run would break on the new code (it diverges, or its version is gone). */
 export const EXIT_WOULD_BREAK = 5;
@@ -24,7 +26,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   ${EXIT_NOT_FOUND}  not found (run, approval or workflow)
   ${EXIT_RUN_UNSUCCESSFUL}  start --wait: the run failed, was cancelled, timed out or paused
   ${EXIT_WOULD_BREAK}  replay, check: a run diverges from the new code or its version is gone
-  ${EXIT_STORE_UNREACHABLE}  check: the store cannot be reached`;
+  ${EXIT_STORE_UNREACHABLE}  check: the store cannot be reached
+  ${EXIT_TAMPERED}  verify: the journal does not match its hash chain`;
 
 const NOT_FOUND_CODES = new Set(["run_not_found", "approval_not_found", "workflow_not_found"]);
 

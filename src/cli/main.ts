@@ -14,7 +14,7 @@ import type { Output } from "./output.js";
 import { runsCommand } from "./runs-commands.js";
 import { serverCommands } from "./server-command.js";
 import { startCommand } from "./start-command.js";
-import { exportCommand, gcCommand } from "./admin-commands.js";
+import { exportCommand, gcCommand, verifyCommand } from "./admin-commands.js";
 import { checkCommand, replayCommand } from "./evolve-commands.js";
 
 const out: Output = {
@@ -46,6 +46,7 @@ for (const command of [
   gcCommand(out),
   replayCommand(out),
   checkCommand(out),
+  verifyCommand(out),
 ])
   program.addCommand(command);
 

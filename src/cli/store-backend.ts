@@ -105,6 +105,7 @@ export async function openStoreBackend(
         await gcEngine.close();
       }
     },
+    verify: async (id) => plain(await engine.verify(id)),
     close: () => engine.close(),
   };
 }

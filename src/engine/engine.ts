@@ -54,6 +54,8 @@ import { queryRun } from "./query.js";
 import { updateRun, type UpdateSendOptions } from "./update.js";
 import { registerWorkflows, resolveWorkflow, type Registry } from "./registry.js";
 import { GC_SCHEDULE_DEFAULT, GC_WORKFLOW, gcWorkflow, type GcResult } from "./retention.js";
+import { chainedStore, type ChainedStore } from "../protect/chained-store.js";
+import type { VerifyReport } from "../protect/hash-chain.js";
 import { sealedStore } from "../protect/sealed-store.js";
 import { cancelRun, resumeRun, retryRun, type AdminParts } from "./run-admin.js";
 import { RunExits, waitForResult } from "./run-exits.js";
@@ -140,6 +142,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 /** A durable execution engine over one store. Create it with {@link createEngine}. */
 export class Engine {
   readonly store: Store;
+  private readonly chain: ChainedStore;
   readonly clock: Clock;
   /** By name, the version new runs take. */
   private readonly workflows: Map<string, AnyWorkflow>;
@@ -158,8 +161,10 @@ export class Engine {
   private readonly parts: StartParts & AdminParts;
 
   constructor(options: EngineOptions) {
-    this.store =
-      options.codec === undefined ? options.store : sealedStore(options.store, options.codec);
+    // Outermost the codec (payloads sealed before they are hashed), then the hash chain, which
+    // every engine reads through so that chained entries reach no decoder with their hashes.
+    this.chain = chainedStore(options.store, options.hashChain ?? false);
+    this.store = options.codec === undefined ? this.chain : sealedStore(this.chain, options.codec);
     this.clock = options.clock ?? systemClock;
     this.log = toStructuredLogger(options.logger ?? createLogger());
     this.limits = runLimitsOf(options.limits);
@@ -360,6 +365,21 @@ export class Engine {
   reject(runId: string, name: string, options: DecisionOptions): Promise<"recorded" | "settled"> {
     this.checkOpen();
     return decide(this.messageParts, runId, name, false, options);
+  }
+
+  /**
+   * Checks the run's journal against its hash chain (see `hashChain`): reports every entry
+   * that was edited, removed or moved since it was written, and a journal cut short. Needs no
+   * key: hashes cover payloads as stored, sealed or not.
+   *
+   * @example
+   * ```ts
+   * const report = await engine.verify("lead-42");
+   * if (!report.ok) for (const p of report.problems) console.error(`entry ${p.seq} ${p.problem}`);
+   * ```
+   */
+  async verify(runId: string): Promise<VerifyReport> {
+    return this.chain.verify(runId);
   }
 
   /**

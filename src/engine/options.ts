@@ -103,6 +103,12 @@ export interface EngineOptions {
    * readable. Default: none (payloads are stored as JSON text). See docs/security.md.
    */
   codec?: Codec;
+  /**
+   * Tamper evidence: each journal entry this engine writes carries a SHA-256 hash chained to
+   * the entry before it (the first to the run's creation), which `engine.verify(runId)` and
+   * `endure verify` check. Default false. Every engine reads chained journals either way.
+   */
+  hashChain?: boolean;
   /** Longest wait (event, signal, approval) when the code gives no timeout. Default `"30d"`. */
   waitTimeout?: Duration;
   /** How long finished runs and spent events are kept before `gc` deletes them.
