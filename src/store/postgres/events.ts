@@ -293,10 +293,16 @@ async function attemptBatch(
       : `ARRAY[${xs.map((x) => String(x)).join(", ")}]::${type}[]`;
   const bools = (xs: readonly boolean[]): string =>
     xs.length === 0 ? "'{}'::boolean[]" : `ARRAY[${xs.join(", ")}]::boolean[]`;
+  // The shapes this attempt plans with: the cache may learn more while it waits for its
+  // locks (a commit of this process registering one), and what counts is what was planned.
+  const planShapes = new Map<string, readonly string[]>();
+  for (const { event } of events) {
+    if (!planShapes.has(event.name)) planShapes.set(event.name, shapes.of(event.name));
+  }
   const planned: Planned[] = events.map(({ event, now }) => {
     const subject = { id: event.id, name: event.name, data: payloads.eventData(event.data) };
     const keys = new Map<string, string>();
-    for (const shape of shapes.of(event.name)) {
+    for (const shape of planShapes.get(event.name) ?? []) {
       const key = matchKeyOf(subject, JSON.parse(shape) as string[]);
       if (key !== null) keys.set(shape, key);
     }
@@ -340,14 +346,10 @@ async function attemptBatch(
     const open = triples.length > 0 ? (list[offset + 2]?.rows as OpenWaitRow[]) : [];
     let changed = false;
     for (const name of names) {
-      if (
-        shapes.add(
-          name,
-          known.filter((k) => k.name === name).map((k) => k.paths),
-        )
-      ) {
-        changed = true;
-      }
+      const registered = known.filter((k) => k.name === name).map((k) => k.paths);
+      shapes.add(name, registered);
+      const plannedWith = new Set(planShapes.get(name));
+      if (registered.some((paths) => !plannedWith.has(paths))) changed = true;
     }
     if (changed) {
       await c.query("ROLLBACK");
