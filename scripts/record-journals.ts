@@ -68,6 +68,13 @@ const scenarios: Record<string, (t: TestEngine) => Promise<string>> = {
     await settle(t, run);
     return run.id;
   },
+  async shaped(t) {
+    const run = await t.start(fixtures.shaped, { id: "s-1" }, { id: "shaped-1" });
+    await until(t, run.id, "paid");
+    await t.event("fixture.paid", { id: "s-1", cents: 1200 }, "paid-s-1");
+    await settle(t, run);
+    return run.id;
+  },
   async "timed-out"(t) {
     const run = await t.start(fixtures.timedOut, {}, { id: "timed-out-1" });
     await settle(t, run);

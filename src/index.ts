@@ -49,6 +49,7 @@ export type {
 export { defineEvent } from "./core/event-definition.js";
 export { workflow } from "./core/workflow.js";
 export type { Workflow, WorkflowOptions } from "./core/workflow.js";
+export { SHAPE_VERSION_INITIAL, type PayloadShape } from "./core/shapes.js";
 export type { ConcurrencyOptions, RateLimitOptions } from "./core/flow-control.js";
 export type {
   ApprovalDecision,
@@ -97,6 +98,8 @@ export {
   KeyNotFoundError,
   LeaseLostError,
   NonDeterminismError,
+  UpcastFailedError,
+  PositionNotFoundError,
   NonRetriableError,
   OperationCancelledError,
   CombinatorFailedError,

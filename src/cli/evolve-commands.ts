@@ -34,6 +34,8 @@ export type Verdict = {
       readonly askedSite: string | null;
     }
   | { readonly kind: "orphaned"; readonly detail: string }
+  /** A journaled payload cannot be brought up to the shape the code declares. */
+  | { readonly kind: "upcast_failed"; readonly detail: string }
 );
 
 /** Replays one journal against the version of its workflow the registry holds. */
@@ -73,6 +75,8 @@ export async function checkJournal(registry: Registry, file: JournalFile): Promi
     };
   }
   const end = report.end;
+  if (end.kind === "upcast_failed")
+    return { ...base, kind: "upcast_failed", detail: end.error.message };
   const detail =
     end.kind === "waiting"
       ? end.next === null
@@ -97,7 +101,7 @@ async function registryOf(module: string): Promise<Registry> {
 }
 
 function printVerdicts(p: Printer, verdicts: readonly Verdict[]): void {
-  const counts = { compatible: 0, diverges: 0, orphaned: 0 };
+  const counts = { compatible: 0, diverges: 0, orphaned: 0, upcast_failed: 0 };
   for (const v of verdicts) counts[v.kind]++;
   if (p.json) {
     p.out.log(JSON.stringify({ runs: verdicts, summary: { total: verdicts.length, ...counts } }));
@@ -106,7 +110,7 @@ function printVerdicts(p: Printer, verdicts: readonly Verdict[]): void {
   const paint = (v: Verdict): string =>
     v.kind === "compatible"
       ? p.style.green(v.kind)
-      : v.kind === "diverges"
+      : v.kind === "diverges" || v.kind === "upcast_failed"
         ? p.style.red(v.kind)
         : p.style.yellow(v.kind);
   for (const v of verdicts) {
@@ -119,7 +123,8 @@ function printVerdicts(p: Printer, verdicts: readonly Verdict[]): void {
   }
   p.out.log(
     `${verdicts.length} run${verdicts.length === 1 ? "" : "s"}: ${counts.compatible} compatible, ` +
-      `${counts.diverges} diverge, ${counts.orphaned} orphaned`,
+      `${counts.diverges} diverge, ${counts.orphaned} orphaned` +
+      (counts.upcast_failed === 0 ? "" : `, ${counts.upcast_failed} upcast failed`),
   );
 }
 
@@ -158,8 +163,8 @@ export function checkCommand(out: Output): Command {
   return new Command("check")
     .description(
       "replay every run in flight in a store with a workflows module, executing and writing " +
-        "nothing: compatible, diverges (needs a patch or a version), or orphaned (its version is " +
-        "not in the module)",
+        "nothing: compatible, diverges (needs a patch or a version), orphaned (its version is " +
+        "not in the module), or upcast_failed (a journaled payload cannot reach its shape)",
     )
     .requiredOption("--workflows <module>", "module exporting the workflows (the new code)")
     .requiredOption("--store <url>", "store to check: SQLite file or postgres:// URL")

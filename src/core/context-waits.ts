@@ -83,6 +83,7 @@ export const checkedWait = {
       policy: policyOf(options.policy, what, false),
       details: null,
       title: null,
+      shape: definition?.shape ?? null,
     };
   },
 

@@ -43,7 +43,8 @@ export interface EntryDataMap {
   step_attempt_started: { attempt: number; site?: string };
   step_attempt_failed: StepRetryData;
   step_verification_failed: StepRetryData;
-  step_succeeded: { attempt: number; usage?: Usage; result: unknown };
+  /** `shape`: the version of the result's shape (see `PayloadShape`), when it is past 1. */
+  step_succeeded: { attempt: number; usage?: Usage; shape?: number; result: unknown };
   step_failed: { attempts: number; error: Thrown };
   /** The value `ctx.now()`, `ctx.random()` or `ctx.uuid()` returned. */
   value_recorded: number | string;
@@ -70,7 +71,8 @@ export interface EntryDataMap {
   };
   wait_reminded: WaitRungData;
   wait_escalated: WaitRungData;
-  wait_completed: { status: WaitOutcome["status"]; result: unknown };
+  /** `shape`: the version of the received event data's shape, when it is past 1. */
+  wait_completed: { status: WaitOutcome["status"]; shape?: number; result: unknown };
   /** The wait lost a combinator (`by`, its key) and was withdrawn from the store. */
   wait_cancelled: { by: string };
   /** A combinator was decided: its winners, by index in its input, and whether it succeeded. */
@@ -142,8 +144,18 @@ export const entryData = {
     object({ attempt: str(d.attempt), site: opt(d.site, str) }),
   step_attempt_failed: (d: StepRetryInput): string => stepRetry(d),
   step_verification_failed: (d: StepRetryInput): string => stepRetry(d),
-  step_succeeded: (d: { attempt: number; usage: Usage | undefined; result: Encoded }): string =>
-    object({ attempt: str(d.attempt), usage: opt(d.usage, str), result: d.result }),
+  step_succeeded: (d: {
+    attempt: number;
+    usage: Usage | undefined;
+    shape?: number | undefined;
+    result: Encoded;
+  }): string =>
+    object({
+      attempt: str(d.attempt),
+      usage: opt(d.usage, str),
+      shape: opt(d.shape, str),
+      result: d.result,
+    }),
   step_failed: (d: { attempts: number; error: Encoded }): string =>
     object({ attempts: str(d.attempts), error: d.error }),
   value_recorded: (value: number | string): string => str(value),
@@ -187,8 +199,12 @@ export const entryData = {
     }),
   wait_reminded: (d: WaitRungData): string => waitRung(d),
   wait_escalated: (d: WaitRungData): string => waitRung(d),
-  wait_completed: (d: { status: WaitOutcome["status"]; result: Encoded | null }): string =>
-    object({ status: str(d.status), result: d.result ?? "null" }),
+  wait_completed: (d: {
+    status: WaitOutcome["status"];
+    shape?: number | undefined;
+    result: Encoded | null;
+  }): string =>
+    object({ status: str(d.status), shape: opt(d.shape, str), result: d.result ?? "null" }),
   wait_cancelled: (d: { by: string }): string => object({ by: str(d.by) }),
   combinator_settled: (d: { winners: readonly number[]; ok: boolean }): string =>
     object({ winners: str(d.winners), ok: str(d.ok) }),
@@ -268,7 +284,7 @@ const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" } = {
   step_attempt_started: { attempt: "number", site: "string?" },
   step_attempt_failed: STEP_RETRY,
   step_verification_failed: STEP_RETRY,
-  step_succeeded: { attempt: "number", usage: "object?", result: "value" },
+  step_succeeded: { attempt: "number", usage: "object?", shape: "number?", result: "value" },
   step_failed: { attempts: "number", error: "value" },
   value_recorded: "scalar",
   patch_applied: { deprecated: "boolean?" },
@@ -288,7 +304,7 @@ const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" } = {
   },
   wait_reminded: WAIT_RUNG,
   wait_escalated: WAIT_RUNG,
-  wait_completed: { status: "string", result: "value" },
+  wait_completed: { status: "string", shape: "number?", result: "value" },
   wait_cancelled: { by: "string" },
   combinator_settled: { winners: "array", ok: "boolean" },
   combinator_cancelled: { by: "string" },

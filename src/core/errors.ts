@@ -51,6 +51,8 @@ export type EndureErrorCode =
   | "non_retriable"
   | "retry_after"
   | "non_determinism"
+  | "upcast_failed"
+  | "position_not_found"
   | "operation_cancelled"
   | "combinator_failed"
   | "wait_abandoned"
@@ -389,6 +391,16 @@ export class NonDeterminismError extends EndureError {
     this.requestedSite = fields.requestedSite ?? null;
   }
 }
+
+/**
+ * A journaled payload could not be brought up to the shape the code declares (see
+ * `PayloadShape`): its upcaster threw, is missing, or the journal holds a newer shape than the
+ * code knows. The run is paused and its journal unchanged: fix the code, then resume it.
+ */
+export class UpcastFailedError extends define("upcast_failed", "UpcastFailedError") {}
+
+/** A rewind or a fork named a step or a position that the run's journal does not hold. */
+export class PositionNotFoundError extends define("position_not_found", "PositionNotFoundError") {}
 
 /**
  * An operation lost `ctx.race` (or another combinator) and was withdrawn before it ended:

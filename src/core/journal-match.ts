@@ -7,6 +7,7 @@ import type { JournalEntry } from "./journal.js";
 import { cancelled } from "./combinators.js";
 import type { Op } from "./op.js";
 import { readEntryData } from "./entry-data.js";
+import { upcast } from "./shapes.js";
 
 /** An operation given its place in the run. */
 export interface Claim {
@@ -135,8 +136,11 @@ export class JournalMatcher {
   }
 }
 
-/** Hands `op` the result its journal recorded in `entry`. */
-export function settleFromJournal(op: Op, entry: JournalEntry): void {
+/**
+ * Hands `op` the result its journal recorded in `entry`, brought up to the shape the code
+ * declares for it. Throws an UpcastFailedError (handing nothing) when that fails.
+ */
+export function settleFromJournal(op: Op, entry: JournalEntry, runId: string): void {
   if (op.fromJournal !== undefined) {
     op.fromJournal(entry);
     return;
@@ -147,9 +151,30 @@ export function settleFromJournal(op: Op, entry: JournalEntry): void {
   }
   if (entry.type === "step_failed") op.reject(readEntryData(entry, entry.type).error);
   else if (entry.type === "memory_failed") op.reject(readEntryData(entry, entry.type).error);
-  else if (entry.type === "step_succeeded" || entry.type === "wait_completed")
-    op.resolve(readEntryData(entry, entry.type).result);
-  else if (entry.type === "memory_read" || entry.type === "memory_written")
+  else if (entry.type === "step_succeeded") {
+    const data = readEntryData(entry, entry.type);
+    op.resolve(upcast(op.shape, data.shape, data.result, resultOf(op, runId)));
+  } else if (entry.type === "wait_completed") {
+    const data = readEntryData(entry, entry.type);
+    op.resolve(upcastReceived(op, data.shape, data.result, runId));
+  } else if (entry.type === "memory_read" || entry.type === "memory_written")
     op.resolve(readEntryData(entry, entry.type).value);
   else op.resolve(undefined);
+}
+
+const resultOf = (op: Op, runId: string): string =>
+  `the result of ${op.kind} '${op.key}' of run ${runId}`;
+
+/** An event a wait received, its data brought up to the shape the code declares. */
+function upcastReceived(op: Op, recorded: number | undefined, value: unknown, runId: string) {
+  if (value === null || typeof value !== "object" || !("data" in value)) return value;
+  if ((op.shape ?? null) === null && recorded === undefined) return value;
+  const event = value;
+  const data = upcast(
+    op.shape,
+    recorded,
+    event.data,
+    `the event data of wait '${op.key}' of run ${runId}`,
+  );
+  return data === event.data ? value : { ...event, data };
 }

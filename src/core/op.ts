@@ -1,6 +1,7 @@
 // Deterministic: an operation the workflow code asked for, and the scope that executes it.
 import type { JournalEntry, NewEntry } from "./journal.js";
 import type { RunPort } from "./run-port.js";
+import type { PayloadShape } from "./shapes.js";
 
 /** An operation the code has asked for and not yet seen settled. */
 export interface Op {
@@ -11,6 +12,9 @@ export interface Op {
   readonly key: string;
   /** Where the code asked for it (`file:line:column`), on first execution. */
   readonly site: string | null;
+  /** The shape its value is journaled at and brought up to on replay (a step's result, an
+   * event wait's data), when the code declares one. */
+  readonly shape?: PayloadShape | null;
   resolve(value: unknown): void;
   reject(error: unknown): void;
   /** Hands the operation a settling entry of its journal, when it reads its own (combinators). */

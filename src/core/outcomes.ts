@@ -1,7 +1,11 @@
 // Deterministic: the entries and values a run ends with.
 import { entryData } from "./entry-data.js";
 import { encodeValue, checkPayloadSize } from "./serialize.js";
-import { OutputValidationError, type NonDeterminismError } from "./errors.js";
+import {
+  OutputValidationError,
+  type NonDeterminismError,
+  type UpcastFailedError,
+} from "./errors.js";
 import type { RunOutcome, RunPort } from "./run-port.js";
 import { validate } from "./schema.js";
 import type { Cancellation } from "./types.js";
@@ -62,8 +66,13 @@ export function failureOutcome(error: Error, port: RunPort): RunOutcome {
   };
 }
 
-/** A run paused because it diverged from its journal. */
-export function pauseOutcome(error: NonDeterminismError, port: RunPort): RunOutcome {
+/** A run paused because it diverged from its journal (or a journaled value could not be
+ * brought up to its shape: `upcast_failed`). */
+export function pauseOutcome(
+  error: NonDeterminismError | UpcastFailedError,
+  port: RunPort,
+  code: "non_determinism" | "upcast_failed" = "non_determinism",
+): RunOutcome {
   return {
     kind: "paused",
     entry: {
@@ -71,12 +80,10 @@ export function pauseOutcome(error: NonDeterminismError, port: RunPort): RunOutc
       at: port.clock.now(),
       position: null,
       key: null,
-      data: entryData.run_paused({
-        reason: "non_determinism",
-        error: encodeValue(error, "pause reason"),
-      }),
+      data: entryData.run_paused({ reason: code, error: encodeValue(error, "pause reason") }),
     },
     reason: error.message,
+    code,
   };
 }
 

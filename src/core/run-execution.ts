@@ -10,6 +10,7 @@ import {
   AbandonedWaitError,
   ensureError,
   InvalidArgumentError,
+  isEndureError,
   NonDeterminismError,
   QueryNotFoundError,
   QueryRefusedError,
@@ -23,6 +24,7 @@ import { cancelledOutcome, finalOutcome, failureOutcome, pauseOutcome } from "./
 import type { RunOutcome, RunPort } from "./run-port.js";
 import { RunScope } from "./run-scope.js";
 import { SettlementQueue } from "./settlements.js";
+import type { PayloadShape } from "./shapes.js";
 import { encodePart, type StreamPart } from "./stream.js";
 import type { Cancellation, WorkflowContext } from "./types.js";
 import type { Workflow } from "./workflow.js";
@@ -103,6 +105,8 @@ export class RunExecution {
   private readonly waitTargets = new Map<number, WaitTarget & { handedAt: number }>();
 
   private readonly frontier: ((op: FrontierOp) => void) | null;
+  /** The shapes of step results the workflow declares, by step name. */
+  private readonly results: Readonly<Record<string, PayloadShape>> | null;
   /** Patch decisions made so far, by id, with where the code first asked. */
   private readonly patches = new Map<string, { applied: boolean; site: string | null }>();
 
@@ -114,6 +118,7 @@ export class RunExecution {
   ) {
     this.runId = spec.runId;
     this.frontier = options.frontier ?? null;
+    this.results = workflow.options.results ?? null;
     this.port = port;
     const history = indexHistory(spec.journal);
     this.matcher = new JournalMatcher(
@@ -144,7 +149,7 @@ export class RunExecution {
       runId: spec.runId,
       workflowName: workflow.name,
       port,
-      operation: (kind, name, run, target) => this.operation(kind, name, run, target),
+      operation: (kind, name, run, target, shape) => this.operation(kind, name, run, target, shape),
       combine: (kind, k, inputs) => this.combine(kind, k, inputs),
       recordValue: (kind, make) => this.recordValue(kind, make),
       patch: (id, deprecated) => this.patch(id, deprecated),
@@ -306,7 +311,15 @@ export class RunExecution {
     const op = this.scope.ops.get(entry.position ?? -1);
     if (op === undefined) return null;
     this.scope.ops.delete(op.position);
-    return () => settleFromJournal(op, entry);
+    return () => {
+      try {
+        settleFromJournal(op, entry, this.runId);
+      } catch (e) {
+        // The code cannot be handed the value it asked for: the run pauses, nothing written.
+        if (!isEndureError(e, "upcast_failed")) throw e;
+        if (!this.scope.ended) this.finish(pauseOutcome(e, this.port, "upcast_failed"));
+      }
+    };
   }
 
   private async main(workflow: Workflow<unknown, unknown>, input: unknown): Promise<void> {
@@ -375,6 +388,7 @@ export class RunExecution {
     name: string,
     run: OpRun,
     target?: WaitTarget,
+    waitShape?: PayloadShape | null,
   ): Promise<T> {
     this.refuseInQuery(`start ${kind} '${name}'`);
     if (this.scope.ended) return new Promise<T>(() => {});
@@ -392,6 +406,7 @@ export class RunExecution {
       });
     }
     let tagged: Op | undefined;
+    const shape = kind === "step" ? (this.results?.[name] ?? null) : (waitShape ?? null);
     const promise = new Promise<T>((resolve, reject) => {
       const op: Op = {
         position: claimed.position,
@@ -401,6 +416,7 @@ export class RunExecution {
         generation: this.scope.generation,
         resolve,
         reject,
+        ...(shape === null ? {} : { shape }),
       };
       tagged = op;
       this.scope.ops.set(op.position, op);

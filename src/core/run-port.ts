@@ -115,7 +115,14 @@ export interface RunPort {
 export type RunOutcome =
   | { readonly kind: "completed"; readonly entry: NewEntry; readonly output: string }
   | { readonly kind: "failed"; readonly entry: NewEntry; readonly error: string }
-  | { readonly kind: "paused"; readonly entry: NewEntry; readonly reason: string }
+  | {
+      readonly kind: "paused";
+      readonly entry: NewEntry;
+      /** Why, for people. */
+      readonly reason: string;
+      /** The kind of pause the run's record keeps (`paused_reason`). */
+      readonly code: "non_determinism" | "upcast_failed";
+    }
   | {
       readonly kind: "cancelled";
       readonly status: "cancelled" | "timed_out";

@@ -21,6 +21,7 @@ import {
   type RetryPolicy,
 } from "./retry-policy.js";
 import { checkPayloadSize, decodeValue, encodeValue } from "./serialize.js";
+import { recordedVersion } from "./shapes.js";
 import { encodePart, type StreamPart } from "./stream.js";
 import type { SqlTransaction, StepContext, StepOptions } from "./types.js";
 import { normalizeUsage, type Usage } from "./usage.js";
@@ -339,7 +340,12 @@ function succeededEntry(
     at: scope.port.clock.now(),
     position: op.position,
     key: op.key,
-    data: entryData.step_succeeded({ attempt, usage, result: encoded }),
+    data: entryData.step_succeeded({
+      attempt,
+      usage,
+      shape: recordedVersion(op.shape),
+      result: encoded,
+    }),
   };
   return usage === undefined ? entry : { ...entry, usage };
 }

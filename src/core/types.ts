@@ -1,6 +1,7 @@
 // Deterministic: the types users write workflows against.
 import type { Duration } from "./duration.js";
 import type { MemoryHandle } from "./memory.js";
+import type { PayloadShape } from "./shapes.js";
 import type { RateLimitOptions } from "./flow-control.js";
 import type { StreamPart } from "./stream.js";
 import type { Usage } from "./usage.js";
@@ -412,6 +413,9 @@ export interface EventDefinition<T = unknown> {
   readonly name: string;
   /** Top-level fields of the data, when known: `match` paths must use them. */
   readonly fields: readonly string[] | null;
+  /** The version of the data's shape and its upcasters, when declared: a wait journals the
+   * data it receives with this version, and a replay brings older data up to it. */
+  readonly shape?: PayloadShape | null;
   /** Marks the data type for inference. */
   readonly __data?: T;
 }

@@ -2,6 +2,7 @@
 // timeout and a ladder of policy rungs (remind, escalate, resolve, expire), each journaled.
 import { entryData, readEntryData } from "./entry-data.js";
 import { decodeValue, encodeValue } from "./serialize.js";
+import { recordedVersion, type PayloadShape } from "./shapes.js";
 import type { JournalEntry } from "./journal.js";
 import type { Op, OpScope } from "./op.js";
 import type { CanonicalMatch } from "./match.js";
@@ -31,6 +32,8 @@ export interface WaitSpec {
   readonly details: string | null;
   /** Shown in reminders: an approval's title. */
   readonly title: string | null;
+  /** The shape of an event's data, when its definition declares one. */
+  readonly shape?: PayloadShape | null;
 }
 
 interface Started {
@@ -206,7 +209,11 @@ function settle(scope: OpScope, op: Op, outcome: WaitOutcome): void {
     at: scope.port.clock.now(),
     position: op.position,
     key: op.key,
-    data: entryData.wait_completed({ status: outcome.status, result }),
+    data: entryData.wait_completed({
+      status: outcome.status,
+      shape: result === "null" ? undefined : recordedVersion(op.shape),
+      result,
+    }),
   });
   const value = decodeValue(result);
   scope.settleLive(op, () => op.resolve(value));

@@ -9,6 +9,7 @@ import type { Cleanup } from "./cancellation.js";
 import type { StreamPart } from "./stream.js";
 import type { RunPort } from "./run-port.js";
 import { encodeValue } from "./serialize.js";
+import type { PayloadShape } from "./shapes.js";
 import { checkedSleep, runSleep, type WakeAt } from "./sleep-op.js";
 import {
   checkMemoryKey,
@@ -67,6 +68,7 @@ export interface RunOperations {
     name: string,
     run: OpRun,
     target?: WaitTarget,
+    shape?: PayloadShape | null,
   ): Promise<T>;
   /** A combinator over operations of the run (see `combinators.ts`). */
   combine(kind: CombinatorKind, k: number, inputs: readonly unknown[]): Promise<unknown>;
@@ -354,6 +356,7 @@ export class RunWorkflowContext implements WorkflowContext {
       name,
       (scope, op, prior) => runWait(scope, op, spec, prior),
       { kind: spec.kind, target: spec.target },
+      spec.shape ?? null,
     );
   }
 

@@ -3,6 +3,7 @@ import { parseDuration } from "./duration.js";
 import { InvalidArgumentError } from "./errors.js";
 import { checkConcurrency, priorityOf, type ConcurrencyOptions } from "./flow-control.js";
 import { LABEL_LENGTH_MAX, NAME_LENGTH_MAX } from "./limits.js";
+import { checkShape, type PayloadShape } from "./shapes.js";
 import { checkText } from "./text.js";
 import type { Duration } from "./duration.js";
 import type { StandardSchemaV1 } from "./schema.js";
@@ -16,6 +17,20 @@ export interface WorkflowOptions<I, O> {
   output?: StandardSchemaV1<unknown, O>;
   /** Recorded in each run's journal; bump it when the code changes shape. */
   version?: string;
+  /**
+   * The shapes of step results, by step name: when a step's result changes shape, bump its
+   * version and declare how an older result is brought up. A result is journaled with its
+   * shape's version beside it; a replay hands the code an older one through the upcasters
+   * (see docs/evolving.md). An upcaster that throws pauses the run and writes nothing.
+   *
+   * @example
+   * ```ts
+   * workflow("research", research, {
+   *   results: { plan: { version: 2, upcast: { 1: (old: string) => ({ steps: [old] }) } } },
+   * });
+   * ```
+   */
+  results?: Readonly<Record<string, PayloadShape>>;
   /**
    * At most `limit` runs of this workflow execute at once across every worker; with `key`, at
    * most `limit` per key.
@@ -81,6 +96,16 @@ export function workflow<I, O>(
     throw new InvalidArgumentError(
       `workflow '${name}' needs a function (ctx, input) => Promise<output>`,
     );
+  }
+  if (options.results !== undefined) {
+    if (typeof options.results !== "object" || options.results === null)
+      throw new InvalidArgumentError(`workflow '${name}' results must be an object by step name`);
+    const results: Record<string, PayloadShape> = {};
+    for (const [step, shape] of Object.entries(options.results)) {
+      checkName(step, `workflow '${name}' results: step name`);
+      results[step] = checkShape(shape, `workflow '${name}' result of step '${step}'`);
+    }
+    options = { ...options, results: Object.freeze(results) };
   }
   checkConcurrency(options.concurrency, name);
   priorityOf(options.priority, 0, `workflow '${name}' priority`);

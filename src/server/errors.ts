@@ -49,6 +49,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   forbidden: 403,
   approval_not_allowed: 403,
   run_not_found: 404,
+  position_not_found: 404,
   workflow_not_found: 404,
   approval_not_found: 404,
   query_not_found: 404,

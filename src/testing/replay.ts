@@ -51,11 +51,14 @@ export type ReplayEnd =
   | { readonly kind: "cancelled" | "timed_out" }
   /** The code went past the journal: `next` is the first operation it has no result for. */
   | { readonly kind: "waiting"; readonly next: FrontierOp | null }
-  | { readonly kind: "diverged" };
+  | { readonly kind: "diverged" }
+  /** A journaled payload could not be brought up to its shape: the run would pause. */
+  | { readonly kind: "upcast_failed"; readonly error: Error };
 
 /** What {@link replayJournal} found. */
 export interface ReplayReport {
-  /** True when the code asked for exactly what the journal recorded, in order. */
+  /** True when the code asked for exactly what the journal recorded, in order, and every
+   * journaled payload was brought up to the shape the code declares. */
   readonly ok: boolean;
   readonly runId: string;
   readonly workflow: string;
@@ -123,13 +126,14 @@ export async function replayJournal<I, O>(
   const outcome = await Promise.race([execution.outcome, stopped(execution)]);
   execution.halt(null);
   const divergence = outcome !== null && outcome.kind === "paused" ? divergenceOf(outcome) : null;
+  const end = endOf(outcome, next);
   return {
-    ok: divergence === null,
+    ok: divergence === null && end.kind !== "upcast_failed",
     runId,
     workflow: wf.name,
     entries: entries.length,
     divergence,
-    end: endOf(outcome, next),
+    end,
   };
 }
 
@@ -177,6 +181,10 @@ function endOf(outcome: RunOutcome | null, next: FrontierOp | null): ReplayEnd {
     case "cancelled":
       return { kind: outcome.status };
     case "paused":
+      if (outcome.code === "upcast_failed") {
+        const error = readEntryData(outcome.entry, "run_paused").error as Error;
+        return { kind: "upcast_failed", error };
+      }
       return { kind: "diverged" };
     case "halted":
       return { kind: "waiting", next };

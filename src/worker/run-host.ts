@@ -388,7 +388,7 @@ export class RunHost implements RunPort {
           ? { status: "failed", error: outcome.error }
           : outcome.kind === "cancelled"
             ? { status: outcome.status, error: outcome.error }
-            : { status: "paused", reason: "non_determinism" };
+            : { status: "paused", reason: outcome.code };
     const result = await this.write([outcome.entry], update);
     if (result?.kind !== "committed") {
       this.services.exited(this.runId, { kind: "left" });

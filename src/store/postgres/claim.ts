@@ -58,7 +58,7 @@ WITH own AS (
 ), diverged AS (
   SELECT ${cols}, false, 3, priority, created_at FROM ${S}.runs
   WHERE $3 AND status = 'paused'
-    AND (paused_reason = 'non_determinism' OR (paused_reason = 'version_missing' AND $8))
+    AND (paused_reason IN ('non_determinism', 'upcast_failed') OR (paused_reason = 'version_missing' AND $8))
     AND workflow = ANY($2::text[]) AND ${inVersions}
   LIMIT $4 FOR UPDATE SKIP LOCKED
 ), versionless AS (

@@ -177,7 +177,7 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     ),
     claimDiverged: db.prepare(
       `SELECT ${CANDIDATE} FROM runs WHERE status = 'paused'
-         AND (paused_reason = 'non_determinism' OR (paused_reason = 'version_missing' AND @versions IS NOT NULL))
+         AND (paused_reason IN ('non_determinism', 'upcast_failed') OR (paused_reason = 'version_missing' AND @versions IS NOT NULL))
          AND ${IN_WORKFLOWS} AND ${IN_VERSIONS} LIMIT @limit`,
     ),
     // Runs pinned to a version this worker lacks that no worker took within the grace: this
