@@ -102,7 +102,13 @@ describe("replay checks from the command line", () => {
     const json = JSON.parse(
       cli(["check", "--workflows", NEW_CODE, "--store", path, "--json"]).stdout,
     );
-    expect(json.summary).toEqual({ total: 3, compatible: 1, diverges: 1, orphaned: 1, upcast_failed: 0 });
+    expect(json.summary).toEqual({
+      total: 3,
+      compatible: 1,
+      diverges: 1,
+      orphaned: 1,
+      upcast_failed: 0,
+    });
 
     const file = join(tempDir(), "reorder-1.jsonl");
     writeFileSync(file, exported.stdout);
