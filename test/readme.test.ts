@@ -8,17 +8,11 @@ import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "./helpers.js";
+import { firstTypeScriptBlock } from "./support/markdown.js";
 
 const exec = promisify(execFile);
 const root = new URL("..", import.meta.url).pathname;
 const QUICKSTART = join(root, "examples/quickstart.ts");
-
-/** The first fenced TypeScript block of a Markdown text. */
-function firstTypeScriptBlock(markdown: string): string {
-  const found = /^```ts\n([\s\S]*?)^```$/m.exec(markdown);
-  if (found?.[1] === undefined) throw new Error("no ```ts block");
-  return found[1];
-}
 
 describe("the README's first sample", () => {
   it("is examples/quickstart.ts", () => {

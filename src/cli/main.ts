@@ -16,6 +16,7 @@ import { serverCommands } from "./server-command.js";
 import { startCommand } from "./start-command.js";
 import { exportCommand, gcCommand, verifyCommand } from "./admin-commands.js";
 import { checkCommand, replayCommand } from "./evolve-commands.js";
+import { initCommand } from "./init-command.js";
 
 const out: Output = {
   log: (line) => process.stdout.write(`${line}\n`),
@@ -32,6 +33,7 @@ const program = new Command()
   .addHelpText("after", `\n${connectionHelp}\n\n${EXIT_CODES_HELP}`);
 
 for (const command of [
+  initCommand(out),
   ...adminCommands(out),
   ...serverCommands(out),
   startCommand(out),
