@@ -58,6 +58,23 @@ const scenarios: Record<string, (t: TestEngine) => Promise<string>> = {
     await settle(t, run);
     return run.id;
   },
+  async composed(t) {
+    const run = await t.start(fixtures.composed, {}, { id: "composed-1" });
+    // Signals wait in the run's buffer: "x" and "go" are taken as their waits begin.
+    await t.signal(run.id, "x", 1);
+    await t.signal(run.id, "go", "now");
+    await until(t, run.id, "deadline");
+    await t.advance("1h");
+    await until(t, run.id, "late");
+    for (let i = 0; i < 500; i++) {
+      const journal = await t.journal(run.id);
+      if (journal.some((e) => e.type === "wait_completed" && e.key === "x#1")) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await t.advance("1h");
+    await settle(t, run);
+    return run.id;
+  },
   async patched(t) {
     const run = await t.start(fixtures.patched, {}, { id: "patched-1" });
     await settle(t, run);

@@ -104,6 +104,7 @@ export {
   OperationCancelledError,
   CombinatorFailedError,
   AbandonedWaitError,
+  CompensationFailedError,
   OutputValidationError,
   PayloadTooLargeError,
   QueryNotFoundError,

@@ -23,11 +23,9 @@ describe("examples", () => {
       replyMs: 30,
       log: (l) => lines.push(l),
     });
-    expect(first).toEqual({
-      shipment: "SHP-1042",
-      plan: "new date 2026-03-11",
-      from: ["warehouse", "vendor"],
-    });
+    // The two answers may be handed over in either order when they land in one commit.
+    expect(first).toMatchObject({ shipment: "SHP-1042", plan: "new date 2026-03-11" });
+    expect([...(first as { from: string[] }).from].sort()).toEqual(["vendor", "warehouse"]);
     expect(lines).toContain("wait_cancelled carrier answer#1");
     expect(lines).toContain("sleep_cancelled deadline#1");
     expect(lines).toContain("combinator_settled some#1");

@@ -56,6 +56,7 @@ export type EndureErrorCode =
   | "operation_cancelled"
   | "combinator_failed"
   | "wait_abandoned"
+  | "compensation_failed"
   | "budget_exceeded"
   | "max_turns_exceeded"
   | "model_empty_reply"
@@ -437,6 +438,20 @@ export class CombinatorFailedError extends EndureError {
  * withdraws the waits that lose.
  */
 export class AbandonedWaitError extends define("wait_abandoned", "AbandonedWaitError") {}
+
+/**
+ * A run failed (or was cancelled) and undoing its steps failed too: one or more `compensate`
+ * undos still failed after their retries. `cause` is the run's original error; `failures`
+ * names the undos that failed, with their errors' messages. The undos that succeeded ran.
+ */
+export class CompensationFailedError extends EndureError {
+  readonly failures: readonly string[];
+  constructor(message: string, failures: readonly string[] = [], options?: EndureErrorOptions) {
+    super("compensation_failed", message, options);
+    this.name = "CompensationFailedError";
+    this.failures = failures;
+  }
+}
 
 /** Turns anything thrown into an `Error` (a thrown string becomes its message). */
 export function ensureError(thrown: unknown): Error {

@@ -8,6 +8,7 @@ import { entryData, readEntryData } from "./entry-data.js";
 import { checkCombinator, Combinator, type CombinatorKind } from "./combinators.js";
 import {
   AbandonedWaitError,
+  CompensationFailedError,
   ensureError,
   InvalidArgumentError,
   isEndureError,
@@ -98,6 +99,12 @@ export class RunExecution {
   private answering: string | null = null;
   /** Set while a cancellation is being set up, before its cleanup (workflow code) runs. */
   private settingUpCancel = false;
+  /** Undos registered by steps with `compensate`, oldest first. */
+  private readonly compensations: Array<{
+    name: string;
+    undo: () => Promise<unknown>;
+    done: boolean;
+  }> = [];
   /** The run's combinators, by position. */
   private readonly combinators = new Map<number, Combinator>();
   /** Waits asked for, by position: what they wait for, and how many results the code had
@@ -149,7 +156,9 @@ export class RunExecution {
       runId: spec.runId,
       workflowName: workflow.name,
       port,
-      operation: (kind, name, run, target, shape) => this.operation(kind, name, run, target, shape),
+      operation: (kind, name, run, target, shape, succeeded) =>
+        this.operation(kind, name, run, target, shape, succeeded),
+      compensation: (name, undo) => this.addCompensation(name, undo),
       combine: (kind, k, inputs) => this.combine(kind, k, inputs),
       recordValue: (kind, make) => this.recordValue(kind, make),
       patch: (id, deprecated) => this.patch(id, deprecated),
@@ -289,6 +298,32 @@ export class RunExecution {
     );
   }
 
+  /** Registers an undo: run by {@link compensate} on failure, or as cleanup on cancellation. */
+  private addCompensation(name: string, undo: () => Promise<unknown>): void {
+    const entry = { name, undo, done: false };
+    this.compensations.push(entry);
+    this.cleanups.push(async () => {
+      if (entry.done) return;
+      entry.done = true;
+      await entry.undo();
+    });
+  }
+
+  /** Runs the undos not yet run, newest first; returns what failed. */
+  private async compensate(): Promise<string[]> {
+    const failures: string[] = [];
+    for (const entry of [...this.compensations].reverse()) {
+      if (entry.done) continue;
+      entry.done = true;
+      try {
+        await entry.undo();
+      } catch (e) {
+        failures.push(`undo ${entry.name}: ${ensureError(e).message}`);
+      }
+    }
+    return failures;
+  }
+
   private onCancel(cleanup: Cleanup): void {
     this.refuseInQuery("register cleanup (ctx.onCancel)");
     if (typeof cleanup !== "function") throw new InvalidArgumentError("onCancel needs a function");
@@ -332,8 +367,23 @@ export class RunExecution {
       if (stale()) return;
       outcome = await finalOutcome(workflow, output, this.port);
     } catch (thrown) {
+      if (this.scope.ended || this.scope.generation !== generation) return;
+      const error = ensureError(thrown);
+      // Undos are operations of the run: they run (and replay) before the journal's end.
+      const failures = await this.compensate();
       if (stale()) return;
-      outcome = failureOutcome(ensureError(thrown), this.port);
+      outcome = failureOutcome(
+        failures.length === 0
+          ? error
+          : new CompensationFailedError(
+              `run ${this.runId} failed (${error.message}), and undoing its steps failed too: ` +
+                `${failures.join("; ")}. The other undos ran; undo the rest by hand, or fix ` +
+                "the cause and retry the run",
+              failures,
+              { cause: error },
+            ),
+        this.port,
+      );
     }
     if (this.scope.ended || this.scope.generation !== generation) return;
     // Waits the code left open (it moved on without them) leave no registration behind.
@@ -389,6 +439,7 @@ export class RunExecution {
     run: OpRun,
     target?: WaitTarget,
     waitShape?: PayloadShape | null,
+    succeeded?: (value: unknown) => void,
   ): Promise<T> {
     this.refuseInQuery(`start ${kind} '${name}'`);
     if (this.scope.ended) return new Promise<T>(() => {});
@@ -407,7 +458,14 @@ export class RunExecution {
     }
     let tagged: Op | undefined;
     const shape = kind === "step" ? (this.results?.[name] ?? null) : (waitShape ?? null);
-    const promise = new Promise<T>((resolve, reject) => {
+    const promise = new Promise<T>((settle, reject) => {
+      const resolve =
+        succeeded === undefined
+          ? settle
+          : (value: T) => {
+              succeeded(value);
+              settle(value);
+            };
       const op: Op = {
         position: claimed.position,
         kind,

@@ -102,6 +102,21 @@ export interface StepOptions<T> {
    * the same commit. Missing fields count as 0.
    */
   usage?: (result: T) => Partial<Usage> | undefined;
+  /**
+   * Undoes the step (a saga): if the run fails, or is cancelled, after this step succeeded,
+   * `compensate` runs durably as a step of its own, `undo <name>` (journaled, with the default
+   * retries), given the step's result. Undos run newest first; the run then ends with its
+   * original error. An undo that still fails after its retries leaves the run failed with a
+   * `CompensationFailedError` (the original error as its cause); the other undos still run.
+   *
+   * @example
+   * ```ts
+   * const charge = await ctx.step("charge", () => payments.charge(order), {
+   *   compensate: (c, { idempotencyKey }) => payments.refund(c.id, idempotencyKey),
+   * });
+   * ```
+   */
+  compensate?: (result: T, step: StepContext) => unknown;
 }
 
 /**

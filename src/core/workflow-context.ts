@@ -69,7 +69,11 @@ export interface RunOperations {
     run: OpRun,
     target?: WaitTarget,
     shape?: PayloadShape | null,
+    /** Called with the result as the code is handed it (also on replay), before the code. */
+    succeeded?: (value: unknown) => void,
   ): Promise<T>;
+  /** Registers an undo to run if the run fails or is cancelled (newest first). */
+  compensation(name: string, undo: () => Promise<unknown>): void;
   /** A combinator over operations of the run (see `combinators.ts`). */
   combine(kind: CombinatorKind, k: number, inputs: readonly unknown[]): Promise<unknown>;
   /** The journaled value at the next position, or one made by `make` and journaled there. */
@@ -136,11 +140,37 @@ export class RunWorkflowContext implements WorkflowContext {
       checkName(name, "step name");
       if (typeof fn !== "function")
         throw new InvalidArgumentError(`step '${name}' needs a function`);
+      if (options.compensate !== undefined && typeof options.compensate !== "function")
+        throw new InvalidArgumentError(`step '${name}' compensate must be a function`);
+      if (options.compensate !== undefined && options.transactional === true) {
+        throw new InvalidArgumentError(
+          `step '${name}' is transactional: its writes roll back with their transaction, so it ` +
+            "takes no compensate; undo it with a transactional step of its own",
+        );
+      }
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.run.operation<T>("step", name, (scope, op, prior) =>
-      runStep(scope, op, fn as (s: StepContext) => unknown, options as StepOptions<unknown>, prior),
+    const compensate = options.compensate as ((r: unknown, s: StepContext) => unknown) | undefined;
+    return this.run.operation<T>(
+      "step",
+      name,
+      (scope, op, prior) =>
+        runStep(
+          scope,
+          op,
+          fn as (s: StepContext) => unknown,
+          options as StepOptions<unknown>,
+          prior,
+        ),
+      undefined,
+      undefined,
+      compensate === undefined
+        ? undefined
+        : (value) =>
+            this.run.compensation(name, () =>
+              this.step(`undo ${name}`, (step: StepContext) => compensate(value, step)),
+            ),
     );
   }
 

@@ -3,7 +3,8 @@
 // whose results arrive in a random order, killed at random instants and restarted. Every
 // branch a run reported (from a step after each combinator, which starts only once the
 // decision is committed) is the branch it ends with, each combinator is decided once in the
-// journal, and no wait is left open in the store.
+// journal, and no wait is left open in the store. Sagas killed while they undo their steps
+// undo each once, newest first.
 import Database from "better-sqlite3";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -74,7 +75,9 @@ describe("combinators across SIGKILL on SQLite", () => {
     // Kills land at random instants: on a busy machine the runs can all finish after two of
     // them, so one crash survived is what is required; most rounds see several.
     expect(kills, "no attempt was killed before the runs ended").toBeGreaterThanOrEqual(1);
-    expect(lines.filter((l) => l.startsWith("paused") || l.startsWith("failed"))).toEqual([]);
+    const ends = lines.filter((l) => l.startsWith("paused") || l.startsWith("failed"));
+    expect(ends.filter((l) => !l.startsWith("failed saga-"))).toEqual([]);
+    expect(new Set(ends)).toEqual(new Set([0, 1, 2].map((i) => `failed saga-${i} boom`)));
 
     const decided = new Map<string, Set<string>>();
     for (const line of lines.filter((l) => l.startsWith("decided "))) {
@@ -107,6 +110,19 @@ describe("combinators across SIGKILL on SQLite", () => {
          GROUP BY run_id, position HAVING n > 1`,
       )
       .all();
+    // Each saga undid its three steps newest first, each undo journaled once.
+    const undos = conn
+      .prepare(
+        `SELECT run_id, key FROM journal WHERE type = 'step_succeeded' AND key LIKE 'undo %'
+         ORDER BY run_id, seq`,
+      )
+      .all() as Array<{ run_id: string; key: string }>;
+    for (const i of [0, 1, 2]) {
+      expect(
+        undos.filter((u) => u.run_id === `saga-${i}`).map((u) => u.key),
+        `saga-${i}`,
+      ).toEqual(["undo s3#1", "undo s2#1", "undo s1#1"]);
+    }
     const open = conn.prepare("SELECT run_id, key FROM waits WHERE status = 'open'").all();
     const withdrawn = conn
       .prepare(
