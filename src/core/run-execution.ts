@@ -99,6 +99,8 @@ export class RunExecution {
   private answering: string | null = null;
   /** Set while a cancellation is being set up, before its cleanup (workflow code) runs. */
   private settingUpCancel = false;
+  /** Set once a failure of the run starts its undos: a cancellation then changes nothing. */
+  private compensating = false;
   /** Undos registered by steps with `compensate`, oldest first. */
   private readonly compensations: Array<{
     name: string;
@@ -225,7 +227,7 @@ export class RunExecution {
    * so that replay applies it at the same point.
    */
   requestCancel(reason: string, kind: Cancellation["kind"]): void {
-    if (this.scope.ended || this.cancellation !== null) return;
+    if (this.scope.ended || this.cancellation !== null || this.compensating) return;
     // Already journaled (a crash interrupted its cleanup): replay applies it where it was.
     if (this.matcher.history.settlements.some((e) => e.type === "run_cancel_requested")) return;
     this.scope.append({
@@ -370,6 +372,7 @@ export class RunExecution {
       if (this.scope.ended || this.scope.generation !== generation) return;
       const error = ensureError(thrown);
       // Undos are operations of the run: they run (and replay) before the journal's end.
+      this.compensating = true;
       const failures = await this.compensate();
       if (stale()) return;
       outcome = failureOutcome(
@@ -395,6 +398,9 @@ export class RunExecution {
 
   private async beginCancel(cancellation: Cancellation): Promise<void> {
     if (this.scope.ended || this.cancellation !== null) return;
+    // The run failed and is undoing its steps: a cancellation would abandon the undo under
+    // way (never journaled, never run again). The undos go on, and the run ends failed.
+    if (this.compensating) return;
     this.cancellation = cancellation;
     const error = cancellationError(this.runId, cancellation);
     // Operations asked for before this point are abandoned: their results are never written.

@@ -93,6 +93,42 @@ describe("compensation", () => {
     expect(undoneOrder(journal)).toEqual(["undo a#1"]);
   });
 
+  it("finishes its undos when cancelled while undoing, and ends failed with the original error", async () => {
+    const undone: string[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let undoing!: () => void;
+    const inUndo = new Promise<void>((r) => (undoing = r));
+    const saga = workflow("cancel-mid-undo", async (ctx) => {
+      await ctx.step("a", () => "a", { compensate: () => void undone.push("a") });
+      await ctx.step("b", () => "b", {
+        compensate: async () => {
+          undoing();
+          await released;
+          undone.push("b");
+        },
+      });
+      await ctx.step("c", () => {
+        throw new NonRetriableError("out of stock");
+      });
+    });
+    const engine = await sqliteEngine({ workflows: [saga] });
+    const run = await engine.start(saga, undefined);
+    await inUndo;
+    await engine.cancel(run.id, "too late: it is undoing");
+    release();
+    const error = await run.result().then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toBe("out of stock");
+    expect(undone).toEqual(["b", "a"]);
+    const journal = await engine.journal(run.id);
+    expect(undoneOrder(journal)).toEqual(["undo b#1", "undo a#1"]);
+    expect(journal.at(-1)?.type).toBe("run_failed");
+    expect(journal.filter((e) => e.type === "run_cancel_requested")).toEqual([]);
+  });
+
   it("undoes nothing when the workflow catches the failure and completes", async () => {
     let undone = 0;
     const caught = workflow("caught", async (ctx) => {
