@@ -10,6 +10,7 @@ export type {
   StartOptions,
 } from "./engine/engine.js";
 export type { StreamChunk, StreamOptions } from "./engine/output-stream.js";
+export type { ForkOptions, RewindOptions, StepRef } from "./engine/rewind-fork.js";
 export type { StreamPart } from "./core/stream.js";
 export type { RunUsage, Usage } from "./core/usage.js";
 export type { EngineLimits, EngineOptions, Logger, WorkerOptions } from "./engine/options.js";
@@ -100,6 +101,7 @@ export {
   NonDeterminismError,
   UpcastFailedError,
   PositionNotFoundError,
+  RunActiveError,
   NonRetriableError,
   OperationCancelledError,
   CombinatorFailedError,

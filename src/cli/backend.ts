@@ -107,6 +107,11 @@ export interface Backend {
   explain(runId: string): Promise<ExplanationView>;
   cancel(runId: string, reason: string | undefined): Promise<RunView>;
   retry(runId: string): Promise<RunView>;
+  rewind(runId: string, toStep: string | number): Promise<RunView>;
+  fork(
+    runId: string,
+    options: { atStep: string | number; output?: unknown; id?: string },
+  ): Promise<RunView>;
   resume(runId: string, version?: string): Promise<RunView>;
   start(
     workflow: string,

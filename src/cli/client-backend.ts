@@ -36,6 +36,8 @@ export function openClientBackend(url: string, token: string | undefined): Backe
     explain: (id) => client.explain(id),
     cancel: async (id, reason) => asRun(await client.cancel(id, reason)),
     retry: async (id) => asRun(await client.retry(id)),
+    rewind: async (id, toStep) => asRun(await client.rewind(id, { toStep })),
+    fork: async (id, options) => asRun(await client.fork(id, options)),
     resume: async (id, version) =>
       asRun(await client.resume(id, version === undefined ? {} : { version })),
     start: async (workflow, input, options) => {

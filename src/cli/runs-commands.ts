@@ -1,4 +1,5 @@
-// `endure runs ls|show|explain|cancel|retry|resume`: reading runs and acting on one.
+// `endure runs ls|show|explain|cancel|retry|rewind|fork|resume`: reading runs and acting on one.
+import { jsonArgument } from "./input-arg.js";
 import { Command } from "commander";
 import type { Backend, RunView } from "./backend.js";
 import { act, connected } from "./command-kit.js";
@@ -80,6 +81,44 @@ export function runsCommand(out: Output): Command {
   connected(runs.command("retry").description("run a failed run again from its failed step"))
     .argument("<id>", "the run's id")
     .action(act(out, async (b, p, [id]) => printRun(p, await b.retry(id as string), "retried")));
+  connected(
+    runs
+      .command("rewind")
+      .description(
+        "re-open a run that ended from a step, after a bug fix: the steps before it are not run again",
+      ),
+  )
+    .argument("<id>", "the run's id")
+    .requiredOption("--to-step <step>", "the step's key (plan#1), name (plan) or position (3)")
+    .action(
+      act<{ toStep: string }>(out, async (b, p, [id], f) =>
+        printRun(p, await b.rewind(id as string, stepRef(f.toStep)), "rewound"),
+      ),
+    );
+  connected(
+    runs
+      .command("fork")
+      .description(
+        "start a new run sharing a run's journal up to a step, optionally with that step's output replaced",
+      ),
+  )
+    .argument("<id>", "the run's id")
+    .requiredOption("--at-step <step>", "the step's key (plan#1), name (plan) or position (3)")
+    .option("--output <json>", "the step's output in the fork: JSON, or @file")
+    .option("--id <id>", "the fork's run id (default: a new one)")
+    .action(
+      act<{ atStep: string; output?: string; id?: string }>(out, async (b, p, [id], f) =>
+        printRun(
+          p,
+          await b.fork(id as string, {
+            atStep: stepRef(f.atStep),
+            ...(f.output === undefined ? {} : { output: jsonArgument(f.output, "--output") }),
+            ...(f.id === undefined ? {} : { id: f.id }),
+          }),
+          "forked",
+        ),
+      ),
+    );
   connected(runs.command("resume").description("make a paused run runnable again"))
     .argument("<id>", "the run's id")
     .option(
@@ -92,6 +131,11 @@ export function runsCommand(out: Output): Command {
       ),
     );
   return runs;
+}
+
+/** A step as the command line names it: digits are a position. */
+function stepRef(text: string): string | number {
+  return /^\d+$/.test(text) ? Number(text) : text;
 }
 
 async function showRun(b: Backend, p: Printer, id: string): Promise<void> {

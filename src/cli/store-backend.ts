@@ -59,6 +59,8 @@ export async function openStoreBackend(
     explain: async (id) => plain(await engine.explain(id)),
     cancel: async (id, reason) => plain(await engine.cancel(id, reason)),
     retry: async (id) => plain<RunView>(await engine.retry(id, { by: "cli" })),
+    rewind: async (id, toStep) => plain<RunView>(await engine.rewind(id, { toStep, by: "cli" })),
+    fork: async (id, options) => plain<RunView>(await engine.fork(id, { ...options, by: "cli" })),
     resume: async (id, version) =>
       plain(await engine.resume(id, version === undefined ? {} : { version })),
     start: async (name, input, o) => {

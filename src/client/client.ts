@@ -159,6 +159,34 @@ export class EndureClient {
     return this.call("POST", `/v1/runs/${enc(id)}/retry`, {}, {});
   }
 
+  /**
+   * Re-opens a run that ended from step `toStep` (its key, name or position): the steps
+   * before it are not run again. The rewinder recorded is the token's name.
+   */
+  rewind(id: string, options: { toStep: string | number }): Promise<RunView> {
+    return this.call("POST", `/v1/runs/${enc(id)}/rewind`, {}, { toStep: options.toStep });
+  }
+
+  /**
+   * Starts a new run sharing the run's journal up to step `atStep`, with `output` as that
+   * step's result when given. The forker recorded is the token's name.
+   */
+  fork(
+    id: string,
+    options: { atStep: string | number; output?: unknown; id?: string },
+  ): Promise<RunView> {
+    return this.call(
+      "POST",
+      `/v1/runs/${enc(id)}/fork`,
+      {},
+      {
+        atStep: options.atStep,
+        ...("output" in options ? { output: options.output } : {}),
+        ...(options.id === undefined ? {} : { id: options.id }),
+      },
+    );
+  }
+
   /** Makes a paused run runnable again; with `version`, on that version of its workflow. */
   resume(id: string, options: { version?: string | null } = {}): Promise<RunView> {
     return this.call(

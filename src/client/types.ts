@@ -58,6 +58,8 @@ export interface JournalEntryView {
   readonly position: number | null;
   readonly key: string | null;
   readonly data: unknown;
+  /** True for an entry a later rewind superseded. */
+  readonly superseded?: true;
 }
 
 /** Where a run is and why. */

@@ -39,6 +39,12 @@ export interface EntryDataMap {
    * out); `version` when the run moved to that version of its workflow. */
   run_resumed: { by?: string; version?: string | null; span?: string };
   run_retried: { by: string };
+  /** Who re-opened the run from step `step` (its key) at `position`: every entry of that
+   * position and after, and the run's end, written before this one are superseded. */
+  run_rewound: { by: string; step: string; position: number };
+  /** The run was forked by `by` from run `from`, sharing its journal up to step `step` (at
+   * `position`), whose output was replaced when `edited`. */
+  run_forked: { by: string; from: string; step: string; position: number; edited: boolean };
   run_suspended: { wakeAt: number; span?: string };
   step_attempt_started: { attempt: number; site?: string };
   step_attempt_failed: StepRetryData;
@@ -139,6 +145,22 @@ export const entryData = {
           version: d.version === undefined ? undefined : str(d.version),
         }),
   run_retried: (d: { by: string }): string => object({ by: str(d.by) }),
+  run_rewound: (d: { by: string; step: string; position: number }): string =>
+    object({ by: str(d.by), step: str(d.step), position: str(d.position) }),
+  run_forked: (d: {
+    by: string;
+    from: string;
+    step: string;
+    position: number;
+    edited: boolean;
+  }): string =>
+    object({
+      by: str(d.by),
+      from: str(d.from),
+      step: str(d.step),
+      position: str(d.position),
+      edited: str(d.edited),
+    }),
   run_suspended: (d: { wakeAt: number }): string => object({ wakeAt: str(d.wakeAt) }),
   step_attempt_started: (d: { attempt: number; site: string | null }): string =>
     object({ attempt: str(d.attempt), site: opt(d.site, str) }),
@@ -280,6 +302,14 @@ const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" } = {
   run_recovered: { worker: "string", recoveries: "number", span: "string?" },
   run_resumed: { by: "string?", version: "string|null?", span: "string?" },
   run_retried: { by: "string" },
+  run_rewound: { by: "string", step: "string", position: "number" },
+  run_forked: {
+    by: "string",
+    from: "string",
+    step: "string",
+    position: "number",
+    edited: "boolean",
+  },
   run_suspended: { wakeAt: "number", span: "string?" },
   step_attempt_started: { attempt: "number", site: "string?" },
   step_attempt_failed: STEP_RETRY,

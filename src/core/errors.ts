@@ -53,6 +53,7 @@ export type EndureErrorCode =
   | "non_determinism"
   | "upcast_failed"
   | "position_not_found"
+  | "run_active"
   | "operation_cancelled"
   | "combinator_failed"
   | "wait_abandoned"
@@ -399,6 +400,9 @@ export class NonDeterminismError extends EndureError {
  * code knows. The run is paused and its journal unchanged: fix the code, then resume it.
  */
 export class UpcastFailedError extends define("upcast_failed", "UpcastFailedError") {}
+
+/** A rewind asked of a run that has not ended: cancel it first, then rewind it. */
+export class RunActiveError extends define("run_active", "RunActiveError") {}
 
 /** A rewind or a fork named a step or a position that the run's journal does not hold. */
 export class PositionNotFoundError extends define("position_not_found", "PositionNotFoundError") {}

@@ -7,6 +7,8 @@ export type EntryType =
   | "run_recovered"
   | "run_resumed"
   | "run_retried"
+  | "run_rewound"
+  | "run_forked"
   | "run_suspended"
   | "step_attempt_started"
   | "step_attempt_failed"

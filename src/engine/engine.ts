@@ -58,6 +58,7 @@ import { chainedStore, type ChainedStore } from "../protect/chained-store.js";
 import type { VerifyReport } from "../protect/hash-chain.js";
 import { sealedStore } from "../protect/sealed-store.js";
 import { cancelRun, resumeRun, retryRun, type AdminParts } from "./run-admin.js";
+import { forkRun, rewindRun, type ForkOptions, type RewindOptions } from "./rewind-fork.js";
 import { RunExits, waitForResult } from "./run-exits.js";
 import {
   explainRun,
@@ -530,6 +531,45 @@ export class Engine {
   async retry(runId: string, options: { by?: string } = {}): Promise<RunInfo> {
     this.checkOpen();
     return retryRun(this.parts, runId, options.by ?? "request");
+  }
+
+  /**
+   * Re-opens a run that ended (completed, failed, cancelled or timed out) from step `toStep`,
+   * after a bug fix: the steps before it are answered from the journal (their bodies are not
+   * run again), it and everything after it run again on the code registered now. The journal
+   * keeps what happened; its `run_rewound` entry (with `by`) marks what it supersedes, and
+   * `engine.journal` flags those entries `superseded`. A run that has not ended is refused
+   * with `RunActiveError`: cancel it first. A step the journal does not hold is a
+   * `PositionNotFoundError`.
+   *
+   * @example
+   * ```ts
+   * // The summary step had a bug; it is fixed and deployed. Run the run again from it.
+   * await engine.rewind("lead-42", { toStep: "summarize", by: "maria@acme.io" });
+   * console.log(await engine.handle("lead-42").result());
+   * ```
+   */
+  async rewind(runId: string, options: RewindOptions): Promise<RunInfo> {
+    this.checkOpen();
+    return rewindRun(this.parts, runId, options);
+  }
+
+  /**
+   * Starts a new run of the same workflow, version and input that shares the run's journal
+   * up to step `atStep` (included): those steps are answered from the journal, everything
+   * after runs in the fork. With `output`, the step's result in the fork is that value ("what
+   * if the model had answered X"). The parent is not changed; the fork's `run_forked` entry
+   * names it and `by`. A step the journal does not hold is a `PositionNotFoundError`.
+   *
+   * @example
+   * ```ts
+   * const fork = await engine.fork("lead-42", { atStep: "classify", output: { ...reply, text: "positive" } });
+   * console.log(await engine.handle(fork.id).result());
+   * ```
+   */
+  async fork(runId: string, options: ForkOptions): Promise<RunInfo> {
+    this.checkOpen();
+    return forkRun(this.parts, runId, options);
   }
 
   /**

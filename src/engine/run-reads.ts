@@ -1,5 +1,6 @@
 // Reading runs back: pages of runs, a run's journal, open approvals, and where a run is and why.
 import type { Clock } from "../core/clock.js";
+import { supersededEntries } from "../core/retry-journal.js";
 import { InvalidArgumentError, RunNotFoundError } from "../core/errors.js";
 import {
   JOURNAL_PAGE_LIMIT_DEFAULT,
@@ -114,7 +115,8 @@ export async function readJournal(store: Store, runId: string): Promise<JournalR
   if (entries.length === 0 && (await store.getRun(runId)) === null) {
     throw new RunNotFoundError(`no run has the id '${runId}'`);
   }
-  return entries.map(toJournalRecord);
+  const superseded = supersededEntries(entries);
+  return entries.map((e) => toJournalRecord(e, superseded.has(e.seq)));
 }
 
 /** Open approvals, oldest first, of one run or of all. */

@@ -56,6 +56,9 @@ export interface JournalRecord {
    * record prints and serializes to JSON as it reads.
    */
   readonly data: unknown;
+  /** True for an entry a later rewind superseded (see `engine.rewind`): kept as history,
+   * no longer part of what the run replays. */
+  readonly superseded?: true;
 }
 
 const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
@@ -84,7 +87,7 @@ export function toRunInfo<O = unknown>(run: RunRecord): RunInfo<O> {
 }
 
 /** Decodes a journal entry. */
-export function toJournalRecord(entry: JournalEntry): JournalRecord {
+export function toJournalRecord(entry: JournalEntry, superseded = false): JournalRecord {
   return {
     seq: entry.seq,
     type: entry.type,
@@ -92,6 +95,7 @@ export function toJournalRecord(entry: JournalEntry): JournalRecord {
     position: entry.position,
     key: entry.key,
     data: entry.data === null ? null : plainValue(decodeValue(entry.data)),
+    ...(superseded ? { superseded: true as const } : {}),
   };
 }
 

@@ -26,6 +26,7 @@ import type {
   RateGrant,
   RateRequest,
   ResumeResult,
+  CreateResult,
   RunCreate,
   RunFilter,
   RunPage,
@@ -239,6 +240,25 @@ export class ChainedStore implements Store {
     const [sealed] = this.chainEntries(await this.readHead(runId), [entry]).entries;
     this.heads.delete(runId);
     return this.inner.retry(runId, sealed ?? entry, now);
+  }
+
+  async rewind(
+    runId: string,
+    request: { readonly entry: NewEntry; readonly fromPosition: number },
+    now: number,
+  ): Promise<ResumeResult> {
+    if (!this.chain) return this.inner.rewind(runId, request, now);
+    const [sealed] = this.chainEntries(await this.readHead(runId), [request.entry]).entries;
+    this.heads.delete(runId);
+    return this.inner.rewind(runId, { ...request, entry: sealed ?? request.entry }, now);
+  }
+
+  async fork(create: RunCreate, entries: readonly NewEntry[], now: number): Promise<CreateResult> {
+    if (!this.chain) return this.inner.fork(create, entries, now);
+    const first = this.chainCreate(create);
+    const rest = this.chainEntries(first.head, entries).entries;
+    this.heads.delete(create.id);
+    return this.inner.fork(first.create, rest, now);
   }
 
   nextWakeAt(): Promise<number | null> {

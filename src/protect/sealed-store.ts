@@ -29,6 +29,7 @@ import type {
   RateGrant,
   RateRequest,
   ResumeResult,
+  RunCreate,
   RunFilter,
   RunPage,
   RunRecord,
@@ -66,6 +67,8 @@ export const STORE_PAYLOADS: { readonly [K in keyof Required<Store>]: "sealed" |
   cancel: "sealed",
   resume: "sealed",
   retry: "sealed",
+  rewind: "sealed",
+  fork: "sealed",
   nextWakeAt: "none",
   writeLockHeldMs: "none",
   acquireRate: "none",
@@ -231,6 +234,24 @@ class SealedStore implements Store {
 
   async retry(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
     return this.openResume(await this.inner.retry(runId, this.sealEntry(entry), now));
+  }
+
+  async rewind(
+    runId: string,
+    request: { readonly entry: NewEntry; readonly fromPosition: number },
+    now: number,
+  ): Promise<ResumeResult> {
+    const sealed = { ...request, entry: this.sealEntry(request.entry) };
+    return this.openResume(await this.inner.rewind(runId, sealed, now));
+  }
+
+  async fork(create: RunCreate, entries: readonly NewEntry[], now: number): Promise<CreateResult> {
+    const result = await this.inner.fork(
+      { ...create, input: this.seal(create.input), started: this.sealEntry(create.started) },
+      entries.map((e) => this.sealEntry(e)),
+      now,
+    );
+    return { ...result, run: this.openRun(result.run) };
   }
 
   nextWakeAt(): Promise<number | null> {

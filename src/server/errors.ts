@@ -58,6 +58,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   run_id_conflict: 409,
   approval_decided: 409,
   run_finished: 409,
+  run_active: 409,
   query_refused: 409,
   run_paused: 409,
   payload_too_large: 413,

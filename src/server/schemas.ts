@@ -74,6 +74,23 @@ export const emptyBody = z.strictObject({});
 export const resumeBody = z.strictObject({
   version: z.string().min(1).max(200).nullable().optional(),
 });
+const stepRef = z
+  .union([
+    z
+      .string()
+      .min(1)
+      .max(NAME_LENGTH_MAX + 12),
+    z.int().min(1),
+  ])
+  .describe("a step: its key (`plan#1`), its name (its first occurrence) or its position");
+export const rewindBody = z.strictObject({
+  toStep: stepRef.describe("the step to run again from: it and everything after it run again"),
+});
+export const forkBody = z.strictObject({
+  atStep: stepRef.describe("the step the fork shares the journal up to, itself included"),
+  output: z.unknown().optional().describe("that step's output in the fork, instead of the run's"),
+  id: runId.optional().describe("the fork's run id; default a new one"),
+});
 export const signalBody = z.strictObject({ data: z.unknown().optional() });
 export const eventBody = z.strictObject({
   name,

@@ -436,6 +436,25 @@ export interface Store extends OutputStreamStore {
    * `run_retried`). `not_paused` means the run has not failed.
    */
   retry(runId: string, entry: NewEntry, now: number): Promise<ResumeResult>;
+  /**
+   * Re-opens a run that ended (completed, failed, cancelled or timed out): it becomes pending,
+   * its output, error, end and cancellation cleared and its epoch raised, and `entry` (a
+   * `run_rewound`) is appended; the journal before it is kept. Its waits (and their decisions)
+   * at `fromPosition` and after are removed, so that the run waits for them again. The events
+   * and signals they took stay taken. `not_paused` means the run has not ended.
+   */
+  rewind(
+    runId: string,
+    request: { readonly entry: NewEntry; readonly fromPosition: number },
+    now: number,
+  ): Promise<ResumeResult>;
+  /**
+   * Creates a run, pending for any worker (`create.claim` is ignored), whose journal is
+   * `create.started` followed by `entries` (a fork's `run_forked` and the entries it shares
+   * with its parent), in one transaction. `created` is false, and nothing written, when a run
+   * with that id exists.
+   */
+  fork(create: RunCreate, entries: readonly NewEntry[], now: number): Promise<CreateResult>;
   /** The earliest wake-up time of a waiting run, or null. */
   nextWakeAt(): Promise<number | null>;
   /**

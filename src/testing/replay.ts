@@ -198,6 +198,8 @@ const ENTRY_TYPE_SET: Record<EntryType, true> = {
   run_recovered: true,
   run_resumed: true,
   run_retried: true,
+  run_rewound: true,
+  run_forked: true,
   run_suspended: true,
   step_attempt_started: true,
   step_attempt_failed: true,

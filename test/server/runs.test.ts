@@ -159,4 +159,64 @@ describe("run routes", () => {
       status: 409,
     });
   });
+
+  it("rewinds an ended run and forks a run, journaled with the token's name", async () => {
+    const s = await serve({ workflows: [fragile] });
+    flaky = false;
+    const done = await s.operator.start("fragile", null, { id: "rw-1", wait: "10s" });
+    expect(done.run.status).toBe("completed");
+    const rewound = await s.operator.rewind("rw-1", { toStep: "second" });
+    expect(rewound.status).toBe("pending");
+    await eventually(async () => (await s.viewer.getRun("rw-1")).status === "completed");
+    const journal = (await s.viewer.journal("rw-1")).entries;
+    expect(journal.find((e) => e.type === "run_rewound")?.data).toEqual({
+      by: "otto@example.com",
+      step: "second#1",
+      position: 2,
+    });
+    expect(journal.filter((e) => e.superseded === true).map((e) => e.type)).toEqual([
+      "step_attempt_started",
+      "step_succeeded",
+      "run_completed",
+    ]);
+    expect(journal.filter((e) => e.type === "step_succeeded" && e.key === "first#1")).toHaveLength(
+      1,
+    );
+
+    const fork = await s.operator.fork("rw-1", { atStep: 2, output: "edited", id: "rw-1-fork" });
+    expect(fork.id).toBe("rw-1-fork");
+    const forked = await eventually(async () => {
+      const run = await s.viewer.getRun("rw-1-fork");
+      return run.status === "completed" ? run : null;
+    });
+    expect(forked.output).toEqual(["one", "edited"]);
+    const forkJournal = (await s.viewer.journal("rw-1-fork")).entries;
+    expect(forkJournal.find((e) => e.type === "run_forked")?.data).toMatchObject({
+      by: "otto@example.com",
+      from: "rw-1",
+      edited: true,
+    });
+
+    expect(await failure(s.operator.fork("rw-1", { atStep: 7 }))).toMatchObject({
+      code: "position_not_found",
+      status: 404,
+    });
+    expect(await failure(s.viewer.rewind("rw-1", { toStep: 1 }))).toMatchObject({
+      code: "forbidden",
+      status: 403,
+    });
+    expect(await failure(s.operator.rewind("rw-1", { toStep: "" }))).toMatchObject({
+      status: 400,
+    });
+  });
+
+  it("refuses to rewind a run still in flight", async () => {
+    const s = await serve({ workflows: [gate] });
+    await s.operator.start("gate", null, { id: "g-rw" });
+    await eventually(async () => (await s.viewer.getRun("g-rw")).status === "waiting");
+    expect(await failure(s.operator.rewind("g-rw", { toStep: 1 }))).toMatchObject({
+      code: "run_active",
+      status: 409,
+    });
+  });
 });

@@ -31,6 +31,14 @@ const cases: { [T in EntryType]: [string | null, unknown] } = {
   ],
   run_resumed: [entryData.run_resumed({ by: "request" }), { by: "request" }],
   run_retried: [entryData.run_retried({ by: "ana" }), { by: "ana" }],
+  run_rewound: [
+    entryData.run_rewound({ by: "ana", step: "plan#1", position: 2 }),
+    { by: "ana", step: "plan#1", position: 2 },
+  ],
+  run_forked: [
+    entryData.run_forked({ by: "ana", from: "r-1", step: "plan#1", position: 2, edited: true }),
+    { by: "ana", from: "r-1", step: "plan#1", position: 2, edited: true },
+  ],
   run_suspended: [entryData.run_suspended({ wakeAt: 5 }), { wakeAt: 5 }],
   step_attempt_started: [
     entryData.step_attempt_started({ attempt: 1, site: "a.ts:1:2" }),

@@ -1,4 +1,5 @@
-// Routes that act on one run: its output stream, cancel, retry, resume, and signals.
+// Routes that act on one run: its output stream, cancel, retry, rewind, fork, resume, and
+// signals.
 import { json } from "../json.js";
 import { route, wantsEvents, type Route } from "../route.js";
 import * as s from "../schemas.js";
@@ -53,6 +54,51 @@ export const actionRoutes: Route[] = [
     responses: { 200: "the run, pending again", 404: "no such run", 409: "the run has not failed" },
     async handle({ params, caller, server }) {
       return json(await server.engine.retry(params.id, { by: caller.name }));
+    },
+  }),
+  route({
+    method: "post",
+    path: "/v1/runs/{id}/rewind",
+    operationId: "rewindRun",
+    summary:
+      "Re-open a run that ended from a step (after a bug fix): the steps before it are not " +
+      "run again; the journal keeps what happened and marks what is superseded. The rewinder " +
+      "is the token's name.",
+    access: "operator",
+    params: s.runParams,
+    body: s.rewindBody,
+    responses: {
+      200: "the run, pending again",
+      404: "no such run, or no such step in its journal",
+      409: "the run has not ended (cancel it first)",
+    },
+    async handle({ params, body, caller, server }) {
+      return json(await server.engine.rewind(params.id, { toStep: body.toStep, by: caller.name }));
+    },
+  }),
+  route({
+    method: "post",
+    path: "/v1/runs/{id}/fork",
+    operationId: "forkRun",
+    summary:
+      "Start a new run sharing the run's journal up to a step, optionally with that step's " +
+      "output replaced. The forker is the token's name.",
+    access: "operator",
+    params: s.runParams,
+    body: s.forkBody,
+    responses: {
+      201: "the fork, pending",
+      400: "the fork id is taken, or the output cannot be journaled",
+      404: "no such run, or no such step in its journal",
+    },
+    async handle({ params, body, caller, server }) {
+      const fork = await server.engine.fork(params.id, {
+        atStep: body.atStep,
+        ...("output" in body ? { output: body.output } : {}),
+        ...(body.id === undefined ? {} : { id: body.id }),
+        by: caller.name,
+      });
+      return json(fork, 201);
     },
   }),
   route({

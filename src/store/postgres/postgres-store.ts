@@ -27,6 +27,8 @@ import type {
   RateGrant,
   RateRequest,
   ResumeResult,
+  RunCreate,
+  CreateResult,
   RunFilter,
   RunPage,
   RunRecord,
@@ -337,6 +339,24 @@ export class PostgresStore implements Store {
   retry(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
     return this.inTransaction("retrying a run", (c) =>
       admin.retryRun(c, this.S, this.channel, runId, entry, now),
+    );
+  }
+
+  rewind(
+    runId: string,
+    request: { readonly entry: NewEntry; readonly fromPosition: number },
+    now: number,
+  ): Promise<ResumeResult> {
+    return this.inTransaction("rewinding a run", async (c) => {
+      const result = await admin.rewindRun(c, this.S, this.channel, runId, request, now);
+      if (result.kind === "resumed") this.seqs.forget(runId);
+      return result;
+    });
+  }
+
+  fork(create: RunCreate, entries: readonly NewEntry[], now: number): Promise<CreateResult> {
+    return this.inTransaction("forking a run", (c) =>
+      admin.forkRun(c, this.S, this.channel, create, entries, now),
     );
   }
 

@@ -4,7 +4,15 @@
 import type pg from "pg";
 import type { NewEntry } from "../../core/journal.js";
 import { TERMINAL_STATUSES, type Cancellation } from "../../core/types.js";
-import type { CancelResult, EventRecord, RateRequest, ResumeResult, StoreWake } from "../store.js";
+import type {
+  CancelResult,
+  CreateResult,
+  EventRecord,
+  RateRequest,
+  ResumeResult,
+  RunCreate,
+  StoreWake,
+} from "../store.js";
 import { query } from "./connection.js";
 import { insertRows, lastSeq } from "./journal-io.js";
 import { RUN_COLUMNS, toRunRecord as toRecord, type RunRow } from "../sql-rows.js";
@@ -94,6 +102,80 @@ export function retryRun(
   now: number,
 ): Promise<ResumeResult> {
   return reopenRun(c, S, channel, "failed", "error = NULL, ended_at = NULL", runId, entry, now);
+}
+
+/**
+ * Re-opens an ended run from `fromPosition`: pending, its end cleared, its epoch raised, its
+ * waits and decisions from that position removed, `entry` journaled.
+ */
+export async function rewindRun(
+  c: pg.ClientBase,
+  S: string,
+  channel: string,
+  runId: string,
+  request: { readonly entry: NewEntry; readonly fromPosition: number },
+  now: number,
+): Promise<ResumeResult> {
+  const row = await lockRun(c, S, runId);
+  if (row === null) return { kind: "not_found" };
+  if (!TERMINAL_STATUSES.has(row.status)) return { kind: "not_paused", run: toRecord(row) };
+  const [updated] = await query<RunRow>(
+    c,
+    `UPDATE ${S}.runs SET status = 'pending', output = NULL, error = NULL, ended_at = NULL,
+       paused_reason = NULL, cancel_requested = NULL, wake_at = NULL, owner = NULL,
+       lease_expires_at = NULL, epoch = epoch + 1, recoveries = 0, updated_at = $2
+     WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
+    [runId, now],
+  );
+  await query(c, `DELETE FROM ${S}.waits WHERE run_id = $1 AND position >= $2`, [
+    runId,
+    request.fromPosition,
+  ]);
+  await query(c, `DELETE FROM ${S}.decisions WHERE run_id = $1 AND position >= $2`, [
+    runId,
+    request.fromPosition,
+  ]);
+  await insertRows(c, S, runId, await lastSeq(c, S, runId), [request.entry]);
+  await notify(c, channel, { workflows: [row.workflow], wakeAt: null });
+  return { kind: "resumed", run: toRecord(updated as RunRow) };
+}
+
+/** Creates a pending run whose journal is `create.started` then `entries`; nothing when the
+ * id is taken. */
+export async function forkRun(
+  c: pg.ClientBase,
+  S: string,
+  channel: string,
+  create: RunCreate,
+  entries: readonly NewEntry[],
+  now: number,
+): Promise<CreateResult> {
+  const [created] = await query<RunRow>(
+    c,
+    `INSERT INTO ${S}.runs (id, workflow, version, status, input, priority, concurrency_key,
+       created_at, updated_at, owner, epoch, lease_expires_at, deadline_at, event_cursor)
+     VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $7, NULL, 0, NULL, $8,
+       (SELECT coalesce(max(pos), 0) FROM ${S}.events))
+     ON CONFLICT (id) DO NOTHING RETURNING ${RUN_COLUMNS}`,
+    [
+      create.id,
+      create.workflow,
+      create.version,
+      create.input,
+      create.priority,
+      create.concurrencyKey,
+      now,
+      create.deadlineAt,
+    ],
+  );
+  if (created === undefined) {
+    const existing = await lockRun(c, S, create.id);
+    if (existing === null) throw new Error(`run ${create.id} exists and cannot be read`);
+    return { created: false, run: toRecord(existing) };
+  }
+  await insertRows(c, S, create.id, 0, [create.started, ...entries]);
+  await notify(c, channel, { workflows: [create.workflow], wakeAt: null });
+  return { created: true, run: toRecord(created) };
 }
 
 async function reopenRun(

@@ -30,6 +30,8 @@ import type {
   RateGrant,
   RateRequest,
   ResumeResult,
+  RunCreate,
+  CreateResult,
   RunFilter,
   RunPage,
   PayloadOpener,
@@ -545,6 +547,41 @@ export class SqliteStore implements Store {
 
   retry(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
     return this.reopen("retrying a run", "failed", this.st.retryRun, runId, entry, now);
+  }
+
+  rewind(
+    runId: string,
+    request: { readonly entry: NewEntry; readonly fromPosition: number },
+    now: number,
+  ): Promise<ResumeResult> {
+    return this.exclusive(() =>
+      this.writeTx("rewinding a run", (): ResumeResult => {
+        const row = this.st.getRun.get(runId) as RunRow | undefined;
+        if (row === undefined) return { kind: "not_found" };
+        if (!TERMINAL_STATUSES.has(row.status)) return { kind: "not_paused", run: toRecord(row) };
+        this.st.rewindRun.run(now, runId);
+        this.st.deleteWaitsFrom.run(runId, request.fromPosition);
+        this.st.deleteDecisionsFrom.run(runId, request.fromPosition);
+        this.journal.forget(runId);
+        this.journal.insertEntries(runId, [request.entry]);
+        return { kind: "resumed", run: toRecord(this.st.getRun.get(runId) as RunRow) };
+      }),
+    );
+  }
+
+  fork(create: RunCreate, entries: readonly NewEntry[], now: number): Promise<CreateResult> {
+    return this.exclusive(() =>
+      this.writeTx("forking a run", (): CreateResult => {
+        const [result] = this.journal.commit({
+          creates: [{ ...create, claim: null }],
+          writes: [],
+          now,
+        }).creates;
+        if (result === undefined) throw new Error("forking a run created nothing");
+        if (result.created) this.journal.insertEntries(create.id, entries);
+        return result;
+      }),
+    );
   }
 
   /** Makes a run in status `from` pending with `update`, journaling `entry`. */

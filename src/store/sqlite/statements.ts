@@ -38,6 +38,9 @@ type StatementName =
   | "resumeRun"
   | "pinVersion"
   | "retryRun"
+  | "rewindRun"
+  | "deleteWaitsFrom"
+  | "deleteDecisionsFrom"
   | "renewLease"
   | "claimPending"
   | "claimDue"
@@ -154,6 +157,14 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     retryRun: db.prepare(
       `UPDATE runs SET status = 'pending', error = NULL, ended_at = NULL, recoveries = 0, updated_at = ? WHERE id = ?`,
     ),
+    rewindRun: db.prepare(
+      `UPDATE runs SET status = 'pending', output = NULL, error = NULL, ended_at = NULL,
+         paused_reason = NULL, cancel_requested = NULL, wake_at = NULL, owner = NULL,
+         owner_pid = NULL, lease_expires_at = NULL, epoch = epoch + 1, recoveries = 0,
+         updated_at = ? WHERE id = ?`,
+    ),
+    deleteWaitsFrom: db.prepare("DELETE FROM waits WHERE run_id = ? AND position >= ?"),
+    deleteDecisionsFrom: db.prepare("DELETE FROM decisions WHERE run_id = ? AND position >= ?"),
     renewLease: db.prepare(
       "UPDATE runs SET lease_expires_at = ? WHERE id = ? AND owner = ? AND epoch = ? AND status = 'running'",
     ),
