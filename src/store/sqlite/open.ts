@@ -1,7 +1,12 @@
 // Opens a SQLite file as an endure store: recognizes foreign and newer files, sets WAL and
 // the durability level, and applies migrations in one write transaction.
 import Database from "better-sqlite3";
-import { StoreCorruptError, StoreNotEndureError, StoreTooNewError } from "../../core/errors.js";
+import {
+  StoreCorruptError,
+  StoreNotEndureError,
+  StoreOutdatedError,
+  StoreTooNewError,
+} from "../../core/errors.js";
 import { storeError } from "./errors.js";
 import { QUICK_CHECK_PROBLEMS_MAX, SQLITE_CACHE_KIB } from "./limits.js";
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
@@ -13,6 +18,7 @@ interface OpenOptions {
   durability: "fsync" | "process";
   busyTimeoutMs: number;
   checkOnOpen: "quick" | "none";
+  readOnly: boolean;
 }
 
 /** Opens (creating if needed) and migrates the store at `path`; returns two connections. */
@@ -22,6 +28,7 @@ export function openDatabase(
 ): { writer: Database.Database; reader: Database.Database } {
   let writer: Database.Database | undefined;
   try {
+    if (options.readOnly) return openReadOnly(path, options);
     writer = new Database(path);
     configure(writer, options);
     checkIdentity(writer, path);
@@ -42,6 +49,37 @@ export function openDatabase(
     )
       throw e;
     throw storeError(e, path, "opening it");
+  }
+}
+
+/** Opens an existing, migrated store with one read-only connection: nothing is written, not
+ * even a migration. */
+function openReadOnly(
+  path: string,
+  options: OpenOptions,
+): { writer: Database.Database; reader: Database.Database } {
+  if (path === MEMORY_PATH)
+    throw new StoreNotEndureError("an in-memory store cannot be opened read-only: it is empty");
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+    db.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
+    checkIdentity(db, path);
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version === 0)
+      throw new StoreNotEndureError(`${path} is not an endure store (it holds no endure schema)`);
+    if (version < SCHEMA_VERSION) {
+      throw new StoreOutdatedError(
+        `${path} has schema version ${version}, older than the ${SCHEMA_VERSION} this endure ` +
+          "reads; a read-only open applies no migrations: run `endure migrate` (or open it with " +
+          "a worker) first",
+      );
+    }
+    if (options.checkOnOpen === "quick") checkPages(db, path);
+    return { writer: db, reader: db };
+  } catch (e) {
+    db.close();
+    throw e;
   }
 }
 

@@ -90,6 +90,12 @@ export interface SqliteStoreOptions {
    * files checked otherwise).
    */
   checkOnOpen?: "quick" | "none";
+  /**
+   * Open an existing store for reading only (default false): no migration is applied and
+   * every write fails with `store_read_only`. A file on an older schema is refused with
+   * `store_outdated`. `endure check` opens stores so.
+   */
+  readOnly?: boolean;
 }
 
 /** The SQLite implementation of {@link Store}. Create it with {@link sqliteStore}. */
@@ -138,6 +144,7 @@ export class SqliteStore implements Store {
       busyTimeoutMs: options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS_DEFAULT,
       streamPartsMax: options.streamPartsMax ?? STREAM_PARTS_MAX_DEFAULT,
       checkOnOpen: options.checkOnOpen ?? "quick",
+      readOnly: options.readOnly ?? false,
     };
     if (this.options.checkOnOpen !== "quick" && this.options.checkOnOpen !== "none") {
       throw new InvalidArgumentError(
