@@ -16,6 +16,9 @@ export type { RunUsage, Usage } from "./core/usage.js";
 export type { EngineLimits, EngineOptions, Logger, WorkerOptions } from "./engine/options.js";
 export { createLogger } from "./observe/logger.js";
 export { aesGcmCodec, KEY_BYTES, KEY_ID_LENGTH_MAX } from "./protect/codec.js";
+export { isShredded, SHREDDED } from "./core/serialize.js";
+export type { ShredReport } from "./protect/shred.js";
+export { RUN_KEY_CACHE_MS, RUN_KEYS_CACHED_MAX } from "./protect/run-keys.js";
 export type { AesGcmCodecOptions, Codec } from "./protect/codec.js";
 export type { ChainProblem, VerifyReport } from "./protect/hash-chain.js";
 export { CHAIN_HEADS_MAX } from "./protect/chained-store.js";
@@ -97,6 +100,8 @@ export {
   isEndureError,
   JournalLimitError,
   KeyNotFoundError,
+  RunShreddedError,
+  BlobMissingError,
   LeaseLostError,
   NonDeterminismError,
   UpcastFailedError,

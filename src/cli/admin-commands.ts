@@ -1,5 +1,5 @@
 // `endure export` (a run's journal as JSON Lines), `endure gc` (retention, now) and
-// `endure verify` (a run's journal against its hash chain).
+// `endure verify` (a run's journal against its hash chain) and `endure shred` (erasure).
 import { Command } from "commander";
 import { InvalidArgumentError } from "../core/errors.js";
 import { act, connected } from "./command-kit.js";
@@ -79,6 +79,28 @@ export function verifyCommand(out: Output): Command {
             `  entry ${e.seq} (${e.type}${e.key === null ? "" : ` ${e.key}`}) ${e.problem}`,
           );
         }
+      }),
+    );
+}
+
+/** The `shred` command. */
+export function shredCommand(out: Output): Command {
+  return connected(
+    new Command("shred").description(
+      "erase an ended run's payloads: delete the data key they are sealed under (runKeys); " +
+        "the structure of its journal and its hashes stay",
+    ),
+  )
+    .argument("<id>", "the run's id")
+    .action(
+      act(out, async (b, p, [id]) => {
+        const report = await b.shred(id as string);
+        if (p.json) return printJson(p, report);
+        p.out.log(
+          report.already
+            ? `run ${report.runId} was shredded before, at ${report.shreddedAt}`
+            : `run ${report.runId} shredded at ${report.shreddedAt}: its payloads can no longer be read`,
+        );
       }),
     );
 }

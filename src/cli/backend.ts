@@ -143,5 +143,7 @@ export interface Backend {
   memoryHistory(namespace: string, key: string, limit?: number): Promise<MemoryVersionView[]>;
   gc(): Promise<unknown>;
   verify(runId: string): Promise<VerifyView>;
+  /** Deletes an ended run's data key: see `engine.shred`. */
+  shred(runId: string): Promise<{ runId: string; shreddedAt: string; already: boolean }>;
   close(): Promise<void>;
 }

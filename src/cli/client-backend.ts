@@ -79,6 +79,12 @@ export function openClientBackend(url: string, token: string | undefined): Backe
           "verify reads the journal as stored: pass --store <url> (the database the server uses)",
         ),
       ),
+    shred: () =>
+      Promise.reject(
+        new InvalidArgumentError(
+          "shred deletes a run's key in the database: pass --store <url> (the database the server uses)",
+        ),
+      ),
     close: () => Promise.resolve(),
   };
 }

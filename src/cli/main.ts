@@ -14,7 +14,7 @@ import type { Output } from "./output.js";
 import { runsCommand } from "./runs-commands.js";
 import { serverCommands } from "./server-command.js";
 import { startCommand } from "./start-command.js";
-import { exportCommand, gcCommand, verifyCommand } from "./admin-commands.js";
+import { exportCommand, gcCommand, shredCommand, verifyCommand } from "./admin-commands.js";
 import { checkCommand, replayCommand } from "./evolve-commands.js";
 import { initCommand } from "./init-command.js";
 
@@ -49,6 +49,7 @@ for (const command of [
   replayCommand(out),
   checkCommand(out),
   verifyCommand(out),
+  shredCommand(out),
 ])
   program.addCommand(command);
 

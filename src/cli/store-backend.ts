@@ -108,6 +108,7 @@ export async function openStoreBackend(
       }
     },
     verify: async (id) => plain(await engine.verify(id)),
+    shred: async (id) => plain(await engine.shred(id)),
     close: () => engine.close(),
   };
 }

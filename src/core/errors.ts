@@ -48,6 +48,8 @@ export type EndureErrorCode =
   | "store_outdated"
   | "key_not_found"
   | "payload_tampered"
+  | "run_shredded"
+  | "blob_missing"
   | "non_retriable"
   | "retry_after"
   | "non_determinism"
@@ -309,6 +311,17 @@ export class KeyNotFoundError extends define("key_not_found", "KeyNotFoundError"
  * is read from it.
  */
 export class PayloadTamperedError extends define("payload_tampered", "PayloadTamperedError") {}
+/**
+ * The run was shredded (`engine.shred`, `endure shred`): its data key is deleted, so its
+ * payloads cannot be read again and it cannot be retried or resumed. Its journal's structure
+ * (who did what when, its hashes) is still there.
+ */
+export class RunShreddedError extends define("run_shredded", "RunShreddedError") {}
+/**
+ * A payload stored by reference (over `blobs.thresholdBytes`) is not in the blob store. The
+ * message names the content hash and the run.
+ */
+export class BlobMissingError extends define("blob_missing", "BlobMissingError") {}
 
 /**
  * Thrown by a step body to stop retrying: the step fails at once with this error.

@@ -11,6 +11,30 @@ import { PAYLOAD_DEPTH_MAX } from "./limits.js";
 
 const TAG = "$endure";
 
+/** The text a payload of a shredded run reads as: its data key is gone. */
+export const SHREDDED_TEXT = '{"$endure":"shredded"}';
+/** What a payload of a shredded run decodes to: `{ $endure: "shredded" }`. */
+export const SHREDDED: Readonly<{ $endure: "shredded" }> = Object.freeze({ $endure: "shredded" });
+
+/**
+ * Whether `value` is a payload of a shredded run (see `engine.shred`). A user's value never
+ * is: objects that carry the `$endure` key are escaped when they are journaled.
+ *
+ * @example
+ * ```ts
+ * const run = await engine.getRun("lead-42");
+ * if (isShredded(run?.input)) console.log("erased");
+ * ```
+ */
+export function isShredded(value: unknown): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<string, unknown>)[TAG] === "shredded" &&
+    Object.keys(value).length === 1
+  );
+}
+
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**
@@ -246,6 +270,8 @@ function fromTagged(tag: Json, json: { [key: string]: Json }): unknown {
       for (const key in inner) define(out, key, fromJson(inner[key] as Json));
       return out;
     }
+    case "shredded":
+      return SHREDDED;
     case "sealed": {
       // A sealed payload reaches decoding only when nothing opened it: no codec holds its key.
       const key = typeof json["key"] === "string" ? json["key"] : "?";

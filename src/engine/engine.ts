@@ -57,6 +57,7 @@ import { GC_SCHEDULE_DEFAULT, GC_WORKFLOW, gcWorkflow, type GcResult } from "./r
 import { chainedStore, type ChainedStore } from "../protect/chained-store.js";
 import type { VerifyReport } from "../protect/hash-chain.js";
 import { sealedStore } from "../protect/sealed-store.js";
+import { shredRun, type ShredReport } from "../protect/shred.js";
 import { cancelRun, resumeRun, retryRun, type AdminParts } from "./run-admin.js";
 import { forkRun, rewindRun, type ForkOptions, type RewindOptions } from "./rewind-fork.js";
 import { RunExits, waitForResult } from "./run-exits.js";
@@ -381,6 +382,26 @@ export class Engine {
    */
   async verify(runId: string): Promise<VerifyReport> {
     return this.chain.verify(runId);
+  }
+
+  /**
+   * Erases an ended run's payloads: deletes the data key they are sealed under (with
+   * `aesGcmCodec({ runKeys: true })`), so that its input, step results, errors, output,
+   * signals, wait values, approval comments and stream parts can no longer be read, by this
+   * engine or anyone holding the key ring. What is left is the structure of its journal (who
+   * did what when, its hashes: `verify` still passes); its payloads read as
+   * `{ $endure: "shredded" }` (see `isShredded`), and its result throws `run_shredded`.
+   * A run still going is refused: cancel it first.
+   *
+   * @example
+   * ```ts
+   * await engine.shred("lead-42"); // { runId: "lead-42", shreddedAt, already: false }
+   * ```
+   */
+  async shred(runId: string): Promise<ShredReport> {
+    this.checkOpen();
+    checkRunId(runId);
+    return shredRun(this.store, runId, this.clock.now());
   }
 
   /**

@@ -1,8 +1,8 @@
 // What users see of runs and journals: decoded values and Dates instead of store rows.
 import { plainValue } from "../core/error-data.js";
-import { RunCancelledError } from "../core/errors.js";
+import { RunCancelledError, RunShreddedError } from "../core/errors.js";
 import type { EntryType, JournalEntry } from "../core/journal.js";
-import { decodeValue } from "../core/serialize.js";
+import { decodeValue, SHREDDED_TEXT } from "../core/serialize.js";
 import type { RunStatus } from "../core/types.js";
 import type { RunUsage } from "../core/usage.js";
 import type { RunRecord } from "../store/store.js";
@@ -101,6 +101,12 @@ export function toJournalRecord(entry: JournalEntry, superseded = false): Journa
 
 /** The output of an ended run, or its error thrown. */
 export function outcomeOf<O>(status: RunStatus, output: string | null, error: string | null): O {
+  const shredded = (output ?? error) === SHREDDED_TEXT;
+  if (shredded) {
+    throw new RunShreddedError(
+      `the run ended as ${status}, and was shredded since: its ${status === "completed" ? "output" : "error"} can no longer be read`,
+    );
+  }
   if (status === "completed") return (output === null ? undefined : decodeValue(output)) as O;
   if (error !== null) throw decodeValue(error) as Error;
   throw new RunCancelledError(`the run ended as ${status}`);

@@ -40,6 +40,7 @@ import type {
   WaitRef,
   WriteResult,
 } from "../store/store.js";
+import type { RunKeyStore } from "../store/run-keys.js";
 import type { StoredChunk } from "../store/stream.js";
 import {
   chained,
@@ -67,6 +68,7 @@ export function chainedStore(
 export class ChainedStore implements Store {
   readonly writeLockHeldMs?: () => number;
   readonly watch?: (onWake: (wake: StoreWake) => void) => () => void;
+  readonly runKeys?: RunKeyStore;
   /** The last hash of runs this process writes. */
   private readonly heads = new Map<string, string>();
 
@@ -79,6 +81,7 @@ export class ChainedStore implements Store {
       this.writeLockHeldMs = () => inner.writeLockHeldMs?.() ?? 0;
     if (inner.watch !== undefined)
       this.watch = (onWake) => inner.watch?.(onWake) ?? (() => undefined);
+    if (inner.runKeys !== undefined) this.runKeys = inner.runKeys;
   }
 
   get dialect(): Store["dialect"] {

@@ -1,7 +1,13 @@
 // Encryption at rest: a codec seals every payload the store holds (AES-256-GCM from
 // node:crypto) under the current key of a key ring, and opens payloads sealed under any key
 // of the ring, so that entries written before a rotation stay readable.
-import { createCipheriv, createDecipheriv, createHmac, randomFillSync } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  randomBytes,
+  randomFillSync,
+} from "node:crypto";
 import { InvalidArgumentError, KeyNotFoundError, PayloadTamperedError } from "../core/errors.js";
 
 /** Bytes of an AES-256 key. */
@@ -25,7 +31,7 @@ export const SEALED_PREFIX = '{"$endure":"sealed","key":"';
 
 /** A whole sealed envelope. Envelopes hold only these characters, so JSON never needs to
  * escape them. */
-const ENVELOPE_WHOLE = /^\{"\$endure":"sealed","key":"([A-Za-z0-9._-]+)","v":"([A-Za-z0-9_-]*)"\}$/;
+const ENVELOPE_WHOLE = /^\{"\$endure":"sealed","key":"([A-Za-z0-9._:-]+)","v":"([A-Za-z0-9_-]*)"\}$/;
 /**
  * Every envelope inside a text, in one pass (so that opened text is never scanned again):
  * as a JSON value (groups 1, 2), or inside a JSON string (groups 3, 4), where a store put a
@@ -33,8 +39,8 @@ const ENVELOPE_WHOLE = /^\{"\$endure":"sealed","key":"([A-Za-z0-9._-]+)","v":"([
  */
 const WITHIN = new RegExp(
   [
-    /\{"\$endure":"sealed","key":"([A-Za-z0-9._-]+)","v":"([A-Za-z0-9_-]*)"\}/.source,
-    /\{\\"\$endure\\":\\"sealed\\",\\"key\\":\\"([A-Za-z0-9._-]+)\\",\\"v\\":\\"([A-Za-z0-9_-]*)\\"\}/
+    /\{"\$endure":"sealed","key":"([A-Za-z0-9._:-]+)","v":"([A-Za-z0-9_-]*)"\}/.source,
+    /\{\\"\$endure\\":\\"sealed\\",\\"key\\":\\"([A-Za-z0-9._:-]+)\\",\\"v\\":\\"([A-Za-z0-9_-]*)\\"\}/
       .source,
   ].join("|"),
   "g",
@@ -75,9 +81,18 @@ export interface AesGcmCodecOptions {
    * that nobody with write access to the database can slip a plaintext value in.
    */
   readPlaintext?: boolean;
+  /**
+   * Whether each run gets a data key of its own (default false), sealed by the ring's key and
+   * kept in the store beside the run. Its payloads are sealed under that key, so that
+   * `engine.shred(runId)` (or `endure shred`) can make them unreadable by deleting it, while
+   * the structure of its journal stays (see docs/security.md). Needs a store that keeps run
+   * keys (SQLite and PostgreSQL do).
+   */
+  runKeys?: boolean;
 }
 
-interface RingKey {
+/** A key of the ring, or a run's data key. */
+export interface RingKey {
   readonly key: Buffer;
   readonly fingerprint: Buffer;
   readonly aad: Buffer;
@@ -120,7 +135,13 @@ export function aesGcmCodec(options: AesGcmCodecOptions): Codec {
         `(${[...ring.keys()].join(", ") || "none"}): add it, or name one of them`,
     );
   }
-  return new AesGcmCodec(options.current, current, ring, options.readPlaintext ?? true);
+  return new AesGcmCodec(
+    options.current,
+    current,
+    ring,
+    options.readPlaintext ?? true,
+    options.runKeys ?? false,
+  );
 }
 
 class AesGcmCodec implements Codec {
@@ -133,28 +154,59 @@ class AesGcmCodec implements Codec {
     private readonly current: RingKey,
     private readonly ring: ReadonlyMap<string, RingKey>,
     private readonly readPlaintext: boolean,
+    readonly runKeys: boolean,
   ) {
     this.prefix = `${SEALED_PREFIX}${currentKeyId}","v":"`;
   }
 
   seal(text: string): string {
+    return this.sealUnder(this.current, this.prefix, text);
+  }
+
+  /** Seals `text` under a run's data key. */
+  sealWith(key: DataKey, text: string): string {
+    return this.sealUnder(key.ring, key.prefix, text);
+  }
+
+  private sealUnder(key: RingKey, prefix: string, text: string): string {
     if (this.ivAt === IV_POOL) {
       randomFillSync(this.ivs);
       this.ivAt = 0;
     }
     const iv = this.ivs.subarray(this.ivAt * IV_BYTES, ++this.ivAt * IV_BYTES);
-    const cipher = createCipheriv("aes-256-gcm", this.current.key, iv, {
+    const cipher = createCipheriv("aes-256-gcm", key.key, iv, {
       authTagLength: TAG_BYTES,
     });
-    cipher.setAAD(this.current.aad);
-    const head = Buffer.concat([this.current.fingerprint, iv]);
+    cipher.setAAD(key.aad);
+    const head = Buffer.concat([key.fingerprint, iv]);
     const body = cipher.update(text, "utf8");
     const last = cipher.final();
     const sealed = Buffer.concat([head, body, last, cipher.getAuthTag()]);
-    return `${this.prefix}${sealed.toString("base64url")}"}`;
+    return `${prefix}${sealed.toString("base64url")}"}`;
   }
 
-  open(text: string): string {
+  /** A new data key for a run, and its bytes sealed by the ring's current key. */
+  createDataKey(): { key: DataKey; wrapped: string } {
+    const material = randomBytes(KEY_BYTES + DATA_KEY_ID_BYTES);
+    const id = material.subarray(KEY_BYTES).toString("base64url");
+    const bytes = material.subarray(0, KEY_BYTES);
+    const wrapped = this.seal(JSON.stringify({ id, k: bytes.toString("base64") }));
+    return { key: dataKey(id, bytes), wrapped };
+  }
+
+  /** Opens a data key sealed by {@link createDataKey} (under any key of the ring). */
+  unwrapDataKey(wrapped: string): DataKey {
+    const { id, k } = JSON.parse(this.open(wrapped)) as { id: string; k: string };
+    return dataKey(id, Buffer.from(k, "base64"));
+  }
+
+  /** A data key's wrapping under the current ring key, or null when it is under it already. */
+  rewrapDataKey(wrapped: string): string | null {
+    if (wrapped.startsWith(this.prefix)) return null;
+    return this.seal(this.open(wrapped));
+  }
+
+  open(text: string, dataKeys?: DataKeyLookup): string {
     if (!text.startsWith(SEALED_PREFIX)) {
       if (this.readPlaintext) return text;
       throw new PayloadTamperedError(
@@ -163,11 +215,13 @@ class AesGcmCodec implements Codec {
     }
     const m = ENVELOPE_WHOLE.exec(text);
     if (m === null) throw new PayloadTamperedError("a sealed payload's envelope is malformed");
-    return this.openEnvelope(m[1] as string, m[2] as string);
+    return this.openEnvelope(m[1] as string, m[2] as string, dataKeys);
   }
 
-  private openEnvelope(id: string, encoded: string): string {
-    const entry = this.ring.get(id);
+  private openEnvelope(id: string, encoded: string, dataKeys?: DataKeyLookup): string {
+    const entry = id.startsWith(DATA_KEY_PREFIX)
+      ? this.dataKeyOf(id.slice(DATA_KEY_PREFIX.length), dataKeys)
+      : this.ring.get(id);
     if (entry === undefined) {
       throw new KeyNotFoundError(
         `a stored payload is sealed with key '${id}', which is not in this engine's key ring ` +
@@ -202,17 +256,28 @@ class AesGcmCodec implements Codec {
     }
   }
 
+  private dataKeyOf(id: string, dataKeys: DataKeyLookup | undefined): RingKey {
+    const key = dataKeys?.(id);
+    if (key === undefined) {
+      throw new KeyNotFoundError(
+        `a stored payload is sealed with a run's data key ('${id}'), which this engine has not ` +
+          "loaded: read it through the engine that holds the run's key ring",
+      );
+    }
+    return key.ring;
+  }
+
   /** Opens every envelope inside `text` (a value a store composed from sealed parts). */
-  openWithin(text: string): string {
+  openWithin(text: string, dataKeys?: DataKeyLookup): string {
     if (!text.includes('"$endure\\":\\"sealed') && !text.includes('"$endure":"sealed"'))
-      return this.open(text);
+      return this.open(text, dataKeys);
     return text.replace(
       WITHIN,
       (_m, id?: string, v?: string, escapedId?: string, escapedV?: string) =>
         id !== undefined
-          ? this.openEnvelope(id, v ?? "")
+          ? this.openEnvelope(id, v ?? "", dataKeys)
           : // The sealed text was a JSON string: its content, as escaped inside another string.
-            this.openEnvelope(escapedId ?? "", escapedV ?? "").slice(1, -1),
+            this.openEnvelope(escapedId ?? "", escapedV ?? "", dataKeys).slice(1, -1),
     );
   }
 }
@@ -221,9 +286,61 @@ class AesGcmCodec implements Codec {
  * Opens every sealed envelope inside `text`, which a store may have composed from sealed
  * parts (an event's data inside a wait's value, a comment inside an approval's result).
  */
-export function openWithin(codec: Codec, text: string): string {
-  if (codec instanceof AesGcmCodec) return codec.openWithin(text);
+export function openWithin(codec: Codec, text: string, dataKeys?: DataKeyLookup): string {
+  if (codec instanceof AesGcmCodec) return codec.openWithin(text, dataKeys);
   return codec.open(text);
+}
+
+/** Opens `text`, finding runs' data keys through `dataKeys`. */
+export function openWith(codec: Codec, text: string, dataKeys: DataKeyLookup): string {
+  if (codec instanceof AesGcmCodec) return codec.open(text, dataKeys);
+  return codec.open(text);
+}
+
+/** The codec's run key operations, when it gives runs keys of their own (`runKeys: true`). */
+export function runKeyCodecOf(codec: Codec): RunKeyCodec | null {
+  return codec instanceof AesGcmCodec && codec.runKeys ? codec : null;
+}
+
+/** What a codec does with runs' data keys (see {@link AesGcmCodecOptions.runKeys}). */
+export interface RunKeyCodec {
+  createDataKey(): { key: DataKey; wrapped: string };
+  unwrapDataKey(wrapped: string): DataKey;
+  rewrapDataKey(wrapped: string): string | null;
+  sealWith(key: DataKey, text: string): string;
+}
+
+/** A run's data key, opened. */
+export interface DataKey {
+  readonly id: string;
+  readonly ring: RingKey;
+  readonly prefix: string;
+}
+
+/** Finds an opened data key by its id. */
+export type DataKeyLookup = (id: string) => DataKey | undefined;
+
+/** How the key id of a payload sealed under a run's data key starts. */
+const DATA_KEY_PREFIX = "run:";
+/** Random bytes of a data key's id: 12 (16 characters). */
+const DATA_KEY_ID_BYTES = 12;
+
+/** Whether `text` holds a payload sealed under a run's data key. */
+export function holdsDataKeyPayload(text: string): boolean {
+  return text.includes('"key":"run:') || text.includes('\\"key\\":\\"run:');
+}
+
+function dataKey(id: string, bytes: Buffer): DataKey {
+  const name = `${DATA_KEY_PREFIX}${id}`;
+  return {
+    id,
+    ring: {
+      key: bytes,
+      fingerprint: fingerprintOf(bytes),
+      aad: Buffer.from(`endure-sealed-v1:${name}`, "utf8"),
+    },
+    prefix: `${SEALED_PREFIX}${name}","v":"`,
+  };
 }
 
 function checkKeyId(id: string): void {

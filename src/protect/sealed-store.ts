@@ -5,7 +5,12 @@
 //
 // Every method of the Store contract is written out here (the class implements Store), so a
 // method added to the contract does not compile until it says what it does with payloads.
-import { isEndureError, KeyNotFoundError, PayloadTamperedError } from "../core/errors.js";
+import {
+  InvalidArgumentError,
+  isEndureError,
+  KeyNotFoundError,
+  PayloadTamperedError,
+} from "../core/errors.js";
 import type { JournalEntry, NewEntry } from "../core/journal.js";
 import type { MemoryChange, MemoryRecord, MemoryTx } from "../core/memory.js";
 import type { WaitClosure } from "../core/run-port.js";
@@ -44,7 +49,18 @@ import type {
   WriteResult,
 } from "../store/store.js";
 import type { NewChunk, StoredChunk } from "../store/stream.js";
-import { openWithin, SEALED_PREFIX, type Codec } from "./codec.js";
+import { SHREDDED_TEXT } from "../core/serialize.js";
+import type { RunKeyStore } from "../store/run-keys.js";
+import {
+  holdsDataKeyPayload,
+  openWith,
+  openWithin,
+  runKeyCodecOf,
+  SEALED_PREFIX,
+  type Codec,
+  type RunKeyCodec,
+} from "./codec.js";
+import { RunKeys } from "./run-keys.js";
 
 /**
  * What each method of the Store contract carries in payloads: `sealed` when the wrapper seals
@@ -57,6 +73,7 @@ export const STORE_PAYLOADS: { readonly [K in keyof Required<Store>]: "sealed" |
   open: "none",
   close: "none",
   usePayloadOpener: "none",
+  runKeys: "none",
   commit: "sealed",
   transaction: "sealed",
   claim: "sealed",
@@ -109,6 +126,10 @@ export function sealedStore(store: Store, codec: Codec): Store {
 class SealedStore implements Store {
   readonly writeLockHeldMs?: () => number;
   readonly watch?: (onWake: (wake: StoreWake) => void) => () => void;
+  readonly runKeys?: RunKeyStore;
+  /** Runs' data keys, when the codec gives runs keys of their own. */
+  private readonly keys: RunKeys | null = null;
+  private readonly keyCodec: RunKeyCodec | null;
 
   constructor(
     private readonly inner: Store,
@@ -118,7 +139,34 @@ class SealedStore implements Store {
       this.writeLockHeldMs = () => inner.writeLockHeldMs?.() ?? 0;
     if (inner.watch !== undefined)
       this.watch = (onWake) => inner.watch?.(onWake) ?? (() => undefined);
-    inner.usePayloadOpener((text) => codec.open(text));
+    this.keyCodec = runKeyCodecOf(codec);
+    const runKeys = inner.runKeys;
+    if (runKeys !== undefined) {
+      this.runKeys = {
+        ...runKeys,
+        put: (keys, now) => runKeys.put(keys, now),
+        read: (runIds) => runKeys.read(runIds),
+        list: (after, limit) => runKeys.list(after, limit),
+        rewrap: (runId, from, to) => runKeys.rewrap(runId, from, to),
+        shred: async (runId, now) => {
+          const result = await runKeys.shred(runId, now);
+          this.keys?.forget(runId);
+          return result;
+        },
+      };
+      if (this.keyCodec !== null) this.keys = new RunKeys(runKeys, this.keyCodec);
+    } else if (this.keyCodec !== null) {
+      throw new InvalidArgumentError(
+        `aesGcmCodec({ runKeys: true }) needs a store that keeps run keys, and ${inner.description} ` +
+          "does not: use sqliteStore or postgresStore, or turn runKeys off",
+      );
+    }
+    inner.usePayloadOpener((text) => this.openText(text));
+  }
+
+  /** Loads the data keys of runs before their payloads are sealed or (`fresh`) opened. */
+  private async load(runIds: readonly string[], fresh: boolean): Promise<void> {
+    if (this.keys !== null && runIds.length > 0) await this.keys.load(runIds, fresh);
   }
 
   get dialect(): Store["dialect"] {
@@ -139,16 +187,27 @@ class SealedStore implements Store {
 
   usePayloadOpener(open: PayloadOpener): void {
     // The store below reads through the codec; a caller's opener reads what it would see.
-    this.inner.usePayloadOpener((text) => open(this.codec.open(text)));
+    this.inner.usePayloadOpener((text) => open(this.openText(text)));
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
+    if (this.keys !== null) {
+      if (batch.creates.length > 0)
+        await this.keys.create(
+          batch.creates.map((c) => c.id),
+          batch.now,
+        );
+      await this.load(
+        batch.writes.map((w) => w.runId),
+        false,
+      );
+    }
     const sealed: CommitBatch = {
       now: batch.now,
       creates: batch.creates.map((c) => ({
         ...c,
-        input: this.seal(c.input),
-        started: this.sealEntry(c.started),
+        input: this.seal(c.id, c.input),
+        started: this.sealEntry(c.id, c.started),
       })),
       writes: batch.writes.map((w) => this.sealWrite(w)),
     };
@@ -159,20 +218,29 @@ class SealedStore implements Store {
     };
   }
 
-  transaction(
+  async transaction(
     runId: string,
     epoch: number,
     now: number,
     before: readonly NewEntry[],
     body: (tx: SqlTransaction, memory: MemoryTx) => Promise<readonly NewEntry[]>,
   ): Promise<WriteResult> {
-    return this.inner.transaction(runId, epoch, now, this.sealEntries(before), async (tx, memory) =>
-      this.sealEntries(await body(tx, this.sealedMemory(memory))),
+    await this.load([runId], false);
+    return this.inner.transaction(
+      runId,
+      epoch,
+      now,
+      this.sealEntries(runId, before),
+      async (tx, memory) => this.sealEntries(runId, await body(tx, this.sealedMemory(memory))),
     );
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedRun[]> {
     const claimed = await this.inner.claim(request);
+    await this.load(
+      claimed.map((c) => c.run.id),
+      false,
+    );
     return claimed.map((c) => {
       try {
         const run = this.openRun(c.run);
@@ -198,16 +266,22 @@ class SealedStore implements Store {
   }
 
   async getRun(runId: string): Promise<RunRecord | null> {
+    await this.load([runId], true);
     const run = await this.inner.getRun(runId);
     return run === null ? null : this.openRun(run);
   }
 
   async listRuns(filter: RunFilter): Promise<RunPage> {
     const page = await this.inner.listRuns(filter);
+    await this.load(
+      page.runs.map((r) => r.id),
+      true,
+    );
     return { runs: page.runs.map((r) => this.openRun(r)), next: page.next };
   }
 
   async readJournal(runId: string): Promise<JournalEntry[]> {
+    await this.load([runId], true);
     return this.openJournal(await this.inner.readJournal(runId));
   }
 
@@ -216,12 +290,13 @@ class SealedStore implements Store {
     cancellation: { cancellation: Cancellation; entry: NewEntry; error: string },
     now: number,
   ): Promise<CancelResult> {
+    await this.load([runId], true);
     const result = await this.inner.cancel(
       runId,
       {
         cancellation: cancellation.cancellation,
-        entry: this.sealEntry(cancellation.entry),
-        error: this.seal(cancellation.error),
+        entry: this.sealEntry(runId, cancellation.entry),
+        error: this.seal(runId, cancellation.error),
       },
       now,
     );
@@ -229,11 +304,13 @@ class SealedStore implements Store {
   }
 
   async resume(...[runId, entry, ...rest]: Parameters<Store["resume"]>): Promise<ResumeResult> {
-    return this.openResume(await this.inner.resume(runId, this.sealEntry(entry), ...rest));
+    await this.keys?.checkNotShredded(runId, "resume");
+    return this.openResume(await this.inner.resume(runId, this.sealEntry(runId, entry), ...rest));
   }
 
   async retry(runId: string, entry: NewEntry, now: number): Promise<ResumeResult> {
-    return this.openResume(await this.inner.retry(runId, this.sealEntry(entry), now));
+    await this.keys?.checkNotShredded(runId, "retry");
+    return this.openResume(await this.inner.retry(runId, this.sealEntry(runId, entry), now));
   }
 
   async rewind(
@@ -263,7 +340,8 @@ class SealedStore implements Store {
   }
 
   async sendEvent(event: EventInput, now: number): Promise<SendEventResult> {
-    const result = await this.inner.sendEvent({ ...event, data: this.seal(event.data) }, now);
+    // An event is no run's: it is sealed under the ring's key.
+    const result = await this.inner.sendEvent({ ...event, data: this.seal(null, event.data) }, now);
     return { ...result, event: this.openEvent(result.event) };
   }
 
@@ -272,9 +350,10 @@ class SealedStore implements Store {
     signal: { name: string; data: string },
     now: number,
   ): Promise<SignalResult> {
+    await this.load([runId], false);
     const result = await this.inner.sendSignal(
       runId,
-      { name: signal.name, data: this.seal(signal.data) },
+      { name: signal.name, data: this.seal(runId, signal.data) },
       now,
     );
     return result.kind === "finished" ? { ...result, run: this.openRun(result.run) } : result;
@@ -286,7 +365,9 @@ class SealedStore implements Store {
     decision: DecisionInput,
     now: number,
   ): Promise<DecideResult> {
-    const comment = decision.comment === null ? null : this.seal(JSON.stringify(decision.comment));
+    await this.load([runId], true);
+    const comment =
+      decision.comment === null ? null : this.seal(runId, JSON.stringify(decision.comment));
     const result = await this.inner.decide(runId, name, { ...decision, comment }, now);
     return result.kind === "not_found" ? result : { ...result, wait: this.openWait(result.wait) };
   }
@@ -297,9 +378,10 @@ class SealedStore implements Store {
     closure: WaitClosure,
     now: number,
   ): Promise<WaitRecord | null> {
+    await this.load([runId], false);
     const sealed: WaitClosure =
       closure.status === "resolved" && closure.value !== null
-        ? { ...closure, value: this.seal(closure.value) }
+        ? { ...closure, value: this.seal(runId, closure.value) }
         : closure;
     const wait = await this.inner.closeWait(runId, position, sealed, now);
     return wait === null ? null : this.openWait(wait);
@@ -319,18 +401,23 @@ class SealedStore implements Store {
   }
 
   async getWait(runId: string, position: number): Promise<WaitRecord | null> {
+    await this.load([runId], true);
     const wait = await this.inner.getWait(runId, position);
     return wait === null ? null : this.openWait(wait);
   }
 
   async listApprovals(filter: { limit: number; runId?: string }): Promise<ApprovalRecord[]> {
     const approvals = await this.inner.listApprovals(filter);
+    await this.load(
+      approvals.map((a) => a.wait.runId),
+      true,
+    );
     return approvals.map((a) => ({
       ...a,
       wait: this.openWait(a.wait),
       decisions: a.decisions.map((d) => ({
         ...d,
-        comment: d.comment === null ? null : this.openComment(d.comment),
+        comment: d.comment === null ? null : this.openComment(a.wait.runId, d.comment),
       })),
     }));
   }
@@ -365,10 +452,11 @@ class SealedStore implements Store {
   }
 
   async readStream(runId: string, fromOffset: number, limit: number): Promise<StoredChunk[]> {
+    await this.load([runId], true);
     const chunks = await this.inner.readStream(runId, fromOffset, limit);
     return chunks.map((c) => ({
       ...c,
-      data: this.openAs(c.data, () => `part ${c.offset} of run '${runId}'s output stream`),
+      data: this.openAs(runId, c.data, () => `part ${c.offset} of run '${runId}'s output stream`),
     }));
   }
 
@@ -407,7 +495,7 @@ class SealedStore implements Store {
         return record === null ? null : this.openMemory(record);
       },
       write: async (write) =>
-        this.openMemory(await memory.write({ ...write, value: this.seal(write.value) })),
+        this.openMemory(await memory.write({ ...write, value: this.seal(null, write.value) })),
     };
   }
 
@@ -415,22 +503,31 @@ class SealedStore implements Store {
     return {
       ...record,
       value: this.openAs(
+        null,
         record.value,
         () => `the value of memory '${record.namespace}' key '${record.key}'`,
       ),
     };
   }
 
-  private seal(text: string): string {
+  /** Seals `text` under the run's data key, or the ring's key (no run, or a run without one). */
+  private seal(runId: string | null, text: string): string {
+    if (this.keys === null || this.keyCodec === null || runId === null)
+      return this.codec.seal(text);
+    const state = this.keys.stateOf(runId);
+    if (state.kind === "key") return this.keyCodec.sealWith(state.key, text);
+    // Written into a shredded run: under a key nobody keeps, unreadable like the rest of it.
+    if (state.kind === "shredded")
+      return this.keyCodec.sealWith(this.keyCodec.createDataKey().key, text);
     return this.codec.seal(text);
   }
 
-  private sealEntry(entry: NewEntry): NewEntry {
-    return entry.data === null ? entry : { ...entry, data: this.codec.seal(entry.data) };
+  private sealEntry(runId: string, entry: NewEntry): NewEntry {
+    return entry.data === null ? entry : { ...entry, data: this.seal(runId, entry.data) };
   }
 
-  private sealEntries(entries: readonly NewEntry[]): NewEntry[] {
-    return entries.map((e) => this.sealEntry(e));
+  private sealEntries(runId: string, entries: readonly NewEntry[]): NewEntry[] {
+    return entries.map((e) => this.sealEntry(runId, e));
   }
 
   private sealWrite(write: RunWrite): RunWrite {
@@ -439,41 +536,71 @@ class SealedStore implements Store {
     } = {
       runId: write.runId,
       epoch: write.epoch,
-      entries: this.sealEntries(write.entries),
-      update: write.update === null ? null : this.sealUpdate(write.update),
+      entries: this.sealEntries(write.runId, write.entries),
+      update: write.update === null ? null : this.sealUpdate(write.runId, write.update),
     };
-    if (write.chunks !== undefined) sealed.chunks = write.chunks.map((c) => this.sealChunk(c));
+    if (write.chunks !== undefined)
+      sealed.chunks = write.chunks.map((c) => this.sealChunk(write.runId, c));
     if (write.waits !== undefined) {
       sealed.waits = write.waits.map((w) =>
-        w.details === null ? w : { ...w, details: this.seal(w.details) },
+        w.details === null ? w : { ...w, details: this.seal(write.runId, w.details) },
       );
     }
     return sealed;
   }
 
-  private sealUpdate(update: RunUpdate): RunUpdate {
+  private sealUpdate(runId: string, update: RunUpdate): RunUpdate {
     switch (update.status) {
       case "completed":
-        return { ...update, output: this.seal(update.output) };
+        return { ...update, output: this.seal(runId, update.output) };
       case "failed":
       case "cancelled":
       case "timed_out":
-        return { ...update, error: this.seal(update.error) };
+        return { ...update, error: this.seal(runId, update.error) };
       default:
         return update;
     }
   }
 
-  private sealChunk(chunk: NewChunk): NewChunk {
-    return { ...chunk, data: this.seal(chunk.data) };
+  private sealChunk(runId: string, chunk: NewChunk): NewChunk {
+    return { ...chunk, data: this.seal(runId, chunk.data) };
   }
 
   // ---- opening ---------------------------------------------------------------------------
 
-  /** Opens `text`, naming `what()` in the error when it cannot be read. */
-  private openAs(text: string, what: () => string, within = false): string {
+  /** Opens `text` with any key it may be sealed with (what the store below reads itself). */
+  private openText(text: string): string {
+    return this.keys === null ? this.codec.open(text) : openWith(this.codec, text, this.keys.lookup);
+  }
+
+  /**
+   * Opens `text`, a payload of run `runId` (null: of no run), naming `what()` in the error
+   * when it cannot be read. A payload sealed under the key of a shredded run reads as
+   * SHREDDED_TEXT.
+   */
+  private openAs(runId: string | null, text: string, what: () => string, within = false): string {
+    const keys = this.keys;
+    if (keys === null) return this.openChecked(text, what, within, undefined);
+    if (
+      runId !== null &&
+      keys.stateOf(runId).kind === "shredded" &&
+      holdsDataKeyPayload(text)
+    )
+      return SHREDDED_TEXT;
+    return this.openChecked(text, what, within, keys);
+  }
+
+  private openChecked(
+    text: string,
+    what: () => string,
+    within: boolean,
+    keys: RunKeys | undefined,
+  ): string {
     try {
-      return within ? openWithin(this.codec, text) : this.codec.open(text);
+      if (keys === undefined) return within ? openWithin(this.codec, text) : this.codec.open(text);
+      return within
+        ? openWithin(this.codec, text, keys.lookup)
+        : openWith(this.codec, text, keys.lookup);
     } catch (e) {
       if (isEndureError(e, "key_not_found"))
         throw new KeyNotFoundError(`${what()}: ${e.message}`, { cause: e });
@@ -487,9 +614,9 @@ class SealedStore implements Store {
     const what = (field: string) => () => `the ${field} of run '${run.id}'`;
     return {
       ...run,
-      input: this.openAs(run.input, what("input")),
-      output: run.output === null ? null : this.openAs(run.output, what("output")),
-      error: run.error === null ? null : this.openAs(run.error, what("error")),
+      input: this.openAs(run.id, run.input, what("input")),
+      output: run.output === null ? null : this.openAs(run.id, run.output, what("output")),
+      error: run.error === null ? null : this.openAs(run.id, run.error, what("error")),
     };
   }
 
@@ -500,6 +627,7 @@ class SealedStore implements Store {
         : {
             ...e,
             data: this.openAs(
+              e.runId,
               e.data,
               () =>
                 `journal entry ${e.seq} (${e.type}${e.key === null ? "" : ` '${e.key}'`}) of run '${e.runId}'`,
@@ -517,7 +645,10 @@ class SealedStore implements Store {
   }
 
   private openEvent(event: EventRecord): EventRecord {
-    return { ...event, data: this.openAs(event.data, () => `the data of event '${event.id}'`) };
+    return {
+      ...event,
+      data: this.openAs(null, event.data, () => `the data of event '${event.id}'`),
+    };
   }
 
   private openWait(wait: WaitRecord): WaitRecord {
@@ -525,15 +656,18 @@ class SealedStore implements Store {
       `the ${field} of wait '${wait.key}' (position ${wait.position}) of run '${wait.runId}'`;
     return {
       ...wait,
-      details: wait.details === null ? null : this.openAs(wait.details, what("details")),
-      value: wait.value === null ? null : this.openAs(wait.value, what("value"), true),
+      details:
+        wait.details === null ? null : this.openAs(wait.runId, wait.details, what("details")),
+      value:
+        wait.value === null ? null : this.openAs(wait.runId, wait.value, what("value"), true),
     };
   }
 
-  private openComment(comment: string): string {
+  private openComment(runId: string, comment: string): string {
     // A comment recorded before the codec was configured is plain text.
     if (!comment.startsWith(SEALED_PREFIX)) return comment;
-    return JSON.parse(this.openAs(comment, () => "an approval comment")) as string;
+    const text = this.openAs(runId, comment, () => "an approval comment");
+    return text === SHREDDED_TEXT ? text : (JSON.parse(text) as string);
   }
 }
 

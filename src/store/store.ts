@@ -6,6 +6,7 @@ import type { WaitClosure, WaitKind, WaitOutcome, WaitRequest } from "../core/ru
 import type { Cancellation, RunStatus, SqlTransaction } from "../core/types.js";
 import type { RunUsage } from "../core/usage.js";
 import type { NewChunk, OutputStreamStore } from "./stream.js";
+import type { RunKeyStore } from "./run-keys.js";
 
 /** A run as the store keeps it. Payload fields hold encoded values (see `core/serialize`). */
 export interface RunRecord {
@@ -385,6 +386,11 @@ export interface Store extends OutputStreamStore {
    * when it seals payloads; until then the store reads them as they are.
    */
   usePayloadOpener(open: PayloadOpener): void;
+  /**
+   * Where runs' data keys are kept (`aesGcmCodec({ runKeys: true })`, `engine.shred`). A store
+   * without it cannot give runs keys of their own.
+   */
+  readonly runKeys?: RunKeyStore;
   /** Commits a batch atomically. Fenced writes are skipped, reported, and do not abort it. */
   commit(batch: CommitBatch): Promise<CommitResult>;
   /**

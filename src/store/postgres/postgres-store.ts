@@ -43,7 +43,7 @@ import type {
 import { EpochCache } from "../epoch-cache.js";
 import type { StoredChunk } from "../stream.js";
 import { claimRuns, renewLeases } from "./claim.js";
-import { clientConfig, createPool, withClient, type RetryPolicy } from "./connection.js";
+import { clientConfig, createPool, query, withClient, type RetryPolicy } from "./connection.js";
 import { redactUrl, storeError } from "./errors.js";
 import { FastAppends } from "./fast-append.js";
 import { groupCommit, type CommitParts } from "./group-commit.js";
@@ -62,6 +62,8 @@ import {
 } from "./settings.js";
 import { runTransactionalStep } from "./transactional-step.js";
 import * as memory from "./memory.js";
+import * as keys from "./run-keys.js";
+import type { RunKeyStore } from "../run-keys.js";
 import { PostgresWaits } from "./waits.js";
 import { eventNameLock, EventStatements, sendEvents, ShapeCache } from "./events.js";
 import { EventQueue } from "../event-queue.js";
@@ -148,6 +150,26 @@ export class PostgresStore implements Store {
       EVENT_BATCHES_IN_FLIGHT_MAX,
     );
   }
+
+  readonly runKeys: RunKeyStore = {
+    put: (list, now) =>
+      this.inTransaction("storing run keys", (c) => keys.putRunKeys(c, this.S, list, now)),
+    read: (runIds) =>
+      this.use("reading run keys", READ, (c) => keys.readRunKeys(c, this.S, runIds)),
+    shred: async (runId, now) => {
+      const result = await this.inTransaction("shredding a run", (c) =>
+        keys.shredRun(c, this.S, runId, now),
+      );
+      // The old row version, key and all, stays in the table's pages until vacuumed.
+      if (result.kind === "shredded")
+        await this.use("shredding a run", WRITE, (c) => query(c, `VACUUM ${this.S}.run_keys`));
+      return result;
+    },
+    list: (afterRunId, limit) =>
+      this.use("listing run keys", READ, (c) => keys.listRunKeys(c, this.S, afterRunId, limit)),
+    rewrap: (runId, from, to) =>
+      this.use("rewrapping a run key", WRITE, (c) => keys.rewrapRunKey(c, this.S, runId, from, to)),
+  };
 
   usePayloadOpener(open: PayloadOpener): void {
     this.payloads.open = open;

@@ -220,7 +220,15 @@ export async function deleteFinishedRuns(
     [endedBefore, limit],
   );
   const ids = rows.map((r) => r.id);
-  for (const table of ["journal", "waits", "signals", "decisions", "consumed_events", "stream"]) {
+  for (const table of [
+    "journal",
+    "waits",
+    "signals",
+    "decisions",
+    "consumed_events",
+    "stream",
+    "run_keys",
+  ]) {
     await query(c, `DELETE FROM ${S}.${table} WHERE run_id = ANY($1::text[])`, [ids]);
   }
   return ids;

@@ -190,6 +190,16 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (namespace, key, version)
   );
   `,
+  `
+  -- Each run's data key, wrapped by the key ring (aesGcmCodec({ runKeys: true })); a shredded
+  -- run keeps its row with no key, so that reads can say it was shredded.
+  CREATE TABLE S.run_keys (
+    run_id text COLLATE "C" PRIMARY KEY,
+    wrapped text,
+    created_at bigint NOT NULL,
+    shredded_at bigint
+  );
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -164,6 +164,16 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (namespace, key, version)
   ) WITHOUT ROWID;
   `,
+  // 7: each run's data key, wrapped by the key ring (aesGcmCodec({ runKeys: true })); a
+  // shredded run keeps its row with no key, so that reads can say it was shredded.
+  `
+  CREATE TABLE run_keys (
+    run_id TEXT PRIMARY KEY,
+    wrapped TEXT,
+    created_at INTEGER NOT NULL,
+    shredded_at INTEGER
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this code writes. */

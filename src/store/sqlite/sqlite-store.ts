@@ -62,6 +62,8 @@ import {
 } from "../sql-rows.js";
 import { createSqliteWaits, type SqliteWaits } from "./sqlite-waits.js";
 import { SqliteMemory } from "./sqlite-memory.js";
+import { SqliteRunKeys } from "./sqlite-run-keys.js";
+import type { RunKeyStore } from "../run-keys.js";
 
 /** How durable a commit is once it returns. */
 export type SqliteDurability = "fsync" | "process";
@@ -121,6 +123,7 @@ export class SqliteStore implements Store {
   private readonly workers = new Set<string>();
   private journal!: SqliteJournalWriter;
   private memory!: SqliteMemory;
+  private keys!: SqliteRunKeys;
   private readonly payloads = new StorePayloads();
   /** Events sent while one is being committed share the next transaction and its fsync. */
   private readonly events = new EventQueue(
@@ -163,6 +166,25 @@ export class SqliteStore implements Store {
     this.payloads.open = open;
   }
 
+  readonly runKeys: RunKeyStore = {
+    put: (keys, now) =>
+      this.exclusive(() => this.writeTx("storing run keys", () => this.keys.put(keys, now))),
+    read: (runIds) =>
+      Promise.resolve(this.read("reading run keys", () => this.keys.read(runIds))),
+    shred: (runId, now) =>
+      this.exclusive(() => {
+        const result = this.writeTx("shredding a run", () => this.keys.shred(runId, now));
+        if (result.kind === "shredded") this.run("shredding a run", () => this.keys.truncateLog());
+        return result;
+      }),
+    list: (afterRunId, limit) =>
+      Promise.resolve(this.read("listing run keys", () => this.keys.list(afterRunId, limit))),
+    rewrap: (runId, from, to) =>
+      this.exclusive(() =>
+        this.writeTx("rewrapping a run key", () => this.keys.rewrap(runId, from, to)),
+      ),
+  };
+
   open(): Promise<void> {
     if (this.db !== null) return Promise.resolve();
     const { writer, reader } = openDatabase(this.path, this.options);
@@ -183,6 +205,7 @@ export class SqliteStore implements Store {
     );
     this.inTransaction = writer.transaction((fn: () => unknown) => fn());
     this.memory = new SqliteMemory(writer, reader);
+    this.keys = new SqliteRunKeys(writer, reader);
     // Inside another transaction, a savepoint.
     this.eventsTx = writer.transaction((taken: readonly QueuedEvent[]) =>
       taken.map(({ event, now }) => this.waits.sendEvent(event, now)),
