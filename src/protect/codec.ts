@@ -31,7 +31,8 @@ export const SEALED_PREFIX = '{"$endure":"sealed","key":"';
 
 /** A whole sealed envelope. Envelopes hold only these characters, so JSON never needs to
  * escape them. */
-const ENVELOPE_WHOLE = /^\{"\$endure":"sealed","key":"([A-Za-z0-9._:-]+)","v":"([A-Za-z0-9_-]*)"\}$/;
+const ENVELOPE_WHOLE =
+  /^\{"\$endure":"sealed","key":"([A-Za-z0-9._:-]+)","v":"([A-Za-z0-9_-]*)"\}$/;
 /**
  * Every envelope inside a text, in one pass (so that opened text is never scanned again):
  * as a JSON value (groups 1, 2), or inside a JSON string (groups 3, 4), where a store put a

@@ -51,7 +51,10 @@ export class RunKeys {
     );
     stored.forEach((record, i) => {
       const mine = made[i];
-      this.remember(record, mine !== undefined && record.wrapped === mine.wrapped ? mine.key : null);
+      this.remember(
+        record,
+        mine !== undefined && record.wrapped === mine.wrapped ? mine.key : null,
+      );
     });
   }
 
@@ -65,9 +68,7 @@ export class RunKeys {
     const missing = [...new Set(runIds)].filter((id) => {
       const c = this.runs.get(id);
       return (
-        c === undefined ||
-        c.state.kind === "none" ||
-        (fresh && t - c.readAtMs > RUN_KEY_CACHE_MS)
+        c === undefined || c.state.kind === "none" || (fresh && t - c.readAtMs > RUN_KEY_CACHE_MS)
       );
     });
     if (missing.length === 0) return;

@@ -570,7 +570,9 @@ class SealedStore implements Store {
 
   /** Opens `text` with any key it may be sealed with (what the store below reads itself). */
   private openText(text: string): string {
-    return this.keys === null ? this.codec.open(text) : openWith(this.codec, text, this.keys.lookup);
+    return this.keys === null
+      ? this.codec.open(text)
+      : openWith(this.codec, text, this.keys.lookup);
   }
 
   /**
@@ -581,11 +583,7 @@ class SealedStore implements Store {
   private openAs(runId: string | null, text: string, what: () => string, within = false): string {
     const keys = this.keys;
     if (keys === null) return this.openChecked(text, what, within, undefined);
-    if (
-      runId !== null &&
-      keys.stateOf(runId).kind === "shredded" &&
-      holdsDataKeyPayload(text)
-    )
+    if (runId !== null && keys.stateOf(runId).kind === "shredded" && holdsDataKeyPayload(text))
       return SHREDDED_TEXT;
     return this.openChecked(text, what, within, keys);
   }
@@ -658,8 +656,7 @@ class SealedStore implements Store {
       ...wait,
       details:
         wait.details === null ? null : this.openAs(wait.runId, wait.details, what("details")),
-      value:
-        wait.value === null ? null : this.openAs(wait.runId, wait.value, what("value"), true),
+      value: wait.value === null ? null : this.openAs(wait.runId, wait.value, what("value"), true),
     };
   }
 

@@ -3,6 +3,7 @@
 import type { ConformanceCase } from "./conformance-case.js";
 import { evolveCases } from "./conformance-evolve.js";
 import { flowCases } from "./conformance-flow.js";
+import { keyCases } from "./conformance-keys.js";
 import { memoryCases } from "./conformance-memory.js";
 import { runCases } from "./conformance-runs.js";
 import { streamConformanceCases } from "./conformance-stream.js";
@@ -11,7 +12,8 @@ import { waitCases } from "./conformance-waits.js";
 export type { ConformanceCase };
 
 /** Every conformance case: runs, journals and leases, waits, events and retention, then
- * flow control, output streams and usage totals, durable memory, and rewinds and forks. */
+ * flow control, output streams and usage totals, durable memory, rewinds and forks, and runs'
+ * data keys. */
 export const conformanceCases: readonly ConformanceCase[] = [
   ...runCases,
   ...waitCases,
@@ -19,4 +21,5 @@ export const conformanceCases: readonly ConformanceCase[] = [
   ...streamConformanceCases,
   ...memoryCases,
   ...evolveCases,
+  ...keyCases,
 ];

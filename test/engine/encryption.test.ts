@@ -174,6 +174,8 @@ const SEALED_COLUMNS = new Set([
   "stream.data",
   "memory.value",
   "memory_history.value",
+  // A run's data key, sealed by the ring (aesGcmCodec({ runKeys: true })).
+  "run_keys.wrapped",
 ]);
 /** Columns that hold no payload: ids, names, kinds, statuses, match shapes and keys. */
 const PLAIN_COLUMNS = new Set([
@@ -222,6 +224,7 @@ const PLAIN_COLUMNS = new Set([
   "meta.key",
   "meta.value",
   "workers.id",
+  "run_keys.run_id",
 ]);
 
 /** Checks every text column of a database: listed, and sealed where it holds payloads. */

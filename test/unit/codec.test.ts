@@ -138,6 +138,7 @@ describe("the sealing store wrapper", () => {
     for (const [name, kind] of Object.entries(STORE_PAYLOADS)) {
       expect(["sealed", "none"]).toContain(kind);
       if (name === "dialect" || name === "description") expect(typeof sealed[name]).toBe("string");
+      else if (name === "runKeys") expect(typeof sealed[name], name).toBe("object");
       else if (name !== "watch") expect(typeof sealed[name], name).toBe("function");
     }
   });

@@ -53,9 +53,7 @@ export class SqliteRunKeys {
       `SELECT ${COLUMNS} FROM run_keys WHERE wrapped IS NOT NULL AND (? IS NULL OR run_id > ?)
        ORDER BY run_id LIMIT ?`,
     );
-    this.swap = writer.prepare(
-      "UPDATE run_keys SET wrapped = ? WHERE run_id = ? AND wrapped = ?",
-    );
+    this.swap = writer.prepare("UPDATE run_keys SET wrapped = ? WHERE run_id = ? AND wrapped = ?");
   }
 
   /** Inside a write transaction. */

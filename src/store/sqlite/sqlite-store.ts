@@ -169,8 +169,7 @@ export class SqliteStore implements Store {
   readonly runKeys: RunKeyStore = {
     put: (keys, now) =>
       this.exclusive(() => this.writeTx("storing run keys", () => this.keys.put(keys, now))),
-    read: (runIds) =>
-      Promise.resolve(this.read("reading run keys", () => this.keys.read(runIds))),
+    read: (runIds) => Promise.resolve(this.read("reading run keys", () => this.keys.read(runIds))),
     shred: (runId, now) =>
       this.exclusive(() => {
         const result = this.writeTx("shredding a run", () => this.keys.shred(runId, now));

@@ -134,7 +134,15 @@ export function createStatements(db: Database.Database, reader: Database.Databas
       `SELECT id FROM runs WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND ended_at < ?
        ORDER BY ended_at LIMIT ?`,
     ),
-    deleteRunParts: ["journal", "waits", "signals", "decisions", "consumed_events", "stream", "run_keys"]
+    deleteRunParts: [
+      "journal",
+      "waits",
+      "signals",
+      "decisions",
+      "consumed_events",
+      "stream",
+      "run_keys",
+    ]
       .map((table) => db.prepare(`DELETE FROM ${table} WHERE run_id = ?`))
       .concat(db.prepare("DELETE FROM runs WHERE id = ?")),
     // Events at or below the floor can be consumed by no run still going (each consumes only
