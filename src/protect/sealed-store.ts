@@ -318,14 +318,21 @@ class SealedStore implements Store {
     request: { readonly entry: NewEntry; readonly fromPosition: number },
     now: number,
   ): Promise<ResumeResult> {
-    const sealed = { ...request, entry: this.sealEntry(request.entry) };
+    await this.keys?.checkNotShredded(runId, "rewind");
+    await this.load([runId], false);
+    const sealed = { ...request, entry: this.sealEntry(runId, request.entry) };
     return this.openResume(await this.inner.rewind(runId, sealed, now));
   }
 
   async fork(create: RunCreate, entries: readonly NewEntry[], now: number): Promise<CreateResult> {
+    if (this.keys !== null) await this.keys.create([create.id], now);
     const result = await this.inner.fork(
-      { ...create, input: this.seal(create.input), started: this.sealEntry(create.started) },
-      entries.map((e) => this.sealEntry(e)),
+      {
+        ...create,
+        input: this.seal(create.id, create.input),
+        started: this.sealEntry(create.id, create.started),
+      },
+      this.sealEntries(create.id, entries),
       now,
     );
     return { ...result, run: this.openRun(result.run) };
