@@ -321,6 +321,8 @@ function failedEntry(entry: JournalEntry): boolean {
   if (entry.type === "step_failed") return true;
   if (entry.type.endsWith("_cancelled")) return true;
   if (entry.type === "combinator_settled") return !readEntryData(entry, entry.type).ok;
+  // A child run that did not complete.
+  if (entry.type === "wait_completed") return "error" in readEntryData(entry, entry.type);
   return false;
 }
 

@@ -74,11 +74,21 @@ export interface EntryDataMap {
     match?: CanonicalMatch;
     policy?: unknown[];
     site?: string;
+    /** A child wait's workflow (the target is the child run's id). */
+    workflow?: string;
   };
   wait_reminded: WaitRungData;
   wait_escalated: WaitRungData;
-  /** `shape`: the version of the received event data's shape, when it is past 1. */
-  wait_completed: { status: WaitOutcome["status"]; shape?: number; result: unknown };
+  /**
+   * `shape`: the version of the received event data's shape, when it is past 1. `error` is set
+   * when the code is handed a failure (a child run that did not complete).
+   */
+  wait_completed: {
+    status: WaitOutcome["status"];
+    shape?: number;
+    result: unknown;
+    error?: Thrown;
+  };
   /** The wait lost a combinator (`by`, its key) and was withdrawn from the store. */
   wait_cancelled: { by: string };
   /** A combinator was decided: its winners, by index in its input, and whether it succeeded. */
@@ -210,6 +220,7 @@ export const entryData = {
     /** The policy's rungs, encoded. */
     policy: Encoded | null;
     site: string | null;
+    workflow?: string;
   }): string =>
     object({
       kind: str(d.kind),
@@ -218,6 +229,7 @@ export const entryData = {
       match: opt(d.match, str),
       policy: d.policy ?? undefined,
       site: opt(d.site, str),
+      workflow: opt(d.workflow, str),
     }),
   wait_reminded: (d: WaitRungData): string => waitRung(d),
   wait_escalated: (d: WaitRungData): string => waitRung(d),
@@ -225,8 +237,14 @@ export const entryData = {
     status: WaitOutcome["status"];
     shape?: number | undefined;
     result: Encoded | null;
+    error?: Encoded;
   }): string =>
-    object({ status: str(d.status), shape: opt(d.shape, str), result: d.result ?? "null" }),
+    object({
+      status: str(d.status),
+      shape: opt(d.shape, str),
+      result: d.result ?? "null",
+      error: d.error,
+    }),
   wait_cancelled: (d: { by: string }): string => object({ by: str(d.by) }),
   combinator_settled: (d: { winners: readonly number[]; ok: boolean }): string =>
     object({ winners: str(d.winners), ok: str(d.ok) }),
@@ -331,10 +349,11 @@ const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" } = {
     match: "object?",
     policy: "array?",
     site: "string?",
+    workflow: "string?",
   },
   wait_reminded: WAIT_RUNG,
   wait_escalated: WAIT_RUNG,
-  wait_completed: { status: "string", shape: "number?", result: "value" },
+  wait_completed: { status: "string", shape: "number?", result: "value", error: "value?" },
   wait_cancelled: { by: "string" },
   combinator_settled: { winners: "array", ok: "boolean" },
   combinator_cancelled: { by: "string" },

@@ -60,6 +60,8 @@ export type EndureErrorCode =
   | "combinator_failed"
   | "wait_abandoned"
   | "compensation_failed"
+  | "child_run_failed"
+  | "child_run_cycle"
   | "budget_exceeded"
   | "max_turns_exceeded"
   | "model_empty_reply"
@@ -469,6 +471,45 @@ export class CompensationFailedError extends EndureError {
     this.failures = failures;
   }
 }
+
+/**
+ * A child run (`ctx.invoke`) did not complete: it failed, was cancelled or timed out, or the
+ * parent stopped waiting for it (its invoke `timeout`). `childRunId` and `childWorkflow` name
+ * it, `childStatus` says how it ended, and `cause` holds the child's own error.
+ *
+ * @example
+ * ```ts
+ * try { await ctx.invoke("research", research, { query }) }
+ * catch (e) { if (isEndureError(e, "child_run_failed")) await ctx.step("fallback", fallback) }
+ * ```
+ */
+export class ChildRunFailedError extends EndureError {
+  readonly childRunId: string;
+  readonly childWorkflow: string;
+  readonly childStatus: "failed" | "cancelled" | "timed_out";
+  constructor(
+    message: string,
+    child: {
+      runId: string;
+      workflow: string;
+      status: "failed" | "cancelled" | "timed_out";
+    } = { runId: "", workflow: "", status: "failed" },
+    options?: EndureErrorOptions,
+  ) {
+    super("child_run_failed", message, options);
+    this.name = "ChildRunFailedError";
+    this.childRunId = child.runId;
+    this.childWorkflow = child.workflow;
+    this.childStatus = child.status;
+  }
+}
+
+/**
+ * `ctx.invoke` named, with its `id` option, a run that is not a child of the invoking run:
+ * the invoking run itself or one of its ancestors (a run waiting on itself through children),
+ * or a run started elsewhere. Nothing was started; give the child an id of its own.
+ */
+export class ChildRunCycleError extends define("child_run_cycle", "ChildRunCycleError") {}
 
 /** Turns anything thrown into an `Error` (a thrown string becomes its message). */
 export function ensureError(thrown: unknown): Error {

@@ -156,7 +156,8 @@ export function settleFromJournal(op: Op, entry: JournalEntry, runId: string): v
     op.resolve(upcast(op.shape, data.shape, data.result, resultOf(op, runId)));
   } else if (entry.type === "wait_completed") {
     const data = readEntryData(entry, entry.type);
-    op.resolve(upcastReceived(op, data.shape, data.result, runId));
+    if ("error" in data) op.reject(data.error);
+    else op.resolve(upcastReceived(op, data.shape, data.result, runId));
   } else if (entry.type === "memory_read" || entry.type === "memory_written")
     op.resolve(readEntryData(entry, entry.type).value);
   else op.resolve(undefined);

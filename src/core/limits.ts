@@ -172,6 +172,11 @@ export const STREAM_PARTS_MAX_DEFAULT = 1_000_000;
  * 30 days. No wait is forever by accident. */
 export const WAIT_TIMEOUT_MS_DEFAULT = 30 * 24 * 60 * 60 * 1000;
 
+/** How long `ctx.invoke` waits for its child when it gives no `timeout`, in ms: 8e15 (about
+ * 250,000 years, within reach of a Date), that is until the child ends. A child is bounded by
+ * its own workflow's `ttl`, not by its parent's patience. */
+export const CHILD_WAIT_TIMEOUT_MS_NONE = 8_000_000_000_000_000;
+
 /** Most field paths in one wait's `match`: 8. */
 export const MATCH_PATHS_MAX = 8;
 

@@ -408,6 +408,8 @@ export class RunExecution {
     this.settingUpCancel = true;
     try {
       await this.port.cancelWaits();
+      // Children go with their parent (those started detached stay).
+      await this.port.cancelChildren(cancellation.reason);
     } finally {
       this.settingUpCancel = false;
     }

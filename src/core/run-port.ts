@@ -7,8 +7,26 @@ import type { CanonicalMatch } from "./match.js";
 import type { MemoryTx } from "./memory.js";
 import type { SqlTransaction } from "./types.js";
 
-/** What a wait waits for. */
-export type WaitKind = "event" | "signal" | "approval";
+/** What a wait waits for: `child` waits for the child run whose id is its target. */
+export type WaitKind = "event" | "signal" | "approval" | "child";
+
+/** A child run to create with the parent's next commit (`ctx.invoke`, `ctx.startChild`). */
+export interface ChildRequest {
+  readonly runId: string;
+  readonly workflow: string;
+  readonly version: string | null;
+  /** The encoded input. */
+  readonly input: string;
+  /** Left running when its parent is cancelled or stops waiting for it. */
+  readonly detached: boolean;
+}
+
+/** A child's workflow as this engine registers it, with the input it checked. */
+export interface ChildWorkflow {
+  readonly name: string;
+  readonly version: string | null;
+  readonly input: unknown;
+}
 
 /** A wait to create, with the entries of the run's next commit. */
 export interface WaitRequest {
@@ -102,6 +120,16 @@ export interface RunPort {
   sendEvent(event: OutgoingEvent): Promise<void>;
   /** Ends every open wait of the run as cancelled. */
   cancelWaits(): Promise<void>;
+  /**
+   * The workflow a child run of `workflow` (a definition or a registered name) takes, with
+   * `input` checked against its schema. Throws a `WorkflowNotFoundError` when this engine does
+   * not register it, an `InputValidationError` when the input fails the schema.
+   */
+  childWorkflow(workflow: unknown, input: unknown): ChildWorkflow;
+  /** Creates a child run with the run's next commit (before the waits of that commit). */
+  startChild(child: ChildRequest): void;
+  /** Asks the run's children that are not detached and have not ended to cancel. */
+  cancelChildren(reason: string): Promise<void>;
   /**
    * Withdraws the wait at `position` (it lost a combinator), after the run's entries so far
    * are committed: it takes nothing more, and what it had taken goes to the run's next wait

@@ -317,6 +317,47 @@ export interface WorkflowContext {
     options: MapOptions<O> & { failures: "collect" },
   ): Promise<MapOutcome<Awaited<O>>[]>;
   /**
+   * Starts a child run of `workflow` and waits for its result, durably: the child has its own
+   * journal, retries and id (derived from this run's, so that a replay finds the same child),
+   * and may run on another worker; this run is evicted from memory while it waits, and woken
+   * when the child ends. A child that fails, is cancelled or times out rejects with
+   * `ChildRunFailedError` (its `cause` is the child's error). Cancelling this run cancels the
+   * child, unless `detached`. The workflow must be registered on this engine.
+   *
+   * @example
+   * ```ts
+   * const findings = await ctx.invoke("research", research, { query: "vector databases" });
+   * ```
+   */
+  invoke<I, O>(
+    name: string,
+    workflow: ChildWorkflowDefinition<I, O>,
+    input: I,
+    options?: InvokeOptions,
+  ): Promise<O>;
+  invoke<O = unknown>(
+    name: string,
+    workflow: string,
+    input: unknown,
+    options?: InvokeOptions,
+  ): Promise<O>;
+  /**
+   * Starts a child run of `workflow` without waiting for it (fire and forget): resolves, once
+   * the child is committed, with its id. The child outlives this run's end, but is cancelled
+   * when this run is cancelled, unless `detached`.
+   *
+   * @example
+   * ```ts
+   * const { runId } = await ctx.startChild("notify", notifyTeam, { lead: input.lead });
+   * ```
+   */
+  startChild<I>(
+    name: string,
+    workflow: ChildWorkflowDefinition<I, unknown> | string,
+    input: I,
+    options?: ChildOptions,
+  ): Promise<ChildHandle>;
+  /**
    * Registers a read-only handler that `engine.query(runId, name, args)` calls to ask the run
    * about its state: on the live run when it is in memory, else on a replay of its journal that
    * changes nothing. A handler is synchronous and only reads: starting a step or a wait,
@@ -350,6 +391,44 @@ export interface WorkflowContext {
     handler: (args: A) => R | Promise<R>,
     options?: UpdateOptions<A>,
   ): void;
+}
+
+/** A workflow as `ctx.invoke` and `ctx.startChild` take it: a definition made with
+ * `workflow()`, whose input and output types they carry. */
+export interface ChildWorkflowDefinition<I, O> {
+  readonly name: string;
+  readonly fn: (ctx: WorkflowContext, input: I) => Promise<O>;
+}
+
+/** Options of `ctx.invoke` and `ctx.startChild`. */
+export interface ChildOptions {
+  /**
+   * The child run's id. Default: derived from the parent's id and this call
+   * (`<parent id>/<name>#<n>`), so that a replay finds the same child.
+   */
+  id?: string;
+  /**
+   * Leave the child running when the parent is cancelled, or (`ctx.invoke`) stops waiting for
+   * it: it lost a combinator, or the invoke's `timeout` passed. Default false: such a child is
+   * cancelled with its parent.
+   */
+  detached?: boolean;
+}
+
+/** Options of `ctx.invoke`. */
+export interface InvokeOptions extends ChildOptions {
+  /**
+   * Longest the parent waits for the child; then the invoke rejects with
+   * `ChildRunFailedError` (status `timed_out`) and the child is cancelled unless detached.
+   * Default: no limit (the child's own `ttl` bounds it).
+   */
+  timeout?: Duration;
+}
+
+/** A child run started with `ctx.startChild`. */
+export interface ChildHandle {
+  readonly runId: string;
+  readonly workflow: string;
 }
 
 /** Options of `ctx.onUpdate`. */

@@ -6,7 +6,8 @@ import { recordedVersion, type PayloadShape } from "./shapes.js";
 import type { JournalEntry } from "./journal.js";
 import type { Op, OpScope } from "./op.js";
 import type { CanonicalMatch } from "./match.js";
-import type { WaitKind, WaitOutcome } from "./run-port.js";
+import { childResult } from "./child-op.js";
+import type { ChildRequest, WaitKind, WaitOutcome } from "./run-port.js";
 import type { WaitPolicyRung } from "./types.js";
 import { encodeReceivedEvent, encodeReceivedSignal } from "./wait-values.js";
 
@@ -34,6 +35,8 @@ export interface WaitSpec {
   readonly title: string | null;
   /** The shape of an event's data, when its definition declares one. */
   readonly shape?: PayloadShape | null;
+  /** A child wait's run, created with the wait (`ctx.invoke`). */
+  readonly child?: ChildRequest;
 }
 
 interface Started {
@@ -79,7 +82,7 @@ export async function runWait(
       // Withdrawn by a combinator whose decision a crash lost: the replay decides again, and
       // this wait, cancelled in the store, takes no part.
       if (outcome.status === "cancelled") return;
-      settle(scope, op, outcome);
+      settle(scope, op, spec, outcome);
       return;
     }
   } finally {
@@ -120,8 +123,11 @@ async function begin(
       match: spec.match,
       policy,
       site: op.site,
+      ...(spec.child === undefined ? {} : { workflow: spec.child.workflow }),
     }),
   });
+  // A child run commits with the wait that waits for it: neither exists without the other.
+  if (spec.child !== undefined) scope.port.startChild(spec.child);
   scope.port.createWait({
     position: op.position,
     key: op.key,
@@ -202,7 +208,11 @@ function policyValue(scope: OpScope, op: Op, spec: WaitSpec, value: unknown, at:
     : encodeReceivedEvent(`${scope.runId}/${op.key}/policy`, spec.target, data, at);
 }
 
-function settle(scope: OpScope, op: Op, outcome: WaitOutcome): void {
+function settle(scope: OpScope, op: Op, spec: WaitSpec, outcome: WaitOutcome): void {
+  if (spec.child !== undefined) {
+    settleChild(scope, op, spec.child, outcome);
+    return;
+  }
   const result = outcome.value ?? "null";
   scope.append({
     type: "wait_completed",
@@ -217,4 +227,24 @@ function settle(scope: OpScope, op: Op, outcome: WaitOutcome): void {
   });
   const value = decodeValue(result);
   scope.settleLive(op, () => op.resolve(value));
+}
+
+/** Hands the code its child's output, or the error of a child that did not complete. */
+function settleChild(scope: OpScope, op: Op, child: ChildRequest, outcome: WaitOutcome): void {
+  const ended = childResult(scope.runId, child, outcome);
+  const at = scope.port.clock.now();
+  const base = { type: "wait_completed" as const, at, position: op.position, key: op.key };
+  if ("value" in ended) {
+    const result = encodeValue(ended.value, `output of child run '${child.runId}'`);
+    scope.append({ ...base, data: entryData.wait_completed({ status: outcome.status, result }) });
+    scope.settleLive(op, () => op.resolve(decodeValue(result)));
+    return;
+  }
+  const error = encodeValue(ended.error, `error of child run '${child.runId}'`);
+  scope.append({
+    ...base,
+    data: entryData.wait_completed({ status: outcome.status, result: null, error }),
+  });
+  const thrown = decodeValue(error);
+  scope.settleLive(op, () => op.reject(thrown), { failed: true });
 }

@@ -30,3 +30,18 @@ export function encodeApprovalResult(
 ): string {
   return encodeValue(approvalResultOf(outcome, decisions, at, approved), "approval result");
 }
+
+/** How a child run ended, as its parent's `ctx.invoke` wait holds it: `payload` is the
+ * child's output (completed) or error (otherwise), as stored. */
+export function encodeChildOutcome(
+  status: "completed" | "failed" | "cancelled" | "timed_out",
+  payload: string,
+): string {
+  return `{"status":${JSON.stringify(status)},"${status === "completed" ? "output" : "error"}":${payload}}`;
+}
+
+/** A child wait a store refused: its target is the waiting run itself or an ancestor
+ * (`cycle`), or a run that is not its child (`conflict`). */
+export function encodeChildRefusal(reason: "cycle" | "conflict", message: string): string {
+  return encodeValue({ status: "refused", reason, message }, "child refusal");
+}

@@ -1,5 +1,6 @@
 // Deterministic: the `ctx` a workflow function receives: each call has its arguments checked
 // and becomes an operation of the run (a step, a sleep, a wait) or a recorded value.
+import { checkChild, type CheckedChild } from "./child-op.js";
 import { checkedWait } from "./context-waits.js";
 import type { Duration } from "./duration.js";
 import { InvalidArgumentError } from "./errors.js";
@@ -23,6 +24,9 @@ import type { CombinatorKind } from "./combinators.js";
 import { MAP_CONCURRENCY_DEFAULT } from "./limits.js";
 import type { UpdateHandler } from "./updates.js";
 import type {
+  ChildHandle,
+  ChildOptions,
+  InvokeOptions,
   MapOptions,
   MapOutcome,
   SomeResult,
@@ -203,6 +207,69 @@ export class RunWorkflowContext implements WorkflowContext {
   approval(name: string, options: ApprovalOptions): Promise<ApprovalResult> {
     return this.waitOp(name, () =>
       checkedWait.approval(name, options, this.port.waitTimeoutMsDefault),
+    );
+  }
+
+  invoke<O = unknown>(
+    name: string,
+    workflow: unknown,
+    input: unknown,
+    options: InvokeOptions = {},
+  ): Promise<O> {
+    let child: CheckedChild;
+    try {
+      checkName(name, "invoke name");
+      child = checkChild(this.port, `invoke '${name}'`, workflow, input, options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.run.operation<O>("wait", name, (scope, op, prior) => {
+      const request = child.request(this.runId, op.key);
+      const spec: WaitSpec = {
+        kind: "child",
+        target: request.runId,
+        match: null,
+        timeoutMs: child.timeoutMs,
+        policy: [],
+        details: null,
+        title: null,
+        child: request,
+      };
+      return runWait(scope, op, spec, prior);
+    });
+  }
+
+  startChild(
+    name: string,
+    workflow: unknown,
+    input: unknown,
+    options: ChildOptions = {},
+  ): Promise<ChildHandle> {
+    let child: CheckedChild;
+    try {
+      checkName(name, "startChild name");
+      if ((options as InvokeOptions).timeout !== undefined) {
+        throw new InvalidArgumentError(
+          `startChild '${name}' takes no timeout: nothing waits for the child (use ctx.invoke)`,
+        );
+      }
+      child = checkChild(this.port, `startChild '${name}'`, workflow, input, options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // A step whose result names the child: the child commits with it, once.
+    return this.run.operation<ChildHandle>("step", name, (scope, op, prior) =>
+      runStep(
+        scope,
+        op,
+        () => {
+          const request = child.request(this.runId, op.key);
+          this.port.startChild(request);
+          return { runId: request.runId, workflow: request.workflow };
+        },
+        { retries: 0 },
+        prior,
+      ),
     );
   }
 

@@ -126,7 +126,8 @@ export class ChainedStore implements Store {
         continue;
       }
       const { entries, head } = this.chainEntries(await this.headOf(w.runId), w.entries);
-      writes.push({ ...w, entries });
+      const children = w.children?.map((c) => this.chainCreate(c).create);
+      writes.push(children === undefined ? { ...w, entries } : { ...w, entries, children });
       this.remember(w.runId, head);
     }
     let result: CommitResult;
@@ -303,6 +304,10 @@ export class ChainedStore implements Store {
 
   cancelWaits(runId: string, now: number): Promise<void> {
     return this.inner.cancelWaits(runId, now);
+  }
+
+  cancelChildren(parentId: string, cancellation: Cancellation, now: number): Promise<string[]> {
+    return this.inner.cancelChildren(parentId, cancellation, now);
   }
 
   withdrawWait(runId: string, position: number, now: number): Promise<WaitRef[]> {

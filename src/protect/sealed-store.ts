@@ -96,6 +96,7 @@ export const STORE_PAYLOADS: { readonly [K in keyof Required<Store>]: "sealed" |
   closeWait: "sealed",
   addApprovers: "none",
   cancelWaits: "none",
+  cancelChildren: "none",
   withdrawWait: "none",
   getWait: "sealed",
   listApprovals: "sealed",
@@ -192,11 +193,12 @@ class SealedStore implements Store {
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
     if (this.keys !== null) {
-      if (batch.creates.length > 0)
-        await this.keys.create(
-          batch.creates.map((c) => c.id),
-          batch.now,
-        );
+      // A child run created in its parent's commit gets a data key of its own too.
+      const created = [
+        ...batch.creates.map((c) => c.id),
+        ...batch.writes.flatMap((w) => (w.children ?? []).map((c) => c.id)),
+      ];
+      if (created.length > 0) await this.keys.create(created, batch.now);
       await this.load(
         batch.writes.map((w) => w.runId),
         false,
@@ -204,11 +206,7 @@ class SealedStore implements Store {
     }
     const sealed: CommitBatch = {
       now: batch.now,
-      creates: batch.creates.map((c) => ({
-        ...c,
-        input: this.seal(c.id, c.input),
-        started: this.sealEntry(c.id, c.started),
-      })),
+      creates: batch.creates.map((c) => this.sealCreate(c)),
       writes: batch.writes.map((w) => this.sealWrite(w)),
     };
     const result = await this.inner.commit(sealed);
@@ -402,6 +400,10 @@ class SealedStore implements Store {
     return this.inner.cancelWaits(runId, now);
   }
 
+  cancelChildren(parentId: string, cancellation: Cancellation, now: number): Promise<string[]> {
+    return this.inner.cancelChildren(parentId, cancellation, now);
+  }
+
   withdrawWait(runId: string, position: number, now: number): Promise<WaitRef[]> {
     // The store hands a taken event or signal back as it stored it (sealed).
     return this.inner.withdrawWait(runId, position, now);
@@ -537,6 +539,14 @@ class SealedStore implements Store {
     return entries.map((e) => this.sealEntry(runId, e));
   }
 
+  private sealCreate(create: RunCreate): RunCreate {
+    return {
+      ...create,
+      input: this.seal(create.id, create.input),
+      started: this.sealEntry(create.id, create.started),
+    };
+  }
+
   private sealWrite(write: RunWrite): RunWrite {
     const sealed: {
       -readonly [K in keyof RunWrite]: RunWrite[K];
@@ -553,6 +563,9 @@ class SealedStore implements Store {
         w.details === null ? w : { ...w, details: this.seal(write.runId, w.details) },
       );
     }
+    if (write.children !== undefined)
+      sealed.children = write.children.map((c) => this.sealCreate(c));
+    if (write.parentId !== undefined) sealed.parentId = write.parentId;
     return sealed;
   }
 

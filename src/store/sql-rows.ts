@@ -11,7 +11,7 @@ import type { EventRecord, PayloadOpener, RunRecord, WaitRecord } from "./store.
 export const RUN_COLUMNS =
   "id, workflow, version, status, input, output, error, paused_reason, created_at, updated_at, " +
   "ended_at, wake_at, owner, epoch, recoveries, priority, concurrency_key, cancel_requested, " +
-  "deadline_at, input_tokens, output_tokens, cost_usd, metered_calls";
+  "deadline_at, input_tokens, output_tokens, cost_usd, metered_calls, parent_id";
 
 /** A run row as {@link RUN_COLUMNS} selects it. */
 export interface RunRow {
@@ -38,6 +38,7 @@ export interface RunRow {
   output_tokens: number;
   cost_usd: number;
   metered_calls: number;
+  parent_id: string | null;
 }
 
 const orNull = (n: number | null): number | null => (n === null ? null : Number(n));
@@ -70,6 +71,7 @@ export function toRunRecord(row: RunRow): RunRecord {
     cancelRequested:
       row.cancel_requested === null ? null : (JSON.parse(row.cancel_requested) as Cancellation),
     deadlineAt: orNull(row.deadline_at),
+    parentId: row.parent_id ?? null,
   };
 }
 

@@ -43,6 +43,8 @@ export interface RunRecord {
   readonly cancelRequested: Cancellation | null;
   /** When the run must end (its workflow's `ttl`), if it has one. */
   readonly deadlineAt: number | null;
+  /** The run that started this one (`ctx.invoke`, `ctx.startChild`), or null. */
+  readonly parentId: string | null;
 }
 
 /** A claim to take with a new run, so that the starting worker runs it without a round trip. */
@@ -64,6 +66,8 @@ export interface RunCreate {
   readonly concurrencyKey: string | null;
   /** When the run must end (its workflow's `ttl`), or null. */
   readonly deadlineAt: number | null;
+  /** The parent of a child run; `detached` children are not cancelled with it. */
+  readonly parent?: { readonly runId: string; readonly detached: boolean };
 }
 
 /** The outcome of a create: a new run, or the existing run with the same id. */
@@ -97,10 +101,27 @@ export interface RunWrite {
    * the first unread signal of its name.
    */
   readonly waits?: readonly WaitRequest[];
+  /**
+   * Child runs to create (each with `parent` set to this run), before the waits: a run that
+   * exists already is left as it is. A child wait (kind `child`, its target the child's id)
+   * ends at once when its child has ended, or when its target is not a child of this run
+   * (a refusal: see `encodeChildRefusal`).
+   */
+  readonly children?: readonly RunCreate[];
+  /**
+   * The run's parent (its record's `parentId`), when it has one. A write that ends the run
+   * ends, in the same transaction, the parent's open waits for it with its outcome (see
+   * `encodeChildOutcome`) and makes the parent runnable; stores may need the hint to take
+   * the way that can.
+   */
+  readonly parentId?: string;
 }
 
-/** Whether a fenced write landed. `fenced` means the run's epoch moved on (or it ended). */
-export type WriteResult = { readonly kind: "committed" } | { readonly kind: "fenced" };
+/** Whether a fenced write landed. `fenced` means the run's epoch moved on (or it ended).
+ * `woken` lists the waits of other runs the write ended (a child's parent), to be told. */
+export type WriteResult =
+  | { readonly kind: "committed"; readonly woken?: readonly WaitRef[] }
+  | { readonly kind: "fenced" };
 
 /** One group commit: creates and writes of many runs, in one transaction. */
 export interface CommitBatch {
@@ -196,6 +217,8 @@ export interface RunFilter {
   readonly createdBefore?: number;
   /** Runs whose id contains this text (case-sensitive). */
   readonly idContains?: string;
+  /** Children of this run (`ctx.invoke`, `ctx.startChild`). */
+  readonly parentId?: string;
   readonly limit: number;
   /** Return runs created before this cursor (from a previous page's `next`). */
   readonly cursor?: string;
@@ -504,8 +527,16 @@ export interface Store extends OutputStreamStore {
   ): Promise<WaitRecord | null>;
   /** Adds approvers to an open approval (escalation). */
   addApprovers(runId: string, position: number, approvers: readonly string[]): Promise<void>;
-  /** Ends every open wait of a run as cancelled. */
+  /**
+   * Ends every open wait of a run as cancelled. A child wait's child is asked to cancel, as
+   * when a child wait is withdrawn or closed, unless it is detached.
+   */
   cancelWaits(runId: string, now: number): Promise<void>;
+  /**
+   * Asks every child of `parentId` that has not ended and is not detached to cancel (as
+   * {@link cancel} does for a run that is not paused); returns their ids.
+   */
+  cancelChildren(parentId: string, cancellation: Cancellation, now: number): Promise<string[]>;
   /**
    * Withdraws one wait the run no longer wants (it lost `ctx.race` or another combinator):
    * it ends as cancelled, whether it was open or ended but not yet journaled, and takes no

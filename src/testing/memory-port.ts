@@ -10,12 +10,19 @@ import {
   WAIT_TIMEOUT_MS_DEFAULT,
 } from "../core/limits.js";
 import type { MemoryRecord, MemoryTx } from "../core/memory.js";
-import type { RunPort, WaitOutcome, WaitRequest } from "../core/run-port.js";
+import type {
+  ChildRequest,
+  ChildWorkflow,
+  RunPort,
+  WaitOutcome,
+  WaitRequest,
+} from "../core/run-port.js";
 import { readEntryData } from "../core/entry-data.js";
 import { encodeValue } from "../core/serialize.js";
 import type { SqlTransaction } from "../core/types.js";
 import type { NewChunk } from "../core/stream.js";
 import {
+  encodeChildOutcome,
   encodeReceivedEvent,
   encodeReceivedSignal,
   encodeApprovalResult,
@@ -192,6 +199,8 @@ export class MemoryPort implements RunPort {
       };
     }
     const data = encodeValue(answer, "answer");
+    if (wait.kind === "child")
+      return { status: "satisfied", value: encodeChildOutcome("completed", data) };
     const value =
       wait.kind === "signal"
         ? encodeReceivedSignal(wait.target, data, now)
@@ -220,6 +229,19 @@ export class MemoryPort implements RunPort {
     return Promise.resolve();
   }
   cancelWaits(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Child runs started so far; a child wait ends as `answer` says, with the child's output. */
+  readonly children: ChildRequest[] = [];
+  childWorkflow(workflow: unknown, input: unknown): ChildWorkflow {
+    if (typeof workflow === "string") return { name: workflow, version: null, input };
+    const wf = workflow as { name: string; options?: { version?: string } };
+    return { name: wf.name, version: wf.options?.version ?? null, input };
+  }
+  startChild(child: ChildRequest): void {
+    if (!this.children.some((c) => c.runId === child.runId)) this.children.push(child);
+  }
+  cancelChildren(): Promise<void> {
     return Promise.resolve();
   }
 

@@ -15,6 +15,7 @@ import type {
   RunUpdate,
   RunWrite,
   Store,
+  WaitRef,
   WriteResult,
 } from "../store/store.js";
 
@@ -30,6 +31,10 @@ export interface CommitterEvents {
   poisoned(runId: string, epoch: number, error: Error): void;
   /** Output-stream parts of the run were committed (readers may look). */
   streamed?(runId: string): void;
+  /** A write ended waits of other runs (a child's end, its parent's wait): tell them. */
+  woke?(refs: readonly WaitRef[]): void;
+  /** A write created child runs, runnable now. */
+  childrenCreated?(): void;
 }
 
 interface RunQueue {
@@ -38,7 +43,10 @@ interface RunQueue {
   /** Output-stream parts, committed with (after) the entries. */
   chunks: NewChunk[];
   waits: WaitRequest[];
+  children: RunCreate[];
   update: RunUpdate | null;
+  /** The run's parent, when it has one (see RunWrite.parentId). */
+  parentId: string | undefined;
   /** Callers of durable(): resolved once these entries are committed. */
   waiters: Array<() => void>;
   /** The caller that asked for `update`, told how its write went. */
@@ -94,12 +102,21 @@ export class Committer {
     this.queue(runId, epoch).waits.push(wait);
   }
 
+  /** Queues a child run to create with the run's next commit (before its waits). */
+  addChild(runId: string, epoch: number, child: RunCreate): void {
+    this.queue(runId, epoch).children.push(child);
+  }
+
   /** Resolves once every entry queued for the run so far is committed. */
   durable(runId: string): Promise<void> {
     const q = this.queues.get(runId);
     if (
       q !== undefined &&
-      (q.entries.length > 0 || q.chunks.length > 0 || q.waits.length > 0 || q.update !== null)
+      (q.entries.length > 0 ||
+        q.chunks.length > 0 ||
+        q.waits.length > 0 ||
+        q.children.length > 0 ||
+        q.update !== null)
     ) {
       return new Promise((resolve) => {
         q.waiters.push(resolve);
@@ -115,9 +132,11 @@ export class Committer {
     epoch: number,
     entries: readonly NewEntry[],
     update: RunUpdate,
+    parentId?: string,
   ): Promise<WriteResult> {
     const q = this.queue(runId, epoch);
     q.entries.push(...entries);
+    if (parentId !== undefined) q.parentId = parentId;
     return new Promise((resolve, reject) => {
       q.update = update;
       q.updated = { resolve, reject };
@@ -144,8 +163,12 @@ export class Committer {
     epoch: number,
     body: (tx: SqlTransaction, memory: MemoryTx) => Promise<readonly NewEntry[]>,
   ): Promise<TransactionResult> {
-    // Waits commit with their entries through a group commit; let any queued ones go first.
-    while ((this.queues.get(runId)?.waits.length ?? 0) > 0) await this.durable(runId);
+    // Waits and children commit with their entries through a group commit; let them go first.
+    for (;;) {
+      const q = this.queues.get(runId);
+      if ((q?.waits.length ?? 0) === 0 && (q?.children.length ?? 0) === 0) break;
+      await this.durable(runId);
+    }
     let ended: () => void = () => {};
     this.transacting.set(runId, new Promise((r) => (ended = r)));
     await this.inflight.get(runId);
@@ -211,7 +234,17 @@ export class Committer {
   private queue(runId: string, epoch: number): RunQueue {
     let q = this.queues.get(runId);
     if (q === undefined) {
-      q = { epoch, entries: [], chunks: [], waits: [], update: null, waiters: [], updated: null };
+      q = {
+        epoch,
+        entries: [],
+        chunks: [],
+        waits: [],
+        children: [],
+        update: null,
+        parentId: undefined,
+        waiters: [],
+        updated: null,
+      };
       this.queues.set(runId, q);
     }
     return q;
@@ -250,18 +283,7 @@ export class Committer {
         break;
       }
       this.queues.delete(runId);
-      writes.push(
-        q.chunks.length === 0
-          ? { runId, epoch: q.epoch, entries: q.entries, update: q.update, waits: q.waits }
-          : {
-              runId,
-              epoch: q.epoch,
-              entries: q.entries,
-              update: q.update,
-              waits: q.waits,
-              chunks: q.chunks,
-            },
-      );
+      writes.push(writeOf(runId, q));
       queues.push(q);
       size += count;
     }
@@ -357,10 +379,27 @@ export class Committer {
     if (result.kind === "committed") {
       for (const w of q.waiters) w();
       if (q.chunks.length > 0) this.events.streamed?.(runId);
+      if (q.children.length > 0) this.events.childrenCreated?.();
+      if (result.woken !== undefined && result.woken.length > 0) this.events.woke?.(result.woken);
     } else {
       this.events.fenced(runId, q.epoch);
     }
   }
+}
+
+/** The write of a run's queue, with only the parts it has. */
+function writeOf(runId: string, q: RunQueue): RunWrite {
+  const write: { -readonly [K in keyof RunWrite]: RunWrite[K] } = {
+    runId,
+    epoch: q.epoch,
+    entries: q.entries,
+    update: q.update,
+    waits: q.waits,
+  };
+  if (q.chunks.length > 0) write.chunks = q.chunks;
+  if (q.children.length > 0) write.children = q.children;
+  if (q.parentId !== undefined) write.parentId = q.parentId;
+  return write;
 }
 
 /** What a write must be before it goes to the store: under a claimed epoch, with entries

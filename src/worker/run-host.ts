@@ -11,6 +11,8 @@ import type { JournalEntry, NewEntry } from "../core/journal.js";
 import { journalForReplay } from "../core/retry-journal.js";
 import { RunExecution } from "../core/run-execution.js";
 import type {
+  ChildRequest,
+  ChildWorkflow,
   OutgoingEvent,
   RunLimits,
   RunOutcome,
@@ -25,6 +27,7 @@ import type { NewChunk } from "../core/stream.js";
 import type { Workflow } from "../core/workflow.js";
 import type {
   RateGrant,
+  RunCreate,
   RunRecord,
   RunUpdate,
   Store,
@@ -59,6 +62,12 @@ export interface HostServices {
   storeFailed(runId: string, epoch: number, error: Error): void;
   /** An event sent from a run (or a decision) ended these waits. */
   woke(refs: readonly WaitRef[]): void;
+  /** The registered workflow of a child run, with its input checked (see RunPort). */
+  childWorkflow(workflow: unknown, input: unknown): ChildWorkflow;
+  /** The run to create for a child of run `parentId`. */
+  childCreate(child: ChildRequest, parentId: string, trace: string | null): RunCreate;
+  /** The store asked these child runs to cancel: tell those held here, wake the others. */
+  childrenCancelled(runIds: readonly string[], cancellation: Cancellation): void;
   /** Who watches this run (logs, traces, metrics), if anyone. */
   readonly observation?: RunObservation | null;
 }
@@ -89,6 +98,8 @@ export class RunHost implements RunPort {
   readonly limits: RunLimits;
   readonly waitTimeoutMsDefault: number;
   private readonly deadlineAt: number | null;
+  /** The run that started this one, if any: its wait ends with this run's end. */
+  private readonly parentId: string | null;
   private readonly watchers = new Map<number, (outcome: WaitOutcome) => void>();
   /** Reads of this run's waits under way (see waitEnded). */
   private reading = 0;
@@ -113,6 +124,7 @@ export class RunHost implements RunPort {
     this.limits = services.limits;
     this.waitTimeoutMsDefault = services.waitTimeoutMsDefault;
     this.deadlineAt = run.deadlineAt;
+    this.parentId = run.parentId;
     this.execution = new RunExecution(
       workflow,
       { runId: run.id, input, journal: journalForReplay(journal) },
@@ -236,6 +248,29 @@ export class RunHost implements RunPort {
 
   cancelWaits(): Promise<void> {
     return this.services.store.cancelWaits(this.runId, this.clock.now());
+  }
+
+  childWorkflow(workflow: unknown, input: unknown): ChildWorkflow {
+    return this.services.childWorkflow(workflow, input);
+  }
+
+  startChild(child: ChildRequest): void {
+    const trace = this.services.observation?.traceparent ?? null;
+    const create = this.services.childCreate(child, this.runId, trace);
+    this.services.committer.addChild(this.runId, this.epoch, create);
+  }
+
+  async cancelChildren(reason: string): Promise<void> {
+    const cancellation = {
+      reason: `its parent run ${this.runId} was cancelled: ${reason}`,
+      kind: "cancelled" as const,
+    };
+    const ids = await this.services.store.cancelChildren(
+      this.runId,
+      cancellation,
+      this.clock.now(),
+    );
+    if (ids.length > 0) this.services.childrenCancelled(ids, cancellation);
   }
 
   async withdrawWait(position: number): Promise<void> {
@@ -407,7 +442,8 @@ export class RunHost implements RunPort {
   private async write(entries: NewEntry[], update: RunUpdate): Promise<WriteResult | null> {
     for (const entry of entries) this.services.observation?.appended(entry);
     try {
-      return await this.services.committer.update(this.runId, this.epoch, entries, update);
+      const parent = this.parentId ?? undefined;
+      return await this.services.committer.update(this.runId, this.epoch, entries, update, parent);
     } catch (e) {
       this.services.warn(
         `run ${this.runId}: could not record its state (${(e as Error).message}); it will be recovered`,

@@ -12,6 +12,7 @@ import { decodeValue } from "../core/serialize.js";
 import type { Workflow } from "../core/workflow.js";
 import type { Cancellation } from "../core/types.js";
 import type { ClaimedRun, RunRecord, Store, StoreWake, WaitRef } from "../store/store.js";
+import { childRunCreate, resolveChild } from "./children.js";
 import { Committer } from "./committer.js";
 import { guardedObserver, type HostedHow, type RunObserver } from "./observer.js";
 import { RunHost, type RunExit } from "./run-host.js";
@@ -112,6 +113,8 @@ export class Worker {
       failed: (runId, epoch, error) => this.storeFailed(runId, epoch, error),
       poisoned: (runId, epoch, error) => void this.commitRefused(runId, epoch, error),
       streamed: (runId) => events.streamed?.(runId),
+      woke: (refs) => this.woke(refs),
+      childrenCreated: () => this.kick(),
     });
     for (const [name, wf] of workflows) {
       const limit = wf.options.concurrency?.limit;
@@ -486,6 +489,13 @@ export class Worker {
         inMemoryWaitMs: this.settings.inMemoryWaitMs,
         waitTimeoutMsDefault: this.settings.waitTimeoutMsDefault,
         woke: (refs) => this.woke(refs),
+        childWorkflow: (wf, input) => resolveChild(this.registry, wf, input),
+        childCreate: (child, parentId, trace) =>
+          childRunCreate(this.registry, child, parentId, this.clock.now(), trace),
+        childrenCancelled: (ids, cancellation) => {
+          for (const id of ids) this.hosts.get(id)?.requestCancel(cancellation);
+          if (ids.some((id) => !this.hosts.has(id))) this.kick();
+        },
         warn: (m) => (observation === null ? this.events.warn(m) : observation.warn(m)),
         observation,
         exited: (runId, exit) => {

@@ -2,7 +2,8 @@
 // statement, in one transaction, because both must see what other sessions committed while
 // this one waited for its locks.
 import type pg from "pg";
-import type { CommitBatch } from "../store.js";
+import { TERMINAL_STATUSES } from "../../core/types.js";
+import type { CommitBatch, RunCreate, RunWrite, StoreWake, WaitRef } from "../store.js";
 import type { CommitRow, CommitStatement } from "./commit.js";
 import { query } from "./connection.js";
 import { lockEventWaits, type ShapeCache } from "./events.js";
@@ -24,9 +25,14 @@ export async function commitWithWaits(
   shapes: ShapeCache,
   batch: CommitBatch,
   statement: CommitStatement,
-): Promise<CommitRow[]> {
+  channel: string,
+): Promise<{ rows: CommitRow[]; woken: Map<string, WaitRef[]> }> {
   await c.query(BEGIN_BOUNDED);
   try {
+    // Whoever ends a run's wait locks the run's row first (see waits.ts): a child's end locks
+    // its parent before the statement fences the child.
+    const parents = [...new Set(batch.writes.filter(endsChild).map((w) => w.parentId as string))];
+    if (parents.length > 0) await waits.lockRuns(c, parents.sort());
     const registered = await lockEventWaits(
       c,
       S,
@@ -36,9 +42,28 @@ export async function commitWithWaits(
     );
     const rows = await query<CommitRow>(c, statement.text, statement.values, statement.name);
     const landed = new Set((rows[0]?.written ?? []).map(([id]) => id));
+    const created: string[] = [];
     for (const w of batch.writes) {
-      if (landed.has(w.runId) && (w.waits?.length ?? 0) > 0)
-        await waits.create(c, w.runId, w.waits ?? [], batch.now);
+      if (!landed.has(w.runId)) continue;
+      for (const child of w.children ?? []) {
+        if (await createChild(c, S, child, batch.now)) created.push(child.workflow);
+      }
+      if ((w.waits?.length ?? 0) > 0) await waits.create(c, w.runId, w.waits ?? [], batch.now);
+    }
+    const woken = new Map<string, WaitRef[]>();
+    const owners = new Set<string>();
+    const workflows = new Set<string>(created);
+    for (const w of batch.writes) {
+      if (!landed.has(w.runId) || !endsChild(w)) continue;
+      const ended = await waits.childEnded(c, w.runId, batch.now);
+      if (ended.refs.length === 0) continue;
+      woken.set(w.runId, ended.refs);
+      if (ended.owner !== null) owners.add(ended.owner);
+      else if (ended.workflow !== null) workflows.add(ended.workflow);
+    }
+    if (owners.size > 0 || workflows.size > 0) {
+      const wake: StoreWake = { workflows: [...workflows], wakeAt: null, owners: [...owners] };
+      await query(c, "SELECT pg_notify($1, $2)", [channel, JSON.stringify(wake)]);
     }
     const sleeping = batch.writes
       .filter((w) => landed.has(w.runId) && w.update?.status === "waiting")
@@ -58,9 +83,50 @@ export async function commitWithWaits(
     }
     await c.query("COMMIT");
     for (const r of registered) shapes.add(r.name, [r.paths]);
-    return rows;
+    return { rows, woken };
   } catch (e) {
     await c.query("ROLLBACK").catch(() => undefined);
     throw e;
   }
+}
+
+/** Whether a write ends a child run (its parent's wait ends with it). */
+export function endsChild(w: RunWrite): boolean {
+  return w.parentId !== undefined && w.update !== null && TERMINAL_STATUSES.has(w.update.status);
+}
+
+/** Creates a child run, pending, with its first entry, unless a run has its id. */
+async function createChild(
+  c: pg.ClientBase,
+  S: string,
+  r: RunCreate,
+  now: number,
+): Promise<boolean> {
+  const inserted = await query<{ id: string }>(
+    c,
+    `INSERT INTO ${S}.runs (id, workflow, version, status, input, priority, concurrency_key,
+       created_at, updated_at, epoch, deadline_at, event_cursor, parent_id, detached)
+     VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $7, 0, $8,
+       (SELECT coalesce(max(pos), 0) FROM ${S}.events), $9, $10)
+     ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [
+      r.id,
+      r.workflow,
+      r.version,
+      r.input,
+      r.priority,
+      r.concurrencyKey,
+      now,
+      r.deadlineAt,
+      r.parent?.runId ?? null,
+      r.parent?.detached ?? false,
+    ],
+  );
+  if (inserted.length === 0) return false;
+  await query(
+    c,
+    `INSERT INTO ${S}.journal (run_id, seq, type, at, data) VALUES ($1, 1, 'run_started', $2, $3)`,
+    [r.id, r.started.at, r.started.data],
+  );
+  return true;
 }

@@ -8,12 +8,13 @@ import type {
   CreateResult,
   RunRecord,
   RunWrite,
+  WaitRef,
   WriteResult,
 } from "../store.js";
 import type { EpochCache } from "../epoch-cache.js";
 import { toRunRecord as toRecord } from "../sql-rows.js";
 import { buildCommit, rowCount, type CommitRow } from "./commit.js";
-import { commitWithWaits } from "./commit-with-waits.js";
+import { commitWithWaits, endsChild } from "./commit-with-waits.js";
 import { query } from "./connection.js";
 import { storeError } from "./errors.js";
 import type { PostgresWaits } from "./waits.js";
@@ -53,16 +54,28 @@ export async function groupCommit(parts: CommitParts, batch: CommitBatch): Promi
     parts.streamPartsMax,
   );
   // Waits, and runs going to sleep, need more than the one statement (commit-with-waits.ts).
+  // So do child runs created, and child runs ending (their parents' waits end with them).
   const simple = batch.writes.every(
-    (w) => (w.waits?.length ?? 0) === 0 && w.update?.status !== "waiting",
+    (w) =>
+      (w.waits?.length ?? 0) === 0 &&
+      w.update?.status !== "waiting" &&
+      (w.children?.length ?? 0) === 0 &&
+      !endsChild(w),
   );
   let row: CommitRow | undefined;
+  let woken = new Map<string, WaitRef[]>();
   try {
-    [row] = await parts.usePool((c) =>
-      simple
-        ? query<CommitRow>(c, statement.text, statement.values, statement.name)
-        : commitWithWaits(c, S, schema, parts.waits, parts.shapes, batch, statement),
-    );
+    if (simple) {
+      [row] = await parts.usePool((c) =>
+        query<CommitRow>(c, statement.text, statement.values, statement.name),
+      );
+    } else {
+      const result = await parts.usePool((c) =>
+        commitWithWaits(c, S, schema, parts.waits, parts.shapes, batch, statement, parts.channel),
+      );
+      [row] = result.rows;
+      woken = result.woken;
+    }
   } catch (e) {
     // The outcome is unknown: cached sequence numbers may be ahead of the journal.
     for (const w of batch.writes) seqs.forget(w.runId);
@@ -70,7 +83,10 @@ export async function groupCommit(parts: CommitParts, batch: CommitBatch): Promi
   }
   return {
     creates: await createResults(parts, batch, row),
-    writes: writeResults(batch.writes, row, seqs),
+    writes: writeResults(batch.writes, row, seqs).map((r, i) => {
+      const refs = woken.get(batch.writes[i]?.runId ?? "");
+      return r.kind === "committed" && refs !== undefined ? { ...r, woken: refs } : r;
+    }),
   };
 }
 

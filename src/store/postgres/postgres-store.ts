@@ -438,6 +438,14 @@ export class PostgresStore implements Store {
     });
   }
 
+  cancelChildren(parentId: string, cancellation: Cancellation, now: number): Promise<string[]> {
+    return this.inTransaction("cancelling child runs", async (c) => {
+      const ids = await this.waits.cancelChildren(c, parentId, cancellation, now);
+      if (ids.length > 0) await admin.notify(c, this.channel, ANY);
+      return ids;
+    });
+  }
+
   cancelWaits(runId: string, now: number): Promise<void> {
     return this.inTransaction("cancelling waits", async (c) => {
       await this.waits.lockRuns(c, [runId]);

@@ -65,6 +65,7 @@ export async function cancelRun(
     );
     await insertRows(c, S, runId, await lastSeq(c, S, runId), [request.entry]);
     await waits.cancelAll(c, runId, now);
+    if (row.parent_id !== null) await waits.childEnded(c, runId, now);
     return { kind: "cancelled", run: toRecord(updated as RunRow) };
   }
   const [updated] = await query<RunRow>(

@@ -38,6 +38,7 @@ export async function readRunPage(
        AND ($3::bigint IS NULL OR (created_at, id) < ($3, $4::text))
        AND ($6::bigint IS NULL OR created_at >= $6) AND ($7::bigint IS NULL OR created_at < $7)
        AND ($8::text IS NULL OR strpos(id, $8) > 0)
+       AND ($9::text IS NULL OR parent_id = $9)
      ORDER BY created_at DESC, id DESC LIMIT $5`,
     [
       filter.workflow ?? null,
@@ -48,6 +49,7 @@ export async function readRunPage(
       filter.createdAfter ?? null,
       filter.createdBefore ?? null,
       filter.idContains ?? null,
+      filter.parentId ?? null,
     ],
   );
   const more = rows.length > filter.limit;

@@ -200,6 +200,12 @@ const MIGRATIONS: readonly string[] = [
     shredded_at bigint
   );
   `,
+  `
+  -- Child runs: the run that started each one, and whether it is cancelled with it.
+  ALTER TABLE S.runs ADD COLUMN parent_id text;
+  ALTER TABLE S.runs ADD COLUMN detached boolean NOT NULL DEFAULT false;
+  CREATE INDEX runs_by_parent ON S.runs (parent_id, created_at, id) WHERE parent_id IS NOT NULL;
+  `,
 ];
 
 /** The schema version this code writes. */

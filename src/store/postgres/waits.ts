@@ -23,6 +23,9 @@ import type {
   WaitRef,
 } from "../store.js";
 import { sameData, withdrawnValue } from "../withdrawn.js";
+import { childOutcomeOf, stoppedWaiting } from "../children.js";
+import { encodeChildRefusal } from "../../core/wait-values.js";
+import type { Cancellation } from "../../core/types.js";
 import { query } from "./connection.js";
 import {
   DELETED_EVENTS_CURSOR,
@@ -32,6 +35,17 @@ import {
   type EventRow,
   type WaitRow,
 } from "../sql-rows.js";
+
+/** Statuses a run ends with, as SQL. */
+const ENDED = "('completed', 'failed', 'cancelled', 'timed_out')";
+
+/** What a child wait reads of its child run. */
+interface ChildRow {
+  parent_id: string | null;
+  status: string;
+  output: string | null;
+  error: string | null;
+}
 
 /** The highest event position given to an event now visible: stored, or deleted by retention
  * (see DELETED_EVENTS_CURSOR). */
@@ -85,7 +99,123 @@ export class PostgresWaits {
       );
       if (w.kind === "event") await this.takeEvent(c, runId, w.position, w.target, paths, key, now);
       else if (w.kind === "signal") await this.takeSignal(c, runId, w.position, w.target, now);
+      else if (w.kind === "child") await this.takeChild(c, runId, w.position, w.target, now);
     }
+  }
+
+  /**
+   * A child run ended (its last write, in this transaction, with its parent's row locked
+   * first): its parent's open waits for it end with its outcome, and the parent becomes
+   * runnable. Returns the ended waits, with the parent's workflow and owner to notify.
+   */
+  async childEnded(
+    c: pg.ClientBase,
+    childId: string,
+    now: number,
+  ): Promise<{ refs: WaitRef[]; workflow: string | null; owner: string | null }> {
+    const none = { refs: [], workflow: null, owner: null };
+    const [row] = await query<ChildRow>(
+      c,
+      `SELECT parent_id, status, output, error FROM ${this.S}.runs WHERE id = $1`,
+      [childId],
+    );
+    if (row === undefined || row.parent_id === null) return none;
+    const value = childOutcomeOf(row.status, row.output, row.error);
+    if (value === null) return none;
+    const ended = await query<{ position: number }>(
+      c,
+      `UPDATE ${this.S}.waits SET status = 'satisfied', value = $3, ended_at = $4
+       WHERE run_id = $1 AND kind = 'child' AND target = $2 AND status = 'open'
+       RETURNING position`,
+      [row.parent_id, childId, value, now],
+    );
+    if (ended.length === 0) return none;
+    const [parent] = await query<{ workflow: string; owner: string | null }>(
+      c,
+      `UPDATE ${this.S}.runs SET status = CASE status WHEN 'waiting' THEN 'pending' ELSE status END,
+         wake_at = CASE status WHEN 'waiting' THEN NULL ELSE wake_at END
+       WHERE id = $1 RETURNING workflow, owner`,
+      [row.parent_id],
+    );
+    const parentId = row.parent_id;
+    return {
+      refs: ended.map((w) => ({ runId: parentId, position: w.position })),
+      workflow: parent?.workflow ?? null,
+      owner: parent?.owner ?? null,
+    };
+  }
+
+  /** Asks the live, attached children of `parentId` to cancel; returns their ids. */
+  async cancelChildren(
+    c: pg.ClientBase,
+    parentId: string,
+    cancellation: Cancellation,
+    now: number,
+  ): Promise<string[]> {
+    const rows = await query<{ id: string }>(
+      c,
+      `UPDATE ${this.S}.runs SET cancel_requested = coalesce(cancel_requested, $2), updated_at = $3,
+         status = CASE status WHEN 'waiting' THEN 'pending' ELSE status END,
+         wake_at = CASE status WHEN 'waiting' THEN NULL ELSE wake_at END
+       WHERE parent_id = $1 AND NOT detached AND status NOT IN ${ENDED} RETURNING id`,
+      [parentId, JSON.stringify(cancellation), now],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Ends a new child wait at once when its child ended, or refuses one that is not a child. */
+  private async takeChild(
+    c: pg.ClientBase,
+    runId: string,
+    position: number,
+    childId: string,
+    now: number,
+  ): Promise<void> {
+    const [child] = await query<ChildRow>(
+      c,
+      `SELECT parent_id, status, output, error FROM ${this.S}.runs WHERE id = $1`,
+      [childId],
+    );
+    if (child !== undefined && child.parent_id === runId) {
+      const value = childOutcomeOf(child.status, child.output, child.error);
+      if (value !== null) await this.end(c, runId, position, "satisfied", value, now);
+      return;
+    }
+    // An ancestor (or the run itself) with that id: the run would wait on itself.
+    const [cycle] = await query<{ found: boolean }>(
+      c,
+      `WITH RECURSIVE up(id, depth) AS (
+         SELECT $1::text, 0
+         UNION ALL SELECT r.parent_id, up.depth + 1 FROM ${this.S}.runs r JOIN up ON r.id = up.id
+         WHERE r.parent_id IS NOT NULL AND up.depth < 10000)
+       SELECT EXISTS (SELECT 1 FROM up WHERE id = $2) AS found`,
+      [runId, childId],
+    );
+    const value =
+      cycle?.found === true
+        ? encodeChildRefusal(
+            "cycle",
+            `run ${runId} cannot wait for run '${childId}', which is itself or one of its ` +
+              "ancestors: it would wait on itself. Give the child an id of its own",
+          )
+        : encodeChildRefusal(
+            "conflict",
+            `run ${runId} cannot start child run '${childId}': a run with that id exists and ` +
+              "is not its child. Give the child another id (or leave the id out to derive one)",
+          );
+    await this.end(c, runId, position, "satisfied", value, now);
+  }
+
+  /** Asks a child whose parent stopped waiting for it to cancel, unless it is detached. */
+  private async cancelChild(c: pg.ClientBase, childId: string, why: string, now: number) {
+    await query(
+      c,
+      `UPDATE ${this.S}.runs SET cancel_requested = coalesce(cancel_requested, $2), updated_at = $3,
+         status = CASE status WHEN 'waiting' THEN 'pending' ELSE status END,
+         wake_at = CASE status WHEN 'waiting' THEN NULL ELSE wake_at END
+       WHERE id = $1 AND NOT detached AND status NOT IN ${ENDED}`,
+      [childId, why, now],
+    );
   }
 
   /** Buffers a signal, or ends the run's earliest open wait for it. The run's row is locked. */
@@ -170,6 +300,8 @@ export class PostgresWaits {
       value = closure.value;
     }
     await this.end(c, runId, position, closure.status, value, now);
+    if (wait.kind === "child")
+      await this.cancelChild(c, wait.target, stoppedWaiting(runId, wait.key), now);
     return this.getWait(c, runId, position);
   }
 
@@ -216,6 +348,8 @@ export class PostgresWaits {
        WHERE run_id = $1 AND position = $2`,
       [runId, position, now],
     );
+    if (wait.kind === "child")
+      await this.cancelChild(c, wait.target, stoppedWaiting(runId, wait.key), now);
     if (wait.status !== "satisfied" || wait.value === null) return [];
     const taken = withdrawnValue(wait.kind, wait.value);
     if (taken === null) return [];
@@ -267,12 +401,15 @@ export class PostgresWaits {
   }
 
   async cancelAll(c: pg.ClientBase, runId: string, now: number): Promise<void> {
-    await query(
+    const ended = await query<{ kind: string; target: string }>(
       c,
       `UPDATE ${this.S}.waits SET status = 'cancelled', ended_at = $2
-       WHERE run_id = $1 AND status = 'open'`,
+       WHERE run_id = $1 AND status = 'open' RETURNING kind, target`,
       [runId, now],
     );
+    for (const w of ended) {
+      if (w.kind === "child") await this.cancelChild(c, w.target, stoppedWaiting(runId, null), now);
+    }
   }
 
   async listApprovals(

@@ -2,7 +2,15 @@
 // output-stream parts and usage totals) and the numbering of journal rows. Called inside the
 // store's write transactions.
 import type { NewEntry } from "../../core/journal.js";
-import type { CommitBatch, CommitResult, CreateResult, RunWrite, WriteResult } from "../store.js";
+import { TERMINAL_STATUSES } from "../../core/types.js";
+import type {
+  CommitBatch,
+  CommitResult,
+  CreateResult,
+  RunCreate,
+  RunWrite,
+  WriteResult,
+} from "../store.js";
 import { EpochCache } from "../epoch-cache.js";
 import { sharesRow, toRunRecord as toRecord, type RunRow } from "../sql-rows.js";
 import type { SqliteOutputStream } from "./output-stream.js";
@@ -33,53 +41,54 @@ export class SqliteJournalWriter {
 
   /** Creates and writes a batch; call inside a write transaction. */
   commit(batch: CommitBatch): CommitResult {
-    const creates: CreateResult[] = [];
-    for (const c of batch.creates) {
-      if (c.claim !== null) this.remember(c.claim.workerId);
-      const existing = this.st.getRun.get(c.id) as RunRow | undefined;
-      if (existing !== undefined) {
-        creates.push({ created: false, run: toRecord(existing) });
-        continue;
-      }
-      const claimed = c.claim !== null;
-      const row: RunRow = {
-        id: c.id,
-        workflow: c.workflow,
-        version: c.version,
-        status: claimed ? "running" : "pending",
-        input: c.input,
-        output: null,
-        error: null,
-        paused_reason: null,
-        created_at: batch.now,
-        updated_at: batch.now,
-        ended_at: null,
-        wake_at: null,
-        owner: c.claim?.workerId ?? null,
-        epoch: claimed ? 1 : 0,
-        recoveries: 0,
-        priority: c.priority,
-        concurrency_key: c.concurrencyKey,
-        input_tokens: 0,
-        output_tokens: 0,
-        cost_usd: 0,
-        metered_calls: 0,
-        cancel_requested: null,
-        deadline_at: c.deadlineAt,
-      };
-      this.st.insertRun.run({
-        ...row,
-        owner_pid: claimed ? process.pid : null,
-        lease_expires_at: claimed ? batch.now + (c.claim?.leaseMs ?? 0) : null,
-      });
-      this.insertEntries(c.id, [c.started]);
-      creates.push({ created: true, run: toRecord(row) });
-    }
+    const creates = batch.creates.map((c) => this.createRun(c, batch.now));
     const holding = this.holdingEpochs(batch.writes);
     const writes = batch.writes.map((w) =>
       this.applyWrite(w, batch.now, holding.get(w.runId) === w.epoch),
     );
     return { creates, writes };
+  }
+
+  /** Creates a run (with its first entry) unless one has its id; the run as it is. */
+  private createRun(c: RunCreate, now: number): CreateResult {
+    if (c.claim !== null) this.remember(c.claim.workerId);
+    const existing = this.st.getRun.get(c.id) as RunRow | undefined;
+    if (existing !== undefined) return { created: false, run: toRecord(existing) };
+    const claimed = c.claim !== null;
+    const row: RunRow = {
+      id: c.id,
+      workflow: c.workflow,
+      version: c.version,
+      status: claimed ? "running" : "pending",
+      input: c.input,
+      output: null,
+      error: null,
+      paused_reason: null,
+      created_at: now,
+      updated_at: now,
+      ended_at: null,
+      wake_at: null,
+      owner: c.claim?.workerId ?? null,
+      epoch: claimed ? 1 : 0,
+      recoveries: 0,
+      priority: c.priority,
+      concurrency_key: c.concurrencyKey,
+      input_tokens: 0,
+      output_tokens: 0,
+      cost_usd: 0,
+      metered_calls: 0,
+      cancel_requested: null,
+      deadline_at: c.deadlineAt,
+      parent_id: c.parent?.runId ?? null,
+    };
+    this.st.insertRun.run({
+      ...row,
+      owner_pid: claimed ? process.pid : null,
+      lease_expires_at: claimed ? now + (c.claim?.leaseMs ?? 0) : null,
+      detached: c.parent?.detached === true ? 1 : 0,
+    });
+    this.insertEntries(c.id, [c.started]);
+    return { created: true, run: toRecord(row) };
   }
 
   /** Epochs of the written runs that are running, in one query for the whole batch. */
@@ -107,6 +116,7 @@ export class SqliteJournalWriter {
     }
     this.insertEntries(w.runId, w.entries, w.epoch);
     if (w.chunks !== undefined) this.streams.append(w.runId, w.chunks, w.epoch);
+    for (const child of w.children ?? []) this.createRun(child, now);
     if (w.waits !== undefined && w.waits.length > 0) this.waits.create(w.runId, w.waits, now);
     const u = w.update;
     if (u === null) return { kind: "committed" };
@@ -143,7 +153,10 @@ export class SqliteJournalWriter {
         this.st.releaseRun.run("pending", null, now, w.runId);
         break;
     }
-    return { kind: "committed" };
+    if (!TERMINAL_STATUSES.has(u.status)) return { kind: "committed" };
+    // A child's end ends its parent's wait for it, in this transaction.
+    const woken = this.waits.childEnded(w.runId, now);
+    return woken.length === 0 ? { kind: "committed" } : { kind: "committed", woken };
   }
 
   /** Whether the run is running under `epoch`. */

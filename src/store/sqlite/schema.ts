@@ -174,6 +174,12 @@ export const MIGRATIONS: readonly string[] = [
     shredded_at INTEGER
   ) WITHOUT ROWID;
   `,
+  // 8: child runs: the run that started each one, and whether it is cancelled with it.
+  `
+  ALTER TABLE runs ADD COLUMN parent_id TEXT;
+  ALTER TABLE runs ADD COLUMN detached INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX runs_by_parent ON runs (parent_id, created_at, id) WHERE parent_id IS NOT NULL;
+  `,
 ];
 
 /** The schema version this code writes. */

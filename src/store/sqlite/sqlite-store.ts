@@ -373,6 +373,7 @@ export class SqliteStore implements Store {
           after: filter.createdAfter ?? null,
           before: filter.createdBefore ?? null,
           idText: filter.idContains ?? null,
+          parentId: filter.parentId ?? null,
           limit: filter.limit + 1,
         }) as RunRow[],
     );
@@ -405,6 +406,7 @@ export class SqliteStore implements Store {
           this.st.cancelRun.run({ error: request.error, now, id: runId });
           this.journal.insertEntries(runId, [request.entry]);
           this.waits.cancelAll(runId, now);
+          this.waits.childEnded(runId, now);
           return { kind: "cancelled", run: toRecord(this.st.getRun.get(runId) as RunRow) };
         }
         this.st.requestCancel.run(JSON.stringify(request.cancellation), now, runId);
@@ -460,6 +462,14 @@ export class SqliteStore implements Store {
   withdrawWait(runId: string, position: number, now: number): Promise<WaitRef[]> {
     return this.exclusive(() =>
       this.writeTx("withdrawing a wait", () => this.waits.withdraw(runId, position, now)),
+    );
+  }
+
+  cancelChildren(parentId: string, cancellation: Cancellation, now: number): Promise<string[]> {
+    return this.exclusive(() =>
+      this.writeTx("cancelling child runs", () =>
+        this.waits.cancelChildren(parentId, cancellation, now),
+      ),
     );
   }
 

@@ -6,9 +6,11 @@ import { matchKeyOf } from "../../core/match.js";
 import type { WaitClosure, WaitRequest } from "../../core/run-port.js";
 import {
   encodeApprovalResult,
+  encodeChildRefusal,
   encodeReceivedEvent,
   encodeReceivedSignal,
 } from "../../core/wait-values.js";
+import type { Cancellation } from "../../core/types.js";
 import type {
   ApprovalRecord,
   DecideResult,
@@ -28,7 +30,15 @@ import {
   type WaitRow,
 } from "../sql-rows.js";
 import { sameData, withdrawnValue } from "../withdrawn.js";
+import { childOutcomeOf, stoppedWaiting } from "../children.js";
 import { LAST_EVENT_POS } from "./statements.js";
+
+/** Statuses a run ends with, as SQL. */
+const ENDED = "('completed', 'failed', 'cancelled', 'timed_out')";
+
+/** Most parents followed up from a run when a child wait is refused (a guard: parent links
+ * are made at creation, to runs that exist, so they never loop). */
+const ANCESTRY_WALK_MAX = 10_000;
 
 /** The statements and operations on waits of one connection. */
 export type SqliteWaits = ReturnType<typeof createSqliteWaits>;
@@ -128,6 +138,28 @@ export function createSqliteWaits(db: Database.Database, payloads: StorePayloads
          AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.run_id = w.run_id AND j.position = w.position AND j.type = 'wait_completed')
        LIMIT 1`,
     ),
+    childRow: db.prepare(
+      "SELECT parent_id, status, output, error FROM runs WHERE id = ?",
+    ),
+    parentOf: db.prepare("SELECT parent_id FROM runs WHERE id = ?"),
+    openChildWaits: db.prepare(
+      "SELECT position FROM waits WHERE run_id = ? AND kind = 'child' AND target = ? AND status = 'open'",
+    ),
+    openChildTargets: db.prepare(
+      "SELECT target FROM waits WHERE run_id = ? AND kind = 'child' AND status = 'open'",
+    ),
+    cancelChild: db.prepare(
+      `UPDATE runs SET cancel_requested = coalesce(cancel_requested, @why), updated_at = @now,
+         status = CASE status WHEN 'waiting' THEN 'pending' ELSE status END,
+         wake_at = CASE status WHEN 'waiting' THEN NULL ELSE wake_at END
+       WHERE id = @id AND detached = 0 AND status NOT IN ${ENDED}`,
+    ),
+    cancelChildrenOf: db.prepare(
+      `UPDATE runs SET cancel_requested = coalesce(cancel_requested, @why), updated_at = @now,
+         status = CASE status WHEN 'waiting' THEN 'pending' ELSE status END,
+         wake_at = CASE status WHEN 'waiting' THEN NULL ELSE wake_at END
+       WHERE parent_id = @id AND detached = 0 AND status NOT IN ${ENDED} RETURNING id`,
+    ),
     cancelRequests: db.prepare(
       "SELECT id, cancel_requested FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND cancel_requested IS NOT NULL",
     ),
@@ -210,8 +242,71 @@ export function createSqliteWaits(db: Database.Database, payloads: StorePayloads
     return true;
   };
 
+  /** Ends the child wait `position` of `runId` at once if its child ended, or refuses it. */
+  const takeChild = (runId: string, position: number, childId: string, now: number): void => {
+    const child = st.childRow.get(childId) as
+      | { parent_id: string | null; status: string; output: string | null; error: string | null }
+      | undefined;
+    if (child !== undefined && child.parent_id === runId) {
+      const value = childOutcomeOf(child.status, child.output, child.error);
+      if (value !== null) end(runId, position, "satisfied", value, now);
+      return;
+    }
+    end(runId, position, "satisfied", refusalOf_(runId, childId), now);
+  };
+
+  /** Why `runId` may not wait for `childId`: a cycle through its ancestors, or another's run. */
+  const refusalOf_ = (runId: string, childId: string): string => {
+    let at: string | null = runId;
+    for (let i = 0; at !== null && i < ANCESTRY_WALK_MAX; i++) {
+      if (at === childId) {
+        return encodeChildRefusal(
+          "cycle",
+          `run ${runId} cannot wait for run '${childId}', which is itself or one of its ` +
+            "ancestors: it would wait on itself. Give the child an id of its own",
+        );
+      }
+      at = (st.parentOf.get(at) as { parent_id: string | null } | undefined)?.parent_id ?? null;
+    }
+    return encodeChildRefusal(
+      "conflict",
+      `run ${runId} cannot start child run '${childId}': a run with that id exists and is not ` +
+        "its child. Give the child another id (or leave the id out to derive one)",
+    );
+  };
+
+  const cancelChild = (childId: string, why: string, now: number): void => {
+    st.cancelChild.run({ id: childId, why, now });
+  };
+
   return {
     getWait,
+
+    /**
+     * A child run ended (its last write, in this transaction): its parent's open waits for it
+     * end with its outcome, and the parent becomes runnable. Returns the ended waits.
+     */
+    childEnded(childId: string, now: number): WaitRef[] {
+      const row = st.childRow.get(childId) as
+        | { parent_id: string | null; status: string; output: string | null; error: string | null }
+        | undefined;
+      if (row?.parent_id === null || row === undefined) return [];
+      const value = childOutcomeOf(row.status, row.output, row.error);
+      if (value === null) return [];
+      const parent = row.parent_id;
+      const open = st.openChildWaits.all(parent, childId) as Array<{ position: number }>;
+      for (const w of open) end(parent, w.position, "satisfied", value, now);
+      if (open.length > 0) st.wake.run(parent);
+      return open.map((w) => ({ runId: parent, position: w.position }));
+    },
+
+    /** Asks the live, attached children of `parentId` to cancel; returns their ids. */
+    cancelChildren(parentId: string, cancellation: Cancellation, now: number): string[] {
+      const why = JSON.stringify(cancellation);
+      return (st.cancelChildrenOf.all({ id: parentId, why, now }) as Array<{ id: string }>).map(
+        (r) => r.id,
+      );
+    },
 
     /** Creates waits written by a run, ending at once those an earlier event or signal meets. */
     create(runId: string, waits: readonly WaitRequest[], now: number): void {
@@ -237,6 +332,7 @@ export function createSqliteWaits(db: Database.Database, payloads: StorePayloads
             now,
           );
         else if (w.kind === "signal") takeSignal(runId, w.position, w.target, now);
+        else if (w.kind === "child") takeChild(runId, w.position, w.target, now);
       }
     },
 
@@ -318,6 +414,7 @@ export function createSqliteWaits(db: Database.Database, payloads: StorePayloads
         value = closure.value;
       }
       end(runId, position, closure.status, value, now);
+      if (wait.kind === "child") cancelChild(wait.target, stoppedWaiting(runId, wait.key), now);
       return getWait(runId, position);
     },
 
@@ -339,6 +436,7 @@ export function createSqliteWaits(db: Database.Database, payloads: StorePayloads
       if (wait === null || wait.status === "cancelled") return [];
       if (wait.status !== "open" && st.journaledEnd.get(runId, position) !== undefined) return [];
       st.withdraw.run(now, runId, position);
+      if (wait.kind === "child") cancelChild(wait.target, stoppedWaiting(runId, wait.key), now);
       if (wait.status !== "satisfied" || wait.value === null) return [];
       const taken = withdrawnValue(wait.kind, wait.value);
       if (taken === null) return [];
@@ -367,7 +465,9 @@ export function createSqliteWaits(db: Database.Database, payloads: StorePayloads
     },
 
     cancelAll(runId: string, now: number): void {
+      const children = st.openChildTargets.all(runId) as Array<{ target: string }>;
       st.cancelWaits.run(now, runId);
+      for (const c of children) cancelChild(c.target, stoppedWaiting(runId, null), now);
     },
 
     listApprovals(limit: number, runId: string | null): ApprovalRecord[] {
@@ -406,3 +506,4 @@ export function createSqliteWaits(db: Database.Database, payloads: StorePayloads
     },
   };
 }
+

@@ -78,10 +78,10 @@ export function createStatements(db: Database.Database, reader: Database.Databas
   return {
     insertRun: db.prepare(
       `INSERT INTO runs (id, workflow, version, status, input, created_at, updated_at, owner, owner_pid, epoch,
-         lease_expires_at, deadline_at, event_cursor, priority, concurrency_key)
+         lease_expires_at, deadline_at, event_cursor, priority, concurrency_key, parent_id, detached)
        VALUES (@id, @workflow, @version, @status, @input, @created_at, @updated_at, @owner, @owner_pid, @epoch,
          @lease_expires_at, @deadline_at, (SELECT coalesce(max(pos), 0) FROM events), @priority,
-         @concurrency_key)`,
+         @concurrency_key, @parent_id, @detached)`,
     ),
     insertEntry: db.prepare(
       "INSERT INTO journal (run_id, seq, type, at, position, key, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -251,6 +251,7 @@ export function runListQuery(
     createdAfter?: number;
     createdBefore?: number;
     idContains?: string;
+    parentId?: string;
   },
   hasCursor: boolean,
 ): string {
@@ -262,6 +263,7 @@ export function runListQuery(
   if (filter.createdAfter !== undefined) where.push("created_at >= @after");
   if (filter.createdBefore !== undefined) where.push("created_at < @before");
   if (filter.idContains !== undefined) where.push("instr(id, @idText) > 0");
+  if (filter.parentId !== undefined) where.push("parent_id = @parentId");
   return `SELECT ${RUN_COLUMNS} FROM runs ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
     ORDER BY created_at DESC, id DESC LIMIT @limit`;
 }
