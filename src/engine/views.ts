@@ -38,6 +38,8 @@ export interface RunInfo<O = unknown> {
   } | null;
   /** When the run must end (its workflow's `ttl`), if it has one. */
   readonly deadlineAt: Date | null;
+  /** The run that started this one with `ctx.invoke` or `ctx.startChild`, or null. */
+  readonly parentId: string | null;
 }
 
 /** One journal entry as users see it. */
@@ -83,6 +85,7 @@ export function toRunInfo<O = unknown>(run: RunRecord): RunInfo<O> {
     usage: run.usage,
     cancelRequested: run.cancelRequested,
     deadlineAt: date(run.deadlineAt),
+    parentId: run.parentId,
   };
 }
 
