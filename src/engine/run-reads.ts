@@ -27,6 +27,8 @@ export interface ListRunsOptions {
   createdBefore?: Date | number;
   /** Runs whose id contains this text (case-sensitive). */
   idContains?: string;
+  /** Children of this run (`ctx.invoke`, `ctx.startChild`, `ctx.map` with `child: true`). */
+  parentId?: string;
   /** Page size, default 100, at most 1,000. */
   limit?: number;
   /** `next` of the previous page. */
@@ -56,6 +58,7 @@ export async function listRuns(
       `listRuns idContains must be a non-empty string of at most ${RUN_ID_TEXT_LENGTH_MAX} characters`,
     );
   }
+  if (options.parentId !== undefined) checkRunId(options.parentId, "listRuns parentId");
   const createdAfter = instantOf(options.createdAfter, "createdAfter");
   const createdBefore = instantOf(options.createdBefore, "createdBefore");
   const page = await store.listRuns({
@@ -65,6 +68,7 @@ export async function listRuns(
     ...(createdAfter !== undefined ? { createdAfter } : {}),
     ...(createdBefore !== undefined ? { createdBefore } : {}),
     ...(idContains !== undefined ? { idContains } : {}),
+    ...(options.parentId !== undefined ? { parentId: options.parentId } : {}),
     ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
   });
   return { runs: page.runs.map((r) => toRunInfo(r)), next: page.next };

@@ -120,8 +120,7 @@ export interface RunWrite {
 /** Whether a fenced write landed. `fenced` means the run's epoch moved on (or it ended).
  * `woken` lists the waits of other runs the write ended (a child's parent), to be told. */
 export type WriteResult =
-  | { readonly kind: "committed"; readonly woken?: readonly WaitRef[] }
-  | { readonly kind: "fenced" };
+  { readonly kind: "committed"; readonly woken?: readonly WaitRef[] } | { readonly kind: "fenced" };
 
 /** One group commit: creates and writes of many runs, in one transaction. */
 export interface CommitBatch {

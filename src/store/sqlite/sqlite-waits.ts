@@ -138,9 +138,7 @@ export function createSqliteWaits(db: Database.Database, payloads: StorePayloads
          AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.run_id = w.run_id AND j.position = w.position AND j.type = 'wait_completed')
        LIMIT 1`,
     ),
-    childRow: db.prepare(
-      "SELECT parent_id, status, output, error FROM runs WHERE id = ?",
-    ),
+    childRow: db.prepare("SELECT parent_id, status, output, error FROM runs WHERE id = ?"),
     parentOf: db.prepare("SELECT parent_id FROM runs WHERE id = ?"),
     openChildWaits: db.prepare(
       "SELECT position FROM waits WHERE run_id = ? AND kind = 'child' AND target = ? AND status = 'open'",
@@ -506,4 +504,3 @@ export function createSqliteWaits(db: Database.Database, payloads: StorePayloads
     },
   };
 }
-
