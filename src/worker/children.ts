@@ -13,7 +13,12 @@ import type { ChildRequest, ChildWorkflow } from "../core/run-port.js";
 import { decodeValue } from "../core/serialize.js";
 import type { Workflow } from "../core/workflow.js";
 import type { RunCreate } from "../store/store.js";
-import type { WorkerRegistry } from "./worker.js";
+
+/** The workflows a worker executes: by name the version new runs take, and every version. */
+export interface WorkerRegistry {
+  readonly defaults: ReadonlyMap<string, Workflow<unknown, unknown>>;
+  readonly versions: ReadonlyMap<string, ReadonlyMap<string | null, Workflow<unknown, unknown>>>;
+}
 
 /**
  * The registered workflow `workflow` (a definition or a name) names, with `input` checked

@@ -12,7 +12,7 @@ import { decodeValue } from "../core/serialize.js";
 import type { Workflow } from "../core/workflow.js";
 import type { Cancellation } from "../core/types.js";
 import type { ClaimedRun, RunRecord, Store, StoreWake, WaitRef } from "../store/store.js";
-import { childRunCreate, resolveChild } from "./children.js";
+import { childRunCreate, resolveChild, type WorkerRegistry } from "./children.js";
 import { Committer } from "./committer.js";
 import { guardedObserver, type HostedHow, type RunObserver } from "./observer.js";
 import { RunHost, type RunExit } from "./run-host.js";
@@ -43,12 +43,6 @@ export interface WorkerSettings {
   /** How long a run pinned to a version this worker lacks may stay runnable, for a worker
    * that has it, before this worker pauses it as `version_missing`. */
   readonly versionGraceMs: number;
-}
-
-/** The workflows a worker executes: by name the version new runs take, and every version. */
-export interface WorkerRegistry {
-  readonly defaults: ReadonlyMap<string, Workflow<unknown, unknown>>;
-  readonly versions: ReadonlyMap<string, ReadonlyMap<string | null, Workflow<unknown, unknown>>>;
 }
 
 /** How a worker reports what happens to runs, and logs. */

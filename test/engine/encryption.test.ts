@@ -188,6 +188,8 @@ const PLAIN_COLUMNS = new Set([
   "runs.cancel_requested",
   "runs.concurrency_key",
   "runs.usage",
+  "runs.parent_id",
+  "runs.detached",
   "journal.run_id",
   "journal.type",
   "journal.key",
