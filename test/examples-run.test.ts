@@ -3,8 +3,11 @@
 // revision loop's rounds and journaled comments, the enrichment's retries after 429s with
 // each contact enriched once (and no call on a second run, answered from the journal), the
 // triage's days of virtual time, one report per scheduled tick, and an approval decided by
-// a second process whose engine executes nothing.
+// a second process whose engine executes nothing; an agent calling a real MCP server over
+// stdio (each call sent once with its idempotency key, nothing sent on a rerun); and an AI
+// SDK streamText answer read over HTTP by a client that drops mid-answer and reconnects.
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -93,5 +96,54 @@ describe("examples run with tsx", () => {
     expect(again[0]).toMatch(
       /^worker \d+: result \{"paid":true,"by":"manager@example.com","pid":\d+\}$/,
     );
+  });
+
+  it("mcp-agent: the MCP server's tools as steps, each call sent once with its key", async () => {
+    const dir = tempDir();
+    const key = (tool: string) => `support-42/tool kb_${tool}#1`;
+    const lines = await run("mcp-agent", dir);
+    expect(lines).toEqual([
+      "started run support-42",
+      '→ kb_search_articles {"query":"refund annual plan"}',
+      '← [{"id":"kb-12","title":"Refunds for annual plans"}]',
+      '→ kb_read_article {"id":"kb-12"}',
+      "← Annual plans are refunded pro rata within 30 days of renewal. Past 30 days, support opens a billing ticket.",
+      '→ kb_open_ticket {"team":"billing","summary":"Refund of an annual plan renewed 45 days ago"}',
+      "← ticket T-100 opened for billing",
+      "answer: Annual plans are refunded pro rata within 30 days of renewal. Past 30 days, support opens a billing ticket. The renewal was 45 days ago, so: ticket T-100 opened for billing.",
+      "journaled steps: mcp tools kb#1, model#1, tool kb_search_articles#1, model#2, tool kb_read_article#1, model#3, tool kb_open_ticket#1, model#4",
+      `the MCP server saw: list; call search_articles ${key("search_articles")}; ` +
+        `call read_article ${key("read_article")}; call open_ticket ${key("open_ticket")}`,
+    ]);
+    const again = await run("mcp-agent", dir);
+    expect(again[0]).toBe("run support-42 exists: reading it");
+    expect(again.slice(1, -1)).toEqual(lines.slice(1, -1));
+    expect(again.at(-1)).toBe("the MCP server saw: nothing");
+    const tickets = readFileSync(join(dir, ".endure/tickets.jsonl"), "utf8").trim().split("\n");
+    expect(tickets.map((t) => JSON.parse(t) as unknown)).toEqual([
+      expect.objectContaining({ id: "T-100", team: "billing", key: key("open_ticket") }),
+    ]);
+  });
+
+  it("ai-sdk-chat: a client drops mid-answer, reconnects from its offset, misses nothing", async () => {
+    const dir = tempDir();
+    const answer =
+      "A durable run writes each step to its journal before moving on, so a crash costs " +
+      "nothing: the next worker replays the journal and carries on from the last step.";
+    const lines = await run("ai-sdk-chat", dir);
+    expect(lines).toEqual([
+      "POST /v1/workflows/chat/runs -> 201, run chat-1",
+      'disconnected after offset 6 (run running): "A durable run writes"',
+      "reconnected from offset 7: 36 parts in all, each offset once and in order: true",
+      `message: ${answer}`,
+      "run completed, same text as its output: true",
+      "model calls in this process: 1",
+    ]);
+    // A second process reads the whole answer back from the store; the model is not called.
+    const again = await run("ai-sdk-chat", dir);
+    expect(again[0]).toBe("POST /v1/workflows/chat/runs -> 200, run chat-1");
+    expect(again[1]).toBe('disconnected after offset 6 (run completed): "A durable run writes"');
+    expect(again.slice(2, 5)).toEqual(lines.slice(2, 5));
+    expect(again[5]).toBe("model calls in this process: 0");
   });
 });

@@ -31,8 +31,12 @@ export interface ConcurrencyOptions<I> {
 }
 
 /**
- * A rate limit on a step, shared by every worker: at most `limit` units per `period`, as a
- * token bucket (a full bucket allows `limit` at once; it refills at `limit` per `period`).
+ * A rate limit on a step, shared by every worker: a token bucket holding `limit` units that
+ * refills continuously at `limit` per `period`. After an idle spell a full bucket lets
+ * `limit` units go at once, and the refill adds more within the same period, so a window of
+ * one period can see up to twice `limit`; in any window of length `w`, at most
+ * `limit × (1 + w / period)` units start, and over a long stretch the rate is `limit` per
+ * `period`. (To stay under an API that counts at most N per fixed window, give `limit: N / 2`.)
  * `units` is what this call costs: 1 for a call (the default), or an estimate of the tokens a
  * model call will use, to enforce tokens per minute.
  *

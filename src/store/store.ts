@@ -179,7 +179,10 @@ export interface ClaimedRun {
   readonly journal?: readonly JournalEntry[];
 }
 
-/** A request for `units` of the rate limit `key`: at most `limit` units per `periodMs`. */
+/**
+ * A request for `units` of the rate limit `key`: a token bucket of `limit` units refilled at
+ * `limit` per `periodMs` (see `RateLimitOptions` for what that lets through).
+ */
 export interface RateRequest {
   readonly key: string;
   readonly units: number;

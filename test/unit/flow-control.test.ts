@@ -1,7 +1,10 @@
 // Proves the flow-control options are checked at the edges of their limits with typed
 // errors (priorities, concurrency limits and keys, rate limits), that the token bucket
-// behind rate limits allows a full bucket at once and then paces, and that bad options reach
+// behind rate limits allows a full bucket at once and then paces (so that a window of one
+// period can see up to twice the limit after an idle spell, and never more than
+// limit x (1 + window / period) units), and that bad options reach
 // users as clear errors from workflow(), engine.start and the failing step.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isEndureError, limits, workflow } from "endure";
 import { concurrencyKeyOf, priorityOf, rateLimitOf } from "../../src/core/flow-control.js";
@@ -91,6 +94,58 @@ describe("flow-control limits", () => {
     expect(waits).toEqual([0, 0, 0, 300, 600, 900]);
     const later = reserveUnits(tat, 10_000, 3, 3, 900);
     expect(later.grantedAtMs).toBe(10_000);
+  });
+
+  it("lets up to twice the limit through within one period after an idle spell, not more", () => {
+    // 10 per second: 10 at once from a full bucket, then one every 100 ms.
+    let tat: number | null = null;
+    const granted: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const r = reserveUnits(tat, 0, 1, 10, 1_000);
+      tat = r.tatMs;
+      granted.push(r.grantedAtMs);
+    }
+    const within = (from: number, to: number) => granted.filter((t) => t >= from && t <= to).length;
+    expect(within(0, 999)).toBe(19); // the full bucket and 9 refilled units
+    expect(within(0, 1_000)).toBe(20); // a closed second: twice the limit
+    expect(within(1_000, 1_999)).toBe(10); // after the burst: the limit per period
+    expect(within(1, 1_000)).toBe(10);
+  });
+
+  it("never grants more than limit x (1 + window / period) in any window", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1_000, max: 60_000 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 1, max: 4 })), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        (limit, periodMs, arrivals) => {
+          let now = 0;
+          let tat: number | null = null;
+          const grants: Array<{ at: number; units: number }> = [];
+          for (const [gap, want] of arrivals) {
+            now += gap;
+            const units = Math.min(want, limit);
+            const r = reserveUnits(tat, now, units, limit, periodMs);
+            expect(r.grantedAtMs).toBeGreaterThanOrEqual(now);
+            tat = r.tatMs;
+            grants.push({ at: r.grantedAtMs, units });
+          }
+          for (const a of grants) {
+            for (const b of grants) {
+              if (b.at < a.at) continue;
+              const sum = grants
+                .filter((g) => g.at >= a.at && g.at <= b.at)
+                .reduce((n, g) => n + g.units, 0);
+              expect(sum).toBeLessThanOrEqual(limit * (1 + (b.at - a.at) / periodMs) + 1e-9);
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 
