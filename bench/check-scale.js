@@ -53,16 +53,29 @@ let t0 = Date.now();
       .map((c) => c.name);
   const runColumns = cols("runs");
   const journalColumns = cols("journal");
-  const renamed = (list, idColumn) =>
-    list.map((c) => (c === idColumn ? `'copy-' || b.k || '-' || ${c}` : c)).join(", ");
+  // Copy n of a seed run gets its number shifted by n spans, and its journal rows their keys
+  // (a run's number times 2^32 plus the seq) with it.
+  const span = db.prepare("SELECT max(run_no) AS m FROM runs").get().m;
+  const renamed = (table, list, idColumn) =>
+    list
+      .map((c) =>
+        c === idColumn
+          ? `'copy-' || b.n || '-' || ${table}.${c}`
+          : c === "run_no"
+            ? `${table}.run_no + b.n * ${span}`
+            : c === "k"
+              ? `${table}.k + b.n * ${span} * 4294967296`
+              : `${table}.${c}`,
+      )
+      .join(", ");
   const batches = Math.ceil(RUNS / SEED_RUNS) - 1;
   const copy = db.transaction((from, to) => {
-    const range = `WITH RECURSIVE b(k) AS (SELECT ${from} UNION ALL SELECT k + 1 FROM b WHERE k < ${to})`;
+    const range = `WITH RECURSIVE b(n) AS (SELECT ${from} UNION ALL SELECT n + 1 FROM b WHERE n < ${to})`;
     db.exec(
-      `${range} INSERT INTO runs (${runColumns.join(", ")}) SELECT ${renamed(runColumns, "id")} FROM b, runs WHERE runs.id LIKE 'seed-%'`,
+      `${range} INSERT INTO runs (${runColumns.join(", ")}) SELECT ${renamed("runs", runColumns, "id")} FROM b, runs WHERE runs.id LIKE 'seed-%'`,
     );
     db.exec(
-      `${range} INSERT INTO journal (${journalColumns.join(", ")}) SELECT ${renamed(journalColumns, "run_id")} FROM b, journal WHERE journal.run_id LIKE 'seed-%'`,
+      `${range} INSERT INTO journal (${journalColumns.join(", ")}) SELECT ${renamed("journal", journalColumns, "run_id")} FROM b, journal WHERE journal.run_id LIKE 'seed-%'`,
     );
   });
   for (let from = 1; from <= batches; from += 20) copy(from, Math.min(batches, from + 19));

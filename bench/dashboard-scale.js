@@ -68,24 +68,31 @@ let t0 = Date.now();
     .prepare("SELECT name FROM pragma_table_info('journal')")
     .all()
     .map((c) => c.name);
-  const shifted = (cols, idColumn) =>
+  // Copy n of a seed run gets its number shifted by n spans, and its journal rows their keys
+  // (a run's number times 2^32 plus the seq) with it.
+  const span = db.prepare("SELECT max(run_no) AS m FROM runs").get().m;
+  const shifted = (table, cols, idColumn) =>
     cols
       .map((c) =>
         c === idColumn
-          ? `'copy-' || b.k || '-' || ${c}`
+          ? `'copy-' || b.n || '-' || ${table}.${c}`
           : ["created_at", "updated_at", "ended_at", "at", "started_at"].includes(c)
-            ? `${c} - b.k * ${SEED_RUNS} * 1000`
-            : c,
+            ? `${table}.${c} - b.n * ${SEED_RUNS} * 1000`
+            : c === "run_no"
+              ? `${table}.run_no + b.n * ${span}`
+              : c === "k"
+                ? `${table}.k + b.n * ${span} * 4294967296`
+                : `${table}.${c}`,
       )
       .join(", ");
   const batches = Math.ceil(FINISHED / SEED_RUNS) - 1;
   const copy = db.transaction((from, to) => {
-    const range = `WITH RECURSIVE b(k) AS (SELECT ${from} UNION ALL SELECT k + 1 FROM b WHERE k < ${to})`;
+    const range = `WITH RECURSIVE b(n) AS (SELECT ${from} UNION ALL SELECT n + 1 FROM b WHERE n < ${to})`;
     db.exec(
-      `${range} INSERT INTO runs (${runColumns.join(", ")}) SELECT ${shifted(runColumns, "id")} FROM b, runs WHERE runs.id LIKE 'seed-%'`,
+      `${range} INSERT INTO runs (${runColumns.join(", ")}) SELECT ${shifted("runs", runColumns, "id")} FROM b, runs WHERE runs.id LIKE 'seed-%'`,
     );
     db.exec(
-      `${range} INSERT INTO journal (${journalColumns.join(", ")}) SELECT ${shifted(journalColumns, "run_id")} FROM b, journal WHERE journal.run_id LIKE 'seed-%'`,
+      `${range} INSERT INTO journal (${journalColumns.join(", ")}) SELECT ${shifted("journal", journalColumns, "run_id")} FROM b, journal WHERE journal.run_id LIKE 'seed-%'`,
     );
   });
   for (let from = 1; from <= batches; from += 50) copy(from, Math.min(batches, from + 49));

@@ -370,7 +370,7 @@ describe("encryption at rest on SQLite", () => {
     // Flip one character of the sealed result of step 'lookup', in place.
     const db = new Database(path);
     const rows = db
-      .prepare("SELECT rowid, data, type FROM journal WHERE run_id = ? ORDER BY rowid")
+      .prepare("SELECT rowid AS rowid, data, type FROM journal WHERE run_id = ? ORDER BY rowid")
       .all(run.id) as Array<{ rowid: number; data: string | null; type: string }>;
     const target = rows.find((r) => r.type === "step_succeeded");
     expect(target?.data).toContain('"key":"2026-a"');

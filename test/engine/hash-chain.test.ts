@@ -74,7 +74,7 @@ interface Row {
 }
 const rows = (db: Database.Database, id: string): Row[] =>
   db
-    .prepare("SELECT rowid, type, key, data FROM journal WHERE run_id = ? ORDER BY seq")
+    .prepare("SELECT rowid AS rowid, type, key, data FROM journal WHERE run_id = ? ORDER BY seq")
     .all(id) as Row[];
 
 async function verify(path: string, id: string) {
@@ -138,7 +138,8 @@ describe("hash chain on SQLite", () => {
 
     const moved = await written();
     edit(moved.path, (db) => {
-      // Swap the places of the 'debit' and 'credit' rows.
+      // Swap the places of the 'debit' and 'credit' rows: a row's place is its key (its
+      // run's number times 2^32 plus its seq), and its seq goes with it.
       const all = rows(db, moved.id);
       const a = all.find((r) => r.key === "debit#1");
       const b = all.find((r) => r.key === "credit#1");
@@ -146,9 +147,10 @@ describe("hash chain on SQLite", () => {
         (db.prepare("SELECT seq FROM journal WHERE rowid = ?").get(r?.rowid) as { seq: number })
           .seq;
       const [sa, sb] = [seqOf(a), seqOf(b)];
-      db.prepare("UPDATE journal SET seq = -1 WHERE rowid = ?").run(a?.rowid);
-      db.prepare("UPDATE journal SET seq = ? WHERE rowid = ?").run(sa, b?.rowid);
-      db.prepare("UPDATE journal SET seq = ? WHERE rowid = ?").run(sb, a?.rowid);
+      const move = db.prepare("UPDATE journal SET rowid = ?, seq = ? WHERE rowid = ?");
+      move.run(-1, sb, a?.rowid);
+      move.run(a?.rowid, sa, b?.rowid);
+      move.run(b?.rowid, sb, -1);
     });
     const afterMove = await verify(moved.path, moved.id);
     expect(afterMove.ok).toBe(false);

@@ -3,6 +3,7 @@
 // store's write transactions.
 import type { NewEntry } from "../../core/journal.js";
 import { TERMINAL_STATUSES } from "../../core/types.js";
+import { JournalLimitError, RunNotFoundError } from "../../core/errors.js";
 import type {
   CommitBatch,
   CommitResult,
@@ -16,6 +17,21 @@ import { sharesRow, toRunRecord as toRecord, type RunRow } from "../sql-rows.js"
 import type { SqliteOutputStream } from "./output-stream.js";
 import type { Statements } from "./statements.js";
 import type { SqliteWaits } from "./sqlite-waits.js";
+import { SQLITE_RUN_ENTRIES_MAX } from "./limits.js";
+
+/** An append to a run the store does not hold. */
+function noRun(runId: string): RunNotFoundError {
+  return new RunNotFoundError(`no run with id '${runId}' to append journal entries to`);
+}
+
+/** A run whose journal holds as many entries as a SQLite store can number. */
+function runEntriesFull(runId: string): JournalLimitError {
+  return new JournalLimitError(
+    `run '${runId}' has ${SQLITE_RUN_ENTRIES_MAX} journal entries, the most a SQLite store ` +
+      "numbers for one run; end the run and carry on in a new one (ctx.continueAsNew keeps " +
+      "the run id), or keep such runs on PostgreSQL",
+  );
+}
 
 /** Appends to journals and applies the writes of group commits. */
 export class SqliteJournalWriter {
@@ -174,21 +190,32 @@ export class SqliteJournalWriter {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i] as NewEntry;
       const next = entries[i + 1];
+      if (++seq > SQLITE_RUN_ENTRIES_MAX) throw runEntriesFull(runId);
       if (sharesRow(e, next)) {
-        this.st.insertStep.run(
-          runId,
-          ++seq,
-          next.at,
-          next.position,
-          next.key,
-          next.data,
-          e.at,
-          e.data,
-        );
+        const row = {
+          run: runId,
+          seq,
+          at: next.at,
+          position: next.position,
+          key: next.key,
+          data: next.data,
+          startedAt: e.at,
+          startedData: e.data,
+        };
+        if (this.st.insertStep.run(row).changes !== 1) throw noRun(runId);
         this.addUsage(runId, next);
         i++;
       } else {
-        this.st.insertEntry.run(runId, ++seq, e.type, e.at, e.position, e.key, e.data);
+        const row = {
+          run: runId,
+          seq,
+          type: e.type,
+          at: e.at,
+          position: e.position,
+          key: e.key,
+          data: e.data,
+        };
+        if (this.st.insertEntry.run(row).changes !== 1) throw noRun(runId);
         this.addUsage(runId, e);
       }
     }

@@ -31,7 +31,7 @@ import {
 } from "../sql-rows.js";
 import { sameData, withdrawnValue } from "../withdrawn.js";
 import { childOutcomeOf, stoppedWaiting } from "../children.js";
-import { LAST_EVENT_POS } from "./statements.js";
+import { LAST_EVENT_POS, RUN_ROWS } from "./statements.js";
 
 /** Statuses a run ends with, as SQL. */
 const ENDED = "('completed', 'failed', 'cancelled', 'timed_out')";
@@ -109,7 +109,8 @@ export function createSqliteWaits(db: Database.Database, payloads: StorePayloads
       "UPDATE waits SET status = 'cancelled', value = NULL, ended_at = ? WHERE run_id = ? AND position = ?",
     ),
     journaledEnd: db.prepare(
-      "SELECT 1 FROM journal WHERE run_id = ? AND position = ? AND type = 'wait_completed' LIMIT 1",
+      `SELECT 1 FROM runs r JOIN journal j ON ${RUN_ROWS} WHERE r.id = ? AND j.position = ?
+         AND j.type = 'wait_completed' LIMIT 1`,
     ),
     unconsume: db.prepare("DELETE FROM consumed_events WHERE run_id = ? AND event_pos = ?"),
     openEventWaits: db.prepare(
@@ -131,11 +132,11 @@ export function createSqliteWaits(db: Database.Database, payloads: StorePayloads
     endedUnjournaled: db.prepare(
       `SELECT w.run_id, w.position FROM waits w WHERE w.run_id IN (SELECT value FROM json_each(?))
          AND w.status NOT IN ('open', 'cancelled')
-         AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.run_id = w.run_id AND j.position = w.position AND j.type = 'wait_completed')`,
+         AND NOT EXISTS (SELECT 1 FROM runs r JOIN journal j ON ${RUN_ROWS} WHERE r.id = w.run_id AND j.position = w.position AND j.type = 'wait_completed')`,
     ),
     hasUndelivered: db.prepare(
       `SELECT 1 FROM waits w WHERE w.run_id = ? AND w.status NOT IN ('open', 'cancelled')
-         AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.run_id = w.run_id AND j.position = w.position AND j.type = 'wait_completed')
+         AND NOT EXISTS (SELECT 1 FROM runs r JOIN journal j ON ${RUN_ROWS} WHERE r.id = w.run_id AND j.position = w.position AND j.type = 'wait_completed')
        LIMIT 1`,
     ),
     childRow: db.prepare("SELECT parent_id, status, output, error FROM runs WHERE id = ?"),

@@ -57,6 +57,14 @@ type StatementName =
   | "rateSave"
   | "addUsage";
 
+/** A run's journal rows: keys from its number times 2^32 (schema migration 9), for `r`, a row
+ * of runs, joined. */
+export const RUN_ROWS = "j.k >= r.run_no * 4294967296 AND j.k < r.run_no * 4294967296 + 4294967296";
+
+/** Values for a new journal row of run `@run`: its key and its columns, from `runs` (no row
+ * when the run does not exist). */
+const ENTRY_OF_RUN = "SELECT run_no * 4294967296 + @seq, @run, @seq";
+
 const IN_WORKFLOWS = "workflow IN (SELECT value FROM json_each(@workflows))";
 
 /** The run is pinned to a version the worker registers (`@versions`: a JSON array of
@@ -78,13 +86,14 @@ export function createStatements(db: Database.Database, reader: Database.Databas
   return {
     insertRun: db.prepare(
       `INSERT INTO runs (id, workflow, version, status, input, created_at, updated_at, owner, owner_pid, epoch,
-         lease_expires_at, deadline_at, event_cursor, priority, concurrency_key, parent_id, detached)
+         lease_expires_at, deadline_at, event_cursor, priority, concurrency_key, parent_id, detached, run_no)
        VALUES (@id, @workflow, @version, @status, @input, @created_at, @updated_at, @owner, @owner_pid, @epoch,
          @lease_expires_at, @deadline_at, (SELECT coalesce(max(pos), 0) FROM events), @priority,
-         @concurrency_key, @parent_id, @detached)`,
+         @concurrency_key, @parent_id, @detached, (SELECT coalesce(max(run_no), 0) + 1 FROM runs))`,
     ),
     insertEntry: db.prepare(
-      "INSERT INTO journal (run_id, seq, type, at, position, key, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      `INSERT INTO journal (k, run_id, seq, type, at, position, key, data)
+       ${ENTRY_OF_RUN}, @type, @at, @position, @key, @data FROM runs WHERE id = @run`,
     ),
     fence: db.prepare("SELECT epoch, status, owner, cancel_requested FROM runs WHERE id = ?"),
     fenceMany: db.prepare(
@@ -93,10 +102,14 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     getRun: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
     getRunRead: reader.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
     insertStep: db.prepare(
-      `INSERT INTO journal (run_id, seq, type, at, position, key, data, started_at, started_data)
-       VALUES (?, ?, 'step_succeeded', ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO journal (k, run_id, seq, type, at, position, key, data, started_at, started_data)
+       ${ENTRY_OF_RUN}, 'step_succeeded', @at, @position, @key, @data, @startedAt, @startedData
+       FROM runs WHERE id = @run`,
     ),
-    lastSeq: db.prepare("SELECT coalesce(max(seq), 0) AS s FROM journal WHERE run_id = ?"),
+    lastSeq: db.prepare(
+      `SELECT coalesce((SELECT j.seq FROM runs r JOIN journal j ON ${RUN_ROWS} WHERE r.id = ?
+         ORDER BY j.k DESC LIMIT 1), 0) AS s`,
+    ),
     runRow: db.prepare("SELECT progress_mark, recoveries FROM runs WHERE id = ?"),
     touch: db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?"),
     finishRun: db.prepare(
@@ -135,16 +148,14 @@ export function createStatements(db: Database.Database, reader: Database.Databas
        ORDER BY ended_at LIMIT ?`,
     ),
     deleteRunParts: [
-      "journal",
-      "waits",
-      "signals",
-      "decisions",
-      "consumed_events",
-      "stream",
-      "run_keys",
-    ]
-      .map((table) => db.prepare(`DELETE FROM ${table} WHERE run_id = ?`))
-      .concat(db.prepare("DELETE FROM runs WHERE id = ?")),
+      db.prepare(`DELETE FROM journal WHERE k IN (SELECT j.k FROM runs r JOIN journal j ON ${RUN_ROWS}
+        WHERE r.id = ?)`),
+    ].concat(
+      ["waits", "signals", "decisions", "consumed_events", "stream", "run_keys"].map((table) =>
+        db.prepare(`DELETE FROM ${table} WHERE run_id = ?`),
+      ),
+      db.prepare("DELETE FROM runs WHERE id = ?"),
+    ),
     // Events at or below the floor can be consumed by no run still going (each consumes only
     // events after its cursor) and were passed by every trigger.
     eventFloor: db.prepare(
@@ -210,8 +221,8 @@ export function createStatements(db: Database.Database, reader: Database.Databas
        LIMIT @limit`,
     ),
     progress: db.prepare(
-      `SELECT max(seq) AS p FROM journal WHERE run_id = ?
-         AND type NOT IN ('run_recovered', 'run_resumed', 'step_attempt_started')`,
+      `SELECT max(j.seq) AS p FROM runs r JOIN journal j ON ${RUN_ROWS} WHERE r.id = ?
+         AND j.type NOT IN ('run_recovered', 'run_resumed', 'step_attempt_started')`,
     ),
     claimRun: db.prepare(
       `UPDATE runs SET status = 'running', owner = @me, owner_pid = @pid, epoch = epoch + 1,
@@ -220,7 +231,8 @@ export function createStatements(db: Database.Database, reader: Database.Databas
        WHERE id = @id RETURNING ${RUN_COLUMNS}`,
     ),
     journal: reader.prepare(
-      "SELECT seq, run_id, type, at, position, key, data, started_at, started_data FROM journal WHERE run_id = ? ORDER BY seq",
+      `SELECT j.seq, j.run_id, j.type, j.at, j.position, j.key, j.data, j.started_at, j.started_data
+       FROM runs r JOIN journal j ON ${RUN_ROWS} WHERE r.id = ? ORDER BY j.k`,
     ),
     nextWake: reader.prepare("SELECT min(wake_at) AS at FROM runs WHERE status = 'waiting'"),
     runningByKey: db.prepare(
