@@ -1,4 +1,8 @@
-// endure: durable execution for AI agents and long workflows.
+/**
+ * Durable execution for AI agents and long workflows.
+ *
+ * @module endure
+ */
 
 export { createEngine, Engine } from "./engine/engine.js";
 export type {

@@ -1,6 +1,10 @@
-// endure/ai: durable agents. Model calls are steps whose responses are journaled (paid
-// once), tool calls are steps with their own retries (never duplicated), and every run keeps
-// an output stream of its tokens and tool progress.
+/**
+ * Durable agents. Model calls are steps whose responses are journaled (paid once), tool calls
+ * are steps with their own retries (never duplicated), and every run keeps an output stream of
+ * its tokens and tool progress.
+ *
+ * @module endure/ai
+ */
 
 export { agent } from "./agent.js";
 export type { AgentOptions, AgentResult, AnswerCheck } from "./agent.js";

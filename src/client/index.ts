@@ -1,4 +1,8 @@
-// endure/client: the typed client of the endure HTTP API (browsers, Node, edge runtimes).
+/**
+ * The typed client of the endure HTTP API (browsers, Node, edge runtimes).
+ *
+ * @module endure/client
+ */
 export { createClient, EndureClient } from "./client.js";
 export type { ClientOptions, FollowOptions } from "./client.js";
 export { ApiError } from "./errors.js";

@@ -294,7 +294,7 @@ export interface WorkflowContext {
   some<T>(k: number, operations: readonly T[]): Promise<SomeResult<Awaited<T>>[]>;
   /**
    * Runs `fn` over `items`, each item a step named `name` (`name#1`, `name#2`, ... in input
-   * order), at most `concurrency` at once (default {@link MAP_CONCURRENCY_DEFAULT}). Resolves
+   * order), at most `concurrency` at once (default `limits.MAP_CONCURRENCY_DEFAULT`). Resolves
    * with the results in input order. By default the first failure rejects (no new item
    * starts); with `failures: "collect"` every item runs and each result says how it ended.
    *
@@ -449,7 +449,7 @@ export interface SomeResult<T> {
 
 /** Options of `ctx.map`: the step options every item gets, and how many run at once. */
 export interface MapOptions<T> extends Omit<StepOptions<T>, "transactional"> {
-  /** Items running at once, a whole number from 1; default {@link MAP_CONCURRENCY_DEFAULT}. */
+  /** Items running at once, a whole number from 1; default `limits.MAP_CONCURRENCY_DEFAULT`. */
   concurrency?: number;
   /** `"throw"` (default): the first failure rejects and no new item starts. `"collect"`:
    * every item runs, and each result says whether it succeeded. */

@@ -91,7 +91,7 @@ export interface EngineOptions {
   /**
    * Where the engine logs: a pino logger (or any with pino's `(fields, message)` methods and
    * `child`), or `{ warn(message) }` for warnings only. Default: JSON lines on stderr at
-   * level `warn` ({@link createLogger}). A logger that throws never breaks a run.
+   * level `warn` (`createLogger` of `endure`). A logger that throws never breaks a run.
    */
   logger?: Logger;
   /** Where spans and metrics go; the providers registered with @opentelemetry/api by default. */

@@ -74,7 +74,7 @@ export function chainHead(
   return head;
 }
 
-/** One finding of {@link verifyChain}. */
+/** One finding of a journal's hash-chain check (`engine.verify`, `endure verify`). */
 export interface ChainProblem {
   /** The entry's place in the journal as read (1, 2, 3, ...). */
   readonly seq: number;

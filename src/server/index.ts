@@ -1,4 +1,8 @@
-// endure/server: the HTTP API of an engine.
+/**
+ * The HTTP API of an engine.
+ *
+ * @module endure/server
+ */
 export { createServer, isLoopback } from "./server.js";
 export { dashboardDir } from "./dashboard.js";
 export type { EndureServer, ListenOptions } from "./server.js";

@@ -574,7 +574,7 @@ export interface Store extends OutputStreamStore {
   memoryTransaction<T>(body: (memory: MemoryTx) => Promise<T>): Promise<T>;
   /** A memory key's current value, without a lock; null when it has none. */
   readMemory(namespace: string, key: string): Promise<MemoryRecord | null>;
-  /** Keys of one namespace in key order (see {@link MemoryFilter}). */
+  /** Keys of one namespace in key order (filtered by prefix and cursor, see `MemoryFilter`). */
   listMemory(filter: MemoryFilter): Promise<MemoryRecord[]>;
   /** Namespaces that hold keys, in name order. Off the hot path: it counts every key. */
   listMemoryNamespaces(): Promise<MemoryNamespaceRecord[]>;

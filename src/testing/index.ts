@@ -1,4 +1,8 @@
-// endure/testing: helpers for testing workflows.
+/**
+ * Helpers for testing workflows.
+ *
+ * @module endure/testing
+ */
 export { createTestClock } from "./test-clock.js";
 export type { TestClock } from "./test-clock.js";
 export {

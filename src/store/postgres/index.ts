@@ -1,4 +1,8 @@
-// endure/postgres: the store for many workers on many machines, one PostgreSQL database.
+/**
+ * The store for many workers on many machines, one PostgreSQL database.
+ *
+ * @module endure/postgres
+ */
 import type pg from "pg";
 import { PostgresStore } from "./postgres-store.js";
 import type { PostgresStoreOptions } from "./settings.js";

@@ -1,4 +1,8 @@
-// endure/sqlite: the embedded store, a single SQLite file.
+/**
+ * The embedded store, a single SQLite file.
+ *
+ * @module endure/sqlite
+ */
 import { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
 
 export { SqliteStore };
