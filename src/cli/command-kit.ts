@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import type { Backend } from "./backend.js";
 import { openBackend, type ConnectionFlags } from "./connection.js";
+import { KEYS_OPTION_HELP } from "./keys.js";
 import { styleFor, type Output, type Printer } from "./output.js";
 
 /** Options every connected command has. */
@@ -20,6 +21,7 @@ export function connected(cmd: Command): Command {
       "store to open directly: SQLite file or postgres:// URL (ENDURE_STORE)",
     )
     .option("--schema <name>", "PostgreSQL schema of endure's tables (ENDURE_SCHEMA)")
+    .option("--keys <file>", KEYS_OPTION_HELP)
     .option("--config <file>", "JSON config file with url, token, store, schema (ENDURE_CONFIG)")
     .option("--json", "print JSON for scripts instead of text");
 }

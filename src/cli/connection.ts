@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Backend } from "./backend.js";
 import { openClientBackend } from "./client-backend.js";
+import { codecFromKeys } from "./keys.js";
 import { openStoreBackend } from "./store-backend.js";
 
 /** The connection options every command accepts. */
@@ -15,6 +16,8 @@ export interface ConnectionFlags {
   readonly schema?: string;
   readonly config?: string;
   readonly workflows?: string;
+  /** The key ring file of an encrypted store (else ENDURE_KEYS); see keys.ts. */
+  readonly keys?: string;
 }
 
 /** The config file read when neither --config nor ENDURE_CONFIG names one. */
@@ -23,7 +26,9 @@ export const CONFIG_FILE_DEFAULT = "endure.config.json";
 /** The help text on where commands connect, shown by `endure --help`. */
 export const connectionHelp = `Connecting:
   --url <url> (ENDURE_URL) with --token <token> (ENDURE_TOKEN) talks to an endure server;
-  --store <url> (ENDURE_STORE) opens a store directly (a SQLite file or a postgres:// URL).
+  --store <url> (ENDURE_STORE) opens a store directly (a SQLite file or a postgres:// URL);
+  an encrypted store needs its key ring: --keys <file> (ENDURE_KEYS), a JSON file
+  { "keys": { "<id>": "<32-byte key, base64 or hex>" }, "current": "<id>" }.
   Flags beat environment variables, which beat the config file: --config <file>
   (ENDURE_CONFIG), else ./${CONFIG_FILE_DEFAULT} when present, a JSON object with any of
   "url", "token", "store", "schema".`;
@@ -106,7 +111,9 @@ export async function openBackend(
 ): Promise<Backend> {
   const c = resolveConnection(flags, env);
   if (c.store !== undefined) {
+    const codec = codecFromKeys(flags.keys, env);
     return openStoreBackend(c.store, {
+      ...(codec !== undefined ? { codec } : {}),
       ...(c.schema !== undefined ? { schema: c.schema } : {}),
       ...(flags.workflows !== undefined ? { workflowsModule: flags.workflows } : {}),
     });

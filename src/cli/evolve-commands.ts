@@ -12,6 +12,7 @@ import { printerFor } from "./command-kit.js";
 import { EXIT_STORE_UNREACHABLE, EXIT_WOULD_BREAK } from "./exit-codes.js";
 import { loadWorkflows } from "./load-workflows.js";
 import type { Output, Printer } from "./output.js";
+import { codecFromKeys, KEYS_OPTION_HELP, openedStore } from "./keys.js";
 import { storeFromUrl } from "./store-url.js";
 
 /** Runs replayed at once by `endure check`. */
@@ -169,13 +170,21 @@ export function checkCommand(out: Output): Command {
     .requiredOption("--workflows <module>", "module exporting the workflows (the new code)")
     .requiredOption("--store <url>", "store to check: SQLite file or postgres:// URL")
     .option("--schema <name>", "PostgreSQL schema of endure's tables")
+    .option("--keys <file>", KEYS_OPTION_HELP)
     .option("--json", "print JSON for scripts instead of text")
     .action(
-      async (flags: { workflows: string; store: string; schema?: string; json?: boolean }) => {
+      async (flags: {
+        workflows: string;
+        store: string;
+        schema?: string;
+        keys?: string;
+        json?: boolean;
+      }) => {
         const registry = await registryOf(flags.workflows);
+        const codec = codecFromKeys(flags.keys);
         const store = await openForCheck(flags.store, flags.schema);
         try {
-          const verdicts = await checkStore(store, registry);
+          const verdicts = await checkStore(openedStore(store, codec), registry);
           printVerdicts(printerFor(out, flags), verdicts);
           exitFor(verdicts);
         } finally {

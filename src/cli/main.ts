@@ -68,6 +68,9 @@ try {
     process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
   } else {
     const code = isEndureError(e) ? e.code : undefined;
+    if (code === "key_not_found")
+      (e as Error).message +=
+        "; give the command the store's key ring with --keys <file> (or ENDURE_KEYS)";
     if (process.argv.includes("--json")) {
       out.error(
         JSON.stringify({ error: { code: code ?? "error", message: (e as Error).message } }),

@@ -1,6 +1,7 @@
 // `endure worker` and `endure migrate`: the commands that run endure itself on a store.
 import { Command, InvalidArgumentError as CliArgumentError } from "commander";
 import type { Output } from "./output.js";
+import { KEYS_OPTION_HELP } from "./keys.js";
 import { storeFromUrl } from "./store-url.js";
 import { runWorker } from "./worker-command.js";
 
@@ -18,6 +19,7 @@ export function adminCommands(out: Output): Command[] {
     .requiredOption("--workflows <module>", "JavaScript module exporting the workflows")
     .option("--schema <name>", "PostgreSQL schema of endure's tables", "endure")
     .option("--no-migrate", "fail instead of migrating a schema that is behind")
+    .option("--keys <file>", KEYS_OPTION_HELP)
     .option("--worker-id <id>", "stable identity: a restart with it reclaims its runs at once")
     .option("--concurrency <n>", "runs executing in memory at once", wholeNumber)
     .option("--lease <duration>", "lease on a claimed run, such as 30s")

@@ -12,6 +12,7 @@ import { dashboardDir } from "../server/dashboard.js";
 import { createServer, type EndureServer } from "../server/server.js";
 import { loadWorkflows } from "./load-workflows.js";
 import type { Output } from "./output.js";
+import { codecFromKeys, KEYS_OPTION_HELP } from "./keys.js";
 import { storeFromUrl } from "./store-url.js";
 
 /** Port `endure server` and `endure dev` listen on when none is given. */
@@ -35,16 +36,19 @@ interface ServeOptions {
   readonly host: string;
   readonly tokens: readonly Token[];
   readonly dashboard: boolean;
+  readonly keys?: string;
 }
 
 /** Opens the engine and the server, then waits for a signal and closes both. */
 async function serve(o: ServeOptions, out: Output, banner: (url: string) => string[]) {
   const workflows = await loadWorkflows(o.workflows);
+  const codec = codecFromKeys(o.keys);
   if (!o.store.startsWith("postgres")) mkdirSync(dirname(o.store), { recursive: true });
   const store = storeFromUrl(o.store, o.schema !== undefined ? { schema: o.schema } : {});
   const engine: Engine = await createEngine({
     store,
     workflows,
+    ...(codec !== undefined ? { codec } : {}),
     logger: { warn: (m) => out.error(`warn: ${m}`) },
   });
   let server: EndureServer;
@@ -89,6 +93,7 @@ export function serverCommands(out: Output): Command[] {
     .option("--port <n>", "port to listen on (0: any free port)", port, SERVER_PORT_DEFAULT)
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--schema <name>", "PostgreSQL schema of endure's tables")
+    .option("--keys <file>", KEYS_OPTION_HELP)
     .option("--no-dashboard", "serve the API only")
     .action(async (o: Omit<ServeOptions, "tokens"> & { tokens?: string }) => {
       const tokens = o.tokens === undefined ? [] : readTokensFile(o.tokens);

@@ -6,7 +6,9 @@ import { InvalidArgumentError, RunNotFoundError } from "../core/errors.js";
 import { formatJournalFile } from "../testing/replay.js";
 import { createEngine, type Engine } from "../engine/engine.js";
 import type { AnyWorkflow } from "../engine/options.js";
+import type { Codec } from "../protect/codec.js";
 import type { Backend, EntryView, RunView } from "./backend.js";
+import { openedStore } from "./keys.js";
 import { loadWorkflows } from "./load-workflows.js";
 import { storeFromUrl } from "./store-url.js";
 
@@ -24,7 +26,7 @@ function deciderOf(by: string | undefined): string {
 /** Opens the store at `url`; `workflowsModule` gives the definitions `start` needs. */
 export async function openStoreBackend(
   url: string,
-  options: { schema?: string; workflowsModule?: string },
+  options: { schema?: string; workflowsModule?: string; codec?: Codec },
 ): Promise<Backend> {
   const store = storeFromUrl(url, {
     ...(options.schema !== undefined ? { schema: options.schema } : {}),
@@ -35,6 +37,7 @@ export async function openStoreBackend(
     store,
     workflows,
     worker: false,
+    ...(options.codec !== undefined ? { codec: options.codec } : {}),
     logger: { warn: (m) => process.stderr.write(`warn: ${m}\n`) },
   });
   const run = async (id: string) => plain<RunView>(await engine.handle(id).info());
@@ -50,11 +53,12 @@ export async function openStoreBackend(
     getRun: run,
     journal: async (id) => plain<EntryView[]>(await engine.journal(id)),
     replayableJournal: async (id) => {
-      const run = await store.getRun(id);
+      const reader = openedStore(store, options.codec);
+      const run = await reader.getRun(id);
       if (run === null) throw new RunNotFoundError(`no run has the id '${id}'`);
       const { workflow, version, status, input } = run;
       const header = { id, workflow, version, status, input };
-      return formatJournalFile(header, await store.readJournal(id));
+      return formatJournalFile(header, await reader.readJournal(id));
     },
     explain: async (id) => plain(await engine.explain(id)),
     cancel: async (id, reason) => plain(await engine.cancel(id, reason)),
@@ -100,7 +104,11 @@ export async function openStoreBackend(
     gc: async () => {
       await engine.close();
       // The retention workflow needs a worker; one with no workflows of the user's claims nothing else.
-      const gcEngine = await createEngine({ store: storeFromUrl(url, options), workflows: [] });
+      const gcEngine = await createEngine({
+        store: storeFromUrl(url, options.schema !== undefined ? { schema: options.schema } : {}),
+        workflows: [],
+        ...(options.codec !== undefined ? { codec: options.codec } : {}),
+      });
       try {
         return plain(await gcEngine.gc());
       } finally {

@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:http";
 import { createEngine, type Engine } from "../engine/engine.js";
 import type { WorkerOptions } from "../engine/options.js";
 import { createLogger } from "../observe/logger.js";
+import { codecFromKeys } from "./keys.js";
 import { loadWorkflows } from "./load-workflows.js";
 import type { Output } from "./output.js";
 import { storeFromUrl } from "./store-url.js";
@@ -14,6 +15,7 @@ export interface WorkerCommandOptions {
   readonly workflows: string;
   readonly schema?: string;
   readonly migrate: boolean;
+  readonly keys?: string;
   readonly workerId?: string;
   readonly concurrency?: number;
   readonly lease?: string;
@@ -26,6 +28,7 @@ export interface WorkerCommandOptions {
 /** Runs the worker until SIGTERM or SIGINT. A second signal exits at once. */
 export async function runWorker(o: WorkerCommandOptions, out: Output): Promise<void> {
   const workflows = await loadWorkflows(o.workflows);
+  const codec = codecFromKeys(o.keys);
   const store = storeFromUrl(o.store, {
     migrate: o.migrate,
     ...(o.schema !== undefined ? { schema: o.schema } : {}),
@@ -41,6 +44,7 @@ export async function runWorker(o: WorkerCommandOptions, out: Output): Promise<v
     store,
     workflows,
     worker,
+    ...(codec !== undefined ? { codec } : {}),
     // JSON lines on stderr: each run's start, end and failures at info.
     logger: createLogger({ level: "info" }),
   });
