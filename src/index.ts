@@ -55,8 +55,8 @@ export type {
   SentEvent,
 } from "./engine/messages.js";
 export { defineEvent } from "./core/event-definition.js";
-export { workflow } from "./core/workflow.js";
-export type { Workflow, WorkflowOptions } from "./core/workflow.js";
+export { A2A_MESSAGE_EVENT, workflow } from "./core/workflow.js";
+export type { A2AInput, A2AServing, A2ASkill, Workflow, WorkflowOptions } from "./core/workflow.js";
 export { SHAPE_VERSION_INITIAL, type PayloadShape } from "./core/shapes.js";
 export type { ConcurrencyOptions, RateLimitOptions } from "./core/flow-control.js";
 export type {

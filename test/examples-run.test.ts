@@ -5,7 +5,8 @@
 // triage's days of virtual time, one report per scheduled tick, and an approval decided by
 // a second process whose engine executes nothing; an agent calling a real MCP server over
 // stdio (each call sent once with its idempotency key, nothing sent on a rerun); and an AI
-// SDK streamText answer read over HTTP by a client that drops mid-answer and reconnects.
+// SDK streamText answer read over HTTP by a client that drops mid-answer and reconnects;
+// and an agent served over A2A to the official A2A client.
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -28,6 +29,16 @@ async function run(name: string, cwd = tempDir()): Promise<string[]> {
 }
 
 describe("examples run with tsx", () => {
+  it("a2a: the SDK client streams the agent's task to input-required, approves, reads the artifact", async () => {
+    expect(await run("a2a")).toEqual([
+      "card: refunds: Refunds orders, with a person's approval; skills refunds, refund",
+      "status: TASK_STATE_INPUT_REQUIRED",
+      "artifact: Refunded $40 for order A-17.",
+      "status: TASK_STATE_COMPLETED",
+      "journal: approved by shop-agent@example.com: the parcel was lost",
+    ]);
+  });
+
   it("publishing: rejected with a comment, revised, approved, published once", async () => {
     const lines = await run("publishing");
     expect(lines).toEqual([

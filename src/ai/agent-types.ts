@@ -17,6 +17,13 @@ export interface AgentOptions {
   model: Model;
   /** The system prompt. */
   system?: string;
+  /** What the agent does, in a sentence: shown on its A2A Agent Card. */
+  description?: string;
+  /**
+   * Served over A2A at `/a2a/<name>` by an endure server (default true); false keeps it
+   * private. See docs/a2a.md.
+   */
+  a2a?: boolean;
   /** The tools, or a function that loads them in the run (MCP tools, say). */
   tools?: Tools | ((ctx: WorkflowContext) => Promise<Tools>);
   /** Most model calls before the run fails with `MaxTurnsExceededError`. Default 20. */

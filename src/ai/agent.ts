@@ -1,7 +1,7 @@
 // agent(): a workflow that runs the Reason-Act-Verify loop: call the model, run the tools it
 // asks for as steps, check the answer, repeat until it answers or a limit stops it.
 import { InvalidArgumentError } from "../core/errors.js";
-import { workflow, type Workflow } from "../core/workflow.js";
+import { workflow, type A2AServing, type A2ASkill, type Workflow } from "../core/workflow.js";
 import { agentInputSchema, type AgentInput } from "./agent-input.js";
 import { runAgentLoop } from "./agent-loop.js";
 import type { AgentOptions, AgentResult, AgentSpec } from "./agent-types.js";
@@ -33,8 +33,24 @@ export function agent(name: string, options: AgentOptions): Workflow<AgentInput,
   const spec = checkOptions(name, options);
   return workflow(name, (ctx, input: AgentInput) => runAgentLoop(ctx, spec, input), {
     input: agentInputSchema,
+    a2a: options.a2a === false ? false : a2aServing(name, options),
     ...(options.version === undefined ? {} : { version: options.version }),
   });
+}
+
+/** An agent's A2A card: its description, one skill for itself and one per static tool. */
+function a2aServing(name: string, options: AgentOptions): A2AServing {
+  const description = options.description ?? options.system ?? `The endure agent '${name}'`;
+  const skills: A2ASkill[] = [{ id: name, name, description }];
+  if (options.tools !== undefined && typeof options.tools !== "function") {
+    for (const [tool, t] of Object.entries(options.tools))
+      skills.push({ id: `${name}.${tool}`, name: tool, description: t.description });
+  }
+  return {
+    description,
+    skills,
+    input: (message) => ({ prompt: message.text }),
+  };
 }
 
 function checkOptions(name: string, options: AgentOptions): AgentSpec {
@@ -60,6 +76,12 @@ function checkOptions(name: string, options: AgentOptions): AgentSpec {
     throw new InvalidArgumentError(
       `${what}: context must be fullHistory(), lastTurns(...) or a ContextStrategy`,
     );
+  }
+  if (options.description !== undefined && typeof options.description !== "string") {
+    throw new InvalidArgumentError(`${what}: description must be a string`);
+  }
+  if (options.a2a !== undefined && typeof options.a2a !== "boolean") {
+    throw new InvalidArgumentError(`${what}: a2a must be true or false`);
   }
   if (options.verify !== undefined && typeof options.verify !== "function") {
     throw new InvalidArgumentError(`${what}: verify must be a function of the answer`);

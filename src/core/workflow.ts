@@ -59,6 +59,58 @@ export interface WorkflowOptions<I, O> {
    * starts each (at most 100), `"none"` skips them.
    */
   catchUp?: "latest" | "all" | "none";
+  /**
+   * Serve this workflow as an A2A agent at `/a2a/<name>` when an endure server runs (see
+   * docs/a2a.md). Agents are served unless they say `a2a: false`; a plain workflow only when
+   * it opts in here.
+   *
+   * @example
+   * ```ts
+   * workflow("translate", translate, { a2a: { description: "Translates a text to French" } });
+   * ```
+   */
+  a2a?: boolean | A2AServing;
+}
+
+/**
+ * The event an A2A reply to a task is delivered as: a run served over A2A asks its caller for
+ * more with `ctx.waitForEvent("reply", { event: A2A_MESSAGE_EVENT, match: { "data.taskId":
+ * ctx.runId } })` (the task shows `input-required` meanwhile); the data is an {@link A2AInput}
+ * with the `taskId`. Each message id is delivered once.
+ */
+export const A2A_MESSAGE_EVENT = "a2a.message";
+
+/** A skill an A2A Agent Card lists: something the agent can be asked to do. */
+export interface A2ASkill {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly tags?: readonly string[];
+}
+
+/** How a workflow is served over A2A (see {@link WorkflowOptions.a2a}). */
+export interface A2AServing {
+  /** What the agent does, shown on its Agent Card. Default: the workflow's name. */
+  readonly description?: string;
+  /** The skills on its Agent Card. Default: one skill named after the workflow. */
+  readonly skills?: readonly A2ASkill[];
+  /**
+   * The run's input made from the A2A message that starts it. Default: the
+   * {@link A2AInput} itself. Runs outside the workflow (before the run is created).
+   */
+  readonly input?: (message: A2AInput) => unknown;
+}
+
+/** An A2A message as a run started over A2A receives it (or its `a2a.input` maps). */
+export interface A2AInput {
+  /** The text parts of the message, joined by blank lines. */
+  readonly text: string;
+  /** The data parts of the message, in order. */
+  readonly data: readonly unknown[];
+  /** The message's id (the task id is derived from it). */
+  readonly messageId: string;
+  /** The A2A context the task belongs to. */
+  readonly contextId: string;
 }
 
 /** A workflow definition: register it on an engine and start runs of it. */
@@ -108,6 +160,7 @@ export function workflow<I, O>(
     options = { ...options, results: Object.freeze(results) };
   }
   checkConcurrency(options.concurrency, name);
+  if (options.a2a !== undefined) checkA2A(options.a2a, name);
   priorityOf(options.priority, 0, `workflow '${name}' priority`);
   return Object.freeze({ name, fn, options });
 }
@@ -120,5 +173,27 @@ export function checkName(name: unknown, what: string): asserts name is string {
     throw new InvalidArgumentError(
       `${what} '${name}' must not contain '#', which marks occurrences`,
     );
+  }
+}
+
+function checkA2A(a2a: unknown, name: string): void {
+  if (typeof a2a === "boolean") return;
+  const what = `workflow '${name}' a2a`;
+  if (typeof a2a !== "object" || a2a === null)
+    throw new InvalidArgumentError(`${what} must be true, false or { description?, skills? }`);
+  const o = a2a as { description?: unknown; skills?: unknown; input?: unknown };
+  if (o.description !== undefined) checkText(o.description, `${what} description`, 4_000);
+  if (o.input !== undefined && typeof o.input !== "function")
+    throw new InvalidArgumentError(`${what} input must be a function of the A2A message`);
+  if (o.skills === undefined) return;
+  if (!Array.isArray(o.skills))
+    throw new InvalidArgumentError(`${what} skills must be an array of { id, name, description }`);
+  for (const [i, skill] of (o.skills as unknown[]).entries()) {
+    const sk = skill as { id?: unknown; name?: unknown; description?: unknown } | null;
+    if (typeof sk !== "object" || sk === null)
+      throw new InvalidArgumentError(`${what} skills[${i}] must be { id, name, description }`);
+    checkText(sk.id, `${what} skills[${i}].id`, NAME_LENGTH_MAX);
+    checkText(sk.name, `${what} skills[${i}].name`, NAME_LENGTH_MAX);
+    checkText(sk.description, `${what} skills[${i}].description`, 4_000);
   }
 }

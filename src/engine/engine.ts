@@ -263,6 +263,11 @@ export class Engine {
     return this.handleOf<O>(id, created);
   }
 
+  /** The workflows registered on this engine (the version new runs take), endure's own left out. */
+  workflowDefinitions(): AnyWorkflow[] {
+    return [...this.workflows.values()].filter((w) => w.name !== GC_WORKFLOW);
+  }
+
   /** A handle on an existing run, by id. */
   handle<O = unknown>(runId: string): RunHandle<O> {
     return this.handleOf<O>(runId, false);

@@ -11,6 +11,7 @@ import { socketsOfRequests } from "./live.js";
 import { openApiDocument } from "./openapi.js";
 import { checked, parseJson, readBody, type NodeBody } from "./request.js";
 import type { Route, ServerParts } from "./route.js";
+import { mountA2A } from "./a2a/routes.js";
 import { actionRoutes } from "./routes/actions.js";
 import { memoryRoutes } from "./routes/memory.js";
 import { messageRoutes } from "./routes/messages.js";
@@ -37,8 +38,13 @@ export function allRoutes(): Route[] {
   return [...routes, openApiRoute(() => document)];
 }
 
-/** The app serving `routes` over the server's parts. */
-export function createApp(server: ServerParts, routes: readonly Route[]): Hono {
+/** The app serving `routes` over the server's parts, and the A2A endpoints; `closers` gets
+ * what must stop when the server closes. */
+export function createApp(
+  server: ServerParts,
+  routes: readonly Route[],
+  closers: (() => void)[] = [],
+): Hono {
   const { options } = server;
   const auth = new Authenticator(options.tokens);
   const app = new Hono();
@@ -58,6 +64,7 @@ export function createApp(server: ServerParts, routes: readonly Route[]): Hono {
     const path = r.path.replace(/\{(\w+)\}/g, ":$1");
     app.on(r.method.toUpperCase(), path, (c) => handle(c, r, server, auth));
   }
+  closers.push(mountA2A(app, server, auth, version));
   app.all("/v1/*", (c) => {
     auth.caller(c.req.header("authorization"));
     throw new RequestError(

@@ -34,3 +34,20 @@ export const RETRY_AFTER_SECONDS = 5;
 
 /** Shortest token accepted in a tokens file, in characters: 16. Shorter ones can be guessed. */
 export const TOKEN_LENGTH_MIN = 16;
+
+/** Longest a blocking A2A `message/send` waits for its task to end or ask for input, in ms:
+ * 60 s. Past it the task is returned as it is (`working`); `tasks/get` or a stream follows it. */
+export const A2A_BLOCKING_WAIT_MS_MAX = 60_000;
+
+/** Most parts one A2A message may carry: 100. More is refused with -32602 (invalid params). */
+export const A2A_MESSAGE_PARTS_MAX = 100;
+
+/** Longest A2A message id, in characters: 256. Task ids are derived from message ids. */
+export const A2A_MESSAGE_ID_LENGTH_MAX = 256;
+
+/** Most push-notification configs one A2A task may hold: 10. Each is called on every change. */
+export const A2A_PUSH_CONFIGS_MAX = 10;
+
+/** How long a push notification's receiver may take to answer, in ms: 10 s. A slower one
+ * counts as failed and is tried again on the next change. */
+export const A2A_PUSH_TIMEOUT_MS = 10_000;

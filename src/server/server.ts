@@ -50,7 +50,8 @@ export function isLoopback(host: string): boolean {
 export function createServer(options: ServerOptions): EndureServer {
   const resolved = resolveOptions(options);
   const live = new LiveConnections(resolved.live);
-  const app = createApp({ engine: resolved.engine, options: resolved, live }, allRoutes());
+  const closers: (() => void)[] = [];
+  const app = createApp({ engine: resolved.engine, options: resolved, live }, allRoutes(), closers);
   let server: Server | null = null;
   return {
     fetch: async (request) => app.fetch(request),
@@ -79,6 +80,7 @@ export function createServer(options: ServerOptions): EndureServer {
       });
     },
     close: async () => {
+      for (const stop of closers) stop();
       live.closeAll();
       const s = server;
       server = null;
