@@ -116,6 +116,7 @@ export {
   CombinatorFailedError,
   AbandonedWaitError,
   CompensationFailedError,
+  ContinueAsNewRefusedError,
   OutputValidationError,
   PayloadTooLargeError,
   QueryNotFoundError,

@@ -4,9 +4,10 @@
 // each contact enriched once (and no call on a second run, answered from the journal), the
 // triage's days of virtual time, one report per scheduled tick, and an approval decided by
 // a second process whose engine executes nothing; an agent calling a real MCP server over
-// stdio (each call sent once with its idempotency key, nothing sent on a rerun); and an AI
-// SDK streamText answer read over HTTP by a client that drops mid-answer and reconnects;
-// and an agent served over A2A to the official A2A client.
+// stdio (each call sent once with its idempotency key, nothing sent on a rerun); an AI SDK
+// streamText answer read over HTTP by a client that drops mid-answer and reconnects; an
+// agent served over A2A to the official A2A client; and an endless agent that continues
+// as new every few turns.
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -36,6 +37,16 @@ describe("examples run with tsx", () => {
       "artifact: Refunded $40 for order A-17.",
       "status: TASK_STATE_COMPLETED",
       "journal: approved by shop-agent@example.com: the parcel was lost",
+    ]);
+  });
+
+  it("endless agent: continues as new every three turns, under one run id", async () => {
+    expect(await run("endless-agent")).toEqual([
+      'result: {"customer":"Ada","turns":7,"summary":["upgrade","export","login"]}',
+      "segment 1: 3 answers",
+      "segment 2: 3 answers",
+      "segment 3: 1 answers",
+      "continued as new 2 times; one run id: conversation-ada",
     ]);
   });
 

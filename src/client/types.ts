@@ -60,6 +60,8 @@ export interface JournalEntryView {
   readonly data: unknown;
   /** True for an entry a later rewind superseded. */
   readonly superseded?: true;
+  /** The journal segment of the entry: 1, then 2, 3, ... after each `ctx.continueAsNew`. */
+  readonly segment: number;
 }
 
 /** Where a run is and why. */

@@ -3,7 +3,7 @@
 //
 // Format rules (journals written by every earlier version must stay readable):
 // - `data` is null, or JSON text that `decodeValue` reads (see `serialize.ts`). Fields named
-//   `result`, `output`, `error` and `policy` hold values encoded by `encodeValue`; the others
+//   `result`, `output`, `error`, `input` and `policy` hold values encoded by `encodeValue`; the others
 //   are plain JSON numbers, strings, arrays and objects.
 // - Fields are only ever added, and an added field is optional: a reader of today accepts
 //   data written before the field existed, and ignores fields it does not know.
@@ -46,6 +46,14 @@ export interface EntryDataMap {
    * `position`), whose output was replaced when `edited`. */
   run_forked: { by: string; from: string; step: string; position: number; edited: boolean };
   run_suspended: { wakeAt: number; span?: string };
+  /**
+   * The run carried on in a fresh journal segment (`ctx.continueAsNew`): it starts segment
+   * `segment` (2, 3, ...) with `input`; replay reads the journal from here. Operations of the
+   * new segment take positions after `positions`, the highest one used before.
+   */
+  run_continued: { segment: number; positions: number; input: unknown };
+  /** The run reached its journal limit of `entries` entries: it undoes its steps and fails. */
+  run_limit_reached: { entries: number };
   step_attempt_started: { attempt: number; site?: string };
   step_attempt_failed: StepRetryData;
   step_verification_failed: StepRetryData;
@@ -172,6 +180,9 @@ export const entryData = {
       edited: str(d.edited),
     }),
   run_suspended: (d: { wakeAt: number }): string => object({ wakeAt: str(d.wakeAt) }),
+  run_continued: (d: { segment: number; positions: number; input: Encoded }): string =>
+    object({ segment: str(d.segment), positions: str(d.positions), input: d.input }),
+  run_limit_reached: (d: { entries: number }): string => object({ entries: str(d.entries) }),
   step_attempt_started: (d: { attempt: number; site: string | null }): string =>
     object({ attempt: str(d.attempt), site: opt(d.site, str) }),
   step_attempt_failed: (d: StepRetryInput): string => stepRetry(d),
@@ -329,6 +340,8 @@ const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" } = {
     edited: "boolean",
   },
   run_suspended: { wakeAt: "number", span: "string?" },
+  run_continued: { segment: "number", positions: "number", input: "value" },
+  run_limit_reached: { entries: "number" },
   step_attempt_started: { attempt: "number", site: "string?" },
   step_attempt_failed: STEP_RETRY,
   step_verification_failed: STEP_RETRY,

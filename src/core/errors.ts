@@ -62,6 +62,7 @@ export type EndureErrorCode =
   | "compensation_failed"
   | "child_run_failed"
   | "child_run_cycle"
+  | "continue_refused"
   | "budget_exceeded"
   | "max_turns_exceeded"
   | "model_empty_reply"
@@ -510,6 +511,17 @@ export class ChildRunFailedError extends EndureError {
  * or a run started elsewhere. Nothing was started; give the child an id of its own.
  */
 export class ChildRunCycleError extends define("child_run_cycle", "ChildRunCycleError") {}
+
+/**
+ * `ctx.continueAsNew` was called where the run cannot carry on in a fresh journal segment:
+ * inside a step body (or while a step body runs), while steps with `compensate` have undos
+ * registered (they would be lost with the segment), during a cancellation's cleanup or a
+ * failure's undos, or from a query handler. Nothing was journaled.
+ */
+export class ContinueAsNewRefusedError extends define(
+  "continue_refused",
+  "ContinueAsNewRefusedError",
+) {}
 
 /** Turns anything thrown into an `Error` (a thrown string becomes its message). */
 export function ensureError(thrown: unknown): Error {

@@ -21,15 +21,21 @@ export interface Claim {
 
 /** Positions and keys of a run's operations, checked against what its journal recorded. */
 export class JournalMatcher {
-  private position = 0;
+  private position: number;
   private callCount = 0;
   private readonly occurrences = new Map<string, number>();
+  /** Appended to keys after the first segment (`enrich#3@2`): keys, and what is derived from
+   * them (idempotency keys, child run ids), stay unique across a run's segments. */
+  private readonly keySuffix: string;
 
   constructor(
     readonly history: History,
     private readonly diverged: (divergence: Divergence) => void,
     private readonly place: SitePlacer = placeAsRun,
-  ) {}
+  ) {
+    this.position = history.base;
+    this.keySuffix = history.segment === 1 ? "" : `@${history.segment}`;
+  }
 
   /** Operations asked for so far. */
   get calls(): number {
@@ -50,7 +56,7 @@ export class JournalMatcher {
     if (kind !== "value") {
       occurrence = (this.occurrences.get(name) ?? 0) + 1;
       this.occurrences.set(name, occurrence);
-      key = `${name}#${occurrence}`;
+      key = `${name}#${occurrence}${this.keySuffix}`;
     }
     const prior = this.history.byPosition.get(position);
     const recorded = prior?.[0];

@@ -10,6 +10,8 @@ export type EntryType =
   | "run_rewound"
   | "run_forked"
   | "run_suspended"
+  | "run_continued"
+  | "run_limit_reached"
   | "step_attempt_started"
   | "step_attempt_failed"
   | "step_verification_failed"
@@ -76,4 +78,5 @@ export const SETTLING_TYPES: ReadonlySet<EntryType> = new Set<EntryType>([
 export const ORDERED_TYPES: ReadonlySet<EntryType> = new Set<EntryType>([
   ...SETTLING_TYPES,
   "run_cancel_requested",
+  "run_limit_reached",
 ]);

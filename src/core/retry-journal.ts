@@ -1,6 +1,7 @@
 // Deterministic: what replay sees of a journal in which a run was retried or rewound.
 import { readEntryData } from "./entry-data.js";
 import type { EntryType, JournalEntry } from "./journal.js";
+import { latestSegment } from "./segments.js";
 
 /** Entries that end a run, or start its ending: a rewind supersedes them all. */
 const ENDING: ReadonlySet<EntryType> = new Set<EntryType>([
@@ -18,9 +19,11 @@ const ENDING: ReadonlySet<EntryType> = new Set<EntryType>([
  * failed last, when nothing was settled after it), so the failed step runs again with fresh
  * attempts while the steps that succeeded are answered from the journal. Before each rewind,
  * the entries it supersedes are forgotten (see {@link supersededBy}). The stored journal is
- * unchanged.
+ * unchanged. Only the newest segment is read (see `ctx.continueAsNew`): entries before its
+ * `run_continued` are history.
  */
-export function journalForReplay(entries: readonly JournalEntry[]): readonly JournalEntry[] {
+export function journalForReplay(all: readonly JournalEntry[]): readonly JournalEntry[] {
+  const entries = latestSegment(all);
   if (!entries.some((e) => e.type === "run_retried" || e.type === "run_rewound")) return entries;
   let kept: JournalEntry[] = [];
   for (const entry of entries) {

@@ -109,6 +109,7 @@ export function isTerminalStepError(error: unknown): boolean {
     isEndureError(error, "value_not_serializable") ||
     isEndureError(error, "payload_too_large") ||
     isEndureError(error, "step_interrupted") ||
-    isEndureError(error, "journal_too_long")
+    isEndureError(error, "journal_too_long") ||
+    isEndureError(error, "continue_refused")
   );
 }

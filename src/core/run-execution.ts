@@ -9,7 +9,10 @@ import { checkCombinator, Combinator, type CombinatorKind } from "./combinators.
 import {
   AbandonedWaitError,
   CompensationFailedError,
+  ContinueAsNewRefusedError,
+  JournalLimitError,
   ensureError,
+  InputValidationError,
   InvalidArgumentError,
   isEndureError,
   NonDeterminismError,
@@ -27,6 +30,8 @@ import { RunScope } from "./run-scope.js";
 import { SettlementQueue } from "./settlements.js";
 import type { PayloadShape } from "./shapes.js";
 import { encodePart, type StreamPart } from "./stream.js";
+import { checkPayloadSize, encodeValue } from "./serialize.js";
+import { validate } from "./schema.js";
 import type { Cancellation, WorkflowContext } from "./types.js";
 import type { Workflow } from "./workflow.js";
 import { listenForUpdates, validateUpdate, type UpdateHandler } from "./updates.js";
@@ -118,6 +123,13 @@ export class RunExecution {
   private readonly results: Readonly<Record<string, PayloadShape>> | null;
   /** Patch decisions made so far, by id, with where the code first asked. */
   private readonly patches = new Map<string, { applied: boolean; site: string | null }>();
+  /** Appended to the keys of the output stream's parts after the first journal segment. */
+  private readonly emitSuffix: string;
+  /** The journal replayed holds a `run_limit_reached`: the run reached its journal limit and
+   * was undoing its steps. Until replay reaches that entry nothing runs live. */
+  private readonly limitInHistory: boolean;
+  /** Set when the run reaches its journal limit live, with undos registered. */
+  private limitHit = false;
 
   constructor(
     workflow: Workflow<unknown, unknown>,
@@ -151,9 +163,11 @@ export class RunExecution {
         if (this.scope.timers.size > 0) port.changed();
       },
     });
+    this.limitInHistory = spec.journal.some((e) => e.type === "run_limit_reached");
     this.scope = new RunScope(spec.runId, port, this.settlements, spec.journal.length, (e) =>
-      this.failRun(e),
+      this.limitReached(e),
     );
+    this.emitSuffix = history.segment === 1 ? "" : `@${history.segment}`;
     this.ctx = new RunWorkflowContext({
       runId: spec.runId,
       workflowName: workflow.name,
@@ -171,6 +185,7 @@ export class RunExecution {
       },
       onUpdate: (name, handler) => this.onUpdate(name, handler),
       emit: (part) => this.emit(part),
+      continueAsNew: (input) => this.continueAsNew(workflow, input),
     });
     this.outcome = new Promise((resolve) => (this.settleOutcome = resolve));
     void this.main(workflow, spec.input);
@@ -337,7 +352,11 @@ export class RunExecution {
     if (this.scope.ended) return;
     const data = encodePart(part, "ctx.emit part");
     // The code's order keys the part: a replay passing here again writes nothing new.
-    this.port.emit({ key: `w${this.emitted++}`, at: this.port.clock.now(), data });
+    this.port.emit({
+      key: `w${this.emitted++}${this.emitSuffix}`,
+      at: this.port.clock.now(),
+      data,
+    });
   }
 
   private settlementFor(entry: JournalEntry): (() => void) | null {
@@ -345,6 +364,8 @@ export class RunExecution {
       const data = readEntryData(entry, "run_cancel_requested");
       return () => void this.beginCancel(data);
     }
+    if (entry.type === "run_limit_reached")
+      return () => void this.failOverLimit(this.scope.limitError());
     const op = this.scope.ops.get(entry.position ?? -1);
     if (op === undefined) return null;
     this.scope.ops.delete(op.position);
@@ -375,18 +396,7 @@ export class RunExecution {
       this.compensating = true;
       const failures = await this.compensate();
       if (stale()) return;
-      outcome = failureOutcome(
-        failures.length === 0
-          ? error
-          : new CompensationFailedError(
-              `run ${this.runId} failed (${error.message}), and undoing its steps failed too: ` +
-                `${failures.join("; ")}. The other undos ran; undo the rest by hand, or fix ` +
-                "the cause and retry the run",
-              failures,
-              { cause: error },
-            ),
-        this.port,
-      );
+      outcome = failureOutcome(this.withUndoFailures(error, failures), this.port);
     }
     if (this.scope.ended || this.scope.generation !== generation) return;
     // Waits the code left open (it moved on without them) leave no registration behind.
@@ -425,6 +435,150 @@ export class RunExecution {
   private checkCompleteReplay(): boolean {
     if (this.scope.ended) return true;
     return this.matcher.endsEarly(this.settlements.nextJournaled);
+  }
+
+  /**
+   * An append would pass the journal limit. A run with undos registered journals that it
+   * reached the limit, then undoes its steps (their entries may pass the limit) and fails; a
+   * run already on its way to its end (undoing, cleaning up) goes on past the limit; any other
+   * run fails at once.
+   */
+  private limitReached(error: JournalLimitError): boolean {
+    if (this.scope.ended) return false;
+    if (this.compensating || this.cancellation !== null) return true;
+    // A replay before the point where the run reached its limit: the entry was not journaled.
+    if (this.limitInHistory || this.limitHit) return false;
+    if (!this.compensations.some((c) => !c.done)) {
+      this.failRun(error);
+      return false;
+    }
+    // From here the code's operations take their places and never run; once the code has
+    // had its turn (as on replay, where the journaled entry is handed over in order) the
+    // undos begin.
+    this.limitHit = true;
+    // What the code asked for so far is abandoned, as on a cancellation: nothing it does
+    // after the limit reaches the journal or the code.
+    this.scope.abandonOps(error);
+    this.scope.appendPastLimit({
+      type: "run_limit_reached",
+      at: this.port.clock.now(),
+      position: null,
+      key: null,
+      data: entryData.run_limit_reached({ entries: this.port.limits.journalEntriesMax }),
+    });
+    void this.port.nextTurn().then(() => this.failOverLimit(error));
+    return false;
+  }
+
+  /** True while the code's own operations must not run: the run reached its journal limit
+   * and its undos have not begun (on replay: until the journal's `run_limit_reached`). */
+  private get heldAtLimit(): boolean {
+    return (this.limitInHistory || this.limitHit) && !this.compensating;
+  }
+
+  /** The run reached its journal limit with undos registered: they run, then it fails. */
+  private async failOverLimit(error: Error): Promise<void> {
+    if (this.scope.ended || this.compensating || this.cancellation !== null) return;
+    this.compensating = true;
+    this.scope.passLimit();
+    // What the code asked for before is abandoned, as on a cancellation: only undos go on.
+    this.scope.abandonOps(error);
+    const failures = await this.compensate();
+    if (this.scope.ended) return;
+    this.finish(failureOutcome(this.withUndoFailures(error, failures), this.port));
+  }
+
+  private withUndoFailures(error: Error, failures: string[]): Error {
+    return failures.length === 0
+      ? error
+      : new CompensationFailedError(
+          `run ${this.runId} failed (${error.message}), and undoing its steps failed too: ` +
+            `${failures.join("; ")}. The other undos ran; undo the rest by hand, or fix ` +
+            "the cause and retry the run",
+          failures,
+          { cause: error },
+        );
+  }
+
+  /**
+   * `ctx.continueAsNew(input)`: ends the run's journal segment and carries on in a fresh one
+   * with `input`. Resolves never; rejects with a typed error when refused or when the input
+   * cannot be journaled.
+   */
+  private async continueAsNew(
+    workflow: Workflow<unknown, unknown>,
+    input: unknown,
+  ): Promise<never> {
+    const never = new Promise<never>(() => {});
+    this.refuseContinue();
+    if (this.scope.ended) return never;
+    const generation = this.scope.generation;
+    const label = `ctx.continueAsNew input of workflow '${workflow.name}'`;
+    const schema = workflow.options.input;
+    let value = input;
+    if (schema !== undefined) {
+      const checked = await validate(schema, input);
+      if (!checked.ok) {
+        throw new InputValidationError(
+          `${label} fails the workflow's input schema: ${checked.issues}. Nothing was ` +
+            "journaled; pass an input the workflow accepts",
+        );
+      }
+      value = checked.value;
+    }
+    const encoded = encodeValue(value, label);
+    checkPayloadSize(encoded, this.port.limits.payloadBytesMax, label);
+    if (this.scope.ended || this.scope.generation !== generation) return never;
+    this.refuseContinue();
+    // Replay: the journal holds more than the code asked for before it continued.
+    if (this.checkCompleteReplay()) return never;
+    const history = this.matcher.history;
+    const positions = Math.max(this.matcher.lastPosition, history.lastPosition);
+    // Waits the code leaves behind leave no registration (attached children are cancelled).
+    if ([...this.scope.ops.values()].some((op) => op.kind === "wait")) {
+      await this.port.cancelWaits();
+    }
+    if (this.scope.ended || this.scope.generation !== generation) return never;
+    this.finish({
+      kind: "continued",
+      entry: {
+        type: "run_continued",
+        at: this.port.clock.now(),
+        position: null,
+        key: null,
+        data: entryData.run_continued({ segment: history.segment + 1, positions, input: encoded }),
+      },
+    });
+    return never;
+  }
+
+  /** Throws where `ctx.continueAsNew` may not be called (see ContinueAsNewRefusedError). */
+  private refuseContinue(): void {
+    this.refuseInQuery("continue as new (ctx.continueAsNew)");
+    const refuse = (why: string, what: string): never => {
+      throw new ContinueAsNewRefusedError(
+        `run ${this.runId} cannot continue as new ${why}. ${what}; nothing was journaled`,
+      );
+    };
+    if (this.cancellation !== null || this.settingUpCancel)
+      refuse("while it is being cancelled", "Let its cleanup end the run");
+    if (this.compensating)
+      refuse("while it undoes its steps after a failure", "Let the undos end the run");
+    if (this.scope.bodies.active) {
+      refuse(
+        "inside a step body, or while a step body runs",
+        "Call ctx.continueAsNew from the workflow function, once the steps it started have ended",
+      );
+    }
+    const undos = this.compensations.filter((c) => !c.done).map((c) => c.name);
+    if (undos.length > 0) {
+      refuse(
+        `while steps have undos registered (${undos.join(", ")}): they belong to the segment ` +
+          "that would end, and would never run",
+        "Run the steps that register undos in a child run (ctx.invoke), whose undos are its " +
+          "own, and continue as new from the parent",
+      );
+    }
   }
 
   private failRun(error: Error): void {
@@ -488,7 +642,9 @@ export class RunExecution {
       this.scope.ops.set(op.position, op);
       const settled = claimed.prior?.some((e) => SETTLING_TYPES.has(e.type)) ?? false;
       if (settled) this.settlements.pump();
-      else if (this.frontier !== null) {
+      else if (this.heldAtLimit) {
+        // Nothing of it was journaled before the run reached its limit: it stays pending.
+      } else if (this.frontier !== null) {
         const started = claimed.prior !== undefined && claimed.prior.length > 0;
         this.frontier({ position: op.position, kind, key: op.key, started });
       } else
@@ -580,7 +736,7 @@ export class RunExecution {
     const decided = claimed.prior?.some((e) => SETTLING_TYPES.has(e.type)) ?? false;
     if (decided) this.settlements.pump();
     // Replay only: a combinator the journal has not decided stays pending, like its members.
-    else if (this.frontier === null) combinator.start();
+    else if (this.frontier === null && !this.heldAtLimit) combinator.start();
     return promise;
   }
 

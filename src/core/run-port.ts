@@ -157,4 +157,7 @@ export type RunOutcome =
       readonly entry: NewEntry;
       readonly error: string;
     }
+  /** The run carries on in a fresh journal segment (`ctx.continueAsNew`): `entry` is its
+   * `run_continued`, to commit as the run is handed back to be claimed again. */
+  | { readonly kind: "continued"; readonly entry: NewEntry }
   | { readonly kind: "halted" };

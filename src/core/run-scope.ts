@@ -15,6 +15,7 @@ export class RunScope implements OpScope {
   /** Operations asked for and not yet settled, by position. */
   readonly ops = new Map<number, Op>();
   private isEnded = false;
+  private beyondLimit = false;
   private currentGeneration = 0;
   private externalWaits = 0;
   private serialTail: Promise<void> = Promise.resolve();
@@ -35,8 +36,12 @@ export class RunScope implements OpScope {
     readonly port: RunPort,
     private readonly settlements: SettlementQueue,
     private entryCount: number,
-    /** Called once when an append would pass the journal limit. */
-    private readonly overLimit: (error: Error) => void,
+    /**
+     * Called when an append would pass the journal limit (the entries of the run's current
+     * segment). True lets the append through, and every later one (the run is undoing its
+     * steps or cleaning up before it ends); false drops it.
+     */
+    private readonly overLimit: (error: JournalLimitError) => boolean,
   ) {
     this.timers = new RunTimers(port);
   }
@@ -130,18 +135,34 @@ export class RunScope implements OpScope {
 
   append(entry: NewEntry): void {
     if (this.isEnded) return;
-    const max = this.port.limits.journalEntriesMax;
-    if (++this.entryCount > max) {
-      this.overLimit(
-        new JournalLimitError(
-          `run ${this.runId} reached its journal limit of ${max} entries; a workflow that ` +
-            "loops forever should call ctx.continueAsNew(input) to carry on in a fresh " +
-            "journal, or raise limits.journalEntriesMax",
-        ),
-      );
-      return;
+    if (++this.entryCount > this.port.limits.journalEntriesMax && !this.beyondLimit) {
+      if (!this.overLimit(this.limitError())) return;
+      this.beyondLimit = true;
     }
     this.port.append(entry);
+  }
+
+  /** Appends an entry past the journal limit (the run's note that it reached it). */
+  appendPastLimit(entry: NewEntry): void {
+    if (this.isEnded) return;
+    this.entryCount++;
+    this.port.append(entry);
+  }
+
+  /** Lets appends pass the journal limit from now on (the run is on its way to its end). */
+  passLimit(): void {
+    this.beyondLimit = true;
+  }
+
+  /** The error of a run that reached its journal limit. */
+  limitError(): JournalLimitError {
+    const max = this.port.limits.journalEntriesMax;
+    return new JournalLimitError(
+      `run ${this.runId} reached its journal limit of ${max} entries in its current journal ` +
+        "segment. A workflow that loops for long should call ctx.continueAsNew(input) every " +
+        "so many iterations to carry on in a fresh segment (replay then reads only that one); " +
+        "or raise limits.journalEntriesMax",
+    );
   }
 
   countCommitted(entries: number): void {

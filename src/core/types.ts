@@ -391,6 +391,30 @@ export interface WorkflowContext {
     handler: (args: A) => R | Promise<R>,
     options?: UpdateOptions<A>,
   ): void;
+  /**
+   * Ends this run's journal segment and carries on in a fresh one under the same run id: the
+   * workflow function starts again from the top with `input` (checked against the workflow's
+   * input schema), and a replay reads only the newest segment, so a loop that runs for months
+   * keeps a bounded journal to replay. Earlier segments stay in the journal as history
+   * (`engine.journal` numbers each entry's `segment`). The promise never resolves: write
+   * `return ctx.continueAsNew(next)`. Waits still open are withdrawn, and the journal-length
+   * limit counts the entries of each segment.
+   *
+   * Refused with `continue_refused` (nothing journaled) inside a step body or while one runs,
+   * while steps with `compensate` have undos registered, during a cancellation's cleanup or a
+   * failure's undos, and in a query handler.
+   *
+   * @example
+   * ```ts
+   * const loop = workflow("agent-loop", async (ctx, input: { turn: number }) => {
+   *   for (let turn = input.turn; turn < input.turn + 100; turn++) {
+   *     await ctx.step("turn", () => agentTurn(turn));
+   *   }
+   *   return ctx.continueAsNew({ turn: input.turn + 100 });
+   * });
+   * ```
+   */
+  continueAsNew(input: unknown): Promise<never>;
 }
 
 /** A workflow as `ctx.invoke` and `ctx.startChild` take it: a definition made with

@@ -88,6 +88,8 @@ export interface RunOperations {
   emit(part: StreamPart): void;
   onQuery(name: string, handler: (args: unknown) => unknown): void;
   onUpdate(name: string, handler: UpdateHandler): void;
+  /** Ends the run's journal segment and carries on in a fresh one with `input`. */
+  continueAsNew(input: unknown): Promise<never>;
 }
 
 /** The workflow context of one run, over the operations its execution supplies. */
@@ -104,6 +106,14 @@ export class RunWorkflowContext implements WorkflowContext {
 
   onCancel(cleanup: Cleanup): void {
     this.run.onCancel(cleanup);
+  }
+
+  continueAsNew(input: unknown): Promise<never> {
+    try {
+      return this.run.continueAsNew(input);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   onUpdate<A = unknown, R = unknown>(

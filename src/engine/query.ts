@@ -5,6 +5,7 @@ import { readEntryData } from "../core/entry-data.js";
 import { RunNotFoundError, WorkflowNotFoundError } from "../core/errors.js";
 import type { JournalEntry } from "../core/journal.js";
 import { journalForReplay } from "../core/retry-journal.js";
+import { latestSegment, segmentInput } from "../core/segments.js";
 import { RunExecution } from "../core/run-execution.js";
 import { decodeValue, encodeValue } from "../core/serialize.js";
 import { checkRunId } from "../core/text.js";
@@ -66,8 +67,9 @@ export async function withExecution<T>(
         "register; register it (createEngine({ workflows })) to ask runs that are not in its memory",
     );
   }
-  const journal = await parts.store.readJournal(runId);
-  const execution = replayOf(wf, runId, decodeValue(record.input), journal);
+  const journal = await parts.store.readJournal(runId, "segment");
+  const input = segmentInput(latestSegment(journal), () => decodeValue(record.input));
+  const execution = replayOf(wf, runId, input, journal);
   try {
     const outcome = await Promise.race([execution.outcome, caughtUp(execution)]);
     if (outcome !== null && outcome.kind === "paused") {

@@ -62,6 +62,10 @@ const STEP_TYPES = new Set<JournalEntry["type"]>([
   "step_failed",
 ]);
 
+/** What keys of a segment after the first end with (`plan#1@2`): a step named by its key
+ * without it is found too. */
+const SEGMENT_SUFFIX = /@\d+$/;
+
 /** The step `ref` names in `view` (a journal as replay reads it), or a typed error. */
 export function findStep(
   view: readonly JournalEntry[],
@@ -82,7 +86,9 @@ export function findStep(
     (e) =>
       STEP_TYPES.has(e.type) &&
       e.position !== null &&
-      (typeof key === "number" ? e.position === key : e.key === key),
+      (typeof key === "number"
+        ? e.position === key
+        : e.key === key || e.key?.replace(SEGMENT_SUFFIX, "") === key),
   );
   if (found === undefined || found.position === null || found.key === null) {
     const steps = [...new Set(view.filter((e) => STEP_TYPES.has(e.type)).map((e) => e.key))];
@@ -241,7 +247,11 @@ function pick(d: { trigger?: string }): { trigger?: string } {
 function sharedEntries(view: readonly JournalEntry[], position: number): NewEntry[] {
   const beyond = supersededBy(view, position + 1);
   return view
-    .filter((e) => e.position !== null && !beyond.has(e.seq))
+    .filter(
+      // A run that continued as new shares its segment's start: the fork replays that segment.
+      (e, i) =>
+        (e.position !== null || (i === 0 && e.type === "run_continued")) && !beyond.has(e.seq),
+    )
     .map((e) => ({ type: e.type, at: e.at, position: e.position, key: e.key, data: e.data }));
 }
 

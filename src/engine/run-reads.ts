@@ -1,6 +1,7 @@
 // Reading runs back: pages of runs, a run's journal, open approvals, and where a run is and why.
 import type { Clock } from "../core/clock.js";
 import { supersededEntries } from "../core/retry-journal.js";
+import { latestSegment, segmentNumbers } from "../core/segments.js";
 import { InvalidArgumentError, RunNotFoundError } from "../core/errors.js";
 import {
   JOURNAL_PAGE_LIMIT_DEFAULT,
@@ -119,8 +120,16 @@ export async function readJournal(store: Store, runId: string): Promise<JournalR
   if (entries.length === 0 && (await store.getRun(runId)) === null) {
     throw new RunNotFoundError(`no run has the id '${runId}'`);
   }
-  const superseded = supersededEntries(entries);
-  return entries.map((e) => toJournalRecord(e, superseded.has(e.seq)));
+  const segments = segmentNumbers(entries);
+  // A rewind supersedes entries of its own segment only.
+  const superseded = new Set<number>();
+  let from = 0;
+  for (let i = 1; i <= entries.length; i++) {
+    if (i < entries.length && segments[i] === segments[from]) continue;
+    for (const seq of supersededEntries(entries.slice(from, i))) superseded.add(seq);
+    from = i;
+  }
+  return entries.map((e, i) => toJournalRecord(e, superseded.has(e.seq), segments[i]));
 }
 
 /** Open approvals, oldest first, of one run or of all. */
@@ -151,5 +160,6 @@ export async function explainRun(store: Store, clock: Clock, runId: string): Pro
     store.readJournal(runId),
     store.listApprovals({ limit: LIST_RUNS_LIMIT_MAX, runId }),
   ]);
-  return explain(run, journal, approvals, clock.now());
+  // Earlier journal segments are history: where the run is now is in its newest one.
+  return explain(run, latestSegment(journal), approvals, clock.now());
 }

@@ -71,7 +71,10 @@ export async function updateRun(
 
 function outcomeIn(journal: readonly JournalEntry[], step: string): UpdateOutcome | null {
   const entry = journal.find(
-    (e) => e.key === step && (e.type === "step_succeeded" || e.type === "step_failed"),
+    (e) =>
+      // After the first journal segment keys end with `@<segment>` (see ctx.continueAsNew).
+      (e.key === step || e.key?.replace(/@\d+$/, "") === step) &&
+      (e.type === "step_succeeded" || e.type === "step_failed"),
   );
   if (entry === undefined) return null;
   if (entry.type === "step_failed")

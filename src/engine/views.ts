@@ -61,6 +61,9 @@ export interface JournalRecord {
   /** True for an entry a later rewind superseded (see `engine.rewind`): kept as history,
    * no longer part of what the run replays. */
   readonly superseded?: true;
+  /** The journal segment the entry belongs to: 1, then 2, 3, ... after each
+   * `ctx.continueAsNew` (a `run_continued` entry starts its segment). */
+  readonly segment: number;
 }
 
 const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
@@ -90,9 +93,14 @@ export function toRunInfo<O = unknown>(run: RunRecord): RunInfo<O> {
 }
 
 /** Decodes a journal entry. */
-export function toJournalRecord(entry: JournalEntry, superseded = false): JournalRecord {
+export function toJournalRecord(
+  entry: JournalEntry,
+  superseded = false,
+  segment = 1,
+): JournalRecord {
   return {
     seq: entry.seq,
+    segment,
     type: entry.type,
     at: new Date(entry.at),
     position: entry.position,

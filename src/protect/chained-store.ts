@@ -20,6 +20,7 @@ import type {
   EventInput,
   EventRecord,
   InboxItem,
+  JournalRange,
   MemoryFilter,
   MemoryNamespaceRecord,
   PayloadOpener,
@@ -192,8 +193,15 @@ export class ChainedStore implements Store {
         if (!this.chain) return c.journal === undefined ? c : { ...c, journal: unwrap(c.journal) };
         // The claim fences every other writer: the journal read now ends where this worker's
         // chain goes on. Read here when the store did not, and handed to the worker with it.
-        const journal = c.journal ?? (await this.inner.readJournal(c.run.id));
-        this.remember(c.run.id, chainHead(c.run, journal));
+        const journal = c.journal ?? (await this.inner.readJournal(c.run.id, "segment"));
+        // A newest segment whose last entry carries no hash (written without a chain): the
+        // head is worked out from the whole journal.
+        const last = journal[journal.length - 1];
+        const whole =
+          journal[0]?.type === "run_continued" && unchained(last?.data ?? null).hash === null
+            ? await this.inner.readJournal(c.run.id)
+            : journal;
+        this.remember(c.run.id, chainHead(c.run, whole));
         return { ...c, journal: unwrap(journal) };
       }),
     );
@@ -216,8 +224,8 @@ export class ChainedStore implements Store {
     return this.inner.listRuns(filter);
   }
 
-  async readJournal(runId: string): Promise<JournalEntry[]> {
-    return unwrap(await this.inner.readJournal(runId));
+  async readJournal(runId: string, range?: JournalRange): Promise<JournalEntry[]> {
+    return unwrap(await this.inner.readJournal(runId, range));
   }
 
   async cancel(

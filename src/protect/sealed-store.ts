@@ -28,6 +28,7 @@ import type {
   EventInput,
   EventRecord,
   InboxItem,
+  JournalRange,
   MemoryFilter,
   MemoryNamespaceRecord,
   PayloadOpener,
@@ -278,9 +279,9 @@ class SealedStore implements Store {
     return { runs: page.runs.map((r) => this.openRun(r)), next: page.next };
   }
 
-  async readJournal(runId: string): Promise<JournalEntry[]> {
+  async readJournal(runId: string, range?: JournalRange): Promise<JournalEntry[]> {
     await this.load([runId], true);
-    return this.openJournal(await this.inner.readJournal(runId));
+    return this.openJournal(await this.inner.readJournal(runId, range));
   }
 
   async cancel(

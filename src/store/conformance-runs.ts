@@ -102,6 +102,83 @@ export const runCases: readonly ConformanceCase[] = [
     },
   },
   {
+    name: "a journal is read whole, or from its newest segment on (its last run_continued)",
+    async run(store) {
+      await createRuns(store, create("s", "wf", { workerId: "w1", leaseMs: LEASE }));
+      const write = async (entries: ReturnType<typeof entry>[], update: "pending" | null) => {
+        const run = await store.getRun("s");
+        const result = await store.commit({
+          creates: [],
+          writes: [
+            {
+              runId: "s",
+              epoch: run?.epoch ?? 0,
+              entries,
+              update: update === null ? null : { status: update },
+            },
+          ],
+          now: T0,
+        });
+        assert.equal(result.writes[0]?.kind, "committed");
+      };
+      assert.deepEqual(
+        (await store.readJournal("s", "segment")).map((e) => e.type),
+        ["run_started"],
+        "a run that never continued reads whole",
+      );
+      await write(
+        [
+          entry("step_attempt_started", T0, 1, "s#1"),
+          entry("step_succeeded", T0, 1, "s#1", '{"result":1}'),
+          entry("run_continued", T0, null, null, '{"segment":2,"positions":1,"input":1}'),
+        ],
+        "pending",
+      );
+      const [again] = await store.claim({
+        workerId: "w1",
+        workflows: ["wf"],
+        limit: 1,
+        leaseMs: LEASE,
+        now: T0,
+        recovering: false,
+        concurrency: {},
+      });
+      assert.equal(again?.run.id, "s");
+      if (again?.journal !== undefined) {
+        assert.deepEqual(
+          again.journal.map((e) => [e.seq, e.type]),
+          [[1, "run_continued"]],
+          "a claim's journal starts at the newest segment",
+        );
+      }
+      await write(
+        [
+          entry("step_attempt_started", T0, 2, "s#1@2"),
+          entry("step_succeeded", T0, 2, "s#1@2", '{"result":2}'),
+          entry("run_continued", T0, null, null, '{"segment":3,"positions":2,"input":2}'),
+          entry("step_attempt_started", T0, 3, "s#1@3"),
+        ],
+        null,
+      );
+      const segment = await store.readJournal("s", "segment");
+      assert.deepEqual(
+        segment.map((e) => [e.seq, e.type, e.key]),
+        [
+          [1, "run_continued", null],
+          [2, "step_attempt_started", "s#1@3"],
+        ],
+        "the newest segment, numbered from 1",
+      );
+      assert.equal(segment[0]?.data, '{"segment":3,"positions":2,"input":2}');
+      const all = await store.readJournal("s");
+      assert.deepEqual(
+        all.map((e) => e.seq),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+      );
+      assert.deepEqual(await store.readJournal("s", "all"), all);
+    },
+  },
+  {
     name: "status updates end, pause, suspend and hand back runs, releasing the lease",
     async run(store) {
       const claim = { workerId: "w1", leaseMs: LEASE };

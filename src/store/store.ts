@@ -167,14 +167,18 @@ export interface ClaimRequest {
   readonly versionGraceMs?: number;
 }
 
+/** Which entries of a run's journal {@link Store.readJournal} returns. */
+export type JournalRange = "all" | "segment";
+
 /** A run handed to a worker by {@link Store.claim}. */
 export interface ClaimedRun {
   readonly run: RunRecord;
   /** The previous owner died or its lease expired: this is a recovery after a crash. */
   readonly takeover: boolean;
   /**
-   * The run's journal, when the store read it with the claim (one query for the whole
-   * batch instead of one per run). Absent: the worker reads it with `readJournal`.
+   * The run's journal from its newest segment on (see {@link Store.readJournal}), when the
+   * store read it with the claim (one query for the whole batch instead of one per run).
+   * Absent: the worker reads it with `readJournal`.
    */
   readonly journal?: readonly JournalEntry[];
 }
@@ -442,7 +446,14 @@ export interface Store extends OutputStreamStore {
   ): Promise<string[]>;
   getRun(runId: string): Promise<RunRecord | null>;
   listRuns(filter: RunFilter): Promise<RunPage>;
-  readJournal(runId: string): Promise<JournalEntry[]>;
+  /**
+   * A run's journal: every entry (`"all"`, the default), or only its newest segment
+   * (`"segment"`: from its last `run_continued` entry on, the whole journal when it has none),
+   * which is what replay reads. A store finds where the newest segment starts through an
+   * index, without reading the segments before it. Either way the entries returned are
+   * numbered 1, 2, 3, ... from the first one returned.
+   */
+  readJournal(runId: string, range?: JournalRange): Promise<JournalEntry[]>;
   /**
    * Asks a run that has not ended to cancel: it is recorded on the run, which becomes runnable
    * if it was waiting. A paused run is cancelled at once (`entry`, `error`, a raised epoch).

@@ -70,6 +70,8 @@ export function summary(outcome: RunOutcome): string {
       return `paused: ${outcome.reason}`;
     case "cancelled":
       return `${outcome.status}`;
+    case "continued":
+      return `continued as new: ${outcome.entry.data ?? ""}`;
     case "halted":
       return "halted";
   }

@@ -4,6 +4,7 @@ import { readEntryData } from "../core/entry-data.js";
 import { InvalidArgumentError, isEndureError, type NonDeterminismError } from "../core/errors.js";
 import type { EntryType, JournalEntry } from "../core/journal.js";
 import { journalForReplay } from "../core/retry-journal.js";
+import { segmentInput } from "../core/segments.js";
 import { RunExecution, type FrontierOp } from "../core/run-execution.js";
 import type { RunOutcome } from "../core/run-port.js";
 import { decodeValue } from "../core/serialize.js";
@@ -53,7 +54,10 @@ export type ReplayEnd =
   | { readonly kind: "waiting"; readonly next: FrontierOp | null }
   | { readonly kind: "diverged" }
   /** A journaled payload could not be brought up to its shape: the run would pause. */
-  | { readonly kind: "upcast_failed"; readonly error: Error };
+  | { readonly kind: "upcast_failed"; readonly error: Error }
+  /** The code called `ctx.continueAsNew` with `input`: the run would carry on in a fresh
+   * journal segment. */
+  | { readonly kind: "continued"; readonly input: unknown };
 
 /** What {@link replayJournal} found. */
 export interface ReplayReport {
@@ -109,20 +113,17 @@ export async function replayJournal<I, O>(
     );
   }
   const runId = file.run?.id ?? entries[0]?.runId ?? "replayed-run";
+  const replayed = journalForReplay(entries);
+  // A run that continued as new replays its newest segment, with that segment's input.
   const input =
     "input" in options
       ? options.input
-      : file.run === null
-        ? undefined
-        : decodeValue(file.run.input);
+      : segmentInput(replayed, () => (file.run === null ? undefined : decodeValue(file.run.input)));
   let next: FrontierOp | null = null;
   const port = new MemoryPort({ journal: entries });
-  const execution = new RunExecution(
-    wf,
-    { runId, input, journal: journalForReplay(entries) },
-    port,
-    { frontier: (op) => (next ??= op) },
-  );
+  const execution = new RunExecution(wf, { runId, input, journal: replayed }, port, {
+    frontier: (op) => (next ??= op),
+  });
   const outcome = await Promise.race([execution.outcome, stopped(execution)]);
   execution.halt(null);
   const divergence = outcome !== null && outcome.kind === "paused" ? divergenceOf(outcome) : null;
@@ -186,6 +187,8 @@ function endOf(outcome: RunOutcome | null, next: FrontierOp | null): ReplayEnd {
         return { kind: "upcast_failed", error };
       }
       return { kind: "diverged" };
+    case "continued":
+      return { kind: "continued", input: readEntryData(outcome.entry, "run_continued").input };
     case "halted":
       return { kind: "waiting", next };
   }
@@ -201,6 +204,8 @@ const ENTRY_TYPE_SET: Record<EntryType, true> = {
   run_rewound: true,
   run_forked: true,
   run_suspended: true,
+  run_continued: true,
+  run_limit_reached: true,
   step_attempt_started: true,
   step_attempt_failed: true,
   step_verification_failed: true,

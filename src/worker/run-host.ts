@@ -54,6 +54,8 @@ export interface HostServices {
   warn(message: string): void;
   /** The run left memory (ended, paused, evicted, lost). */
   exited(runId: string, exit: RunExit): void;
+  /** The run carried on in a fresh journal segment and was handed back to be claimed. */
+  continued(runId: string): void;
   /** The run was evicted until `wakeAt`. */
   evicted(runId: string, wakeAt: number): void;
   /** Reserves units of a rate limit in the store. */
@@ -416,6 +418,13 @@ export class RunHost implements RunPort {
   private async record(outcome: RunOutcome): Promise<void> {
     if (outcome.kind === "halted" || this.gone) return;
     this.leave();
+    if (outcome.kind === "continued") {
+      // Handed back with its run_continued: claimed again, it replays the fresh segment.
+      const handed = await this.write([outcome.entry], { status: "pending" });
+      this.services.exited(this.runId, { kind: "left" });
+      if (handed?.kind === "committed") this.services.continued(this.runId);
+      return;
+    }
     const update: RunUpdate =
       outcome.kind === "completed"
         ? { status: "completed", output: outcome.output }

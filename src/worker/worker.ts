@@ -9,6 +9,7 @@ import type { RunExecution } from "../core/run-execution.js";
 import type { RunLimits } from "../core/run-port.js";
 import { entryData, withSpan } from "../core/entry-data.js";
 import { decodeValue } from "../core/serialize.js";
+import { latestSegment, segmentInput } from "../core/segments.js";
 import type { Workflow } from "../core/workflow.js";
 import type { Cancellation } from "../core/types.js";
 import type { ClaimedRun, RunRecord, Store, StoreWake, WaitRef } from "../store/store.js";
@@ -412,7 +413,7 @@ export class Worker {
     }
     let journal: readonly JournalEntry[];
     try {
-      journal = claimed.journal ?? (await this.store.readJournal(run.id));
+      journal = claimed.journal ?? (await this.store.readJournal(run.id, "segment"));
     } catch (e) {
       if (!isEndureError(e, "key_not_found") && !isEndureError(e, "payload_tampered")) throw e;
       // A sealed entry this engine cannot open: the run waits for the right key (or an
@@ -502,12 +503,15 @@ export class Worker {
           if ((wasFull || run.concurrencyKey !== null) && !this.closing) this.kick();
         },
         evicted: (_runId, wakeAt) => this.noteWake(wakeAt),
+        continued: () => {
+          if (!this.closing) this.kick();
+        },
         reserve: (limit) => this.store.acquireRate({ ...limit, now: this.clock.now() }),
         storeFailed: (runId, epoch, error) => this.storeFailed(runId, epoch, error),
       },
       workflow,
       run,
-      decodeValue(run.input),
+      segmentInput(latestSegment(journal), () => decodeValue(run.input)),
       journal,
       first,
     );
@@ -563,12 +567,13 @@ export class Worker {
   }
 }
 
-/** A journal as read back from the store: it starts with the run's start, numbered 1, 2, ...
- * in order, all of this run. Replay trusts this order. */
+/** A journal as read back from the store: it starts with the run's start (or, read from its
+ * newest segment, with its `run_continued`), numbered 1, 2, ... in order, all of this run.
+ * Replay trusts this order. */
 function checkReadBack(runId: string, journal: readonly JournalEntry[]): void {
   assert(
-    journal[0]?.type === "run_started",
-    () => `journal of run ${runId} does not start with run_started`,
+    journal[0]?.type === "run_started" || journal[0]?.type === "run_continued",
+    () => `journal of run ${runId} does not start with run_started (or run_continued)`,
   );
   journal.forEach((e, i) =>
     assert(

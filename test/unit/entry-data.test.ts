@@ -40,6 +40,11 @@ const cases: { [T in EntryType]: [string | null, unknown] } = {
     { by: "ana", from: "r-1", step: "plan#1", position: 2, edited: true },
   ],
   run_suspended: [entryData.run_suspended({ wakeAt: 5 }), { wakeAt: 5 }],
+  run_continued: [
+    entryData.run_continued({ segment: 2, positions: 7, input: encodeValue({ turn: 3 }, "in") }),
+    { segment: 2, positions: 7, input: { turn: 3 } },
+  ],
+  run_limit_reached: [entryData.run_limit_reached({ entries: 100 }), { entries: 100 }],
   step_attempt_started: [
     entryData.step_attempt_started({ attempt: 1, site: "a.ts:1:2" }),
     { attempt: 1, site: "a.ts:1:2" },

@@ -2,27 +2,34 @@
 // (LEASE_MARK) take a sequence number but are no entries: readers skip them.
 import type pg from "pg";
 import type { JournalEntry, NewEntry } from "../../core/journal.js";
-import type { RunWrite } from "../store.js";
+import type { JournalRange, RunWrite } from "../store.js";
 import { LEASE_MARK } from "./claim.js";
 import { query } from "./connection.js";
 import { ENTRY_COLUMNS, toEntries, toEntryRows as toRows, type EntryRow } from "../sql-rows.js";
 
-/** A run's journal, in order. */
+/** Where the newest segment of run `id` starts: the seq of its last run_continued, else 0
+ * (found through the journal_segments index). */
+const segmentStart = (S: string, id: string): string =>
+  `(SELECT coalesce(max(seq), 0) FROM ${S}.journal WHERE run_id = ${id} AND type = 'run_continued')`;
+
+/** A run's journal, in order: all of it, or its newest segment. */
 export async function readJournal(
   c: pg.ClientBase,
   S: string,
   runId: string,
+  range: JournalRange = "all",
 ): Promise<JournalEntry[]> {
+  const from = range === "segment" ? ` AND seq >= ${segmentStart(S, "$1")}` : "";
   const rows = await query<EntryRow>(
     c,
     `SELECT ${ENTRY_COLUMNS} FROM ${S}.journal
-     WHERE run_id = $1 AND type <> '${LEASE_MARK}' ORDER BY seq`,
+     WHERE run_id = $1 AND type <> '${LEASE_MARK}'${from} ORDER BY seq`,
     [runId],
   );
   return toEntries(runId, rows);
 }
 
-/** The journals of several runs in one query. */
+/** The journals of several runs in one query, each from its newest segment on. */
 export async function readJournals(
   c: pg.ClientBase,
   S: string,
@@ -32,8 +39,11 @@ export async function readJournals(
   if (runIds.length === 0) return journals;
   const rows = await query<EntryRow & { run_id: string }>(
     c,
-    `SELECT run_id, ${ENTRY_COLUMNS} FROM ${S}.journal
-     WHERE run_id = ANY($1::text[]) AND type <> '${LEASE_MARK}' ORDER BY run_id, seq`,
+    `SELECT j.run_id, ${ENTRY_COLUMNS.replace(/(^|, )/g, "$1j.")}
+     FROM unnest($1::text[]) AS r(id)
+     CROSS JOIN LATERAL ${segmentStart(S, "r.id")} AS b(start)
+     JOIN ${S}.journal j ON j.run_id = r.id AND j.seq >= b.start
+     WHERE j.type <> '${LEASE_MARK}' ORDER BY j.run_id, j.seq`,
     [[...runIds]],
   );
   const byRun = new Map<string, EntryRow[]>();

@@ -18,6 +18,7 @@ import type {
   EventInput,
   EventRecord,
   InboxItem,
+  JournalRange,
   MemoryChange,
   MemoryFilter,
   MemoryNamespaceRecord,
@@ -323,8 +324,8 @@ export class PostgresStore implements Store {
     );
   }
 
-  readJournal(runId: string): Promise<JournalEntry[]> {
-    return this.use("reading a journal", READ, (c) => readJournal(c, this.S, runId));
+  readJournal(runId: string, range?: JournalRange): Promise<JournalEntry[]> {
+    return this.use("reading a journal", READ, (c) => readJournal(c, this.S, runId, range));
   }
 
   cancel(

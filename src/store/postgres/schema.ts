@@ -206,6 +206,11 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE S.runs ADD COLUMN detached boolean NOT NULL DEFAULT false;
   CREATE INDEX runs_by_parent ON S.runs (parent_id, created_at, id) WHERE parent_id IS NOT NULL;
   `,
+  `
+  -- Journal segments (ctx.continueAsNew): where each run's newest segment starts, found
+  -- without reading the entries before it.
+  CREATE INDEX journal_segments ON S.journal (run_id, seq) WHERE type = 'run_continued';
+  `,
 ];
 
 /** The schema version this code writes. */

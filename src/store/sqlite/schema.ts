@@ -208,6 +208,12 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE journal;
   ALTER TABLE journal_keyed RENAME TO journal;
   `,
+  // 10: journal segments (ctx.continueAsNew): where each run's newest segment starts, found
+  // without reading the entries before it (a partial index: appends of other entries do not
+  // touch it).
+  `
+  CREATE INDEX journal_segments ON journal (run_id, seq) WHERE type = 'run_continued';
+  `,
 ];
 
 /** The schema version this code writes. */

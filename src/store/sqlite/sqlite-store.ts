@@ -14,6 +14,7 @@ import type {
   EventInput,
   EventRecord,
   InboxItem,
+  JournalRange,
   MemoryChange,
   MemoryFilter,
   MemoryNamespaceRecord,
@@ -386,8 +387,14 @@ export class SqliteStore implements Store {
     });
   }
 
-  readJournal(runId: string): Promise<JournalEntry[]> {
-    const rows = this.read("reading a journal", () => this.st.journal.all(runId) as EntryRow[]);
+  readJournal(runId: string, range: JournalRange = "all"): Promise<JournalEntry[]> {
+    const rows = this.read(
+      "reading a journal",
+      () =>
+        (range === "segment"
+          ? this.st.journalSegment.all({ id: runId })
+          : this.st.journal.all(runId)) as EntryRow[],
+    );
     return Promise.resolve(toEntries(runId, rows));
   }
 

@@ -51,6 +51,7 @@ type StatementName =
   | "progress"
   | "claimRun"
   | "journal"
+  | "journalSegment"
   | "nextWake"
   | "runningByKey"
   | "rateState"
@@ -233,6 +234,14 @@ export function createStatements(db: Database.Database, reader: Database.Databas
     journal: reader.prepare(
       `SELECT j.seq, j.run_id, j.type, j.at, j.position, j.key, j.data, j.started_at, j.started_data
        FROM runs r JOIN journal j ON ${RUN_ROWS} WHERE r.id = ? ORDER BY j.k`,
+    ),
+    // The newest segment: from the run's last run_continued on (journal_segments finds it).
+    journalSegment: reader.prepare(
+      `SELECT j.seq, j.run_id, j.type, j.at, j.position, j.key, j.data, j.started_at, j.started_data
+       FROM runs r JOIN journal j ON j.k >= r.run_no * 4294967296 + (SELECT coalesce(max(seq), 0)
+           FROM journal WHERE run_id = @id AND type = 'run_continued')
+         AND j.k < r.run_no * 4294967296 + 4294967296
+       WHERE r.id = @id ORDER BY j.k`,
     ),
     nextWake: reader.prepare("SELECT min(wake_at) AS at FROM runs WHERE status = 'waiting'"),
     runningByKey: db.prepare(
