@@ -79,6 +79,7 @@ export type {
   TransactionalStepContext,
   UpdateOptions,
   WorkflowContext,
+  MapChildOptions,
   MapOptions,
   MapOutcome,
   SomeResult,

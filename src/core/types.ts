@@ -317,6 +317,32 @@ export interface WorkflowContext {
     options: MapOptions<O> & { failures: "collect" },
   ): Promise<MapOutcome<Awaited<O>>[]>;
   /**
+   * Runs each of `items` as the input of a child run of `workflow` (as `ctx.invoke` would,
+   * child ids `<run id>/<name>#1`, `#2`, ... in input order), at most `concurrency` children
+   * at once: a fan-out to sub-agents that lives in the store, not in memory, and whose children
+   * may run on other workers. Resolves with the children's outputs in input order. By default
+   * the first failed child rejects with its `ChildRunFailedError` and no new child starts (those
+   * already started run on, and are cancelled when this run ends, unless `detached`); with
+   * `failures: "collect"` every child runs and each result says how it ended.
+   *
+   * @example
+   * ```ts
+   * const findings = await ctx.map("research", topics, research, { child: true, concurrency: 5 });
+   * ```
+   */
+  map<I, O>(
+    name: string,
+    items: readonly I[],
+    workflow: ChildWorkflowDefinition<I, O>,
+    options: MapChildOptions & { failures?: "throw" },
+  ): Promise<O[]>;
+  map<I, O>(
+    name: string,
+    items: readonly I[],
+    workflow: ChildWorkflowDefinition<I, O>,
+    options: MapChildOptions & { failures: "collect" },
+  ): Promise<MapOutcome<O>[]>;
+  /**
    * Starts a child run of `workflow` and waits for its result, durably: the child has its own
    * journal, retries and id (derived from this run's, so that a replay finds the same child),
    * and may run on another worker; this run is evicted from memory while it waits, and woken
@@ -477,6 +503,17 @@ export interface MapOptions<T> extends Omit<StepOptions<T>, "transactional"> {
   concurrency?: number;
   /** `"throw"` (default): the first failure rejects and no new item starts. `"collect"`:
    * every item runs, and each result says whether it succeeded. */
+  failures?: "throw" | "collect";
+}
+
+/** Options of `ctx.map` with `child: true`: each item is the input of a child run. */
+export interface MapChildOptions extends Omit<InvokeOptions, "id"> {
+  /** Runs each item as a child run of the workflow passed in place of a function. */
+  child: true;
+  /** Children running at once, a whole number from 1; default `limits.MAP_CONCURRENCY_DEFAULT`. */
+  concurrency?: number;
+  /** `"throw"` (default): the first failed child rejects and no new child starts. `"collect"`:
+   * every child runs, and each result says whether it succeeded. */
   failures?: "throw" | "collect";
 }
 

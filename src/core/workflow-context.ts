@@ -26,7 +26,9 @@ import type { UpdateHandler } from "./updates.js";
 import type {
   ChildHandle,
   ChildOptions,
+  ChildWorkflowDefinition,
   InvokeOptions,
+  MapChildOptions,
   MapOptions,
   MapOutcome,
   SomeResult,
@@ -385,19 +387,39 @@ export class RunWorkflowContext implements WorkflowContext {
   map<I, O>(
     name: string,
     items: readonly I[],
-    fn: (item: I, step: StepContext, index: number) => O | Promise<O>,
-    options: MapOptions<O> = {},
+    workflow: ChildWorkflowDefinition<I, O>,
+    options: MapChildOptions & { failures?: "throw" },
+  ): Promise<O[]>;
+  map<I, O>(
+    name: string,
+    items: readonly I[],
+    workflow: ChildWorkflowDefinition<I, O>,
+    options: MapChildOptions & { failures: "collect" },
+  ): Promise<MapOutcome<O>[]>;
+  map(
+    name: string,
+    items: readonly unknown[],
+    fn: unknown,
+    options: (MapOptions<unknown> & { child?: unknown }) | MapChildOptions = {},
   ): Promise<unknown[]> {
-    const { concurrency = MAP_CONCURRENCY_DEFAULT, failures = "throw", ...stepOptions } = options;
+    let concurrency: number;
+    let collect: boolean;
+    let start: (item: unknown, index: number) => Promise<unknown>;
     try {
       checkName(name, "map name");
       if (!Array.isArray(items))
         throw new InvalidArgumentError(`map '${name}' needs an array of items`);
-      if (typeof fn !== "function")
-        throw new InvalidArgumentError(`map '${name}' needs a function`);
-      if (!Number.isInteger(concurrency) || concurrency < 1) {
+      if (typeof options !== "object" || options === null)
+        throw new InvalidArgumentError(`map '${name}' options must be an object`);
+      const {
+        concurrency: c = MAP_CONCURRENCY_DEFAULT,
+        failures = "throw",
+        child = false,
+        ...rest
+      } = options as MapOptions<unknown> & { child?: unknown };
+      if (!Number.isInteger(c) || c < 1) {
         throw new InvalidArgumentError(
-          `map '${name}' concurrency must be a whole number from 1, got ${String(concurrency)}`,
+          `map '${name}' concurrency must be a whole number from 1, got ${String(c)}`,
         );
       }
       if (failures !== "throw" && failures !== "collect") {
@@ -405,10 +427,39 @@ export class RunWorkflowContext implements WorkflowContext {
           `map '${name}' failures must be "throw" or "collect", got ${String(failures)}`,
         );
       }
+      if (child !== true && child !== false)
+        throw new InvalidArgumentError(`map '${name}' child must be true or false`);
+      concurrency = c;
+      collect = failures === "collect";
+      if (child) {
+        if (typeof fn === "function") {
+          throw new InvalidArgumentError(
+            `map '${name}' with { child: true } takes a workflow (made with workflow()) or its ` +
+              "name in place of the function: each item becomes that child run's input",
+          );
+        }
+        if ((rest as InvokeOptions).id !== undefined) {
+          throw new InvalidArgumentError(
+            `map '${name}' with { child: true } takes no id: each child's id is derived from ` +
+              "this run's id and the item's position",
+          );
+        }
+        const invokeOptions = rest as InvokeOptions;
+        start = (item) => this.invoke(name, fn, item, invokeOptions);
+      } else {
+        if (typeof fn !== "function") {
+          throw new InvalidArgumentError(
+            `map '${name}' needs a function of each item, or a workflow with { child: true }`,
+          );
+        }
+        const body = fn as (item: unknown, step: StepContext, index: number) => unknown;
+        const stepOptions = rest as StepOptions<unknown>;
+        start = (item, index) =>
+          this.step(name, (step: StepContext) => body(item, step, index), stepOptions);
+      }
     } catch (e) {
       return Promise.reject(e);
     }
-    const collect = failures === "collect";
     const results: unknown[] = new Array<unknown>(items.length);
     return new Promise((resolve, reject) => {
       let next = 0;
@@ -416,13 +467,12 @@ export class RunWorkflowContext implements WorkflowContext {
       let done = 0;
       let failed = false;
       // Items start in input order, a new one as an earlier one ends: the code's order, so a
-      // replay asks for the same steps at the same positions.
+      // replay asks for the same steps (or children) at the same positions.
       const launch = (): void => {
         while (!failed && running < concurrency && next < items.length) {
           const index = next++;
           running++;
-          const item = items[index] as I;
-          this.step(name, (step: StepContext) => fn(item, step, index), stepOptions).then(
+          start(items[index], index).then(
             (value) => {
               results[index] = collect ? { ok: true, value } : value;
               ended();
