@@ -200,7 +200,9 @@ async function openForCheck(url: string, schema: string | undefined): Promise<St
     process.exitCode = EXIT_STORE_UNREACHABLE;
     throw new StoreUnavailableError(`no store at ${url}: the SQLite file does not exist`);
   }
-  const store = storeFromUrl(url, schema === undefined ? {} : { schema });
+  // Read-only: the gate runs against production stores and must change nothing in them, not
+  // even a migration (a store behind this code's schema is refused with store_outdated).
+  const store = storeFromUrl(url, { readOnly: true, ...(schema === undefined ? {} : { schema }) });
   try {
     await store.open();
   } catch (e) {

@@ -10,6 +10,8 @@ export interface StoreChoice {
   readonly schema?: string;
   /** Apply migrations on open (default true). */
   readonly migrate?: boolean;
+  /** Open for reading only: no migration, no write reaches the store (default false). */
+  readonly readOnly?: boolean;
 }
 
 /**
@@ -21,6 +23,7 @@ export function storeFromUrl(url: string, choice: StoreChoice = {}): Store {
     return postgresStore(url, {
       ...(choice.schema !== undefined ? { schema: choice.schema } : {}),
       ...(choice.migrate !== undefined ? { migrate: choice.migrate } : {}),
+      ...(choice.readOnly === true ? { readOnly: true } : {}),
     });
   }
   const path = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
@@ -29,5 +32,5 @@ export function storeFromUrl(url: string, choice: StoreChoice = {}): Store {
       `--store must be a postgres:// URL or a SQLite file path (sqlite:./endure.db), got ${JSON.stringify(url)}`,
     );
   }
-  return sqliteStore(path);
+  return sqliteStore(path, choice.readOnly === true ? { readOnly: true } : {});
 }

@@ -55,7 +55,9 @@ export function clientConfig(url: string, settings: PostgresSettings): pg.Client
     application_name: "endure",
     // endure's statements are prepared once per connection; their best plan does not depend
     // on the values (arrays of any length), so planning them again each time is waste.
-    options: "-c plan_cache_mode=force_generic_plan",
+    options:
+      "-c plan_cache_mode=force_generic_plan" +
+      (settings.readOnly ? " -c default_transaction_read_only=on" : ""),
   };
 }
 

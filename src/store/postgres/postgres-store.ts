@@ -2,7 +2,7 @@
 // one INSERT; other group commits are one statement each; claims skip locked rows; leases and
 // rate limits use the database's clock; LISTEN/NOTIFY wakes idle workers.
 import pg from "pg";
-import { EndureError } from "../../core/errors.js";
+import { EndureError, InvalidArgumentError } from "../../core/errors.js";
 import type { JournalEntry, NewEntry } from "../../core/journal.js";
 import type { WaitClosure } from "../../core/run-port.js";
 import { TERMINAL_STATUSES, type Cancellation, type SqlTransaction } from "../../core/types.js";
@@ -115,6 +115,13 @@ export class PostgresStore implements Store {
     this.settings = settingsOf(options);
     this.url = typeof urlOrPool === "string" ? urlOrPool : null;
     this.givenPool = typeof urlOrPool === "string" ? null : urlOrPool;
+    if (this.givenPool !== null && this.settings.readOnly) {
+      throw new InvalidArgumentError(
+        "postgresStore readOnly needs a connection URL, not a pool: it makes the connections " +
+          "the store opens read-only (for a pool of your own, set default_transaction_read_only " +
+          "on its connections)",
+      );
+    }
     const where = this.url === null ? "a PostgreSQL pool" : redactUrl(this.url);
     this.description = `${where} (schema ${this.settings.schema})`;
     this.S = quoteIdent(this.settings.schema);

@@ -70,6 +70,13 @@ export interface PostgresStoreOptions {
   migrate?: boolean;
   /** Listen for wake-ups with LISTEN/NOTIFY (default true); off, workers only poll. */
   listen?: boolean;
+  /**
+   * Open for reading only (default false): every transaction of the store's connections is
+   * read-only on the server (`default_transaction_read_only`), no migration is applied (a
+   * schema that is behind fails with `store_outdated`) and nothing is listened for. A write
+   * fails. `endure check` opens stores so.
+   */
+  readOnly?: boolean;
   /** Parts a run's output stream holds (default 1,000,000); see STREAM_PARTS_MAX_DEFAULT. */
   streamPartsMax?: number;
 }
@@ -98,8 +105,9 @@ export function settingsOf(options: PostgresStoreOptions): PostgresSettings {
       "connectTimeoutMs",
     ),
     reconnectMs: positive(options.reconnectMs ?? RECONNECT_MS_DEFAULT, "reconnectMs"),
-    migrate: options.migrate ?? true,
-    listen: options.listen ?? true,
+    migrate: options.readOnly === true ? false : (options.migrate ?? true),
+    listen: options.readOnly === true ? false : (options.listen ?? true),
+    readOnly: options.readOnly ?? false,
     streamPartsMax: positive(options.streamPartsMax ?? STREAM_PARTS_MAX_DEFAULT, "streamPartsMax"),
   };
 }

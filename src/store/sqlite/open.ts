@@ -45,6 +45,7 @@ export function openDatabase(
     if (
       e instanceof StoreNotEndureError ||
       e instanceof StoreTooNewError ||
+      e instanceof StoreOutdatedError ||
       e instanceof StoreCorruptError
     )
       throw e;
