@@ -92,6 +92,31 @@ const scenarios: Record<string, (t: TestEngine) => Promise<string>> = {
     await settle(t, run);
     return run.id;
   },
+  async continued(t) {
+    const run = await t.start(fixtures.continued, { round: 1 }, { id: "continued-1" });
+    await settle(t, run);
+    return run.id;
+  },
+  async rewound(t) {
+    const run = await t.start(fixtures.rewound, {}, { id: "rewound-1" });
+    await settle(t, run);
+    fixtures.parser.fixed = true;
+    await t.rewind(run.id, { toStep: "parse", by: "maria@example.com" });
+    await settle(t, t.handle(run.id));
+    return run.id;
+  },
+  async forked(t) {
+    const original = await t.start(fixtures.forked, {}, { id: "forked-0" });
+    await settle(t, original);
+    const fork = await t.fork(original.id, {
+      atStep: "classify",
+      output: "positive",
+      id: "forked-1",
+      by: "maria@example.com",
+    });
+    await settle(t, t.handle(fork.id));
+    return fork.id;
+  },
   async "timed-out"(t) {
     const run = await t.start(fixtures.timedOut, {}, { id: "timed-out-1" });
     await settle(t, run);
