@@ -56,14 +56,15 @@ describe("examples", () => {
     expect(lines).not.toContain("wait_cancelled carrier answer#1");
   });
 
-  it("runs the encryption example: nothing readable in the file, old runs read after a rotation", async () => {
+  it("runs the encryption example: nothing readable in the file, old runs read after a rotation without the old key", async () => {
     const lines: string[] = [];
     const out = await encryptedDemo({ path: join(tempDir(), "e.db"), log: (l) => lines.push(l) });
     expect(out.summary).toBe("Grace Hopper: allergic to penicillin");
     expect(lines).toEqual([
       "result: Grace Hopper: allergic to penicillin",
       "plaintext in the file: false",
-      "after rotation: Grace Hopper: allergic to penicillin",
+      "run keys wrapped again under 2026-02: 1",
+      "after rotation, without the old key: Grace Hopper: allergic to penicillin",
       "journal verified: all 4 entries in order",
     ]);
   });

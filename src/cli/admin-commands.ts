@@ -83,6 +83,29 @@ export function verifyCommand(out: Output): Command {
     );
 }
 
+/** The `keys` command and its `rotate` subcommand. */
+export function keysCommand(out: Output): Command {
+  const keys = new Command("keys").description("manage the key ring of an encrypted store");
+  keys.addCommand(
+    connected(
+      new Command("rotate").description(
+        "wrap every run's data key under the ring's current key (runKeys), while workers go " +
+          "on; then older ring keys seal no run key. Safe to run again",
+      ),
+    ).action(
+      act(out, async (b, p) => {
+        const report = await b.rotateKeys();
+        if (p.json) return printJson(p, report);
+        p.out.log(
+          `${report.rewrapped} of ${report.keys} run keys wrapped again under the current key` +
+            (report.skipped > 0 ? `; ${report.skipped} changed meanwhile and were left` : ""),
+        );
+      }),
+    ),
+  );
+  return keys;
+}
+
 /** The `shred` command. */
 export function shredCommand(out: Output): Command {
   return connected(

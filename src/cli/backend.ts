@@ -145,5 +145,7 @@ export interface Backend {
   verify(runId: string): Promise<VerifyView>;
   /** Deletes an ended run's data key: see `engine.shred`. */
   shred(runId: string): Promise<{ runId: string; shreddedAt: string; already: boolean }>;
+  /** Wraps every run's data key under the ring's current key: see `engine.rotateKeys`. */
+  rotateKeys(): Promise<{ keys: number; rewrapped: number; skipped: number }>;
   close(): Promise<void>;
 }

@@ -85,6 +85,13 @@ export function openClientBackend(url: string, token: string | undefined): Backe
           "shred deletes a run's key in the database: pass --store <url> (the database the server uses)",
         ),
       ),
+    rotateKeys: () =>
+      Promise.reject(
+        new InvalidArgumentError(
+          "keys rotate rewraps run keys in the database with the key ring: pass --store <url> " +
+            "and --keys <file>",
+        ),
+      ),
     close: () => Promise.resolve(),
   };
 }

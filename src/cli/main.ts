@@ -14,7 +14,13 @@ import type { Output } from "./output.js";
 import { runsCommand } from "./runs-commands.js";
 import { serverCommands } from "./server-command.js";
 import { startCommand } from "./start-command.js";
-import { exportCommand, gcCommand, shredCommand, verifyCommand } from "./admin-commands.js";
+import {
+  exportCommand,
+  gcCommand,
+  keysCommand,
+  shredCommand,
+  verifyCommand,
+} from "./admin-commands.js";
 import { checkCommand, replayCommand } from "./evolve-commands.js";
 import { initCommand } from "./init-command.js";
 
@@ -50,6 +56,7 @@ for (const command of [
   checkCommand(out),
   verifyCommand(out),
   shredCommand(out),
+  keysCommand(out),
 ])
   program.addCommand(command);
 

@@ -117,6 +117,7 @@ export async function openStoreBackend(
     },
     verify: async (id) => plain(await engine.verify(id)),
     shred: async (id) => plain(await engine.shred(id)),
+    rotateKeys: async () => plain(await engine.rotateKeys()),
     close: () => engine.close(),
   };
 }

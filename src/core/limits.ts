@@ -244,3 +244,7 @@ export const MEMORY_LIST_LIMIT_MAX = 1_000;
 /** Items of `ctx.map` running at once when the call gives no `concurrency`: 10. Enough to
  * overlap slow calls, few enough not to flood the service the items call. */
 export const MAP_CONCURRENCY_DEFAULT = 10;
+
+/** Run data keys `engine.rotateKeys` (`endure keys rotate`) reads and rewraps a page at a time:
+ * 500. */
+export const KEY_ROTATION_PAGE = 500;

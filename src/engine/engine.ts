@@ -57,6 +57,8 @@ import { GC_SCHEDULE_DEFAULT, GC_WORKFLOW, gcWorkflow, type GcResult } from "./r
 import { chainedStore, type ChainedStore } from "../protect/chained-store.js";
 import type { VerifyReport } from "../protect/hash-chain.js";
 import { sealedStore } from "../protect/sealed-store.js";
+import type { Codec } from "../protect/codec.js";
+import { rotateKeys, type RotationReport } from "../protect/rotate.js";
 import { shredRun, type ShredReport } from "../protect/shred.js";
 import { cancelRun, resumeRun, retryRun, type AdminParts } from "./run-admin.js";
 import { forkRun, rewindRun, type ForkOptions, type RewindOptions } from "./rewind-fork.js";
@@ -145,6 +147,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 export class Engine {
   readonly store: Store;
   private readonly chain: ChainedStore;
+  private readonly codec: Codec | undefined;
   readonly clock: Clock;
   /** By name, the version new runs take. */
   private readonly workflows: Map<string, AnyWorkflow>;
@@ -167,6 +170,7 @@ export class Engine {
     // every engine reads through so that chained entries reach no decoder with their hashes.
     this.chain = chainedStore(options.store, options.hashChain ?? false);
     this.store = options.codec === undefined ? this.chain : sealedStore(this.chain, options.codec);
+    this.codec = options.codec;
     this.clock = options.clock ?? systemClock;
     this.log = toStructuredLogger(options.logger ?? createLogger());
     this.limits = runLimitsOf(options.limits);
@@ -407,6 +411,25 @@ export class Engine {
     this.checkOpen();
     checkRunId(runId);
     return shredRun(this.store, runId, this.clock.now());
+  }
+
+  /**
+   * Rotates the key ring under runs' data keys (with `aesGcmCodec({ runKeys: true })`): every
+   * run's data key is wrapped again under the ring's `current` key, while workers go on. Once
+   * it has run, older ring keys seal no run key, and can be dropped from the ring when no
+   * payload sealed directly under them (events, memory, runs started before `runKeys`) is kept.
+   * Safe to run again and to stop part way; nothing is re-encrypted but the keys, so the hash
+   * chain stays whole.
+   *
+   * @example
+   * ```ts
+   * // aesGcmCodec({ keys: { old, new }, current: "new", runKeys: true })
+   * const { rewrapped } = await engine.rotateKeys(); // run keys now under "new"
+   * ```
+   */
+  async rotateKeys(): Promise<RotationReport> {
+    this.checkOpen();
+    return rotateKeys(this.store, this.codec);
   }
 
   /**

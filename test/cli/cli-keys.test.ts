@@ -126,4 +126,64 @@ describe("the endure command with a key ring", () => {
       expect(missing.stderr).toContain("[invalid_argument]");
     },
   );
+
+  it(
+    "keys rotate wraps every run key under the current key, so the old key can go",
+    { timeout: 300_000 },
+    async () => {
+      const dir = tempDir();
+      const db = join(dir, "rot.db");
+      const NEW = Buffer.alloc(32, 0x5e).toString("base64");
+      const engine = await createEngine({
+        store: sqliteStore(db),
+        workflows: [card],
+        logger: { warn: () => {} },
+        gcSchedule: null,
+        codec: aesGcmCodec({ keys: { old: KEY }, current: "old", runKeys: true }),
+      });
+      try {
+        for (const id of ["r-1", "r-2", "r-3"]) {
+          const h = await engine.start(card, { holder: id }, { id });
+          await eventually(async () => (await h.info()).status === "waiting");
+        }
+      } finally {
+        await engine.close();
+      }
+      const ring = (keys: Record<string, string>, current: string) => {
+        const path = join(dir, `${current}-${Object.keys(keys).join("-")}.json`);
+        writeFileSync(path, JSON.stringify({ keys, current, runKeys: true }));
+        return path;
+      };
+      const both = ring({ old: KEY, new: NEW }, "new");
+      const newOnly = ring({ new: NEW }, "new");
+      const s = ["--store", db];
+
+      // Before the rotation the run keys are wrapped under "old": the new key alone reads nothing.
+      const before = cli(["export", "r-2", ...s, "--keys", newOnly]);
+      expect(before.status).not.toBe(0);
+      expect(before.stderr).toContain("'old'");
+      expect(before.stderr).toContain("[key_not_found]");
+
+      const rotated = cli(["keys", "rotate", ...s, "--keys", both, "--json"]);
+      expect(rotated.status, rotated.stderr).toBe(0);
+      expect(JSON.parse(rotated.stdout)).toEqual({ keys: 3, rewrapped: 3, skipped: 0 });
+      const again = cli(["keys", "rotate", ...s, "--keys", both]);
+      expect(again.status, again.stderr).toBe(0);
+      expect(again.stdout.trim()).toBe("0 of 3 run keys wrapped again under the current key");
+
+      // Now the old key can leave the ring: every run reads with the new key alone.
+      for (const id of ["r-1", "r-2", "r-3"]) {
+        const after = cli(["export", id, ...s, "--keys", newOnly]);
+        expect(after.status, after.stderr).toBe(0);
+        expect(after.stdout).toContain(`${id}-${SECRET}`);
+      }
+
+      const noRunKeys = join(dir, "no-run-keys.json");
+      writeFileSync(noRunKeys, JSON.stringify({ keys: { old: KEY }, current: "old" }));
+      const refused = cli(["keys", "rotate", ...s, "--keys", noRunKeys]);
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toContain("runKeys: true");
+      expect(refused.stderr).toContain("[invalid_argument]");
+    },
+  );
 });

@@ -12,6 +12,7 @@ import {
   aesGcmCodec,
   createEngine,
   isEndureError,
+  limits,
   workflow,
   type Codec,
   type Engine,
@@ -339,6 +340,40 @@ describe("encryption at rest on SQLite", () => {
     expect(isEndureError(error, "key_not_found")).toBe(true);
     expect((error as Error).message).toContain("'2026-a'");
     expect((error as Error).message).toContain(`run '${oldRun}'`);
+  });
+
+  it("rotateKeys rewraps every run key, a page at a time, past a page's edge", async () => {
+    const path = join(tempDir(), "rotate-pages.db");
+    const tiny = workflow("tiny", async (_ctx, n: number) => n);
+    const keyed = (keys: Record<string, Buffer | string>, current: string) =>
+      aesGcmCodec({ keys, current, runKeys: true });
+    const options = (codec: Codec): EngineOptions => ({
+      store: sqliteStore(path, { durability: "process" }),
+      workflows: [tiny],
+      logger: { warn: () => {} },
+      gcSchedule: null,
+      codec,
+    });
+    const count = limits.KEY_ROTATION_PAGE + 1;
+    const before = await open(options(keyed({ "2026-a": KEY_A }, "2026-a")));
+    const runs = await Promise.all(
+      Array.from({ length: count }, (_, i) => before.start(tiny, i, { id: `t-${i}` })),
+    );
+    await Promise.all(runs.map((r) => r.result()));
+    await before.close();
+    const both = await open(options(keyed({ "2026-a": KEY_A, "2026-b": KEY_B }, "2026-b")));
+    expect(await both.rotateKeys()).toEqual({ keys: count, rewrapped: count, skipped: 0 });
+    expect(await both.rotateKeys()).toEqual({ keys: count, rewrapped: 0, skipped: 0 });
+    await both.close();
+    const newOnly = await open({
+      ...options(keyed({ "2026-b": KEY_B }, "2026-b")),
+      worker: false,
+    });
+    expect(await newOnly.handle(`t-${count - 1}`).result()).toBe(count - 1);
+    expect(await newOnly.handle("t-0").result()).toBe(0);
+    await expect(open(options(ringA)).then((e) => e.rotateKeys())).rejects.toThrow(
+      "rotating keys needs aesGcmCodec({ runKeys: true })",
+    );
   });
 
   it("refuses to read sealed payloads without a codec or with a wrong key under the same id", async () => {
