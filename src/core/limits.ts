@@ -248,3 +248,6 @@ export const MAP_CONCURRENCY_DEFAULT = 10;
 /** Run data keys `engine.rotateKeys` (`endure keys rotate`) reads and rewraps a page at a time:
  * 500. */
 export const KEY_ROTATION_PAGE = 500;
+
+/** Fields the `redact` option may name: 1,000 (each shown value is matched against them). */
+export const REDACT_FIELDS_MAX = 1_000;

@@ -58,6 +58,7 @@ import { chainedStore, type ChainedStore } from "../protect/chained-store.js";
 import type { VerifyReport } from "../protect/hash-chain.js";
 import { sealedStore } from "../protect/sealed-store.js";
 import type { Codec } from "../protect/codec.js";
+import { redactor, type Redactor } from "../observe/redact.js";
 import { rotateKeys, type RotationReport } from "../protect/rotate.js";
 import { shredRun, type ShredReport } from "../protect/shred.js";
 import { cancelRun, resumeRun, retryRun, type AdminParts } from "./run-admin.js";
@@ -148,6 +149,7 @@ export class Engine {
   readonly store: Store;
   private readonly chain: ChainedStore;
   private readonly codec: Codec | undefined;
+  private readonly redaction: Redactor;
   readonly clock: Clock;
   /** By name, the version new runs take. */
   private readonly workflows: Map<string, AnyWorkflow>;
@@ -172,6 +174,7 @@ export class Engine {
     this.store = options.codec === undefined ? this.chain : sealedStore(this.chain, options.codec);
     this.codec = options.codec;
     this.clock = options.clock ?? systemClock;
+    this.redaction = redactor(options.redact);
     this.log = toStructuredLogger(options.logger ?? createLogger());
     this.limits = runLimitsOf(options.limits);
     this.registry = registerWorkflows(options.workflows ?? [], options.defaultVersions);
@@ -411,6 +414,20 @@ export class Engine {
     this.checkOpen();
     checkRunId(runId);
     return shredRun(this.store, runId, this.clock.now());
+  }
+
+  /**
+   * `value` with the fields of the engine's `redact` option masked, as the HTTP API shows it:
+   * a copy, the value itself unchanged (the value itself when nothing is masked).
+   *
+   * @example
+   * ```ts
+   * // createEngine({ ..., redact: { fields: ["ssn"] } })
+   * engine.redact({ name: "Ada", ssn: "078-05-1120" }); // { name: "Ada", ssn: "[redacted]" }
+   * ```
+   */
+  redact<T>(value: T): T {
+    return this.redaction(value);
   }
 
   /**

@@ -1,4 +1,5 @@
 // The options of createEngine, checked once and turned into settings with units.
+import type { RedactOptions } from "../observe/redact.js";
 import { checkText } from "../core/text.js";
 import type { Clock } from "../core/clock.js";
 import { parseDuration, type Duration } from "../core/duration.js";
@@ -109,6 +110,18 @@ export interface EngineOptions {
    * `endure verify` check. Default false. Every engine reads chained journals either way.
    */
   hashChain?: boolean;
+  /**
+   * Fields masked wherever payloads are shown to people: the HTTP API, and so the dashboard
+   * and the CLI through a server (logs and spans carry no payloads: only names, error
+   * messages and codes). The journal keeps them as they are (sealed, with a codec), and the
+   * workflow code sees them. See {@link RedactOptions}.
+   *
+   * @example
+   * ```ts
+   * createEngine({ store, workflows, redact: { fields: ["ssn", "card.number"] } });
+   * ```
+   */
+  redact?: RedactOptions;
   /** Longest wait (event, signal, approval) when the code gives no timeout. Default `"30d"`. */
   waitTimeout?: Duration;
   /** How long finished runs and spent events are kept before `gc` deletes them.

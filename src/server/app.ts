@@ -9,6 +9,7 @@ import { Authenticator, requireRole, type Caller } from "./auth.js";
 import { errorResponse, RequestError } from "./errors.js";
 import { socketsOfRequests } from "./live.js";
 import { openApiDocument } from "./openapi.js";
+import { redactResponse, redacts } from "./redact-response.js";
 import { checked, parseJson, readBody, type NodeBody } from "./request.js";
 import type { Route, ServerParts } from "./route.js";
 import { mountA2A } from "./a2a/routes.js";
@@ -49,6 +50,12 @@ export function createApp(
   const auth = new Authenticator(options.tokens);
   const app = new Hono();
   app.onError((e) => errorResponse(e, options.docsBaseUrl, options.onError));
+  if (redacts(server.engine)) {
+    app.use("*", async (c, next) => {
+      await next();
+      c.res = await redactResponse(c.res, server.engine);
+    });
+  }
   if (options.cors !== null) {
     const origins = options.cors.origins;
     app.use(
