@@ -31,9 +31,22 @@ const rateWaiter = workflow("rate-waiter", async (ctx) => {
   return ctx.step("after", () => event?.data.run === ctx.runId);
 });
 
+/** A trivial child run: one step (as in bench/composition.js). */
+const oneStep = workflow("one-step", async (ctx, input) => ctx.step("step", () => input));
+
+/** A parent: one child run per item, `concurrency` at once (as in bench/composition.js). */
+const fanOut = workflow("fan-out", async (ctx, input) => {
+  const items = Array.from({ length: input.children }, (_, i) => i);
+  const results = await ctx.map("c", items, oneStep, {
+    child: true,
+    concurrency: input.concurrency,
+  });
+  return results.reduce((a, b) => a + b, 0);
+});
+
 const engine = await createEngine({
   store: postgresStore(url),
-  workflows: [tenSteps, slowSteps, rateWaiter],
+  workflows: [tenSteps, slowSteps, rateWaiter, oneStep, fanOut],
   worker: {
     workerId,
     lease: Number(leaseMs),

@@ -7,6 +7,7 @@ import pg from "pg";
 import { createEngine, workflow } from "endure";
 import { postgresStore } from "endure/postgres";
 import { startPostgres } from "../test/support/postgres-server.mjs";
+import { fanOut, oneStep } from "./composition.js";
 import { eventLatency, eventRate, eventSendRate } from "./events.js";
 import { median, noSteps, sequentialSteps, tenSteps } from "./sequential.js";
 
@@ -135,6 +136,85 @@ async function throughput(server, n, rounds) {
     seconds,
     stepsPerSecond: (runs * 10) / seconds,
     bestStepsPerSecond: (runs * 10) / Math.min(...times),
+  };
+}
+
+/**
+ * A parent fanning out to `children` one-step child runs (`ctx.map` with `child: true`, all at
+ * once), started by a client and executed by `n` worker processes: from its start to its
+ * result. The floor: as many one-step runs started at once by the client, on the same
+ * workers, to the last one completed. Median of `rounds` rounds of each, after one of each.
+ */
+async function childrenWorkers(server, n, children, rounds) {
+  const url = await freshDatabase(server, `children_${n}`);
+  const client = await createEngine({
+    store: postgresStore(url),
+    workflows: [fanOut, oneStep],
+    worker: false,
+    logger: silent,
+  });
+  const workers = Array.from({ length: n }, (_, i) => startWorker(url, `ch-${n}-${i}`, 30_000));
+  await Promise.all(workers.map((w) => w.ready));
+  const admin = new pg.Client(url);
+  await admin.connect();
+  const parent = async (r) => {
+    const t0 = performance.now();
+    await client.start(fanOut, { children, concurrency: children }, { id: `p${r}` });
+    for (;;) {
+      const { rows } = await admin.query("SELECT status, output FROM endure.runs WHERE id = $1", [
+        `p${r}`,
+      ]);
+      if (rows[0]?.status === "completed") {
+        if (rows[0].output !== String((children * (children - 1)) / 2)) {
+          throw new Error(`fan-out returned ${rows[0].output}`);
+        }
+        break;
+      }
+      if (["failed", "cancelled", "timed_out", "paused"].includes(rows[0]?.status)) {
+        throw new Error(`fan-out ended ${rows[0].status}`);
+      }
+      await sleep(5);
+    }
+    return performance.now() - t0;
+  };
+  const floor = async (r) => {
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: children }, (_, i) => client.start(oneStep, i, { id: `f${r}-${i}` })),
+    );
+    for (;;) {
+      const done = await count(
+        admin,
+        "SELECT count(*)::int AS n FROM endure.runs WHERE status = 'completed' AND id LIKE $1",
+        [`f${r}-%`],
+      );
+      if (done === children) break;
+      await sleep(5);
+    }
+    return performance.now() - t0;
+  };
+  await parent("warm");
+  await floor("warm");
+  const parentMs = [];
+  const floorMs = [];
+  for (let r = 0; r < rounds; r++) {
+    parentMs.push(await parent(r));
+    floorMs.push(await floor(r));
+  }
+  await stopWorkers(workers);
+  await admin.end();
+  await client.close();
+  const ms = median(parentMs);
+  const fms = median(floorMs);
+  return {
+    workers: n,
+    children,
+    rounds,
+    ms,
+    childrenPerSecond: (children / ms) * 1000,
+    floorMs: fms,
+    floorRunsPerSecond: (children / fms) * 1000,
+    samplesMs: parentMs,
   };
 }
 
@@ -320,7 +400,7 @@ async function eventFigures(server, quick) {
   return { inMemory, evicted, rate, alone, workers };
 }
 
-export { sequential, throughput, recovery, freshDatabase, eventRateWorkers };
+export { sequential, throughput, recovery, freshDatabase, eventRateWorkers, childrenWorkers };
 
 /** Runs the PostgreSQL benchmarks; `row` adds a line to the printed table. */
 export async function benchPostgres({ quick, row, fmt }) {
@@ -401,6 +481,15 @@ export async function benchPostgres({ quick, row, fmt }) {
       "",
       `${events.alone.events} events`,
     );
+    const children = await childrenWorkers(server, 4, 1_000, quick ? 1 : 3);
+    row(
+      `postgres: a parent with 1,000 children (ctx.map, child: true, one step each), ${children.workers} worker processes`,
+      children.childrenPerSecond,
+      "children/s",
+      `${fmt(children.floorRunsPerSecond)}/s`,
+      "",
+      `${fmt(children.childrenPerSecond / children.floorRunsPerSecond)}x floor (1,000 one-step runs started at once by a client); parent start to result ${fmt(children.ms)} ms`,
+    );
     const leaseMs = 5_000;
     const rec = await recovery(server, leaseMs);
     row(
@@ -416,6 +505,7 @@ export async function benchPostgres({ quick, row, fmt }) {
       sequential: seq,
       throughput: tput,
       events,
+      children,
       recovery: rec,
     };
   } finally {

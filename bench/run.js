@@ -11,10 +11,11 @@ import { createEngine, workflow } from "endure";
 import { sqliteStore } from "endure/sqlite";
 import { createTestClock } from "endure/testing";
 import { benchApi } from "./api.js";
+import { childrenRate, loopTurnsMs, resumeTimes, waitingChildrenMemory } from "./composition.js";
 import { eventLatency, eventRate, eventSendRate, waitWaiting } from "./events.js";
 import { benchPostgres } from "./postgres.js";
 import { benchCodec, featureRatio } from "./protect.js";
-import { noSteps, sequentialSteps, tenSteps } from "./sequential.js";
+import { median, noSteps, sequentialSteps, tenSteps } from "./sequential.js";
 import { groupFloor, randomIds, startedWhileRunning, usedStore } from "./shapes.js";
 
 const quick = process.argv.includes("--quick");
@@ -201,6 +202,64 @@ async function manyWaiting(n) {
   };
 }
 
+/** Resume time by journal size, a parent with 1,000 children, a parent waiting on 1,000. */
+async function composition() {
+  const resume = await resumeTimes(file("resume"), {
+    sizes: [10, 1_000, 10_000],
+    rounds: quick ? 3 : 7,
+    durability: "fsync",
+  });
+  const small = resume[0];
+  const large = resume[resume.length - 1];
+  const replayed = (large.entries - small.entries) / 2;
+  const turns = [];
+  for (let i = 0; i < 3; i++) turns.push(await loopTurnsMs(replayed));
+  const turnsMs = median(turns);
+  for (const r of resume) {
+    row(
+      `sqlite fsync: resume a run of ${r.entries.toLocaleString("en-US")} journal entries (median)`,
+      r.medianMs,
+      "ms",
+      `${fmt(r.floorMs)} ms`,
+      "",
+      "signal to the next step's body, on a fresh engine; floor: its journal read by one SELECT",
+    );
+  }
+  const perEntryUs = ((large.medianMs - small.medianMs) * 1000) / (large.entries - small.entries);
+  row(
+    `sqlite fsync: resume time, ${large.entries.toLocaleString("en-US")} entries beside ${small.entries}`,
+    large.medianMs / small.medianMs,
+    "x",
+    `${fmt(small.medianMs)} ms`,
+    "≤ 2x",
+    `+${fmt(perEntryUs)} µs per entry; ${replayed} event-loop turns alone take ${fmt(turnsMs)} ms`,
+  );
+  const children = await childrenRate(file("children"), {
+    children: 1_000,
+    concurrency: 1_000,
+    rounds: quick ? 2 : 5,
+    durability: "fsync",
+  });
+  row(
+    "sqlite fsync: a parent with 1,000 children (ctx.map, child: true, one step each)",
+    children.childrenPerSecond,
+    "children/s",
+    `${fmt(children.floorRunsPerSecond)}/s`,
+    "",
+    `${fmt(children.childrenPerSecond / children.floorRunsPerSecond)}x floor (1,000 one-step runs started at once); parent start to result ${fmt(children.ms)} ms`,
+  );
+  const held = await waitingChildrenMemory(file("held"), { children: 1_000 });
+  row(
+    "sqlite: heap held per child by a parent waiting on 1,000 waiting children",
+    held.heapBytesPerChild,
+    "bytes",
+    `${fmt(held.floorHeapBytesPerRun)} B`,
+    "≈ 0",
+    `floor: per run waiting with no parent; heap ${fmt(held.heapAfterMiB)} MiB after`,
+  );
+  results.sqlite.composition = { resume, loopTurnsMs: turnsMs, children, held };
+}
+
 function row(metric, value, unit, floor, target, note = "") {
   rows.push({ metric, value, unit, floor, target, note });
 }
@@ -385,6 +444,7 @@ if (only === null || only === "sqlite") {
     "",
     `store ${fmt(many.storeMiB)} MiB; started in ${fmt(many.seconds)} s`,
   );
+  await composition();
 }
 if (only === null || only === "postgres") {
   results.postgres = await benchPostgres({ quick, row, fmt });
