@@ -335,10 +335,23 @@ export class Engine {
     return readStreamPage(this.store, runId, options);
   }
 
-  /** Cancels a run that has not ended. A run that already ended is returned unchanged. */
-  async cancel(runId: string, reason = "cancelled by request"): Promise<RunInfo> {
+  /**
+   * Cancels a run that has not ended. A run that already ended is returned unchanged. `by`
+   * (who asks) is journaled with the request for the audit trail.
+   */
+  async cancel(
+    runId: string,
+    reason = "cancelled by request",
+    options: { by?: string } = {},
+  ): Promise<RunInfo> {
     this.checkOpen();
-    return cancelRun(this.parts, runId, reason, (id, exit) => this.notifyExit(id, exit));
+    return cancelRun(
+      this.parts,
+      runId,
+      reason,
+      (id, exit) => this.notifyExit(id, exit),
+      options.by,
+    );
   }
 
   /**
