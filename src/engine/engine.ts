@@ -176,11 +176,7 @@ export class Engine {
     const stored =
       blobs === null
         ? options.store
-        : blobbedStore(
-            options.store,
-            blobs,
-            blobThresholdOf(options.limits),
-          );
+        : blobbedStore(options.store, blobs, blobThresholdOf(options.limits));
     this.chain = chainedStore(stored, options.hashChain ?? false);
     this.store = options.codec === undefined ? this.chain : sealedStore(this.chain, options.codec);
     this.codec = options.codec;

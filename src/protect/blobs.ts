@@ -15,13 +15,7 @@ import {
   isEndureError,
   PayloadTamperedError,
 } from "../core/errors.js";
-import type {
-  ClaimedRun,
-  ClaimRequest,
-  CommitBatch,
-  RunWrite,
-  Store,
-} from "../store/store.js";
+import type { ClaimedRun, ClaimRequest, CommitBatch, RunWrite, Store } from "../store/store.js";
 
 /**
  * Where large payloads go: content-addressed bytes. Implement it for an S3-compatible bucket
