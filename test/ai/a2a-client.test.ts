@@ -125,7 +125,7 @@ describe("a2aAgent", () => {
     const engine = await sqliteEngine({ workflows: [caller] });
     const run = await engine.start(caller, { q: "hello" }, { id: "caller-1" });
     const [task] = await eventually(() => runsOf(r.engine, "gated").then((x) => x.length && x));
-    await eventually(async () => (await r.engine.getRun(task.id))?.status === "waiting");
+    await eventually(() => started === 1);
     await r.engine.signal(task.id, "release", "go");
     const result = await run.result();
     expect(result).toEqual({ text: "answered hello (go)", taskId: task.id });
@@ -169,10 +169,10 @@ describe("a2aAgent", () => {
     const engine = await sqliteEngine({ workflows: [caller] });
     const run = await engine.start(caller, undefined, { id: "caller-2" });
     const [task] = await eventually(() => runsOf(r.engine, "gated").then((x) => x.length && x));
-    await eventually(async () => (await r.engine.getRun(task.id))?.status === "waiting");
+    await eventually(() => started === 1);
     await r.engine.signal(task.id, "release", "go");
     expect(await run.result()).toBe("answered once (go)");
-    expect(forwarded).toBeGreaterThanOrEqual(3); // the lost send, its resend, and polls
+    expect(forwarded).toBeGreaterThanOrEqual(2); // the lost send and its resend
     expect(await runsOf(r.engine, "gated")).toHaveLength(1);
     expect(started).toBe(1);
     const attempts = (await engine.journal("caller-2")).filter(
