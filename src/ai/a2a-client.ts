@@ -343,7 +343,7 @@ async function answer(
 ): Promise<TaskSnapshot> {
   const decision = await ctx.approval(`${name} input`.replace(/#/g, "_").slice(0, 200), {
     ...o.approval,
-    title: task.question ?? `The remote agent '${o.name}' asks for input`,
+    title: titleOf(task.question, o.name),
     details: {
       agent: o.name,
       url: o.url,
@@ -393,6 +393,12 @@ async function answer(
     },
     o.step,
   );
+}
+
+/** The approval's title: the remote question, without an endure server's reply instructions. */
+function titleOf(question: string | null, agent: string): string {
+  const asked = (question ?? "").replace(/: reply "approve" or "reject"[\s\S]*$/, "").trim();
+  return (asked === "" ? `The remote agent '${agent}' asks for input` : asked).slice(0, 1_000);
 }
 
 function partsOf(input: A2AMessageInput, what: string): unknown[] {
