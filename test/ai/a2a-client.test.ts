@@ -89,6 +89,9 @@ async function runsOf(engine: Engine, name: string) {
   return (await engine.listRuns({ workflow: name })).runs;
 }
 
+/** The first item of a list, once there is one. */
+const first = async <T>(list: Promise<readonly T[]>): Promise<T | undefined> => (await list)[0];
+
 /** A local HTTP server answering every request with `answer`. */
 async function fakeServer(
   answer: (body: string) => { status: number; body: string } | "hang-up",
@@ -124,7 +127,7 @@ describe("a2aAgent", () => {
     });
     const engine = await sqliteEngine({ workflows: [caller] });
     const run = await engine.start(caller, { q: "hello" }, { id: "caller-1" });
-    const [task] = await eventually(() => runsOf(r.engine, "gated").then((x) => x.length && x));
+    const task = await eventually(() => first(runsOf(r.engine, "gated")));
     await eventually(() => started === 1);
     await r.engine.signal(task.id, "release", "go");
     const result = await run.result();
@@ -168,7 +171,7 @@ describe("a2aAgent", () => {
     );
     const engine = await sqliteEngine({ workflows: [caller] });
     const run = await engine.start(caller, undefined, { id: "caller-2" });
-    const [task] = await eventually(() => runsOf(r.engine, "gated").then((x) => x.length && x));
+    const task = await eventually(() => first(runsOf(r.engine, "gated")));
     await eventually(() => started === 1);
     await r.engine.signal(task.id, "release", "go");
     expect(await run.result()).toBe("answered once (go)");
@@ -195,17 +198,17 @@ describe("a2aAgent", () => {
     const engine = await sqliteEngine({ workflows: [boss] });
     const run = await engine.start(boss, { prompt: "refund A-17" }, { id: "boss-1" });
     // The remote agent asks for approval: it surfaces as an approval of the calling run.
-    const [pending] = await eventually(() =>
-      engine.approvals({ runId: "boss-1" }).then((a) => a.length && a),
-    );
+    const pending = await eventually(() => first(engine.approvals({ runId: "boss-1" })));
     expect(pending.title).toMatch(/Allow tool 'refund' to run\?/);
     expect(refunded).toEqual([]);
     await engine.approve("boss-1", pending.name, { by: "lee@example.com", comment: "lost parcel" });
     const result = await run.result();
     expect(result.text).toBe("Done: Refunded order A-17.");
     expect(refunded).toEqual(["A-17"]);
-    const [task] = await runsOf(r.engine, "refunds");
-    const decided = (await r.engine.journal(task.id)).find((e) => e.type === "wait_completed");
+    const task = await first(runsOf(r.engine, "refunds"));
+    const decided = (await r.engine.journal(task?.id ?? "")).find(
+      (e) => e.type === "wait_completed",
+    );
     expect((decided?.data as { result?: { comment?: string } }).result?.comment).toBe(
       "lost parcel",
     );
@@ -217,9 +220,7 @@ describe("a2aAgent", () => {
     const caller = workflow("caller", async (ctx) => (await a.send(ctx, "ask", "first")).text);
     const engine = await sqliteEngine({ workflows: [caller] });
     const run = await engine.start(caller, undefined, { id: "caller-3" });
-    const [pending] = await eventually(() =>
-      engine.approvals({ runId: "caller-3" }).then((x) => x.length && x),
-    );
+    const pending = await eventually(() => first(engine.approvals({ runId: "caller-3" })));
     expect(pending.name).toBe("ask input");
     await engine.approve("caller-3", pending.name, { by: "lee@example.com", comment: "second" });
     expect(await run.result()).toBe("first + second");
@@ -237,8 +238,8 @@ describe("a2aAgent", () => {
     expect(error.name).toBe("A2ATaskFailedError");
     expect(error.state).toBe("failed");
     expect(error.message).toMatch(/the warehouse is on fire/);
-    const [task] = await runsOf(r.engine, "failing");
-    expect(error.taskId).toBe(task.id);
+    const task = await first(runsOf(r.engine, "failing"));
+    expect(error.taskId).toBe(task?.id);
   });
 
   it("retries a remote that is down, then fails with A2AUnavailableError", async () => {
