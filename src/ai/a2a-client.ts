@@ -296,37 +296,50 @@ async function follow(
 ): Promise<A2AReply> {
   const deadline = ctx.now() + o.timeoutMs;
   let task = first;
-  let answered: string | null = null;
-  let delay = o.pollMs;
-  for (;;) {
-    if (task.state === "completed")
-      return { taskId: task.id, contextId: task.contextId, text: task.text, data: task.data };
-    if (FINAL_STATES.has(task.state) || STOP_STATES.has(task.state))
-      throw new A2ATaskFailedError(
-        `the remote A2A task '${task.id}' of agent '${o.name}' ended ${task.state}` +
-          (task.question === null ? "" : `: ${task.question}`),
-        o.url,
-        task.id,
-        task.state,
-      );
-    if (task.state === "input-required" && task.asked !== answered) {
-      answered = task.asked;
-      task = await answer(ctx, o, name, task);
-      delay = o.pollMs;
-      continue;
+  // Cancelling the calling run cancels the remote task, unless it has ended by then.
+  let ended = false;
+  if (task.id !== "")
+    ctx.onCancel(async () => {
+      if (ended) return;
+      const id = task.id;
+      await ctx.step(`${name} cancel`, (step) => cancelTask(o, id, step), o.step);
+    });
+  return poll();
+
+  async function poll(): Promise<A2AReply> {
+    let answered: string | null = null;
+    let delay = o.pollMs;
+    for (;;) {
+      if (task.state === "completed" || FINAL_STATES.has(task.state)) ended = true;
+      if (task.state === "completed")
+        return { taskId: task.id, contextId: task.contextId, text: task.text, data: task.data };
+      if (FINAL_STATES.has(task.state) || STOP_STATES.has(task.state))
+        throw new A2ATaskFailedError(
+          `the remote A2A task '${task.id}' of agent '${o.name}' ended ${task.state}` +
+            (task.question === null ? "" : `: ${task.question}`),
+          o.url,
+          task.id,
+          task.state,
+        );
+      if (task.state === "input-required" && task.asked !== answered) {
+        answered = task.asked;
+        task = await answer(ctx, o, name, task);
+        delay = o.pollMs;
+        continue;
+      }
+      const now = ctx.now();
+      if (now >= deadline)
+        throw new A2ATaskFailedError(
+          `the remote A2A task '${task.id}' of agent '${o.name}' did not end within ${o.timeoutMs} ms (it is ${task.state})`,
+          o.url,
+          task.id,
+          "timed-out",
+        );
+      await ctx.sleep(`${name} wait`, Math.max(1, Math.min(delay, deadline - now)));
+      delay = Math.min(o.pollMaxMs, delay * 2);
+      const id = task.id;
+      task = await ctx.step(`${name} poll`, (step) => getTask(o, id, step), o.step);
     }
-    const now = ctx.now();
-    if (now >= deadline)
-      throw new A2ATaskFailedError(
-        `the remote A2A task '${task.id}' of agent '${o.name}' did not end within ${o.timeoutMs} ms (it is ${task.state})`,
-        o.url,
-        task.id,
-        "timed-out",
-      );
-    await ctx.sleep(`${name} wait`, Math.max(1, Math.min(delay, deadline - now)));
-    delay = Math.min(o.pollMaxMs, delay * 2);
-    const id = task.id;
-    task = await ctx.step(`${name} poll`, (step) => getTask(o, id, step), o.step);
   }
 }
 

@@ -323,3 +323,58 @@ describe("a2aAgent", () => {
     expect(a2aAgent({ url: "http://x/a2a/y" }).name).toBe("y");
   });
 });
+
+describe("a2aAgent waiting long", () => {
+  it("is evicted from memory between reads and woken by its durable timers", async () => {
+    started = 0;
+    const r = await remote();
+    const slow = a2aAgent({
+      url: `${r.url}/a2a/gated`,
+      token: OPERATOR,
+      pollEvery: "150ms",
+      pollMax: "300ms",
+      timeout: "10m",
+    });
+    const caller = workflow("caller", async (ctx) => (await slow.send(ctx, "ask", "later")).text);
+    const engine = await sqliteEngine({
+      workflows: [caller],
+      worker: { inMemoryWait: "50ms", pollInterval: 20 },
+    });
+    const run = await engine.start(caller, undefined, { id: "caller-evicted" });
+    await eventually(() => started === 1);
+    // Between reads the run is out of memory, waiting on a timer.
+    await eventually(async () => (await engine.getRun("caller-evicted"))?.status === "waiting");
+    const polls = async () =>
+      (await engine.journal("caller-evicted")).filter(
+        (e) => e.type === "step_succeeded" && e.key?.startsWith("ask poll"),
+      ).length;
+    await eventually(async () => (await polls()) >= 3);
+    const task = await first(runsOf(r.engine, "gated"));
+    await r.engine.signal(task?.id ?? "", "release", "go");
+    expect(await run.result()).toBe("answered later (go)");
+    expect(started).toBe(1);
+  });
+
+  it("cancels the remote task when the calling run is cancelled", async () => {
+    started = 0;
+    const r = await remote();
+    const a = a2aAgent({ url: `${r.url}/a2a/gated`, token: OPERATOR, ...FAST });
+    const caller = workflow("caller", async (ctx) => (await a.send(ctx, "ask", "never")).text);
+    const engine = await sqliteEngine({ workflows: [caller] });
+    const run = await engine.start(caller, undefined, { id: "caller-cancelled" });
+    await eventually(() => started === 1);
+    const task = await first(runsOf(r.engine, "gated"));
+    // Once the message is sent (the send step committed) the run knows the task to cancel.
+    await eventually(async () =>
+      (await engine.journal("caller-cancelled")).some(
+        (e) => e.type === "step_succeeded" && e.key === "ask#1",
+      ),
+    );
+    await engine.cancel("caller-cancelled", "no longer needed");
+    const error = await failure(run.result());
+    expect(isEndureError(error, "run_cancelled")).toBe(true);
+    await eventually(async () => (await r.engine.getRun(task?.id ?? ""))?.status === "cancelled");
+    const journal = await engine.journal("caller-cancelled");
+    expect(journal.some((e) => e.type === "step_succeeded" && e.key === "ask cancel#1")).toBe(true);
+  });
+});
