@@ -44,8 +44,10 @@ export interface A2AAgentOptions {
   readonly pollEvery?: Duration;
   /** Longest wait between two reads (default `aiLimits.A2A_POLL_MS_MAX_DEFAULT`, 5 min). */
   readonly pollMax?: Duration;
-  /** How long the run waits for the task to end (default `aiLimits.A2A_WAIT_MS_DEFAULT`,
-   * 7 days); then it fails with `A2ATaskFailedError`, state `timed-out`. */
+  /** How long the run waits for the task to end, counted in time slept between reads, a
+   * person's time to answer the task's questions aside (default
+   * `aiLimits.A2A_WAIT_MS_DEFAULT`, 7 days); then it fails with `A2ATaskFailedError`, state
+   * `timed-out`. */
   readonly timeout?: Duration;
   /** Retries of a request that fails (down, 5xx, garbage), as step retries (default 5). */
   readonly retries?: number;
@@ -294,7 +296,6 @@ async function follow(
   name: string,
   first: TaskSnapshot,
 ): Promise<A2AReply> {
-  const deadline = ctx.now() + o.timeoutMs;
   let task = first;
   // Cancelling the calling run cancels the remote task, unless it has ended by then.
   let ended = false;
@@ -309,6 +310,7 @@ async function follow(
   async function poll(): Promise<A2AReply> {
     let answered: string | null = null;
     let delay = o.pollMs;
+    let waited = 0;
     for (;;) {
       if (task.state === "completed" || FINAL_STATES.has(task.state)) ended = true;
       if (task.state === "completed")
@@ -327,15 +329,18 @@ async function follow(
         delay = o.pollMs;
         continue;
       }
-      const now = ctx.now();
-      if (now >= deadline)
+      // The time slept, not the clock: no journal entry of its own, and a person's time to
+      // answer a question does not count.
+      if (waited >= o.timeoutMs)
         throw new A2ATaskFailedError(
           `the remote A2A task '${task.id}' of agent '${o.name}' did not end within ${o.timeoutMs} ms (it is ${task.state})`,
           o.url,
           task.id,
           "timed-out",
         );
-      await ctx.sleep(`${name} wait`, Math.max(1, Math.min(delay, deadline - now)));
+      const pause = Math.max(1, Math.min(delay, o.timeoutMs - waited));
+      await ctx.sleep(`${name} wait`, pause);
+      waited += pause;
       delay = Math.min(o.pollMaxMs, delay * 2);
       const id = task.id;
       task = await ctx.step(`${name} poll`, (step) => getTask(o, id, step), o.step);

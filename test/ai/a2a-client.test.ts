@@ -355,6 +355,32 @@ describe("a2aAgent waiting long", () => {
     expect(started).toBe(1);
   });
 
+  it("stops waiting after its timeout with A2ATaskFailedError, state timed-out", async () => {
+    started = 0;
+    const r = await remote();
+    const a = a2aAgent({
+      url: `${r.url}/a2a/gated`,
+      token: OPERATOR,
+      pollEvery: "20ms",
+      pollMax: "40ms",
+      timeout: "200ms",
+    });
+    const caller = workflow("caller", async (ctx) => (await a.send(ctx, "ask", "never")).text);
+    const engine = await sqliteEngine({ workflows: [caller] });
+    const run = await engine.start(caller, undefined, { id: "caller-timeout" });
+    const error = (await failure(run.result())) as Error & { state?: string; taskId?: string };
+    expect(isEndureError(error, "a2a_task_failed")).toBe(true);
+    expect(error.state).toBe("timed-out");
+    const task = await first(runsOf(r.engine, "gated"));
+    expect(error.taskId).toBe(task?.id);
+    // 20 + 40 + 40 + 40 + 40 + 20 ms of sleeps: six reads, each a sleep and a step.
+    const journal = await engine.journal("caller-timeout");
+    const reads = journal.filter(
+      (e) => e.type === "step_succeeded" && e.key?.startsWith("ask poll"),
+    );
+    expect(reads).toHaveLength(6);
+  });
+
   it("cancels the remote task when the calling run is cancelled", async () => {
     started = 0;
     const r = await remote();
