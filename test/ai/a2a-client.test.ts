@@ -227,6 +227,54 @@ describe("a2aAgent", () => {
     expect(await runsOf(r.engine, "asker")).toHaveLength(1);
   });
 
+  it("cancels the remote task when its question is rejected", async () => {
+    const r = await remote();
+    const a = a2aAgent({ url: `${r.url}/a2a/asker`, token: OPERATOR, ...FAST });
+    const caller = workflow("caller", async (ctx) => (await a.send(ctx, "ask", "first")).text);
+    const engine = await sqliteEngine({ workflows: [caller] });
+    const run = await engine.start(caller, undefined, { id: "caller-rejects" });
+    const pending = await eventually(() => first(engine.approvals({ runId: "caller-rejects" })));
+    await engine.reject("caller-rejects", pending.name, { by: "lee@example.com" });
+    const error = (await failure(run.result())) as Error & { state?: string };
+    expect(isEndureError(error, "a2a_task_failed")).toBe(true);
+    expect(error.state).toBe("canceled");
+    const task = await first(runsOf(r.engine, "asker"));
+    expect((await r.engine.getRun(task?.id ?? ""))?.status).toBe("cancelled");
+  });
+
+  it("runs two calls of one turn as two delegations, each sent once", async () => {
+    const r = await remote();
+    const asker2 = a2aAgent({ url: `${r.url}/a2a/refunds`, token: OPERATOR, ...FAST });
+    const desk = a2aAgent({ url: `${r.url}/a2a/failing`, token: OPERATOR, ...FAST });
+    const boss = agent("boss", {
+      model: scriptedModel([
+        {
+          toolCalls: [
+            { name: "refunds", input: { message: "Refund order A-17" } },
+            { name: "desk", input: { message: "Anything?" } },
+          ],
+        },
+        (request) =>
+          request.messages
+            .filter((m) => m.role === "tool")
+            .map((m) => m.content)
+            .join(" | "),
+      ]),
+      tools: { refunds: asker2.tool(), desk: desk.tool() },
+    });
+    const engine = await sqliteEngine({ workflows: [boss] });
+    const run = await engine.start(boss, { prompt: "go" }, { id: "boss-2" });
+    const pending = await eventually(() => first(engine.approvals({ runId: "boss-2" })));
+    await engine.approve("boss-2", pending.name, { by: "lee@example.com" });
+    const result = await run.result();
+    // The failed remote task is answered to the model as a tool error; the other succeeds.
+    expect(result.text).toMatch(
+      /^Refunded order A-17\. \| Error: tool 'desk' failed: .*ended failed/,
+    );
+    expect(await runsOf(r.engine, "refunds")).toHaveLength(1);
+    expect(await runsOf(r.engine, "failing")).toHaveLength(1);
+  });
+
   it("fails with A2ATaskFailedError when the remote task fails", async () => {
     const r = await remote();
     const a = a2aAgent({ url: `${r.url}/a2a/failing`, token: OPERATOR, ...FAST });
