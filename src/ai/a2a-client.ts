@@ -351,7 +351,8 @@ async function follow(
 /**
  * A question of the remote task, asked of the calling run's people as an approval. A remote
  * approval gets the decision (`{ approved, comment }`); any other question gets the comment
- * as its answer when approved, and a rejection cancels the task.
+ * (or `approved` without one) as its answer when approved, and a rejection, or the approval
+ * timing out, cancels the task.
  */
 async function answer(
   ctx: WorkflowContext,
@@ -375,7 +376,7 @@ async function answer(
   }
   const parts: unknown[] =
     task.approval === null
-      ? [{ kind: "text", text: decision.comment ?? "" }]
+      ? [{ kind: "text", text: decision.comment ?? "approved" }]
       : [
           {
             kind: "data",
@@ -405,7 +406,9 @@ async function answer(
         );
       } catch (e) {
         // A resend after the task moved on to its end: the reply was delivered; read it.
-        if (isEndureError(e, "a2a_request_refused")) return getTask(o, task.id, step);
+        if (!isEndureError(e, "a2a_request_refused")) throw e;
+        const now = await getTask(o, task.id, step);
+        if (FINAL_STATES.has(now.state)) return now;
         throw e;
       }
     },
