@@ -308,6 +308,26 @@ describe("a2aAgent", () => {
     expect(new Set(ids).size).toBe(1);
   });
 
+  it("lets the workflow catch the typed error and carry on, its earlier steps kept", async () => {
+    const down = await fakeServer(() => "hang-up");
+    const a = a2aAgent({ url: down.url, retries: 1, ...FAST });
+    let drafted = 0;
+    const caller = workflow("caller", async (ctx) => {
+      const draft = await ctx.step("draft", () => `draft ${++drafted}`);
+      try {
+        return (await a.send(ctx, "review", draft)).text;
+      } catch (e) {
+        if (isEndureError(e, "a2a_unavailable")) return `${draft}, not reviewed`;
+        throw e;
+      }
+    });
+    const engine = await sqliteEngine({ workflows: [caller] });
+    const run = await engine.start(caller, undefined, { id: "caller-fallback" });
+    expect(await run.result()).toBe("draft 1, not reviewed");
+    expect(drafted).toBe(1);
+    expect(down.requests).toHaveLength(2);
+  });
+
   it("retries garbage answers, then fails with A2AResponseError; 5xx is unavailable", async () => {
     const garbage = await fakeServer(() => ({ status: 200, body: "<html>gateway</html>" }));
     const a = a2aAgent({ url: garbage.url, retries: 1, ...FAST });
