@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { aesGcmCodec, createEngine, workflow } from "endure";
 import { sqliteStore } from "endure/sqlite";
+import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { median } from "./sequential.js";
 
 const record = { customer: "Ada Lovelace", note: "x".repeat(1000) };
@@ -79,4 +81,30 @@ export async function featureRatio(on, { blocks, runsPerBlock }) {
 /** A codec with a fresh random key, as a deployment would configure it. */
 export function benchCodec() {
   return aesGcmCodec({ keys: { bench: randomBytes(32) }, current: "bench" });
+}
+
+/** A reader that collects nothing until asked (as a periodic exporter between its rounds). */
+class IdleReader extends MetricReader {
+  onForceFlush() {
+    return Promise.resolve();
+  }
+  onShutdown() {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * The engine option of an OpenTelemetry SDK as an operator sets one up: spans batched to an
+ * exporter (one that drops them, standing for a collector), metrics recorded.
+ */
+export function benchTelemetry() {
+  const exporter = {
+    export: (_spans, done) => done({ code: 0 }),
+    shutdown: () => Promise.resolve(),
+  };
+  const tracerProvider = new BasicTracerProvider({
+    spanProcessors: [new BatchSpanProcessor(exporter)],
+  });
+  const meterProvider = new MeterProvider({ readers: [new IdleReader()] });
+  return { tracerProvider, meterProvider };
 }

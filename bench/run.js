@@ -14,7 +14,7 @@ import { benchApi } from "./api.js";
 import { childrenRate, loopTurnsMs, resumeTimes, waitingChildrenMemory } from "./composition.js";
 import { eventLatency, eventRate, eventSendRate, waitWaiting } from "./events.js";
 import { benchPostgres } from "./postgres.js";
-import { benchCodec, featureRatio } from "./protect.js";
+import { benchCodec, benchTelemetry, featureRatio } from "./protect.js";
 import { median, noSteps, sequentialSteps, tenSteps } from "./sequential.js";
 import { groupFloor, randomIds, startedWhileRunning, usedStore } from "./shapes.js";
 
@@ -375,6 +375,16 @@ if (only === null || only === "sqlite") {
     `${fmt(chain.offStepUs)} µs`,
     "< 1.1x",
     `${fmt(chain.onStepUs)} µs per step on; CPU +${fmt(chain.cpuAddedUs)} µs of ${fmt(chain.offCpuUs)} µs per step`,
+  );
+  const otel = await featureRatio({ telemetry: benchTelemetry() }, sizes);
+  results.sqlite.telemetry = otel;
+  row(
+    "sqlite fsync: per step with an OpenTelemetry SDK registered, beside none",
+    otel.ratio,
+    "x",
+    `${fmt(otel.offStepUs)} µs`,
+    "< 1.1x",
+    `${fmt(otel.onStepUs)} µs per step on; CPU +${fmt(otel.cpuAddedUs)} µs of ${fmt(otel.offCpuUs)} µs per step; spans batched, metrics recorded`,
   );
   const mem = await evictedMemory(quick ? 2_000 : 20_000);
   results.sqlite.evicted = mem;

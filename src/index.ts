@@ -24,6 +24,7 @@ export { isShredded, SHREDDED } from "./core/serialize.js";
 export type { ShredReport } from "./protect/shred.js";
 export type { RotationReport } from "./protect/rotate.js";
 export { REDACTED, type RedactOptions } from "./observe/redact.js";
+export { directoryBlobStore, type BlobStore } from "./protect/blobs.js";
 export { RUN_KEY_CACHE_MS, RUN_KEYS_CACHED_MAX } from "./protect/run-keys.js";
 export type { AesGcmCodecOptions, Codec } from "./protect/codec.js";
 export type { ChainProblem, VerifyReport } from "./protect/hash-chain.js";

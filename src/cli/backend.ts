@@ -104,6 +104,12 @@ export interface Backend {
   /** The run's journal as a journal file (`replayJournal`'s format), or null when this
    * backend cannot read journals as stored (through a server). */
   replayableJournal?(runId: string): Promise<string>;
+  /** Writes the audit export of the runs updated in a range (`export --since`), or is absent
+   * when this backend cannot read journals as stored (through a server). */
+  auditExport?(
+    range: { since: number; until: number | null },
+    write: (line: string) => void,
+  ): Promise<{ runs: number; entries: number }>;
   explain(runId: string): Promise<ExplanationView>;
   cancel(runId: string, reason: string | undefined): Promise<RunView>;
   retry(runId: string): Promise<RunView>;

@@ -8,6 +8,7 @@ import { createEngine, type Engine } from "../engine/engine.js";
 import type { AnyWorkflow } from "../engine/options.js";
 import type { Codec } from "../protect/codec.js";
 import type { Backend, EntryView, RunView } from "./backend.js";
+import { exportAudit } from "./audit.js";
 import { openedStore } from "./keys.js";
 import { loadWorkflows } from "./load-workflows.js";
 import { storeFromUrl } from "./store-url.js";
@@ -60,8 +61,16 @@ export async function openStoreBackend(
       const header = { id, workflow, version, status, input };
       return formatJournalFile(header, await reader.readJournal(id));
     },
+    auditExport: (range, write) =>
+      exportAudit(
+        store,
+        options.codec === undefined ? null : openedStore(store, options.codec),
+        range,
+        write,
+      ),
     explain: async (id) => plain(await engine.explain(id)),
-    cancel: async (id, reason) => plain(await engine.cancel(id, reason)),
+    cancel: async (id, reason) =>
+      plain(await engine.cancel(id, reason, { by: deciderOf(undefined) })),
     retry: async (id) => plain<RunView>(await engine.retry(id, { by: "cli" })),
     rewind: async (id, toStep) => plain<RunView>(await engine.rewind(id, { toStep, by: "cli" })),
     fork: async (id, options) => plain<RunView>(await engine.fork(id, { ...options, by: "cli" })),
@@ -76,7 +85,7 @@ export async function openStoreBackend(
             : `the workflows module exports no workflow '${name}' (it has: ${workflows.map((w) => w.name).join(", ")})`,
         );
       }
-      const handle = await engine.start(wf, input, o);
+      const handle = await engine.start(wf, input, { ...o, by: deciderOf(undefined) });
       return { id: handle.id, created: handle.created };
     },
     sendEvent: async (e) => plain(await engine.sendEvent(e)),

@@ -33,6 +33,8 @@ export interface EntryDataMap {
     trace?: string;
     /** What started the run when a trigger did (`event 'order.paid' (id ...)`, a schedule). */
     trigger?: string;
+    /** Who started it, when a person or a caller of the API did (`StartOptions.by`). */
+    by?: string;
   };
   run_recovered: { worker: string; recoveries: number; span?: string };
   /** `by` is set when a person asked for the resume (a worker taking a run back leaves it
@@ -152,6 +154,7 @@ export const entryData = {
       version: str(d.version),
       trace: opt(d.trace, str),
       trigger: opt(d.trigger, str),
+      by: opt(d.by, str),
     }),
   run_recovered: (d: { worker: string; recoveries: number }): string =>
     object({ worker: str(d.worker), recoveries: str(d.recoveries) }),
@@ -261,7 +264,7 @@ export const entryData = {
     object({ winners: str(d.winners), ok: str(d.ok) }),
   combinator_cancelled: (d: { by: string }): string => object({ by: str(d.by) }),
   run_cancel_requested: (d: Cancellation): string =>
-    object({ reason: str(d.reason), kind: str(d.kind) }),
+    object({ reason: str(d.reason), kind: str(d.kind), by: opt(d.by, str) }),
   run_completed: (d: { output: Encoded }): string => object({ output: d.output }),
   run_failed: (d: { error: Encoded }): string => object({ error: d.error }),
   run_cancelled: (d: { reason: string; cleanupErrors?: readonly string[] }): string => ended(d),
@@ -327,7 +330,13 @@ const ENDED: Shape = { reason: "string", cleanupErrors: "strings?" };
 
 /** What every entry type's data must hold: null (no data), a scalar, or an object's fields. */
 const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" } = {
-  run_started: { workflow: "string", version: "string|null", trace: "string?", trigger: "string?" },
+  run_started: {
+    workflow: "string",
+    version: "string|null",
+    trace: "string?",
+    trigger: "string?",
+    by: "string?",
+  },
   run_recovered: { worker: "string", recoveries: "number", span: "string?" },
   run_resumed: { by: "string?", version: "string|null?", span: "string?" },
   run_retried: { by: "string" },
@@ -370,7 +379,7 @@ const SHAPES: { [T in EntryType]: Shape | "null" | "scalar" } = {
   wait_cancelled: { by: "string" },
   combinator_settled: { winners: "array", ok: "boolean" },
   combinator_cancelled: { by: "string" },
-  run_cancel_requested: { reason: "string", kind: "string" },
+  run_cancel_requested: { reason: "string", kind: "string", by: "string?" },
   run_completed: { output: "value" },
   run_failed: { error: "value" },
   run_cancelled: ENDED,

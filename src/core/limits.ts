@@ -251,3 +251,11 @@ export const KEY_ROTATION_PAGE = 500;
 
 /** Fields the `redact` option may name: 1,000 (each shown value is matched against them). */
 export const REDACT_FIELDS_MAX = 1_000;
+
+/** With `blobs`, a step result or run output whose stored data is longer than this, in
+ * bytes, is kept in the blob store and the journal holds its hash: 256 KiB. */
+export const BLOB_THRESHOLD_BYTES_DEFAULT = 256 * 1024;
+
+/** With `blobs`, the largest serialized step result or run output, in bytes: 64 MiB (without
+ * blobs, `limits.payloadBytesMax` applies to them as to every payload). */
+export const BLOB_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;

@@ -33,7 +33,7 @@ export async function finalOutcome(
   let encoded: string;
   try {
     encoded = encodeValue(output, `workflow '${workflow.name}' output`);
-    checkPayloadSize(encoded, port.limits.payloadBytesMax, `workflow '${workflow.name}' output`);
+    checkPayloadSize(encoded, port.limits.resultBytesMax, `workflow '${workflow.name}' output`);
   } catch (e) {
     return failureOutcome(e as Error, port);
   }

@@ -241,7 +241,8 @@ export class RunExecution {
    * and cleanup registered with `onCancel` runs durably before the run ends. Journaled first,
    * so that replay applies it at the same point.
    */
-  requestCancel(reason: string, kind: Cancellation["kind"]): void {
+  requestCancel(cancellation: Cancellation): void {
+    const { reason, kind, by } = cancellation;
     if (this.scope.ended || this.cancellation !== null || this.compensating) return;
     // Already journaled (a crash interrupted its cleanup): replay applies it where it was.
     if (this.matcher.history.settlements.some((e) => e.type === "run_cancel_requested")) return;
@@ -250,7 +251,7 @@ export class RunExecution {
       at: this.port.clock.now(),
       position: null,
       key: null,
-      data: entryData.run_cancel_requested({ reason, kind }),
+      data: entryData.run_cancel_requested({ reason, kind, ...(by === undefined ? {} : { by }) }),
     });
     this.settlements.push(() => void this.beginCancel({ reason, kind }));
   }

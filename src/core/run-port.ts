@@ -65,6 +65,8 @@ export interface OutgoingEvent {
 /** Limits that apply inside a run. */
 export interface RunLimits {
   readonly payloadBytesMax: number;
+  /** The largest step result or run output: `payloadBytesMax`, or more with blobs. */
+  readonly resultBytesMax: number;
   readonly payloadBytesWarn: number;
   readonly journalEntriesMax: number;
 }

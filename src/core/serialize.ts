@@ -78,7 +78,8 @@ export function checkPayloadSize(text: string, bytesMax: number, what: string): 
   if (bytes > bytesMax) {
     throw new PayloadTooLargeError(
       `${what} is ${bytes} bytes serialized, over the limit of ${bytesMax} bytes; ` +
-        "store large data elsewhere (a file or blob store) and journal its key, " +
+        "store large data elsewhere (a file or blob store) and journal its key, give the " +
+        "engine a blob store for large step results and outputs (the `blobs` option), " +
         "or raise limits.payloadBytesMax",
     );
   }

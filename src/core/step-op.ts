@@ -251,7 +251,7 @@ async function callBody(
     const value = await result;
     const what = `step '${op.key}' result`;
     const encoded = encodeValue(value, what);
-    const bytes = checkPayloadSize(encoded, scope.port.limits.payloadBytesMax, what);
+    const bytes = checkPayloadSize(encoded, scope.port.limits.resultBytesMax, what);
     if (bytes > scope.port.limits.payloadBytesWarn) {
       scope.port.warn(
         `${what} of run ${scope.runId} is ${bytes} bytes; consider journaling a reference instead`,

@@ -526,6 +526,8 @@ export interface Cancellation {
   readonly reason: string;
   /** `cancelled` by a request, or `timed_out` when the run outlived its workflow's `ttl`. */
   readonly kind: "cancelled" | "timed_out";
+  /** Who asked for the cancellation, when the request said (`engine.cancel(id, reason, { by })`). */
+  readonly by?: string;
 }
 
 /** One rung of a wait's ladder, counted from the moment the wait began. */

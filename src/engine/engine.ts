@@ -35,6 +35,7 @@ import {
   type MemoryNamespaceInfo,
 } from "./memory.js";
 import {
+  blobThresholdOf,
   memoryRetentionOf,
   runLimitsOf,
   workerSettingsOf,
@@ -58,6 +59,7 @@ import { chainedStore, type ChainedStore } from "../protect/chained-store.js";
 import type { VerifyReport } from "../protect/hash-chain.js";
 import { sealedStore } from "../protect/sealed-store.js";
 import type { Codec } from "../protect/codec.js";
+import { blobbedStore, blobStoreOf } from "../protect/blobs.js";
 import { redactor, type Redactor } from "../observe/redact.js";
 import { rotateKeys, type RotationReport } from "../protect/rotate.js";
 import { shredRun, type ShredReport } from "../protect/shred.js";
@@ -170,13 +172,22 @@ export class Engine {
   constructor(options: EngineOptions) {
     // Outermost the codec (payloads sealed before they are hashed), then the hash chain, which
     // every engine reads through so that chained entries reach no decoder with their hashes.
-    this.chain = chainedStore(options.store, options.hashChain ?? false);
+    const blobs = blobStoreOf(options.blobs, options.store);
+    const stored =
+      blobs === null
+        ? options.store
+        : blobbedStore(
+            options.store,
+            blobs,
+            blobThresholdOf(options.limits),
+          );
+    this.chain = chainedStore(stored, options.hashChain ?? false);
     this.store = options.codec === undefined ? this.chain : sealedStore(this.chain, options.codec);
     this.codec = options.codec;
     this.clock = options.clock ?? systemClock;
     this.redaction = redactor(options.redact);
     this.log = toStructuredLogger(options.logger ?? createLogger());
-    this.limits = runLimitsOf(options.limits);
+    this.limits = runLimitsOf(options.limits, blobs !== null);
     this.registry = registerWorkflows(options.workflows ?? [], options.defaultVersions);
     this.workflows = this.registry.defaults;
     this.retentionMs =
@@ -335,10 +346,23 @@ export class Engine {
     return readStreamPage(this.store, runId, options);
   }
 
-  /** Cancels a run that has not ended. A run that already ended is returned unchanged. */
-  async cancel(runId: string, reason = "cancelled by request"): Promise<RunInfo> {
+  /**
+   * Cancels a run that has not ended. A run that already ended is returned unchanged. `by`
+   * (who asks) is journaled with the request for the audit trail.
+   */
+  async cancel(
+    runId: string,
+    reason = "cancelled by request",
+    options: { by?: string } = {},
+  ): Promise<RunInfo> {
     this.checkOpen();
-    return cancelRun(this.parts, runId, reason, (id, exit) => this.notifyExit(id, exit));
+    return cancelRun(
+      this.parts,
+      runId,
+      reason,
+      (id, exit) => this.notifyExit(id, exit),
+      options.by,
+    );
   }
 
   /**

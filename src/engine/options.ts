@@ -1,11 +1,14 @@
 // The options of createEngine, checked once and turned into settings with units.
 import type { RedactOptions } from "../observe/redact.js";
+import type { BlobStore } from "../protect/blobs.js";
 import { checkText } from "../core/text.js";
 import type { Clock } from "../core/clock.js";
 import { parseDuration, type Duration } from "../core/duration.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import {
   CLOSE_GRACE_MS_DEFAULT,
+  BLOB_BYTES_MAX_DEFAULT,
+  BLOB_THRESHOLD_BYTES_DEFAULT,
   IN_MEMORY_WAIT_MS_DEFAULT,
   JOURNAL_ENTRIES_MAX_DEFAULT,
   LEASE_MS_DEFAULT,
@@ -39,6 +42,12 @@ export interface EngineLimits {
   payloadBytesWarn?: number;
   /** Most journal entries per run. Default 100,000. */
   journalEntriesMax?: number;
+  /** With `blobs`: stored data longer than this, in bytes, goes to the blob store. Default
+   * 256 KiB (`BLOB_THRESHOLD_BYTES_DEFAULT`). */
+  blobThresholdBytes?: number;
+  /** With `blobs`: the largest step result or run output, in bytes. Default 64 MiB
+   * (`BLOB_BYTES_MAX_DEFAULT`). */
+  blobBytesMax?: number;
 }
 
 /** Options of the worker an engine runs. */
@@ -122,6 +131,20 @@ export interface EngineOptions {
    * ```
    */
   redact?: RedactOptions;
+  /**
+   * Large payloads by reference: a step result or run output whose stored data is over
+   * `limits.blobThresholdBytes` (256 KiB) is written once to this blob store under its SHA-256
+   * and the journal keeps the hash, so values up to `limits.blobBytesMax` (64 MiB) fit without
+   * bloating the journal. `true`: a directory beside the SQLite file (`<file>.blobs`). Every
+   * engine and command reading the store needs the same blob store. See docs/operations.md.
+   *
+   * @example
+   * ```ts
+   * createEngine({ store: sqliteStore("./endure.db"), workflows, blobs: true });
+   * createEngine({ store: postgresStore(url), workflows, blobs: directoryBlobStore("/data/blobs") });
+   * ```
+   */
+  blobs?: BlobStore | true;
   /** Longest wait (event, signal, approval) when the code gives no timeout. Default `"30d"`. */
   waitTimeout?: Duration;
   /** How long finished runs and spent events are kept before `gc` deletes them.
@@ -167,14 +190,25 @@ export function memoryRetentionOf(
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- inputs are contravariant; any admits every workflow
 export type AnyWorkflow = Workflow<any, any>;
 
+/** The size over which stored data goes to the blob store (`limits.blobThresholdBytes`). */
+export function blobThresholdOf(limits: EngineLimits = {}): number {
+  return positiveInt(
+    limits.blobThresholdBytes ?? BLOB_THRESHOLD_BYTES_DEFAULT,
+    "limits.blobThresholdBytes",
+  );
+}
+
 /** Checks the run limits. */
-export function runLimitsOf(limits: EngineLimits = {}): RunLimits {
+export function runLimitsOf(limits: EngineLimits = {}, blobs = false): RunLimits {
   const payloadBytesMax = positiveInt(
     limits.payloadBytesMax ?? PAYLOAD_BYTES_MAX_DEFAULT,
     "limits.payloadBytesMax",
   );
   return {
     payloadBytesMax,
+    resultBytesMax: blobs
+      ? positiveInt(limits.blobBytesMax ?? BLOB_BYTES_MAX_DEFAULT, "limits.blobBytesMax")
+      : payloadBytesMax,
     payloadBytesWarn: Math.min(
       payloadBytesMax,
       positiveInt(limits.payloadBytesWarn ?? PAYLOAD_BYTES_WARN_DEFAULT, "limits.payloadBytesWarn"),

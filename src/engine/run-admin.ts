@@ -36,9 +36,11 @@ export async function cancelRun(
   runId: string,
   reason: string,
   exited: (runId: string, exit: RunExit) => void,
+  by?: string,
 ): Promise<RunInfo> {
   checkRunId(runId);
   checkText(reason, "cancel reason", COMMENT_LENGTH_MAX);
+  if (by !== undefined) checkText(by, "cancel by", LABEL_LENGTH_MAX);
   const error = encodeValue(
     new RunCancelledError(`run ${runId} was cancelled: ${reason}`),
     "cancel error",
@@ -50,7 +52,7 @@ export async function cancelRun(
     key: null,
     data: entryData.run_cancelled({ reason }),
   };
-  const cancellation = { reason, kind: "cancelled" as const };
+  const cancellation = { reason, kind: "cancelled" as const, ...(by === undefined ? {} : { by }) };
   const result = await parts.store.cancel(runId, { cancellation, entry, error }, parts.clock.now());
   if (result.kind === "not_found")
     throw new RunNotFoundError(`cannot cancel: no run has the id '${runId}'`);

@@ -6,8 +6,8 @@ import { parseDuration } from "../core/duration.js";
 import { InputValidationError, InvalidArgumentError, RunIdConflictError } from "../core/errors.js";
 import { concurrencyKeyOf, priorityOf } from "../core/flow-control.js";
 import type { NewEntry } from "../core/journal.js";
-import { PRIORITY_DEFAULT } from "../core/limits.js";
-import { checkRunId } from "../core/text.js";
+import { LABEL_LENGTH_MAX, PRIORITY_DEFAULT } from "../core/limits.js";
+import { checkRunId, checkText } from "../core/text.js";
 import type { RunLimits } from "../core/run-port.js";
 import { validate } from "../core/schema.js";
 import { entryData } from "../core/entry-data.js";
@@ -40,6 +40,9 @@ export interface StartOptions {
    * is called, when an OpenTelemetry SDK is set up.
    */
   traceparent?: string;
+  /** Who starts the run (a person, a service), journaled in its `run_started` entry for the
+   * audit trail. The HTTP API sets it to the caller's token name. */
+  by?: string;
 }
 
 /** The parts of an engine starting a run needs. */
@@ -62,6 +65,7 @@ export async function startRun(
 ): Promise<{ id: string; created: boolean }> {
   const id = options.id ?? newRunId(parts.clock.now());
   checkRunId(id);
+  if (options.by !== undefined) checkText(options.by, "start by", LABEL_LENGTH_MAX);
   if (options.onConflict !== undefined && !["error", "return"].includes(options.onConflict)) {
     throw new InvalidArgumentError(
       `start option onConflict must be "error" or "return", got ${JSON.stringify(options.onConflict)}`,
@@ -86,6 +90,7 @@ export async function startRun(
       workflow: wf.name,
       version: wf.options.version ?? null,
       ...traceOf(options),
+      ...(options.by === undefined ? {} : { by: options.by }),
     }),
   };
   const claim = claimOf(parts, wf, concurrencyKey);

@@ -63,6 +63,7 @@ export class MemoryPort implements RunPort {
   readonly clock: Clock;
   readonly limits = {
     payloadBytesMax: PAYLOAD_BYTES_MAX_DEFAULT,
+    resultBytesMax: PAYLOAD_BYTES_MAX_DEFAULT,
     payloadBytesWarn: PAYLOAD_BYTES_WARN_DEFAULT,
     journalEntriesMax: JOURNAL_ENTRIES_MAX_DEFAULT,
   };

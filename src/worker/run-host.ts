@@ -326,7 +326,7 @@ export class RunHost implements RunPort {
   /** Cancels the run (a request, or its deadline): cleanup runs, then it ends. */
   requestCancel(cancellation: Cancellation): void {
     if (this.gone) return;
-    this.execution.requestCancel(cancellation.reason, cancellation.kind);
+    this.execution.requestCancel(cancellation);
   }
 
   /** The run's lease is gone (cancelled, taken over, store failure): stop without writing. */

@@ -415,15 +415,20 @@ export class Worker {
     try {
       journal = claimed.journal ?? (await this.store.readJournal(run.id, "segment"));
     } catch (e) {
-      if (!isEndureError(e, "key_not_found") && !isEndureError(e, "payload_tampered")) throw e;
-      // A sealed entry this engine cannot open: the run waits for the right key (or an
-      // operator), and nothing else is held up by it.
+      if (
+        !isEndureError(e, "key_not_found") &&
+        !isEndureError(e, "payload_tampered") &&
+        !isEndureError(e, "blob_missing")
+      )
+        throw e;
+      // A sealed entry this engine cannot open, or a blob it cannot find: the run waits for
+      // the right key or blob store (or an operator), and nothing else is held up by it.
       await this.pauseRun(
         run.id,
         run.epoch,
         "unreadable",
         `run ${run.id} was paused: its journal cannot be read (${e.message}). Configure the ` +
-          "key it was written with, then resume it with engine.resume(runId)",
+          "key or the blob store it was written with, then resume it with engine.resume(runId)",
       );
       return;
     }

@@ -192,7 +192,7 @@ describe("replay core", () => {
     const first = new RunExecution(wf, { runId: "r", input: null, journal: [] }, port);
     while (!port.committed.some((e) => e.type === "wait_started"))
       await new Promise((r) => setImmediate(r));
-    first.requestCancel("stop", "cancelled");
+    first.requestCancel({ reason: "stop", kind: "cancelled" });
     expect((await first.outcome).kind).toBe("cancelled");
     port.commit();
     // The store takes a hundred turns to end the waits: replay waits for the cleanup to ask.

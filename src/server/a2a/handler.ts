@@ -131,7 +131,9 @@ export class EndureA2AHandler implements A2ARequestHandler {
       throw new JsonRpcTaskNotCancelableError({
         message: `task '${id}' has ended (${TaskState[view.state]}); it cannot be cancelled`,
       });
-    await this.parts.engine.cancel(id, `cancelled over A2A by ${callerName(context)}`);
+    await this.parts.engine.cancel(id, `cancelled over A2A by ${callerName(context)}`, {
+      by: callerName(context),
+    });
     let now = await this.view(id);
     const deadline = Date.now() + A2A_BLOCKING_WAIT_MS_MAX;
     while (!isFinal(now.state) && Date.now() < deadline) {
@@ -287,6 +289,7 @@ export class EndureA2AHandler implements A2ARequestHandler {
         await this.parts.engine.start(this.agent.workflow, input, {
           id: taskId,
           onConflict: "return",
+          by: callerName(context),
         });
       } catch (e) {
         throw fromEndure(e);

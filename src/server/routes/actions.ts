@@ -40,7 +40,7 @@ export const actionRoutes: Route[] = [
     responses: { 200: "the run as it is now", 404: "no such run" },
     async handle({ params, body, caller, server }) {
       const reason = body.reason ?? `cancelled by ${caller.name}`;
-      return json(await server.engine.cancel(params.id, reason));
+      return json(await server.engine.cancel(params.id, reason, { by: caller.name }));
     },
   }),
   route({

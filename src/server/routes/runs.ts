@@ -61,9 +61,10 @@ export const runRoutes: Route[] = [
       201: "the run was created",
       202: "the run goes on past the wait: its URLs and where it is",
     },
-    async handle({ params, query, body, server: { engine } }) {
+    async handle({ params, query, body, caller, server: { engine } }) {
       const waitMs = waitMsOf(query.wait);
       const handle = await engine.start(params.name, body.input, {
+        by: caller.name,
         ...(body.id !== undefined ? { id: body.id } : {}),
         ...(body.priority !== undefined ? { priority: body.priority } : {}),
       });
