@@ -6,7 +6,8 @@
 // a second process whose engine executes nothing; an agent calling a real MCP server over
 // stdio (each call sent once with its idempotency key, nothing sent on a rerun); an AI SDK
 // streamText answer read over HTTP by a client that drops mid-answer and reconnects; an
-// agent served over A2A to the official A2A client; and an endless agent that continues
+// agent served over A2A to the official A2A client; an agent delegating to other endure
+// agents over A2A, with the remote approval answered in the calling run; and an endless agent that continues
 // as new every few turns.
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -37,6 +38,15 @@ describe("examples run with tsx", () => {
       "artifact: Refunded $40 for order A-17.",
       "status: TASK_STATE_COMPLETED",
       "journal: approved by shop-agent@example.com: the parcel was lost",
+    ]);
+  });
+
+  it("a2a-delegate: an agent's tool and a workflow delegate over A2A; the remote approval is answered in the caller", async () => {
+    expect(await run("a2a-delegate")).toEqual([
+      "desk: Found for you: Three leads: Acme Vectors, Northwind Search, Globex Embeddings.",
+      "asked in the calling run: Allow tool 'refund' to run?",
+      "support: Refunded $40 for order A-17.",
+      "remote task completed: comment lost",
     ]);
   });
 

@@ -44,7 +44,20 @@ export type {
   ToolSpec,
   UserMessage,
 } from "./messages.js";
+export { a2aAgent } from "./a2a-client.js";
+export type {
+  A2AAgent,
+  A2AAgentOptions,
+  A2AMessageInput,
+  A2AReply,
+  A2ASendOptions,
+} from "./a2a-client.js";
 export {
+  A2ARequestRefusedError,
+  A2AResponseError,
+  A2ATaskFailedError,
+  A2ATaskNotFoundError,
+  A2AUnavailableError,
   BudgetExceededError,
   EmptyReplyError,
   MaxTurnsExceededError,

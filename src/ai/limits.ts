@@ -39,3 +39,26 @@ export const ERROR_TEXT_CHARS_MAX = 2_000;
 
 /** Most tools an MCP server's list may hold: 128 (as {@link AGENT_TOOLS_MAX}). */
 export const MCP_TOOLS_MAX = 128;
+
+/** First wait between two reads of a remote A2A task, in milliseconds, when `a2aAgent` sets no
+ * `pollEvery`: 1 s. Each wait doubles, up to `pollMax`. */
+export const A2A_POLL_MS_DEFAULT = 1_000;
+
+/** Longest wait between two reads of a remote A2A task, in milliseconds, when `a2aAgent` sets
+ * no `pollMax`: 5 min. Waits longer than the engine's in-memory wait evict the run. */
+export const A2A_POLL_MS_MAX_DEFAULT = 300_000;
+
+/** How long a run waits for a remote A2A task to end, in milliseconds, when `a2aAgent` sets
+ * no `timeout`: 7 days. */
+export const A2A_WAIT_MS_DEFAULT = 7 * 24 * 60 * 60 * 1000;
+
+/** Most reads of a remote task one wait may take (its `timeout` over its poll intervals):
+ * 10,000. Each read journals a sleep and a step; a longer wait needs a longer `pollMax`. */
+export const A2A_POLLS_MAX = 10_000;
+
+/** How long one HTTP request to a remote A2A agent may take, in milliseconds: 30 s. A reply
+ * to a task that asks for input waits for the task to move on, up to 60 s more. */
+export const A2A_REQUEST_TIMEOUT_MS = 30_000;
+
+/** Retries of a failed request to a remote A2A agent (down, 5xx, garbage): 5. */
+export const A2A_RETRIES_DEFAULT = 5;

@@ -85,20 +85,24 @@ async function answer(ctx: WorkflowContext, call: ToolCall, p: Prepared): Promis
   if (refusal !== null) return { ...base, content: refusal, isError: true };
   let result: unknown;
   try {
-    result = await ctx.step(
-      `tool ${call.name}`,
-      (step) =>
-        p.tool.run(p.input, {
-          idempotencyKey: step.idempotencyKey,
-          attempt: step.attempt,
-          signal: step.signal,
-          runId: step.runId,
-          toolCallId: call.id,
-          emit: step.emit,
-          progress: (data) => step.emit({ type: "data-tool-progress", id: call.id, data }),
-        }),
-      stepOptions(p.tool, p.input),
-    );
+    const durable = p.tool.durable;
+    result =
+      durable !== undefined
+        ? await durable(p.input, ctx, call.id)
+        : await ctx.step(
+            `tool ${call.name}`,
+            (step) =>
+              p.tool.run(p.input, {
+                idempotencyKey: step.idempotencyKey,
+                attempt: step.attempt,
+                signal: step.signal,
+                runId: step.runId,
+                toolCallId: call.id,
+                emit: step.emit,
+                progress: (data) => step.emit({ type: "data-tool-progress", id: call.id, data }),
+              }),
+            stepOptions(p.tool, p.input),
+          );
   } catch (e) {
     const message = (e as Error).message ?? String(e);
     const text = `Error: tool '${call.name}' failed: ${clip(message, ERROR_TEXT_CHARS_MAX)}`;

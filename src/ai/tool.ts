@@ -4,7 +4,7 @@ import type { Duration } from "../core/duration.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { validate, type StandardSchemaV1, type Validated } from "../core/schema.js";
 import type { StreamPart } from "../core/stream.js";
-import type { ApprovalOptions, BackoffOptions } from "../core/types.js";
+import type { ApprovalOptions, BackoffOptions, WorkflowContext } from "../core/types.js";
 import { inputJsonSchema } from "./json-schema.js";
 
 /** What a tool's body receives besides its input. */
@@ -85,6 +85,12 @@ export interface Tool<I = unknown, O = unknown> extends ToolStepOptions<I, O> {
   readonly check: (value: unknown) => Promise<Validated<I>>;
   readonly run: (input: I, ctx: ToolContext) => O | Promise<O>;
   readonly toModelOutput?: (result: O) => string;
+  /**
+   * A body that is workflow code instead of a step body (used in place of `run`): it may
+   * call `ctx.step`, sleep and wait, as `a2aAgent(...).tool()` does to wait for a remote
+   * task durably. `callId` is the model's id for the call, unique in the run.
+   */
+  readonly durable?: (input: I, ctx: WorkflowContext, callId: string) => Promise<O>;
 }
 
 /** Tools by the name the model calls them. */

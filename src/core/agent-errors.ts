@@ -98,3 +98,121 @@ export class ModelResponseError extends EndureError {
     this.name = "ModelResponseError";
   }
 }
+
+/**
+ * A remote A2A agent could not be reached or answered with an HTTP error (connection refused,
+ * 5xx, 429, a timeout). The step that called it retries with backoff; this error fails the
+ * run once its retries are spent.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (isEndureError(e, "a2a_unavailable")) console.log("remote agent down", e.status) }
+ * ```
+ */
+export class A2AUnavailableError extends EndureError {
+  /** The HTTP status, when there was a response. */
+  readonly status: number | null;
+  /** The remote agent's JSON-RPC URL. */
+  readonly url: string;
+  constructor(message: string, url: string, status: number | null, options?: EndureErrorOptions) {
+    super("a2a_unavailable", message, options);
+    this.name = "A2AUnavailableError";
+    this.url = url;
+    this.status = status;
+  }
+}
+
+/**
+ * A remote A2A agent answered with something that is not an A2A answer (not JSON, not
+ * JSON-RPC, no task). Retried with backoff, as a broken gateway may recover.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (isEndureError(e, "a2a_response_invalid")) checkTheUrl() }
+ * ```
+ */
+export class A2AResponseError extends EndureError {
+  /** The remote agent's JSON-RPC URL. */
+  readonly url: string;
+  constructor(message: string, url: string, options?: EndureErrorOptions) {
+    super("a2a_response_invalid", message, options);
+    this.name = "A2AResponseError";
+    this.url = url;
+  }
+}
+
+/**
+ * A remote A2A agent refused a request with a JSON-RPC error (invalid params, a message to an
+ * ended task, an unsupported method, a bad token). Not retried: sending it again gets the same
+ * answer.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (isEndureError(e, "a2a_request_refused")) console.log(e.rpcCode, e.message) }
+ * ```
+ */
+export class A2ARequestRefusedError extends EndureError {
+  /** The JSON-RPC error code (such as -32602), or the HTTP status of a 401/403. */
+  readonly rpcCode: number;
+  /** The remote agent's JSON-RPC URL. */
+  readonly url: string;
+  constructor(message: string, url: string, rpcCode: number, options?: EndureErrorOptions) {
+    super("a2a_request_refused", message, options);
+    this.name = "A2ARequestRefusedError";
+    this.url = url;
+    this.rpcCode = rpcCode;
+  }
+}
+
+/**
+ * The remote A2A agent has no task with this id (JSON-RPC `-32001`). Not retried.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (isEndureError(e, "a2a_task_not_found")) console.log(e.taskId) }
+ * ```
+ */
+export class A2ATaskNotFoundError extends EndureError {
+  /** The task id the remote agent does not know. */
+  readonly taskId: string;
+  /** The remote agent's JSON-RPC URL. */
+  readonly url: string;
+  constructor(message: string, url: string, taskId: string, options?: EndureErrorOptions) {
+    super("a2a_task_not_found", message, options);
+    this.name = "A2ATaskNotFoundError";
+    this.url = url;
+    this.taskId = taskId;
+  }
+}
+
+/**
+ * A remote A2A task ended without an answer: `failed`, `canceled` or `rejected`, or it did
+ * not end within the wait's `timeout` (state `timed-out`, the remote task left as it is).
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (isEndureError(e, "a2a_task_failed")) console.log(e.taskId, e.state, e.message) }
+ * ```
+ */
+export class A2ATaskFailedError extends EndureError {
+  /** The remote task's id. */
+  readonly taskId: string;
+  /** The remote task's last state: `failed`, `canceled`, `rejected`, `auth-required`, or
+   * `timed-out` when the caller stopped waiting. */
+  readonly state: string;
+  /** The remote agent's JSON-RPC URL. */
+  readonly url: string;
+  constructor(
+    message: string,
+    url: string,
+    taskId: string,
+    state: string,
+    options?: EndureErrorOptions,
+  ) {
+    super("a2a_task_failed", message, options);
+    this.name = "A2ATaskFailedError";
+    this.url = url;
+    this.taskId = taskId;
+    this.state = state;
+  }
+}

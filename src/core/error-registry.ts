@@ -54,6 +54,11 @@ import {
   WorkflowNotFoundError,
 } from "./errors.js";
 import {
+  A2ARequestRefusedError,
+  A2AResponseError,
+  A2ATaskFailedError,
+  A2ATaskNotFoundError,
+  A2AUnavailableError,
   BudgetExceededError,
   EmptyReplyError,
   MaxTurnsExceededError,
@@ -132,6 +137,11 @@ const family: readonly (abstract new (...args: never[]) => EndureError)[] = [
   ModelTimeoutError,
   ModelUnavailableError,
   ModelResponseError,
+  A2AUnavailableError,
+  A2AResponseError,
+  A2ARequestRefusedError,
+  A2ATaskNotFoundError,
+  A2ATaskFailedError,
 ];
 for (const cls of family) errorClasses[cls.name] = cls as unknown as new (message: string) => Error;
 

@@ -69,6 +69,11 @@ export type EndureErrorCode =
   | "model_timeout"
   | "model_unavailable"
   | "model_response_invalid"
+  | "a2a_unavailable"
+  | "a2a_response_invalid"
+  | "a2a_request_refused"
+  | "a2a_task_not_found"
+  | "a2a_task_failed"
   // The HTTP API's own refusals (endure/server), which its client throws back as ApiError.
   | "unauthorized"
   | "forbidden"

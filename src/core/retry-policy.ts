@@ -110,6 +110,8 @@ export function isTerminalStepError(error: unknown): boolean {
     isEndureError(error, "payload_too_large") ||
     isEndureError(error, "step_interrupted") ||
     isEndureError(error, "journal_too_long") ||
-    isEndureError(error, "continue_refused")
+    isEndureError(error, "continue_refused") ||
+    isEndureError(error, "a2a_request_refused") ||
+    isEndureError(error, "a2a_task_not_found")
   );
 }

@@ -250,8 +250,8 @@ describe("error documentation", () => {
       .join("\n");
     const codes = new Set(
       [
-        ...errors.matchAll(/define\("([a-z_]+)"/g),
-        ...errors.matchAll(/super\("([a-z_]+)"/g),
+        ...errors.matchAll(/define\("([a-z0-9_]+)"/g),
+        ...errors.matchAll(/super\("([a-z0-9_]+)"/g),
         ...errors.matchAll(/"(non_determinism)"/g),
         ...server.matchAll(/RequestError\(\s*"([a-z_]+)"/g),
         ...server.matchAll(/"(internal_error)"/g),
