@@ -2,7 +2,7 @@
 // recorded, without executing anything, and reports the first place where the two part ways.
 import { readEntryData } from "../core/entry-data.js";
 import { InvalidArgumentError, isEndureError, type NonDeterminismError } from "../core/errors.js";
-import type { EntryType, JournalEntry } from "../core/journal.js";
+import { ENTRY_TYPE_SET, type EntryType, type JournalEntry } from "../core/journal.js";
 import { journalForReplay } from "../core/retry-journal.js";
 import { segmentInput } from "../core/segments.js";
 import { RunExecution, type FrontierOp } from "../core/run-execution.js";
@@ -194,45 +194,6 @@ function endOf(outcome: RunOutcome | null, next: FrontierOp | null): ReplayEnd {
   }
 }
 
-/** Every entry type, so that a file holding another one is refused (a type added to
- * `EntryType` must be added here: the compiler says so). */
-const ENTRY_TYPE_SET: Record<EntryType, true> = {
-  run_started: true,
-  run_recovered: true,
-  run_resumed: true,
-  run_retried: true,
-  run_rewound: true,
-  run_forked: true,
-  run_suspended: true,
-  run_continued: true,
-  run_limit_reached: true,
-  step_attempt_started: true,
-  step_attempt_failed: true,
-  step_verification_failed: true,
-  step_succeeded: true,
-  step_failed: true,
-  value_recorded: true,
-  patch_applied: true,
-  memory_read: true,
-  memory_written: true,
-  memory_failed: true,
-  sleep_started: true,
-  sleep_completed: true,
-  wait_started: true,
-  wait_reminded: true,
-  wait_escalated: true,
-  wait_completed: true,
-  run_cancel_requested: true,
-  run_completed: true,
-  run_failed: true,
-  run_cancelled: true,
-  run_timed_out: true,
-  run_paused: true,
-  sleep_cancelled: true,
-  wait_cancelled: true,
-  combinator_settled: true,
-  combinator_cancelled: true,
-};
 const ENTRY_TYPES: ReadonlySet<string> = new Set(Object.keys(ENTRY_TYPE_SET));
 
 /**

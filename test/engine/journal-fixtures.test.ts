@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readEntryData } from "../../src/core/entry-data.js";
-import type { EntryType } from "../../src/core/journal.js";
+import { ENTRY_TYPE_SET, type EntryType } from "../../src/core/journal.js";
 import { workflow } from "../../src/index.js";
 import { parseJournalFile, replayJournal } from "../../src/testing/index.js";
 import { all, steps } from "../fixtures/journals/workflows.js";
@@ -17,46 +17,7 @@ const load = (file: string) => parseJournalFile(readFileSync(join(dir, file), "u
 /** Entry types no recorded journal holds (a crash takeover, a divergence, a saga reaching the
  * journal limit): covered by the encoder tests in test/unit/entry-data.test.ts. */
 const NOT_RECORDED: EntryType[] = ["run_recovered", "run_paused", "run_limit_reached"];
-/** Every entry type (the compiler checks this against `EntryType`): a new one needs a journal
- * recorded here, or a place in NOT_RECORDED. */
-const ALL_TYPES: Record<EntryType, true> = {
-  run_started: true,
-  run_recovered: true,
-  run_resumed: true,
-  run_retried: true,
-  run_rewound: true,
-  run_forked: true,
-  run_suspended: true,
-  run_continued: true,
-  run_limit_reached: true,
-  step_attempt_started: true,
-  step_attempt_failed: true,
-  step_verification_failed: true,
-  step_succeeded: true,
-  step_failed: true,
-  value_recorded: true,
-  patch_applied: true,
-  memory_read: true,
-  memory_written: true,
-  memory_failed: true,
-  sleep_started: true,
-  sleep_completed: true,
-  wait_started: true,
-  wait_reminded: true,
-  wait_escalated: true,
-  wait_completed: true,
-  run_cancel_requested: true,
-  run_completed: true,
-  run_failed: true,
-  run_cancelled: true,
-  run_timed_out: true,
-  run_paused: true,
-  sleep_cancelled: true,
-  wait_cancelled: true,
-  combinator_settled: true,
-  combinator_cancelled: true,
-};
-const ENTRY_TYPES = Object.keys(ALL_TYPES).length;
+const ENTRY_TYPES = Object.keys(ENTRY_TYPE_SET).length;
 
 describe("journals recorded by earlier versions", () => {
   it("are checked in", () => {
