@@ -157,12 +157,15 @@ export async function childrenRate(path, { children, concurrency, rounds, durabi
     floorMs.push(await floor());
   }
   await engine.close();
+  return { concurrency, rounds, ...childrenFigures(children, parentMs, floorMs) };
+}
+
+/** Children per second from the rounds' parent times, beside the floor's runs per second. */
+export function childrenFigures(children, parentMs, floorMs) {
   const ms = median(parentMs);
   const fms = median(floorMs);
   return {
     children,
-    concurrency,
-    rounds,
     ms,
     childrenPerSecond: (children / ms) * 1000,
     floorMs: fms,

@@ -7,7 +7,7 @@ import pg from "pg";
 import { createEngine, workflow } from "endure";
 import { postgresStore } from "endure/postgres";
 import { startPostgres } from "../test/support/postgres-server.mjs";
-import { fanOut, oneStep } from "./composition.js";
+import { childrenFigures, fanOut, oneStep } from "./composition.js";
 import { eventLatency, eventRate, eventSendRate } from "./events.js";
 import { median, noSteps, sequentialSteps, tenSteps } from "./sequential.js";
 
@@ -204,18 +204,7 @@ async function childrenWorkers(server, n, children, rounds) {
   await stopWorkers(workers);
   await admin.end();
   await client.close();
-  const ms = median(parentMs);
-  const fms = median(floorMs);
-  return {
-    workers: n,
-    children,
-    rounds,
-    ms,
-    childrenPerSecond: (children / ms) * 1000,
-    floorMs: fms,
-    floorRunsPerSecond: (children / fms) * 1000,
-    samplesMs: parentMs,
-  };
+  return { workers: n, rounds, ...childrenFigures(children, parentMs, floorMs) };
 }
 
 /**

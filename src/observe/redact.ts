@@ -59,19 +59,18 @@ export function redactor(options: RedactOptions | undefined): Redactor {
   }
   if (byLast.size === 0) return noRedaction;
   const wild = byLast.get("*") ?? [];
-  const matches = (path: readonly string[]): boolean => {
-    const key = path[path.length - 1] as string;
-    for (const rule of [...(byLast.get(key) ?? []), ...wild]) {
-      if (rule.length > path.length) continue;
-      let ok = true;
-      for (let i = 1; i <= rule.length && ok; i++) {
-        const want = rule[rule.length - i];
-        ok = want === "*" || want === path[path.length - i];
-      }
-      if (ok) return true;
+  const none: string[][] = [];
+  const endsWith = (path: readonly string[], rule: readonly string[]): boolean => {
+    if (rule.length > path.length) return false;
+    for (let i = 1; i <= rule.length; i++) {
+      const want = rule[rule.length - i];
+      if (want !== "*" && want !== path[path.length - i]) return false;
     }
-    return false;
+    return true;
   };
+  const matches = (path: readonly string[]): boolean =>
+    (byLast.get(path[path.length - 1] as string) ?? none).some((rule) => endsWith(path, rule)) ||
+    wild.some((rule) => endsWith(path, rule));
   const walk = (value: unknown, path: string[]): unknown => {
     if (Array.isArray(value)) return value.map((item) => walk(item, path));
     if (value === null || typeof value !== "object") return value;

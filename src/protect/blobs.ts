@@ -118,6 +118,52 @@ function isRef(text: string | null | undefined): text is string {
   return typeof text === "string" && text.startsWith(REF_PREFIX) && text.length < 200;
 }
 
+/** How deep in a store's result entries and runs are (a claim's journal: array, claim, array). */
+const RESULT_DEPTH_MAX = 4;
+
+/** Adds each reference in `value` to `refs`, with the run it belongs to. */
+function collectRefs(value: unknown, depth: number, refs: Map<string, string>): void {
+  if (value === null || typeof value !== "object" || depth > RESULT_DEPTH_MAX) return;
+  if (Array.isArray(value)) {
+    for (const item of value) collectRefs(item, depth + 1, refs);
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const inner = record[key];
+    if ((key === "data" || key === "output") && isRef(inner as string))
+      refs.set(inner as string, (record["runId"] ?? record["id"]) as string);
+    else if (inner !== null && typeof inner === "object") collectRefs(inner, depth + 1, refs);
+  }
+}
+
+/** `value` with its references replaced by `texts`, copying only what changes. */
+function replaceRefs(value: unknown, depth: number, texts: ReadonlyMap<string, string>): unknown {
+  if (value === null || typeof value !== "object" || depth > RESULT_DEPTH_MAX) return value;
+  if (Array.isArray(value)) {
+    const items = value as readonly unknown[];
+    let out: unknown[] | null = null;
+    items.forEach((item, i) => {
+      const next = replaceRefs(item, depth + 1, texts);
+      if (next !== item) (out ??= [...items])[i] = next;
+    });
+    return out ?? value;
+  }
+  const record = value as Record<string, unknown>;
+  let out: Record<string, unknown> | null = null;
+  for (const key in record) {
+    const inner = record[key];
+    const next =
+      typeof inner === "string"
+        ? key === "data" || key === "output"
+          ? (texts.get(inner) ?? inner)
+          : inner
+        : replaceRefs(inner, depth + 1, texts);
+    if (next !== inner) (out ??= { ...record })[key] = next;
+  }
+  return out ?? value;
+}
+
 /** `store` keeping step results and run outputs longer than `thresholdBytes` in `blobs`. */
 export function blobbedStore(store: Store, blobs: BlobStore, thresholdBytes: number): Store {
   const offload = async (text: string): Promise<string> => {
@@ -160,40 +206,19 @@ export function blobbedStore(store: Store, blobs: BlobStore, thresholdBytes: num
         : w.update;
     return { ...w, entries, update };
   };
-  /** Every entry and run record in a result with its references replaced by their data. */
-  const resolve = async (value: unknown, depth = 0): Promise<unknown> => {
-    if (value === null || typeof value !== "object" || depth > 4) return value;
-    if (Array.isArray(value)) {
-      if (!value.some((v) => hasRef(v, depth + 1))) return value;
-      return Promise.all(value.map((v) => resolve(v, depth + 1)));
-    }
-    const record = value as Record<string, unknown>;
-    let out: Record<string, unknown> | null = null;
-    for (const key of ["data", "output"] as const) {
-      const text = record[key];
-      if (isRef(text as string)) {
-        const runId = (record["runId"] ?? record["id"]) as string;
-        out ??= { ...record };
-        out[key] = await fetch(text as string, runId);
-      }
-    }
-    for (const [key, inner] of Object.entries(record)) {
-      if (key === "data" || key === "output" || inner === null || typeof inner !== "object")
-        continue;
-      if (!hasRef(inner, depth + 1)) continue;
-      out ??= { ...record };
-      out[key] = await resolve(inner, depth + 1);
-    }
-    return out ?? value;
-  };
-  const hasRef = (value: unknown, depth: number): boolean => {
-    if (value === null || typeof value !== "object" || depth > 4) return false;
-    if (Array.isArray(value)) return value.some((v) => hasRef(v, depth + 1));
-    const record = value as Record<string, unknown>;
-    if (isRef(record["data"] as string) || isRef(record["output"] as string)) return true;
-    return Object.values(record).some(
-      (inner) => inner !== null && typeof inner === "object" && hasRef(inner, depth + 1),
+  /**
+   * A result with every reference in it (the `data` of an entry, the `output` of a run)
+   * replaced by its data: one walk finds them; without any, the result itself comes back.
+   */
+  const resolve = async (value: unknown): Promise<unknown> => {
+    const refs = new Map<string, string>();
+    collectRefs(value, 0, refs);
+    if (refs.size === 0) return value;
+    const texts = new Map<string, string>();
+    await Promise.all(
+      [...refs].map(async ([ref, runId]) => texts.set(ref, await fetch(ref, runId))),
     );
+    return replaceRefs(value, 0, texts);
   };
   return new Proxy(store, {
     get(target, prop) {
