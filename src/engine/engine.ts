@@ -225,7 +225,7 @@ export class Engine {
       clock: this.clock,
       limits: this.limits,
       woke: (refs) => this.worker?.woke(refs),
-      triggered: () => this.worker?.kick(),
+      triggered: (name) => this.worker?.eventStored(name),
     };
     this.parts = {
       store: this.store,

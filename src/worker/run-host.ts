@@ -64,6 +64,8 @@ export interface HostServices {
   storeFailed(runId: string, epoch: number, error: Error): void;
   /** An event sent from a run (or a decision) ended these waits. */
   woke(refs: readonly WaitRef[]): void;
+  /** A run stored an event of this name: runs of workflows it triggers may start now. */
+  eventStored(name: string): void;
   /** The registered workflow of a child run, with its input checked (see RunPort). */
   childWorkflow(workflow: unknown, input: unknown): ChildWorkflow;
   /** The run to create for a child of run `parentId`. */
@@ -246,6 +248,7 @@ export class RunHost implements RunPort {
   async sendEvent(event: OutgoingEvent): Promise<void> {
     const result = await this.services.store.sendEvent(event, this.clock.now());
     this.services.woke(result.woken);
+    if (result.created) this.services.eventStored(event.name);
   }
 
   cancelWaits(): Promise<void> {

@@ -81,6 +81,11 @@ export class Starters {
     }
   }
 
+  /** Whether an event of this name starts a run of one of these workflows. */
+  triggers(eventName: string): boolean {
+    return this.triggered.some((w) => w.options.on === eventName);
+  }
+
   close(): void {
     this.closed = true;
     for (const t of this.timers.values()) t.cancel();

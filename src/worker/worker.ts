@@ -185,6 +185,11 @@ export class Worker {
     this.wake?.();
   }
 
+  /** An event was stored: looks for work now when it starts runs of this worker's workflows. */
+  eventStored(name: string): void {
+    if (this.starters.triggers(name)) this.kick();
+  }
+
   /** Hosts a run this worker created already claimed (no claim round trip). */
   adoptNew(run: RunRecord, started: NewEntry): void {
     this.host(run, [{ ...started, seq: 1, runId: run.id }], null, "started", 0);
@@ -489,6 +494,7 @@ export class Worker {
         inMemoryWaitMs: this.settings.inMemoryWaitMs,
         waitTimeoutMsDefault: this.settings.waitTimeoutMsDefault,
         woke: (refs) => this.woke(refs),
+        eventStored: (name) => this.eventStored(name),
         childWorkflow: (wf, input) => resolveChild(this.registry, wf, input),
         childCreate: (child, parentId, trace) =>
           childRunCreate(this.registry, child, parentId, this.clock.now(), trace),

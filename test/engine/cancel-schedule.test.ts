@@ -98,6 +98,53 @@ describe("started by events and schedules", () => {
     expect(runs).toEqual(["welcome:lead-1", "welcome:lead-2"]);
   });
 
+  it("starts a run triggered by an event a run sends without waiting for a poll", async () => {
+    const notify = workflow(
+      "notify",
+      async (ctx, event: ReceivedEvent<{ order: string }>) =>
+        ctx.step("mail", () => `mailed ${event.data.order}`),
+      { on: "order.placed" },
+    );
+    const place = workflow("place", async (ctx) => {
+      const sent = await ctx.sendEvent("placed", { name: "order.placed", data: { order: "o-1" } });
+      return sent.id;
+    });
+    // A poll an hour apart: only the event itself can start the triggered run in time.
+    const engine = await sqliteEngine({
+      workflows: [notify, place],
+      worker: { pollInterval: "1h" },
+    });
+    const eventId = await (await engine.start(place, undefined)).result();
+    const run = await eventually(() => engine.getRun(`notify:${eventId}`), 5_000, "the run");
+    await eventually(async () => (await engine.getRun(run.id))?.status === "completed", 5_000);
+    expect((await engine.getRun(run.id))?.output).toBe("mailed o-1");
+  });
+
+  it("looks for no work when an event starts nothing and wakes no run", async () => {
+    const onLead = workflow("on-lead", async (ctx) => ctx.step("s", () => 1), {
+      on: "lead.created",
+    });
+    const engine = await sqliteEngine({ workflows: [onLead], worker: { pollInterval: "1h" } });
+    const store = (
+      engine as unknown as { store: { claim: (...a: unknown[]) => Promise<unknown[]> } }
+    ).store;
+    let claims = 0;
+    const claim = store.claim.bind(store);
+    store.claim = (...a) => {
+      claims++;
+      return claim(...a);
+    };
+    for (let i = 0; i < 20; i++) await engine.sendEvent({ name: "nobody.listens", data: { i } });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(claims).toBe(0);
+    await engine.sendEvent({ name: "lead.created", data: {}, id: "l-1" });
+    await eventually(
+      async () => (await engine.getRun("on-lead:l-1"))?.status === "completed",
+      5_000,
+    );
+    expect(claims).toBeGreaterThan(0);
+  });
+
   it("starts exactly one run per cron tick with two engines on one store", async () => {
     const path = join(tempDir(), "cron.db");
     const clock = createTestClock(Date.UTC(2026, 10, 23, 8, 59, 0));
