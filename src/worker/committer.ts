@@ -81,6 +81,12 @@ export class Committer {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly events: CommitterEvents,
+    /**
+     * Whether at most one run executes here now. Then no other run's writes can join a
+     * commit asked for now, and it is made at once (in a microtask) instead of after a turn
+     * of the event loop that lets the writes of other runs gather.
+     */
+    private readonly solo: () => boolean = () => false,
   ) {}
 
   /** Queues an entry; it is written with the next group commit (none is asked for). */
@@ -254,10 +260,12 @@ export class Committer {
     this.requested = true;
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const go = (): void => {
       this.scheduled = false;
       if (this.flushing === null) void this.flush();
-    });
+    };
+    if (this.creates.length === 0 && this.queues.size <= 1 && this.solo()) queueMicrotask(go);
+    else setImmediate(go);
   }
 
   private flush(): Promise<void> {

@@ -95,22 +95,27 @@ export class Worker {
     this.claimVersions = Object.fromEntries(
       [...registry.versions].map(([name, byVersion]) => [name, [...byVersion.keys()]]),
     );
-    this.committer = new Committer(store, clock, {
-      fenced: (runId, epoch) =>
-        this.leaseLost(
-          runId,
-          epoch,
-          new LeaseLostError(
-            `run ${runId} was taken over or cancelled; worker ${settings.workerId} stops ` +
-              "executing it, and its late writes were refused",
+    this.committer = new Committer(
+      store,
+      clock,
+      {
+        fenced: (runId, epoch) =>
+          this.leaseLost(
+            runId,
+            epoch,
+            new LeaseLostError(
+              `run ${runId} was taken over or cancelled; worker ${settings.workerId} stops ` +
+                "executing it, and its late writes were refused",
+            ),
           ),
-        ),
-      failed: (runId, epoch, error) => this.storeFailed(runId, epoch, error),
-      poisoned: (runId, epoch, error) => void this.commitRefused(runId, epoch, error),
-      streamed: (runId) => events.streamed?.(runId),
-      woke: (refs) => this.woke(refs),
-      childrenCreated: () => this.kick(),
-    });
+        failed: (runId, epoch, error) => this.storeFailed(runId, epoch, error),
+        poisoned: (runId, epoch, error) => void this.commitRefused(runId, epoch, error),
+        streamed: (runId) => events.streamed?.(runId),
+        woke: (refs) => this.woke(refs),
+        childrenCreated: () => this.kick(),
+      },
+      () => this.hosts.size <= 1,
+    );
     for (const [name, wf] of workflows) {
       const limit = wf.options.concurrency?.limit;
       if (limit !== undefined) this.concurrency[name] = limit;
