@@ -1,10 +1,18 @@
 // Puts the log and the trace observers behind one: what the engine hands its worker.
-import { metrics, trace, type MeterProvider, type TracerProvider } from "@opentelemetry/api";
+import {
+  createNoopMeter,
+  metrics,
+  ProxyTracerProvider,
+  trace,
+  type MeterProvider,
+  type TracerProvider,
+} from "@opentelemetry/api";
 import { guardedObserver, type RunObservation, type RunObserver } from "../worker/observer.js";
 import { logObserver } from "./log-observer.js";
 import type { StructuredLogger } from "./logger.js";
 import { createInstruments, runAttributes, type Instruments } from "./metrics.js";
-import { traceObserver } from "./trace-observer.js";
+import { startTraceOf, traceObserver } from "./trace-observer.js";
+import { formatTraceparent, parseTraceparent } from "./traceparent.js";
 
 /** Where endure sends spans and metrics; the globally registered providers by default. */
 export interface TelemetryOptions {
@@ -28,18 +36,20 @@ export function createTelemetry(
   workerId: string | null,
   options: TelemetryOptions = {},
 ): EngineTelemetry {
-  const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
-    INSTRUMENTATION_NAME,
-  );
+  const tracerProvider = options.tracerProvider ?? trace.getTracerProvider();
+  const tracer = tracerProvider.getTracer(INSTRUMENTATION_NAME);
   const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(
     INSTRUMENTATION_NAME,
   );
   const instruments = createInstruments(meter);
-  // Each guarded on its own, so that a throwing logger still lets spans be recorded.
-  const observer = bothObservers(
-    guardedObserver(logObserver(logger, workerId)),
-    guardedObserver(traceObserver(tracer, instruments, workerId)),
-  );
+  const logs = guardedObserver(logObserver(logger, workerId));
+  // Each guarded on its own, so that a throwing logger still lets spans be recorded. With
+  // neither an SDK's tracer nor its meter, spans and points would go nowhere: the per-entry
+  // work of building them is skipped.
+  const observer =
+    isUnregistered(tracerProvider) && meter === createNoopMeter()
+      ? passingTrace(logs)
+      : bothObservers(logs, guardedObserver(traceObserver(tracer, instruments, workerId)));
   return {
     observer,
     instruments,
@@ -51,6 +61,32 @@ export function createTelemetry(
       }
     },
   };
+}
+
+/** The log observer, its runs carrying on the trace they were started in (as a tracer that
+ * records nothing would: its spans are that trace's context). */
+function passingTrace(logs: RunObserver): RunObserver {
+  return {
+    hosted: (run, journal, how, lag) => {
+      const l = logs.hosted(run, journal, how, lag);
+      return {
+        traceparent: formatTraceparent(parseTraceparent(startTraceOf(journal)) ?? undefined),
+        appended: (entry) => l.appended(entry),
+        warn: (message) => l.warn(message),
+        exited: (exit) => l.exited(exit),
+      };
+    },
+    runCreated: (workflow) => logs.runCreated(workflow),
+    warn: (message, fields) => logs.warn(message, fields),
+  };
+}
+
+/** Whether `provider` is the API's global one with no SDK registered behind it. */
+function isUnregistered(provider: TracerProvider): boolean {
+  return (
+    provider instanceof ProxyTracerProvider &&
+    provider.getDelegate() === new ProxyTracerProvider().getDelegate()
+  );
 }
 
 function bothObservers(logs: RunObserver, traces: RunObserver): RunObserver {

@@ -175,4 +175,16 @@ describe("OpenTelemetry", () => {
     const engine = await sqliteEngine({ workflows: [wf] });
     expect(await (await engine.start(wf, undefined)).result()).toBe(1);
   });
+
+  it("carries the trace a run was started in on to its child runs without an SDK", async () => {
+    const child = workflow("untraced-child", async (ctx) => ctx.step("one", () => 1));
+    const parent = workflow("untraced-parent", async (ctx) => ctx.invoke("kid", child, undefined));
+    const engine = await sqliteEngine({ workflows: [parent, child] });
+    const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const run = await engine.start(parent, undefined, { id: "untraced-1", traceparent });
+    expect(await run.result()).toBe(1);
+    const [kid] = (await engine.listRuns({ workflow: "untraced-child" })).runs;
+    const started = (await engine.journal(kid?.id ?? "")).find((e) => e.type === "run_started");
+    expect(started?.data).toMatchObject({ trace: traceparent });
+  });
 });
