@@ -3,12 +3,16 @@
 // transactional step, and at random instants, then restarted on the same file. Every run
 // completes with the right result; no step body runs again after its result was committed
 // (counted in a log outside the process); the transactional ledger row exists exactly once.
+// The same holds for the runs users start: random ids, runs started while others run, and a
+// store that already holds many finished runs.
 import Database from "better-sqlite3";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { tempDir } from "../helpers.js";
+import { workflow } from "endure";
+import { sqliteEngine, tempDir } from "../helpers.js";
 
 const CHILD = new URL("../fixtures/crash-child.mjs", import.meta.url).pathname;
 
@@ -180,6 +184,50 @@ describe("crash recovery on SQLite (SIGKILL)", () => {
       Array.from({ length: runs }, (_, i) => ({ run_id: `ledger-${i}`, n: 1 })),
     );
     expect(kills).toBeGreaterThan(0);
+  });
+
+  it("survives random kills with the runs users start: random ids, started while others run, on a used store", async () => {
+    const dir = tempDir();
+    const db = join(dir, "shapes.db");
+    const log = join(dir, "effects.log");
+    const idsFile = join(dir, "ids.json");
+    // A store in use for a while: finished runs of another workflow fill it first.
+    const filler = workflow("filler", async (ctx) => ctx.step("one", () => 1));
+    const before = await sqliteEngine({ path: db, workflows: [filler] });
+    const prefill = 2_000;
+    for (let done = 0; done < prefill; done += 500)
+      await Promise.all(
+        Array.from({ length: 500 }, async () => (await before.start(filler, undefined)).result()),
+      );
+    await before.close();
+    const ids = Array.from({ length: 60 }, () => randomUUID());
+    writeFileSync(idsFile, JSON.stringify(ids));
+    const steps = 10;
+    const { kills, lines } = await runToCompletion(
+      ["shapes", db, log, String(ids.length), String(steps), idsFile],
+      (attempt) =>
+        attempt < 12
+          ? { kill: () => false, afterMs: 5 + Math.floor(Math.random() * 30) }
+          : { kill: () => false },
+    );
+    expect(kills).toBeGreaterThan(0);
+    for (const id of ids) expect(lines).toContain(`done ${id} 55`);
+    const check = checkExactlyOnce(db, log);
+    console.log(
+      `shapes: ${kills} kills, ${check.repeatedBeforeCommit} bodies run again before their commit`,
+    );
+    expect(check.committed).toBe(ids.length * steps);
+    expect(check.ledger.map((r) => r.n)).toEqual(ids.map(() => 1));
+    expect(new Set(check.ledger.map((r) => r.run_id))).toEqual(new Set(ids));
+    const conn = new Database(db, { readonly: true });
+    const statuses = conn
+      .prepare("SELECT workflow, status, count(*) AS n FROM runs GROUP BY workflow, status")
+      .all();
+    conn.close();
+    expect(statuses).toEqual([
+      { workflow: "filler", status: "completed", n: prefill },
+      { workflow: "ledgered", status: "completed", n: ids.length },
+    ]);
   });
 
   it("pauses a run that kills its process every time, after a bounded number of recoveries", async () => {
