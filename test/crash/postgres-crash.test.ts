@@ -5,7 +5,9 @@
 // again after its result was committed (counted in a log outside the processes). A worker
 // killed and restarted under its old identity takes its run back at once, long before the
 // lease; a worker frozen with SIGSTOP past its lease is taken over and, once resumed with
-// SIGCONT, gets none of its commits into the journal.
+// SIGCONT, gets none of its commits into the journal. The runs are the shapes users start:
+// random ids, half of them started while the others run, on a database already in use.
+import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -141,14 +143,27 @@ describe("many workers on PostgreSQL", () => {
   it("four workers killed at random instants and restarted complete every run exactly once", async () => {
     const url = await freshDatabase();
     const logPath = join(tempDir(), "effects.log");
+    // A database in use for a while: finished runs of another workflow fill it first.
+    const filler = workflow("filler", async (ctx) => ctx.step("one", () => 1));
+    const before = await postgresEngine({ url, workflows: [filler] });
+    const prefill = 1_000;
+    await Promise.all(
+      Array.from({ length: prefill }, async () => (await before.start(filler, undefined)).result()),
+    );
+    await before.close();
     const client = await postgresEngine({ url, workflows: [ledgered], worker: false });
     await prepare(url);
     const runCount = 300;
     const steps = 10;
-    const runIds = Array.from({ length: runCount }, (_, i) => `run-${i}`);
-    await Promise.all(
-      runIds.map((id) => client.start(ledgered, { steps, minMs: 30, maxMs: 150 }, { id })),
-    );
+    // Ids the callers chose (random UUIDs); half started now, the rest while the others run
+    // and the workers are killed.
+    const runIds = Array.from({ length: runCount }, () => randomUUID());
+    const start = (ids: string[]) =>
+      Promise.all(
+        ids.map((id) => client.start(ledgered, { steps, minMs: 30, maxMs: 150 }, { id })),
+      );
+    const later = runIds.slice(runCount / 2);
+    await start(runIds.slice(0, runCount / 2));
     const leaseMs = "2000";
     const slots: Child[] = [];
     let generation = 0;
@@ -171,6 +186,7 @@ describe("many workers on PostgreSQL", () => {
       (kills < 8 || (await completedCount(url, runIds)) < runCount * 0.9)
     ) {
       await sleep(150 + Math.random() * 350);
+      await start(later.splice(0, 20));
       const slot = Math.floor(Math.random() * slots.length);
       const victim = slots[slot] as Child;
       victim.process.kill("SIGKILL");
@@ -181,6 +197,7 @@ describe("many workers on PostgreSQL", () => {
       if (sameId) reclaims++;
       slots[slot] = launch(slot, sameId);
     }
+    await start(later.splice(0));
     await eventually(
       async () => (await completedCount(url, runIds)) === runCount,
       120_000,
@@ -199,6 +216,13 @@ describe("many workers on PostgreSQL", () => {
       runIds,
       steps,
     );
+    const fillers = await admin(async (c) => {
+      const r = await c.query<{ status: string; n: number }>(
+        "SELECT status, count(*)::int AS n FROM endure.runs WHERE workflow = 'filler' GROUP BY status",
+      );
+      return r.rows;
+    }, url);
+    expect(fillers).toEqual([{ status: "completed", n: prefill }]);
     expect(recovered, "some runs were taken over after a kill").toBeGreaterThan(0);
     expect(reclaims, "some workers came back under their old identity").toBeGreaterThan(0);
     expect(kills - reclaims, "some came back under a new one").toBeGreaterThan(0);
