@@ -150,6 +150,14 @@ export interface ClaimRequest {
    */
   readonly recovering: boolean;
   /**
+   * Also look for the runs that only a crash or a missing version makes claimable: runs whose
+   * owner's lease expired or whose owner's process died, and runs pinned to a version no
+   * worker took within `versionGraceMs`. Default true. A worker woken often asks for them at
+   * most once per poll interval (the queries look at every running run), so a takeover can
+   * wait that long; a store may look for them every time.
+   */
+  readonly sweep?: boolean;
+  /**
    * Concurrency limits by workflow name: at most this many runs with one concurrency key hold
    * a lease at once, across every worker. A run taken over keeps its place; a run without a
    * key counts under the key `""` (the whole workflow).

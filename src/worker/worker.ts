@@ -75,6 +75,9 @@ export class Worker {
   private unwatch: (() => void) | null = null;
   /** Store failures in a row in the claim loop, for backoff. */
   private failuresInRow = 0;
+  /** When this worker's claims last looked for orphaned and versionless runs
+   * (performance.now(): a cost in real time, whatever the engine's clock). */
+  private sweptAtMs = Number.NEGATIVE_INFINITY;
   private readonly observer: RunObserver | null;
   /** By name, the version new runs take. */
   private readonly workflows: ReadonlyMap<string, Workflow<unknown, unknown>>;
@@ -358,6 +361,9 @@ export class Worker {
   private async claimOnce(recovering: boolean): Promise<boolean> {
     const limit = Math.min(this.capacity, CLAIM_BATCH_RUNS_MAX);
     if (limit <= 0) return false;
+    const at = performance.now();
+    const sweep = recovering || at - this.sweptAtMs >= this.settings.pollIntervalMs;
+    if (sweep) this.sweptAtMs = at;
     const claimed = await this.store.claim({
       workerId: this.settings.workerId,
       workflows: [...this.workflows.keys()],
@@ -365,6 +371,7 @@ export class Worker {
       leaseMs: this.settings.leaseMs,
       now: this.clock.now(),
       recovering,
+      sweep,
       concurrency: this.concurrency,
       versions: this.claimVersions,
       versionGraceMs: this.settings.versionGraceMs,

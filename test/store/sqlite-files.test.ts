@@ -156,7 +156,7 @@ describe("SQLite store files", () => {
     const db = new Database(path);
     db.prepare("UPDATE runs SET owner_pid = ? WHERE id = 'orphan'").run(Number(dead.stdout));
     db.close();
-    const claimed = await store.claim({
+    const request = {
       workerId: "alive",
       workflows: ["wf"],
       limit: 5,
@@ -164,7 +164,10 @@ describe("SQLite store files", () => {
       now: 2_000,
       recovering: false,
       concurrency: {},
-    });
+    };
+    // A claim that does not sweep (a worker woken again within its poll interval) leaves it.
+    expect(await store.claim({ ...request, sweep: false })).toEqual([]);
+    const claimed = await store.claim(request);
     expect(claimed.map((c) => [c.run.id, c.takeover])).toEqual([["orphan", true]]);
     await store.close();
   });

@@ -37,12 +37,13 @@ export function claimRuns(st: Statements, r: ClaimRequest): ClaimedRun[] {
   const runnable = [...all(st.claimPending, false), ...all(st.claimDue, false)].sort(
     (a, b) => (b.priority ?? 0) - (a.priority ?? 0) || (a.ord ?? 0) - (b.ord ?? 0),
   );
+  const sweep = r.sweep !== false || r.recovering;
   const candidates = [
     ...(r.recovering ? all(st.claimOwn, true) : []),
-    ...all(st.claimOrphaned, true),
+    ...(sweep ? all(st.claimOrphaned, true) : []),
     ...runnable,
     ...(r.recovering ? all(st.claimDiverged, false) : []),
-    ...(r.versions === undefined ? [] : all(st.claimVersionless, false)),
+    ...(r.versions === undefined || !sweep ? [] : all(st.claimVersionless, false)),
   ];
   const found = pickWithinLimits(candidates, r, running);
   const lease = r.now + r.leaseMs;
