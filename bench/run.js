@@ -356,36 +356,35 @@ if (only === null || only === "sqlite") {
     );
   }
   const sizes = { blocks: quick ? 9 : 31, runsPerBlock: quick ? 3 : 5 };
-  const codec = await featureRatio({ codec: benchCodec() }, sizes);
-  results.sqlite.codec = codec;
-  row(
-    "sqlite fsync: per step with the codec (AES-256-GCM) on, beside off",
-    codec.ratio,
-    "x",
-    `${fmt(codec.offStepUs)} µs`,
-    "< 1.1x",
-    `${fmt(codec.onStepUs)} µs per step on; CPU +${fmt(codec.cpuAddedUs)} µs of ${fmt(codec.offCpuUs)} µs per step; 10 steps of 1 KiB results`,
-  );
-  const chain = await featureRatio({ hashChain: true }, sizes);
-  results.sqlite.hashChain = chain;
-  row(
-    "sqlite fsync: per step with the hash chain on, beside off",
-    chain.ratio,
-    "x",
-    `${fmt(chain.offStepUs)} µs`,
-    "< 1.1x",
-    `${fmt(chain.onStepUs)} µs per step on; CPU +${fmt(chain.cpuAddedUs)} µs of ${fmt(chain.offCpuUs)} µs per step`,
-  );
-  const otel = await featureRatio({ telemetry: benchTelemetry() }, sizes);
-  results.sqlite.telemetry = otel;
-  row(
-    "sqlite fsync: per step with an OpenTelemetry SDK registered, beside none",
-    otel.ratio,
-    "x",
-    `${fmt(otel.offStepUs)} µs`,
-    "< 1.1x",
-    `${fmt(otel.onStepUs)} µs per step on; CPU +${fmt(otel.cpuAddedUs)} µs of ${fmt(otel.offCpuUs)} µs per step; spans batched, metrics recorded`,
-  );
+  // Each feature on against off, per step: [result key, what is measured, its engine options (made
+  // just before it is measured), note].
+  const features = [
+    [
+      "codec",
+      "the codec (AES-256-GCM) on, beside off",
+      () => ({ codec: benchCodec() }),
+      "; 10 steps of 1 KiB results",
+    ],
+    ["hashChain", "the hash chain on, beside off", () => ({ hashChain: true }), ""],
+    [
+      "telemetry",
+      "an OpenTelemetry SDK registered, beside none",
+      () => ({ telemetry: benchTelemetry() }),
+      "; spans batched, metrics recorded",
+    ],
+  ];
+  for (const [key, what, options, note] of features) {
+    const r = await featureRatio(options(), sizes);
+    results.sqlite[key] = r;
+    row(
+      `sqlite fsync: per step with ${what}`,
+      r.ratio,
+      "x",
+      `${fmt(r.offStepUs)} µs`,
+      "< 1.1x",
+      `${fmt(r.onStepUs)} µs per step on; CPU +${fmt(r.cpuAddedUs)} µs of ${fmt(r.offCpuUs)} µs per step${note}`,
+    );
+  }
   const mem = await evictedMemory(quick ? 2_000 : 20_000);
   results.sqlite.evicted = mem;
   row(
